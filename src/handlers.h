@@ -1,0 +1,34 @@
+/* handlers.h: the route handlers, one family per file in handlers/. */
+#ifndef HANDLERS_H
+#define HANDLERS_H
+
+#include <stdbool.h>
+
+struct http_req;
+struct http_resp;
+struct json_object;
+
+#define HANDLER(name) \
+	void name(struct http_req *req, struct http_resp *resp, \
+	    const void *arg)
+
+/* handlers/meta.c */
+HANDLER(handle_root);
+HANDLER(handle_health);
+HANDLER(handle_health_ready);
+
+/*
+ * A dependency for /health/ready. check fills detail (status, latency …)
+ * and returns true when healthy; configured says whether it is in use.
+ */
+struct health_check {
+	const char	*name;
+	bool		 required;
+	bool		 (*configured)(void);
+	bool		 (*check)(struct json_object *);
+};
+
+extern const struct health_check	health_checks[];
+extern const unsigned			health_nchecks;
+
+#endif

@@ -1,0 +1,82 @@
+/* handlers/meta.c: service identity, liveness and readiness. */
+#include "autoconf.h"
+
+#include <json-c/json.h>
+
+#include "handlers.h"
+#include "http.h"
+#include "util.h"
+
+/* Dependencies in /health/ready; modules add theirs here as they land. */
+const struct health_check health_checks[] = {
+	{ NULL, false, NULL, NULL }
+};
+const unsigned health_nchecks = 0;
+
+HANDLER(handle_root)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(PACKAGE));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "status", json_object_new_string("running"));
+	http_resp_json(resp, 200, o);
+}
+
+/* Liveness: cheap, no I/O. */
+HANDLER(handle_health)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("healthy"));
+	json_object_object_add(o, "service", json_object_new_string(PACKAGE));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	http_resp_json(resp, 200, o);
+}
+
+/* Readiness: every configured dependency, 503 if a required one is down. */
+HANDLER(handle_health_ready)
+{
+	struct json_object	*o, *deps, *d;
+	const struct health_check *hc;
+	unsigned		 i;
+	bool			 ready = true, degraded = false, ok;
+	uint64_t		 t0;
+
+	deps = json_object_new_object();
+	for (i = 0; i < health_nchecks; i++) {
+		hc = &health_checks[i];
+		d = json_object_new_object();
+		if (hc->configured != NULL && !hc->configured()) {
+			json_object_object_add(d, "status",
+			    json_object_new_string("disabled"));
+			json_object_object_add(deps, hc->name, d);
+			continue;
+		}
+		t0 = util_mono_us();
+		ok = hc->check(d);
+		json_object_object_add(d, "status",
+		    json_object_new_string(ok ? "up" : "down"));
+		json_object_object_add(d, "required",
+		    json_object_new_boolean(hc->required));
+		json_object_object_add(d, "latency_ms", json_object_new_double(
+		    (double)(util_mono_us() - t0) / 1000.0));
+		json_object_object_add(deps, hc->name, d);
+		if (!ok && hc->required)
+			ready = false;
+		else if (!ok)
+			degraded = true;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(!ready ?
+	    "unavailable" : degraded ? "degraded" : "ready"));
+	json_object_object_add(o, "service", json_object_new_string(PACKAGE));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "dependencies", deps);
+	if (!ready)
+		http_resp_header(resp, "Retry-After", "5");
+	http_resp_json(resp, ready ? 200 : 503, o);
+}

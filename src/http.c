@@ -1,0 +1,411 @@
+/* http.c: request parsing (path, query, headers) and response building. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "http.h"
+#include "util.h"
+
+static int
+http_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+char *
+http_decode(const char *s, size_t len, bool form)
+{
+	char	*out, *o;
+	size_t	 i;
+	int	 hi, lo;
+
+	out = o = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= len) {
+				free(out);
+				return (NULL);
+			}
+			hi = http_hexval((unsigned char)s[i + 1]);
+			lo = http_hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return (NULL);
+			}
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && form)
+			*o++ = ' ';
+		else if (s[i] == '\0') {
+			free(out);
+			return (NULL);
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return (out);
+}
+
+char *
+http_encode(const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	struct buf		 b;
+	const unsigned char	*p;
+
+	buf_init(&b);
+	buf_append(&b, "", 0);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
+		    *p == '~')
+			buf_putc(&b, (char)*p);
+		else {
+			buf_putc(&b, '%');
+			buf_putc(&b, hex[*p >> 4]);
+			buf_putc(&b, hex[*p & 0xf]);
+		}
+	}
+	return (buf_detach(&b));
+}
+
+void
+http_params_free(struct http_param *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(p[i].key);
+		free(p[i].value);
+	}
+	free(p);
+}
+
+int
+http_parse_query(const char *qs, struct http_param **out, size_t *nout,
+    char **cause)
+{
+	struct http_param	*params = NULL;
+	size_t			 n = 0, klen, vlen;
+	const char		*p, *amp, *eq;
+	char			*key, *value;
+
+	*out = NULL;
+	*nout = 0;
+	if (qs == NULL || *qs == '\0')
+		return (0);
+	if (strlen(qs) > HTTP_MAX_QUERY) {
+		xasprintf(cause, "query string longer than %d bytes",
+		    HTTP_MAX_QUERY);
+		return (414);
+	}
+	for (p = qs; *p != '\0'; p = (*amp == '\0') ? amp : amp + 1) {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		if (amp == p)
+			continue;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		klen = (size_t)((eq != NULL ? eq : amp) - p);
+		vlen = eq != NULL ? (size_t)(amp - eq - 1) : 0;
+		if (n == HTTP_MAX_PARAMS) {
+			xasprintf(cause, "more than %d query parameters",
+			    HTTP_MAX_PARAMS);
+			goto fail;
+		}
+		key = http_decode(p, klen, true);
+		value = http_decode(eq != NULL ? eq + 1 : "", vlen, true);
+		if (key == NULL || value == NULL) {
+			free(key);
+			free(value);
+			xasprintf(cause, "invalid percent-encoding in the "
+			    "query string");
+			goto fail;
+		}
+		if (!util_utf8_valid(key, strlen(key)) ||
+		    !util_utf8_valid(value, strlen(value))) {
+			xasprintf(cause, "query parameter \"%.64s\" is not "
+			    "valid UTF-8", util_utf8_valid(key, strlen(key)) ?
+			    key : "?");
+			free(key);
+			free(value);
+			goto fail;
+		}
+		params = xrealloc(params, (n + 1) * sizeof *params);
+		params[n].key = key;
+		params[n].value = value;
+		n++;
+	}
+	*out = params;
+	*nout = n;
+	return (0);
+fail:
+	http_params_free(params, n);
+	return (400);
+}
+
+const char *
+http_req_env(const struct http_req *req, const char *name)
+{
+	char *const	*e;
+	size_t		 len = strlen(name);
+
+	if (req->env == NULL)
+		return (NULL);
+	for (e = req->env; *e != NULL; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return (*e + len + 1);
+	}
+	return (NULL);
+}
+
+const char *
+http_req_header(const struct http_req *req, const char *name)
+{
+	char	key[128];
+	size_t	i, off = 0;
+
+	if (strcasecmp(name, "Content-Type") == 0)
+		return (http_req_env(req, "CONTENT_TYPE"));
+	if (strcasecmp(name, "Content-Length") == 0)
+		return (http_req_env(req, "CONTENT_LENGTH"));
+	memcpy(key, "HTTP_", 5);
+	off = 5;
+	for (i = 0; name[i] != '\0' && off < sizeof key - 1; i++)
+		key[off++] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	key[off] = '\0';
+	return (http_req_env(req, key));
+}
+
+const char *
+http_req_query(const struct http_req *req, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nquery; i++) {
+		if (strcmp(req->query[i].key, key) == 0)
+			return (req->query[i].value);
+	}
+	return (NULL);
+}
+
+const char *
+http_req_path_arg(const struct http_req *req, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < req->npath_args; i++) {
+		if (strcmp(req->path_names[i], name) == 0)
+			return (req->path_args[i]);
+	}
+	return (NULL);
+}
+
+int
+http_req_init(struct http_req *req, char *const *env, char **cause)
+{
+	const char	*uri, *q, *method;
+	size_t		 plen;
+
+	memset(req, 0, sizeof *req);
+	req->env = env;
+	req->start_us = util_mono_us();
+	req->log_upstream_ms = -1;
+
+	method = http_req_env(req, "REQUEST_METHOD");
+	req->method = method != NULL ? method : "GET";
+
+	uri = http_req_env(req, "REQUEST_URI");
+	if (uri == NULL)
+		uri = http_req_env(req, "SCRIPT_NAME");
+	if (uri == NULL || *uri == '\0')
+		uri = "/";
+	q = strchr(uri, '?');
+	plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if (plen > HTTP_MAX_PATH) {
+		req->path = xstrdup("/");
+		xasprintf(cause, "path longer than %d bytes", HTTP_MAX_PATH);
+		return (414);
+	}
+	req->path = http_decode(uri, plen, false);
+	if (req->path == NULL || !util_utf8_valid(req->path,
+	    strlen(req->path))) {
+		free(req->path);
+		req->path = xstrdup("/");
+		xasprintf(cause, "invalid percent-encoding in the path");
+		return (400);
+	}
+	if (req->path[0] != '/') {
+		xasprintf(cause, "path must start with /");
+		return (400);
+	}
+	return (http_parse_query(http_req_env(req, "QUERY_STRING"),
+	    &req->query, &req->nquery, cause));
+}
+
+void
+http_req_free(struct http_req *req)
+{
+	size_t	i;
+
+	free(req->path);
+	http_params_free(req->query, req->nquery);
+	free(req->body);
+	for (i = 0; i < req->npath_args; i++)
+		free(req->path_args[i]);
+	memset(req, 0, sizeof *req);
+}
+
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 202: return ("Accepted");
+	case 204: return ("No Content");
+	case 301: return ("Moved Permanently");
+	case 302: return ("Found");
+	case 303: return ("See Other");
+	case 304: return ("Not Modified");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 406: return ("Not Acceptable");
+	case 409: return ("Conflict");
+	case 411: return ("Length Required");
+	case 413: return ("Content Too Large");
+	case 414: return ("URI Too Long");
+	case 415: return ("Unsupported Media Type");
+	case 422: return ("Unprocessable Content");
+	case 429: return ("Too Many Requests");
+	case 500: return ("Internal Server Error");
+	case 502: return ("Bad Gateway");
+	case 503: return ("Service Unavailable");
+	case 504: return ("Gateway Timeout");
+	default: return ("Unknown");
+	}
+}
+
+void
+http_resp_init(struct http_resp *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	resp->status = 200;
+	buf_init(&resp->headers);
+	buf_init(&resp->body);
+}
+
+void
+http_resp_free(struct http_resp *resp)
+{
+	free(resp->content_type);
+	buf_free(&resp->headers);
+	buf_free(&resp->body);
+}
+
+bool
+http_resp_header(struct http_resp *resp, const char *name, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*value;
+
+	va_start(ap, fmt);
+	if (vasprintf(&value, fmt, ap) < 0)
+		value = NULL;
+	va_end(ap);
+	if (value == NULL)
+		return (false);
+	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n: ") != NULL) {
+		free(value);
+		return (false);
+	}
+	buf_printf(&resp->headers, "%s: %s\r\n", name, value);
+	free(value);
+	return (true);
+}
+
+void
+http_resp_text(struct http_resp *resp, int status, const char *type,
+    const char *text)
+{
+	resp->status = status;
+	free(resp->content_type);
+	resp->content_type = xstrdup(type);
+	buf_reset(&resp->body);
+	buf_puts(&resp->body, text);
+}
+
+void
+http_resp_json(struct http_resp *resp, int status, struct json_object *obj)
+{
+	resp->status = status;
+	free(resp->content_type);
+	resp->content_type = xstrdup("application/json");
+	buf_reset(&resp->body);
+	buf_puts(&resp->body, json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+void
+http_resp_error(struct http_resp *resp, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct json_object	*root, *err;
+	va_list			 ap;
+	char			*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(msg != NULL ? msg : code));
+	if (field != NULL)
+		json_object_object_add(err, "field",
+		    json_object_new_string(field));
+	root = json_object_new_object();
+	json_object_object_add(root, "error", err);
+	free(msg);
+	http_resp_json(resp, status, root);
+}
+
+void
+http_resp_serialise(const struct http_resp *resp, const char *request_id,
+    struct buf *out)
+{
+	buf_printf(out, "Status: %d %s\r\n", resp->status,
+	    http_status_text(resp->status));
+	if (resp->content_type != NULL)
+		buf_printf(out, "Content-Type: %s%s\r\n", resp->content_type,
+		    strncmp(resp->content_type, "text/", 5) == 0 ||
+		    strcmp(resp->content_type, "application/json") == 0 ?
+		    "; charset=utf-8" : "");
+	buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
+	if (request_id != NULL && *request_id != '\0')
+		buf_printf(out, "X-Request-ID: %s\r\n", request_id);
+	buf_append(out, resp->headers.data, resp->headers.len);
+	buf_puts(out, "\r\n");
+	if (!resp->head_only)
+		buf_append(out, resp->body.data, resp->body.len);
+}

@@ -1,0 +1,95 @@
+/* http.h: HTTP requests and responses over FastCGI parameters and streams. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct json_object;
+typedef struct FCGX_Stream FCGX_Stream;
+
+#define HTTP_MAX_QUERY		8192	/* bytes of raw query string */
+#define HTTP_MAX_PARAMS		64	/* query parameters */
+#define HTTP_MAX_PATH		2048
+#define HTTP_MAX_PATH_ARGS	4
+
+struct http_param {
+	char	*key;
+	char	*value;
+};
+
+struct http_req {
+	const char		*method;
+	char			*path;		/* percent-decoded */
+	struct http_param	*query;
+	size_t			 nquery;
+	char *const		*env;		/* FastCGI params, not owned */
+	char			*body;
+	size_t			 body_len;
+	char			 request_id[64];
+	const char		*route;		/* pattern that matched */
+	char			*path_args[HTTP_MAX_PATH_ARGS];
+	const char		*path_names[HTTP_MAX_PATH_ARGS];
+	size_t			 npath_args;
+	uint64_t		 start_us;
+	/* Set by handlers for the access log. */
+	const char		*log_cache;
+	long			 log_upstream_ms;
+	const char		*log_error;
+	const char		*log_tool;
+	char			 log_user[17];	/* hashed user id */
+	void			*auth;		/* authenticated principal */
+};
+
+struct http_resp {
+	int		 status;
+	char		*content_type;
+	struct buf	 headers;	/* "Name: value\r\n" lines */
+	struct buf	 body;
+	bool		 head_only;
+};
+
+/*
+ * Parse method, path and query from FastCGI params. Returns 0, or an HTTP
+ * status (400, 414) with *cause set (caller frees) for a malformed request.
+ */
+int	 http_req_init(struct http_req *, char *const *, char **);
+void	 http_req_free(struct http_req *);
+/* A FastCGI param by exact name ("REQUEST_METHOD"), or NULL. */
+const char *http_req_env(const struct http_req *, const char *);
+/* A request header by its HTTP name ("X-Request-ID"), or NULL. */
+const char *http_req_header(const struct http_req *, const char *);
+/* The first value of a query parameter, or NULL. */
+const char *http_req_query(const struct http_req *, const char *);
+/* Named capture of the matched route pattern ("id" for {id}), or NULL. */
+const char *http_req_path_arg(const struct http_req *, const char *);
+/* Decode a query string into params; 0 or HTTP status with *cause. */
+int	 http_parse_query(const char *, struct http_param **, size_t *,
+	    char **);
+void	 http_params_free(struct http_param *, size_t);
+/* Percent-decode (and '+' to space if form); NULL on a bad escape or NUL. */
+char	*http_decode(const char *, size_t, bool);
+/* Percent-encode for a URL component; caller frees. */
+char	*http_encode(const char *);
+const char *http_status_text(int);
+
+void	 http_resp_init(struct http_resp *);
+void	 http_resp_free(struct http_resp *);
+/* Add a header; values with CR or LF are refused (false). */
+bool	 http_resp_header(struct http_resp *, const char *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Replace the body with obj serialised; takes ownership of obj. */
+void	 http_resp_json(struct http_resp *, int, struct json_object *);
+/* Replace the body with text of the given type. */
+void	 http_resp_text(struct http_resp *, int, const char *, const char *);
+/* The error shape of DESIGN §4; field may be NULL. */
+void	 http_resp_error(struct http_resp *, int, const char *, const char *,
+	    const char *, ...) __attribute__((format(printf, 5, 6)));
+/* Serialise status line, headers and body as a FastCGI response. */
+void	 http_resp_serialise(const struct http_resp *, const char *,
+	    struct buf *);
+
+#endif

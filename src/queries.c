@@ -1,0 +1,179 @@
+/* queries.c: the GraphQL documents sent to AniList, one operation each. */
+#include "autoconf.h"
+
+#include <string.h>
+
+#include "queries.h"
+
+/*
+ * The compact media selection shared by every list of media. Nested
+ * connections stay small: AniList caps query complexity at 500.
+ */
+#define QUERIES_MEDIA_COMPACT						\
+	"id idMal type title{romaji english native userPreferred} "	\
+	"synonyms format status episodes duration season seasonYear "	\
+	"startDate{year month day} genres averageScore meanScore "	\
+	"popularity favourites isAdult coverImage{medium large color} "	\
+	"siteUrl nextAiringEpisode{airingAt episode} "			\
+	"studios(isMain:true){nodes{id name isAnimationStudio}} "	\
+	"tags{name rank} description(asHtml:false) source "		\
+	"countryOfOrigin"
+
+#define QUERIES_PAGE_INFO						\
+	"pageInfo{currentPage perPage hasNextPage}"
+
+#define QUERIES_CHARACTER						\
+	"id name{full native alternative} image{large medium} "		\
+	"description(asHtml:false) gender age "				\
+	"dateOfBirth{year month day} favourites siteUrl "		\
+	"media(sort:[POPULARITY_DESC],perPage:10){"			\
+	"edges{characterRole node{id title{romaji english} format type}}}"
+
+const char queries_search_media[] =
+	"query SearchMedia($page:Int,$perPage:Int,$search:String,"
+	"$type:MediaType,$genre_in:[String],$tag_in:[String],"
+	"$season:MediaSeason,$seasonYear:Int,$status:MediaStatus,"
+	"$format:MediaFormat,$averageScore_greater:Int,$sort:[MediaSort],"
+	"$isAdult:Boolean){"
+	"Page(page:$page,perPage:$perPage){"
+	QUERIES_PAGE_INFO " "
+	"media(search:$search,type:$type,genre_in:$genre_in,tag_in:$tag_in,"
+	"season:$season,seasonYear:$seasonYear,status:$status,"
+	"format:$format,averageScore_greater:$averageScore_greater,"
+	"sort:$sort,isAdult:$isAdult){"
+	QUERIES_MEDIA_COMPACT
+	"}}}";
+
+const char queries_trending_media[] =
+	"query TrendingMedia($page:Int,$perPage:Int,$type:MediaType,"
+	"$isAdult:Boolean){"
+	"Page(page:$page,perPage:$perPage){"
+	QUERIES_PAGE_INFO " "
+	"media(sort:[TRENDING_DESC,POPULARITY_DESC],type:$type,"
+	"isAdult:$isAdult){"
+	QUERIES_MEDIA_COMPACT " trending"
+	"}}}";
+
+const char queries_seasonal_media[] =
+	"query SeasonalMedia($page:Int,$perPage:Int,$season:MediaSeason,"
+	"$seasonYear:Int,$isAdult:Boolean){"
+	"Page(page:$page,perPage:$perPage){"
+	QUERIES_PAGE_INFO " "
+	"media(type:ANIME,season:$season,seasonYear:$seasonYear,"
+	"isAdult:$isAdult,sort:[POPULARITY_DESC]){"
+	QUERIES_MEDIA_COMPACT
+	"}}}";
+
+const char queries_media_details[] =
+	"query MediaDetails($id:Int){"
+	"Media(id:$id){"
+	QUERIES_MEDIA_COMPACT " "
+	"endDate{year month day} trailer{id site} bannerImage hashtag "
+	"relations{edges{relationType "
+	"node{id title{romaji english} format type status}}} "
+	"recommendations(sort:[RATING_DESC],perPage:10){"
+	"nodes{rating mediaRecommendation{" QUERIES_MEDIA_COMPACT "}}} "
+	"characters(sort:[ROLE,RELEVANCE],perPage:10){"
+	"edges{role node{id name{full native} image{medium}}}} "
+	"stats{statusDistribution{status amount}}"
+	"}}";
+
+const char queries_character_by_id[] =
+	"query CharacterById($id:Int){"
+	"Character(id:$id){" QUERIES_CHARACTER "}}";
+
+const char queries_character_search[] =
+	"query CharacterSearch($search:String,$page:Int,$perPage:Int){"
+	"Page(page:$page,perPage:$perPage){"
+	QUERIES_PAGE_INFO " "
+	"characters(search:$search,sort:[SEARCH_MATCH]){"
+	QUERIES_CHARACTER
+	"}}}";
+
+const char queries_airing_schedule[] =
+	"query AiringSchedule($page:Int,$perPage:Int,$airingAt_greater:Int,"
+	"$airingAt_lesser:Int){"
+	"Page(page:$page,perPage:$perPage){"
+	QUERIES_PAGE_INFO " "
+	"airingSchedules(airingAt_greater:$airingAt_greater,"
+	"airingAt_lesser:$airingAt_lesser,sort:[TIME]){"
+	"id airingAt episode timeUntilAiring "
+	"media{" QUERIES_MEDIA_COMPACT "}"
+	"}}}";
+
+const char queries_genres_and_tags[] =
+	"query GenresAndTags{"
+	"GenreCollection "
+	"MediaTagCollection{name description category isAdult}"
+	"}";
+
+const char queries_viewer[] =
+	"query Viewer{"
+	"Viewer{id name avatar{medium} siteUrl "
+	"options{displayAdultContent} mediaListOptions{scoreFormat}}"
+	"}";
+
+const char queries_user_list[] =
+	"query UserList($userId:Int,$userName:String,$type:MediaType,"
+	"$status:MediaListStatus,$chunk:Int,$perChunk:Int){"
+	"MediaListCollection(userId:$userId,userName:$userName,type:$type,"
+	"status:$status,chunk:$chunk,perChunk:$perChunk){"
+	"hasNextChunk "
+	"lists{name status entries{id mediaId status score(format:POINT_100) "
+	"progress repeat updatedAt "
+	"media{id title{romaji english userPreferred} episodes format status "
+	"genres averageScore coverImage{medium} tags{name rank} "
+	"studios(isMain:true){nodes{name isAnimationStudio}} seasonYear}}} "
+	"user{id name}"
+	"}}";
+
+const char queries_save_list_entry[] =
+	"mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
+	"$progress:Int,$scoreRaw:Int){"
+	"SaveMediaListEntry(mediaId:$mediaId,status:$status,"
+	"progress:$progress,scoreRaw:$scoreRaw){"
+	"id mediaId status score(format:POINT_100) progress"
+	"}}";
+
+const char queries_delete_list_entry[] =
+	"mutation DeleteListEntry($id:Int){"
+	"DeleteMediaListEntry(id:$id){deleted}"
+	"}";
+
+const char queries_media_list_entry[] =
+	"query MediaListEntry($mediaId:Int,$userId:Int){"
+	"MediaList(mediaId:$mediaId,userId:$userId){"
+	"id mediaId status score(format:POINT_100) progress"
+	"}}";
+
+const struct queries_op queries_ops[] = {
+	{ "SearchMedia", queries_search_media },
+	{ "TrendingMedia", queries_trending_media },
+	{ "SeasonalMedia", queries_seasonal_media },
+	{ "MediaDetails", queries_media_details },
+	{ "CharacterById", queries_character_by_id },
+	{ "CharacterSearch", queries_character_search },
+	{ "AiringSchedule", queries_airing_schedule },
+	{ "GenresAndTags", queries_genres_and_tags },
+	{ "Viewer", queries_viewer },
+	{ "UserList", queries_user_list },
+	{ "SaveListEntry", queries_save_list_entry },
+	{ "DeleteListEntry", queries_delete_list_entry },
+	{ "MediaListEntry", queries_media_list_entry },
+};
+
+const size_t queries_nops = sizeof queries_ops / sizeof queries_ops[0];
+
+const char *
+queries_get(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return (NULL);
+	for (i = 0; i < queries_nops; i++) {
+		if (strcmp(queries_ops[i].name, name) == 0)
+			return (queries_ops[i].document);
+	}
+	return (NULL);
+}

@@ -1,0 +1,33 @@
+/* router.h: method + path pattern routing to handlers. */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+#include <stddef.h>
+
+struct http_req;
+struct http_resp;
+
+typedef void (*router_fn)(struct http_req *, struct http_resp *,
+    const void *);
+
+struct route {
+	const char	*method;	/* GET also answers HEAD */
+	const char	*pattern;	/* "/v1/anime/{id}" */
+	router_fn	 fn;
+	const void	*arg;		/* passed to fn (a tool name …) */
+};
+
+/* The service's routes: one table, in routes.c. */
+extern const struct route	routes[];
+extern const size_t		routes_count;
+
+/*
+ * Find the route for req in table and call it; fills req->route and path
+ * captures. Unknown path: 404 JSON; known path, wrong method: 405 + Allow.
+ */
+void	router_dispatch(const struct route *, size_t, struct http_req *,
+	    struct http_resp *);
+/* Comma-separated methods the path allows (empty if none); caller frees. */
+char	*router_allow(const struct route *, size_t, const char *);
+
+#endif

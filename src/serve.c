@@ -1,0 +1,293 @@
+/* serve.c: request id, CORS, body limits, routing and the access log. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+#include "serve.h"
+#include "util.h"
+
+#define SERVE_CORS_HEADERS \
+	"Authorization, Content-Type, Accept, MCP-Protocol-Version, " \
+	"Mcp-Session-Id, Last-Event-ID, X-Request-ID"
+
+bool
+serve_init(void)
+{
+	enum log_level	level;
+
+	if (log_level_parse(cfg->log_level, &level))
+		log_threshold = level;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return (false);
+	return (true);
+}
+
+void
+serve_shutdown(void)
+{
+	curl_global_cleanup();
+}
+
+void
+serve_thread_cleanup(void)
+{
+}
+
+/* Accept the proxy's request id if it is short and plain; else make one. */
+static void
+serve_request_id(struct http_req *req)
+{
+	const char	*given = http_req_header(req, "X-Request-ID");
+	unsigned char	 raw[16];
+	size_t		 i, len;
+
+	if (given != NULL && (len = strlen(given)) > 0 &&
+	    len < sizeof req->request_id) {
+		for (i = 0; i < len; i++) {
+			if (!isalnum((unsigned char)given[i]) &&
+			    strchr("-_.:", given[i]) == NULL)
+				break;
+		}
+		if (i == len) {
+			memcpy(req->request_id, given, len + 1);
+			return;
+		}
+	}
+	if (!util_random_bytes(raw, sizeof raw))
+		memset(raw, 0, sizeof raw);
+	util_hex(raw, sizeof raw, req->request_id);
+}
+
+/*
+ * CORS: an allowed Origin is echoed (with credentials) unless the list is
+ * "*", which is answered with "*" and never with credentials. Returns true
+ * when the request was a preflight and has been answered.
+ */
+static bool
+serve_cors(struct http_req *req, struct http_resp *resp)
+{
+	const char	*origin = http_req_header(req, "Origin");
+	const char	*want;
+	char		*allow;
+	bool		 star;
+
+	if (origin == NULL)
+		return (false);
+	star = strcmp(cfg->cors_origins, "*") == 0;
+	want = http_req_header(req, "Access-Control-Request-Method");
+	if (!config_origin_allowed(cfg, origin)) {
+		if (strcmp(req->method, "OPTIONS") == 0 && want != NULL) {
+			req->route = "preflight";
+			http_resp_error(resp, 403, "origin_not_allowed", NULL,
+			    "origin is not allowed");
+			return (true);
+		}
+		return (false);
+	}
+	if (star)
+		http_resp_header(resp, "Access-Control-Allow-Origin", "*");
+	else {
+		http_resp_header(resp, "Access-Control-Allow-Origin", "%s",
+		    origin);
+		http_resp_header(resp, "Access-Control-Allow-Credentials",
+		    "true");
+	}
+	http_resp_header(resp, "Vary", "Origin");
+	http_resp_header(resp, "Access-Control-Expose-Headers",
+	    "X-Request-ID, Mcp-Session-Id, WWW-Authenticate, Retry-After");
+	if (strcmp(req->method, "OPTIONS") != 0 || want == NULL)
+		return (false);
+
+	req->route = "preflight";
+	allow = router_allow(routes, routes_count, req->path);
+	if (*allow == '\0') {
+		free(allow);
+		http_resp_error(resp, 404, "not_found", NULL,
+		    "no route for this path");
+		return (true);
+	}
+	http_resp_header(resp, "Access-Control-Allow-Methods", "%s", allow);
+	http_resp_header(resp, "Access-Control-Allow-Headers", "%s",
+	    SERVE_CORS_HEADERS);
+	http_resp_header(resp, "Access-Control-Max-Age", "600");
+	resp->status = 204;
+	free(allow);
+	return (true);
+}
+
+/* Plain OPTIONS (not a preflight): 204 with Allow. */
+static void
+serve_options(struct http_req *req, struct http_resp *resp)
+{
+	char	*allow;
+
+	allow = router_allow(routes, routes_count, req->path);
+	req->route = "options";
+	if (*allow == '\0')
+		http_resp_error(resp, 404, "not_found", NULL,
+		    "no route for this path");
+	else {
+		http_resp_header(resp, "Allow", "%s", allow);
+		resp->status = 204;
+	}
+	free(allow);
+}
+
+/* Check the declared body size against the limit before reading it. */
+static int
+serve_body_length(struct http_req *req, long long *len)
+{
+	const char	*cl = http_req_env(req, "CONTENT_LENGTH");
+
+	*len = 0;
+	if (cl == NULL || *cl == '\0')
+		return (0);
+	if (!util_parse_ll(cl, len) || *len < 0)
+		return (400);
+	if (*len > cfg->max_body_size)
+		return (413);
+	return (0);
+}
+
+static void
+serve_dispatch(struct http_req *req, struct http_resp *resp)
+{
+	if (serve_cors(req, resp))
+		return;
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		serve_options(req, resp);
+		return;
+	}
+	router_dispatch(routes, routes_count, req, resp);
+}
+
+static void
+serve_log(struct http_req *req, struct http_resp *resp)
+{
+	double	ms = (double)(util_mono_us() - req->start_us) / 1000.0;
+	char	upstream[24];
+
+	snprintf(upstream, sizeof upstream, "%ld", req->log_upstream_ms);
+
+	if (!log_enabled(resp->status >= 500 ? LOG_ERROR : LOG_INFO))
+		return;
+	log_emit(resp->status >= 500 ? LOG_ERROR : LOG_INFO, "request",
+	    LF_STR("method", req->method),
+	    LF_STR("path", req->path),
+	    LF_STR("route", req->route),
+	    LF_INT("status", resp->status),
+	    LF_DBL("duration_ms", ms),
+	    LF_STR("cache", req->log_cache),
+	    LF_RAW("upstream_ms", req->log_upstream_ms >= 0 ? upstream : NULL),
+	    LF_STR("tool", req->log_tool),
+	    LF_STR("user", req->log_user[0] != '\0' ? req->log_user : NULL),
+	    LF_STR("error", req->log_error),
+	    LF_END);
+}
+
+/* Everything after the body has been read. */
+static void
+serve_finish(struct http_req *req, struct http_resp *resp, int early,
+    char *cause)
+{
+	if (early != 0) {
+		req->route = req->route != NULL ? req->route : "invalid";
+		if (early == 413)
+			http_resp_error(resp, 413, "payload_too_large", NULL,
+			    "request body is larger than %d bytes",
+			    cfg->max_body_size);
+		else if (early == 414)
+			http_resp_error(resp, 414, "uri_too_long", NULL, "%s",
+			    cause != NULL ? cause : "request URI too long");
+		else
+			http_resp_error(resp, early, "invalid_request", NULL,
+			    "%s", cause != NULL ? cause : "malformed request");
+	} else
+		serve_dispatch(req, resp);
+	if (strcmp(req->method, "HEAD") == 0)
+		resp->head_only = true;
+}
+
+void
+serve_handle(char **env, const char *body, size_t body_len,
+    struct http_resp *resp, char *rid_out, size_t rid_len)
+{
+	struct http_req	 req;
+	char		*cause = NULL;
+	int		 early;
+	long long	 len;
+
+	early = http_req_init(&req, env, &cause);
+	serve_request_id(&req);
+	log_set_request_id(req.request_id);
+	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
+	    body_len > (size_t)cfg->max_body_size)
+		early = 413;
+	if (early == 0 && body != NULL) {
+		req.body = xstrndup(body, body_len);
+		req.body_len = body_len;
+	}
+	serve_finish(&req, resp, early, cause);
+	serve_log(&req, resp);
+	if (rid_out != NULL)
+		snprintf(rid_out, rid_len, "%s", req.request_id);
+	log_set_request_id(NULL);
+	free(cause);
+	http_req_free(&req);
+}
+
+void
+serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
+{
+	struct http_req	 req;
+	struct http_resp resp;
+	struct buf	 wire;
+	char		*cause = NULL, *body;
+	int		 early, n;
+	long long	 len = 0;
+
+	http_resp_init(&resp);
+	early = http_req_init(&req, env, &cause);
+	serve_request_id(&req);
+	log_set_request_id(req.request_id);
+
+	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
+	    len > 0) {
+		body = xmalloc((size_t)len + 1);
+		n = FCGX_GetStr(body, (int)len, in);
+		if (n != (int)len) {
+			free(body);
+			early = 400;
+			free(cause);
+			cause = xstrdup("request body shorter than "
+			    "Content-Length");
+		} else {
+			body[len] = '\0';
+			req.body = body;
+			req.body_len = (size_t)len;
+		}
+	}
+	serve_finish(&req, &resp, early, cause);
+
+	buf_init(&wire);
+	http_resp_serialise(&resp, req.request_id, &wire);
+	FCGX_PutStr(wire.data, (int)wire.len, out);
+	buf_free(&wire);
+
+	serve_log(&req, &resp);
+	log_set_request_id(NULL);
+	free(cause);
+	http_req_free(&req);
+	http_resp_free(&resp);
+}

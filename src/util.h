@@ -1,0 +1,62 @@
+/* util.h: allocation, growable buffers, time and string helpers shared by all modules. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Allocation policy: running out of memory aborts the process (the master
+ * restarts the worker), so callers never check what these return.
+ */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#define nitems(a) (sizeof (a) / sizeof (a)[0])
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 buf_init(struct buf *);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_append(struct buf *, const void *, size_t);
+void	 buf_puts(struct buf *, const char *);
+void	 buf_putc(struct buf *, char);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_vprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+/* Append s as a quoted, escaped JSON string. */
+void	 buf_json_string(struct buf *, const char *);
+/* Hand the contents to the caller (caller frees) and reset the buffer. */
+char	*buf_detach(struct buf *);
+
+/* Milliseconds: monotonic for durations, wall clock for timestamps. */
+uint64_t util_mono_ms(void);
+uint64_t util_wall_ms(void);
+/* Microseconds, monotonic. */
+uint64_t util_mono_us(void);
+
+bool	 util_utf8_valid(const char *, size_t);
+/* Parse a whole decimal integer; false on garbage or overflow. */
+bool	 util_parse_ll(const char *, long long *);
+/* Fill with cryptographically random bytes; false if the RNG fails. */
+bool	 util_random_bytes(void *, size_t) __attribute__((warn_unused_result));
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void	 util_hex(const unsigned char *, size_t, char *);
+/* Constant-time comparison of two byte strings. */
+bool	 util_ct_equal(const void *, size_t, const void *, size_t);
+
+#endif

@@ -1,0 +1,208 @@
+/* worker.c: accept threads, the per-request pipeline, and graceful drain. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+#include "serve.h"
+#include "util.h"
+#include "worker.h"
+
+struct worker_thread {
+	pthread_t	 tid;
+	int		 index;
+	int		 listen_fd;
+	int		 wake_fd;
+};
+
+static volatile sig_atomic_t	 worker_stop;
+static atomic_int		 worker_busy;
+
+static void
+worker_on_term(int sig)
+{
+	worker_stop = 1;
+}
+
+int
+worker_in_flight(void)
+{
+	return (atomic_load(&worker_busy));
+}
+
+static void *
+worker_thread_main(void *arg)
+{
+	struct worker_thread	*t = arg;
+	struct epoll_event	 ev, evs[2];
+	FCGX_Request		 r;
+	int			 ep, n, i;
+	bool			 wake;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_error("epoll_create1 failed", LF_STR("error",
+		    strerror(errno)), LF_END);
+		return (NULL);
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = t->listen_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, t->listen_fd, &ev) == -1) {
+		/* EPOLLEXCLUSIVE unsupported: plain wakeups still work. */
+		ev.events = EPOLLIN;
+		epoll_ctl(ep, EPOLL_CTL_ADD, t->listen_fd, &ev);
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = t->wake_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, t->wake_fd, &ev);
+
+	FCGX_InitRequest(&r, t->listen_fd, 0);
+	while (!worker_stop) {
+		n = epoll_wait(ep, evs, nitems(evs), 1000);
+		if (n == -1 && errno != EINTR) {
+			log_error("epoll_wait failed", LF_STR("error",
+			    strerror(errno)), LF_END);
+			break;
+		}
+		wake = false;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == t->wake_fd)
+				wake = true;
+		}
+		if (worker_stop || wake)
+			break;
+		if (n <= 0)
+			continue;
+		/* The listen socket is non-blocking: another thread may win. */
+		if (FCGX_Accept_r(&r) < 0)
+			continue;
+		r.keepConnection = 0;
+		atomic_fetch_add(&worker_busy, 1);
+		serve_request(r.envp, r.in, r.out);
+		FCGX_Finish_r(&r);
+		atomic_fetch_sub(&worker_busy, 1);
+	}
+	FCGX_Free(&r, 1);
+	close(ep);
+	serve_thread_cleanup();
+	return (NULL);
+}
+
+static void
+worker_signals(sigset_t *blocked)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGTERM);
+	sigaddset(blocked, SIGINT);
+	sigaddset(blocked, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, blocked, NULL);
+}
+
+void
+worker_main(int listen_fd, int ready_fd)
+{
+	struct worker_thread	*threads;
+	sigset_t		 blocked, waitmask;
+	struct timespec		 deadline;
+	uint64_t		 one = 1;
+	int			 i, nthreads = cfg->threads, wake_fd, status = 0;
+	char			 c = 'r';
+
+	log_set_role("worker");
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	worker_signals(&blocked);
+	if (getppid() == 1)
+		_exit(0);
+
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed", LF_END);
+		_exit(1);
+	}
+	if (!serve_init()) {
+		log_error("worker initialisation failed", LF_END);
+		_exit(1);
+	}
+	if ((wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		log_error("eventfd failed", LF_STR("error", strerror(errno)),
+		    LF_END);
+		_exit(1);
+	}
+
+	threads = xcalloc((size_t)nthreads, sizeof *threads);
+	for (i = 0; i < nthreads; i++) {
+		threads[i].index = i;
+		threads[i].listen_fd = listen_fd;
+		threads[i].wake_fd = wake_fd;
+		if (pthread_create(&threads[i].tid, NULL, worker_thread_main,
+		    &threads[i]) != 0) {
+			log_error("pthread_create failed", LF_END);
+			_exit(1);
+		}
+	}
+	log_info("worker started", LF_INT("threads", nthreads), LF_END);
+	if (ready_fd != -1) {
+		if (write(ready_fd, &c, 1) != 1)
+			log_warn("could not tell the master we are ready",
+			    LF_END);
+		close(ready_fd);
+	}
+
+	sigfillset(&waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	while (!worker_stop)
+		sigsuspend(&waitmask);
+
+	log_info("worker draining", LF_INT("in_flight",
+	    worker_in_flight()), LF_END);
+	if (write(wake_fd, &one, sizeof one) != sizeof one)
+		log_warn("eventfd write failed", LF_END);
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += cfg->shutdown_timeout;
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_timedjoin_np(threads[i].tid, NULL,
+		    &deadline) != 0) {
+			log_warn("drain timed out; exiting with requests in "
+			    "flight", LF_INT("in_flight",
+			    worker_in_flight()), LF_END);
+			status = 1;
+			_exit(status);
+		}
+	}
+	serve_shutdown();
+	free(threads);
+	close(wake_fd);
+	log_info("worker stopped", LF_END);
+	_exit(status);
+}

@@ -1,0 +1,414 @@
+"""harness.py: starts a real stack on loopback for the integration tests.
+
+Caddy (Caddyfile.local, tls internal, its own ports), anilist-gpt (FastCGI
+over a unix socket), memcached, PostgreSQL (as the postgres user) and the
+sample AniList upstream, each on a free port in a private temporary
+directory. Everything is torn down at exit, and a watchdog bounds each test
+file. Set ANILIST_GPT_TEST_URL (and ANILIST_GPT_TEST_CA) to point the tests at
+an already running stack instead.
+"""
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+TOP_SRCDIR = os.path.abspath(os.environ.get(
+    "top_srcdir", os.path.join(os.path.dirname(__file__), "..", "..")))
+TOP_BUILDDIR = os.path.abspath(os.environ.get("top_builddir", TOP_SRCDIR))
+BINARY = os.path.join(TOP_BUILDDIR, "src", "anilist-gpt")
+SECRET = "integration-test-secret-key-0123456789abcdef"
+
+_live = []
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pred():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError("timed out waiting for " + what)
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def watchdog(seconds):
+    """Kill the whole test file if it runs longer than seconds."""
+    def on_alarm(signum, frame):
+        sys.stderr.write("watchdog: test file exceeded %ds\n" % seconds)
+        _cleanup()
+        os._exit(99)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+
+
+def _cleanup():
+    for stack in list(_live):
+        try:
+            stack.stop()
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup)
+
+
+class Proc:
+    """A child process in its own process group, with its output in a file."""
+
+    def __init__(self, name, argv, env, logdir, cwd=None, user=None):
+        self.name = name
+        self.log_path = os.path.join(logdir, name + ".log")
+        self.log = open(self.log_path, "ab")
+        if user:
+            argv = ["runuser", "-u", user, "--"] + argv
+        self.p = subprocess.Popen(argv, env=env, stdout=self.log,
+                                  stderr=subprocess.STDOUT, cwd=cwd,
+                                  start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.p.pid, sig)
+
+    def stop(self, timeout=15):
+        if self.alive():
+            try:
+                os.killpg(self.p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait(5)
+        self.log.close()
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Stack:
+    """One full stack. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, workers=2, threads=4, memcached=True, postgres=False,
+                 upstream=True, config=None, env=None, upstream_args=None):
+        self.workers = workers
+        self.threads = threads
+        self.want_memcached = memcached
+        self.want_postgres = postgres
+        self.want_upstream = upstream
+        self.extra_config = dict(config or {})
+        self.extra_env = dict(env or {})
+        self.upstream_args = list(upstream_args or [])
+        self.procs = {}
+        self.dir = None
+        self.external = os.environ.get("ANILIST_GPT_TEST_URL")
+
+    # -- lifecycle -----------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        _live.append(self)
+        if self.external:
+            self.base = self.external.rstrip("/")
+            self.ca = os.environ.get("ANILIST_GPT_TEST_CA")
+            self._ssl = ssl.create_default_context(cafile=self.ca)
+            return self
+        self.dir = tempfile.mkdtemp(prefix="agpt-it-")
+        os.chmod(self.dir, 0o755)
+        self.logdir = os.path.join(self.dir, "logs")
+        os.mkdir(self.logdir)
+        self.socket = os.path.join(self.dir, "anilist-gpt.sock")
+        self.https_port = free_port()
+        self.http_port = free_port()
+        self.metrics_port = free_port()
+        if self.want_memcached:
+            self.start_memcached()
+        if self.want_postgres:
+            self.start_postgres()
+        if self.want_upstream:
+            self.start_upstream()
+        self.write_config()
+        self.start_service()
+        self.start_caddy()
+        return self
+
+    def stop(self):
+        for name in ("caddy", "anilist-gpt", "upstream", "memcached"):
+            if name in self.procs:
+                self.procs[name].stop()
+        if "postgres" in self.procs:
+            self.stop_postgres()
+        if self in _live:
+            _live.remove(self)
+        if self.dir and os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    # -- components ----------------------------------------------------
+    def start_memcached(self):
+        self.memcached_port = free_port()
+        self.procs["memcached"] = Proc(
+            "memcached", ["memcached", "-u", "nobody", "-l", "127.0.0.1",
+                          "-p", str(self.memcached_port), "-U", "0",
+                          "-m", "64", "-c", "1024"],
+            os.environ.copy(), self.logdir)
+        wait_for(lambda: port_open(self.memcached_port), what="memcached")
+
+    def restart_memcached(self):
+        self.procs["memcached"] = Proc(
+            "memcached", ["memcached", "-u", "nobody", "-l", "127.0.0.1",
+                          "-p", str(self.memcached_port), "-U", "0",
+                          "-m", "64", "-c", "1024"],
+            os.environ.copy(), self.logdir)
+        wait_for(lambda: port_open(self.memcached_port), what="memcached")
+
+    def pg_bin(self, name):
+        found = shutil.which(name)
+        if found:
+            return found
+        base = "/usr/lib/postgresql"
+        for v in sorted(os.listdir(base), reverse=True):
+            cand = os.path.join(base, v, "bin", name)
+            if os.path.exists(cand):
+                return cand
+        raise RuntimeError(name + " not found")
+
+    def start_postgres(self):
+        self.pg_port = free_port()
+        self.pg_dir = os.path.join(self.dir, "pg")
+        os.mkdir(self.pg_dir)
+        shutil.chown(self.pg_dir, "postgres", "postgres")
+        subprocess.run(["runuser", "-u", "postgres", "--",
+                        self.pg_bin("initdb"), "-D", self.pg_dir, "-A",
+                        "trust", "-U", "postgres", "--no-sync"],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        self.pg_started = True
+        self.pg_ctl("start")
+        self.database_url = (
+            "host=127.0.0.1 port=%d dbname=postgres user=postgres "
+            "connect_timeout=2" % self.pg_port)
+        self.procs["postgres"] = None
+
+    def pg_ctl(self, action):
+        argv = ["runuser", "-u", "postgres", "--", self.pg_bin("pg_ctl"),
+                "-D", self.pg_dir, "-w", "-t", "30"]
+        if action == "start":
+            argv += ["-l", os.path.join(self.pg_dir, "server.log"), "-o",
+                     "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off"
+                     % (self.pg_port, self.pg_dir), "start"]
+        else:
+            argv += ["-m", "fast", "stop"]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def stop_postgres(self):
+        try:
+            self.pg_ctl("stop")
+        except subprocess.CalledProcessError:
+            pass
+        del self.procs["postgres"]
+
+    def start_upstream(self):
+        self.upstream_port = free_port()
+        server = os.path.join(TOP_SRCDIR, "tests", "anilist-sample",
+                              "server.py")
+        self.procs["upstream"] = Proc(
+            "upstream", [sys.executable, server, "--port",
+                         str(self.upstream_port)] + self.upstream_args,
+            os.environ.copy(), self.logdir)
+        wait_for(lambda: port_open(self.upstream_port), what="upstream")
+        self.upstream_url = "http://127.0.0.1:%d" % self.upstream_port
+
+    def config_values(self):
+        c = {
+            "LISTEN": "unix:" + self.socket,
+            "WORKERS": str(self.workers),
+            "THREADS": str(self.threads),
+            "SHUTDOWN_TIMEOUT": "10",
+            "LOG_LEVEL": "info",
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": SECRET,
+            "PUBLIC_URL": "https://localhost:%d" % self.https_port,
+            "CORS_ORIGINS": "https://chatgpt.com,https://allowed.example",
+            "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.memcached_port
+                                  if self.want_memcached else ""),
+            "STATSD_HOST": "",
+        }
+        if self.want_upstream:
+            c["ANILIST_API_URL"] = self.upstream_url + "/"
+            c["ANILIST_OAUTH_URL"] = self.upstream_url + "/api/v2/oauth"
+        if self.want_postgres:
+            c["DATABASE_URL"] = self.database_url
+        c.update(self.extra_config)
+        return c
+
+    def write_config(self, values=None, text=None):
+        self.config_path = os.path.join(self.dir, "anilist-gpt.conf")
+        if text is None:
+            values = values or self.config_values()
+            text = "".join("%s = %s\n" % kv for kv in values.items())
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def service_env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.isupper() or k in ("PATH", "HOME", "LANG", "TZ",
+                                           "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                           "LSAN_OPTIONS")}
+        env.update(self.extra_env)
+        return env
+
+    def start_service(self):
+        self.procs["anilist-gpt"] = Proc(
+            "anilist-gpt", [BINARY, "-c", self.config_path, "serve"],
+            self.service_env(), self.logdir)
+        wait_for(lambda: os.path.exists(self.socket), what="service socket")
+
+    def start_caddy(self):
+        env = os.environ.copy()
+        env.update({
+            "XDG_DATA_HOME": os.path.join(self.dir, "caddy-data"),
+            "XDG_CONFIG_HOME": os.path.join(self.dir, "caddy-config"),
+            "HOME": self.dir,
+            "CADDY_HTTPS_PORT": str(self.https_port),
+            "CADDY_HTTP_PORT": str(self.http_port),
+            "METRICS_LISTEN": "127.0.0.1:%d" % self.metrics_port,
+            "ANILIST_GPT_UPSTREAM": "unix/" + self.socket,
+            "CADDY_LOG_LEVEL": "ERROR",
+        })
+        self.procs["caddy"] = Proc(
+            "caddy", ["caddy", "run", "--adapter", "caddyfile", "--config",
+                      os.path.join(TOP_SRCDIR, "caddy", "Caddyfile.local")],
+            env, self.logdir)
+        self.ca = os.path.join(self.dir, "caddy-data", "caddy", "pki",
+                               "authorities", "local", "root.crt")
+        wait_for(lambda: os.path.exists(self.ca) and
+                 port_open(self.https_port), what="caddy")
+        self._ssl = ssl.create_default_context(cafile=self.ca)
+        self.base = "https://localhost:%d" % self.https_port
+        wait_for(lambda: self.request("GET", "/health")[0] == 200,
+                 what="/health through caddy")
+
+    # -- talking to it -------------------------------------------------
+    def url(self, path):
+        return self.base + path
+
+    def connection(self, timeout=30):
+        u = urllib.parse.urlsplit(self.base)
+        return http.client.HTTPSConnection(u.hostname, u.port,
+                                           context=self._ssl,
+                                           timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        """One HTTPS request through Caddy: (status, headers, body bytes)."""
+        conn = self.connection(timeout)
+        try:
+            h = dict(headers or {})
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+            elif isinstance(body, str):
+                body = body.encode()
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None, timeout=30):
+        status, h, data = self.request(method, path, body, headers, timeout)
+        try:
+            obj = json.loads(data) if data else None
+        except ValueError:
+            raise AssertionError("not JSON (%d): %r" % (status, data[:300]))
+        return status, h, obj
+
+    def metrics(self):
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % self.metrics_port,
+                timeout=10) as r:
+            return r.read().decode()
+
+    # -- the sample upstream's control API -----------------------------
+    def upstream(self, method, path, body=None):
+        req = urllib.request.Request(
+            self.upstream_url + path, method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    def upstream_requests(self):
+        return self.upstream("GET", "/__stats")["requests"]
+
+    def upstream_fault(self, mode, **kw):
+        kw["mode"] = mode
+        return self.upstream("POST", "/__fault", kw)
+
+    def upstream_reset(self):
+        return self.upstream("POST", "/__reset", {})
+
+    # -- the service ---------------------------------------------------
+    def service(self):
+        return self.procs["anilist-gpt"]
+
+    def service_log(self):
+        return self.procs["anilist-gpt"].output()
+
+    def log_lines(self):
+        out = []
+        for line in self.service_log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def worker_pids(self):
+        master = self.service().pid
+        try:
+            with open("/proc/%d/task/%d/children" % (master, master)) as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
