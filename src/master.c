@@ -46,6 +46,8 @@ static pid_t			master_retired[MASTER_MAX_RETIRED];
 static int			master_nretired;
 static int			master_listen_fd = -1;
 static char			master_unix_path[108];
+static struct stat		master_unix_st;	/* the socket we bound */
+static bool			master_drain_failed;
 static const char		*master_config_path;
 
 static void
@@ -85,12 +87,32 @@ master_listen_unix(const char *path, char **cause)
 		goto fail;
 	chmod(path, 0660);
 	snprintf(master_unix_path, sizeof master_unix_path, "%s", path);
+	if (stat(path, &master_unix_st) == -1)
+		memset(&master_unix_st, 0, sizeof master_unix_st);
 	return (fd);
 fail:
 	xasprintf(cause, "LISTEN: %s: %s", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return (-1);
+}
+
+/*
+ * Remove our socket file so new connections fail fast while we drain; only
+ * if it is still ours (a new instance may already have bound the path).
+ */
+static void
+master_unlink_socket(void)
+{
+	struct stat	st;
+
+	if (master_unix_path[0] == '\0')
+		return;
+	if (stat(master_unix_path, &st) == 0 &&
+	    st.st_ino == master_unix_st.st_ino &&
+	    st.st_dev == master_unix_st.st_dev)
+		unlink(master_unix_path);
+	master_unix_path[0] = '\0';
 }
 
 static int
@@ -169,7 +191,6 @@ master_spawn(bool wait_ready)
 	pid_t		pid;
 	int		pipefd[2];
 	char		c;
-	sigset_t	none;
 
 	pipefd[0] = pipefd[1] = -1;
 	if (wait_ready && pipe2(pipefd, O_CLOEXEC) == -1) {
@@ -190,10 +211,9 @@ master_spawn(bool wait_ready)
 	if (pid == 0) {
 		if (wait_ready)
 			close(pipefd[0]);
+		/* Signals stay blocked until worker_main has its handlers. */
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		worker_main(master_listen_fd, pipefd[1]);
 	}
 	if (wait_ready) {
@@ -272,8 +292,11 @@ master_reap(bool stopping)
 		s = &master_slots[i];
 		s->pid = 0;
 		if (stopping) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				master_drain_failed = true;
 			log_info("worker exited", LF_INT("worker_pid", pid),
-			    LF_END);
+			    LF_INT("status", WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1), LF_END);
 			continue;
 		}
 		now = util_mono_ms();
@@ -379,6 +402,7 @@ master_drain(sigset_t *origmask)
 
 	log_info("draining", LF_INT("timeout_s", cfg->shutdown_timeout),
 	    LF_END);
+	master_unlink_socket();
 	master_signal_all(SIGTERM);
 	deadline = util_mono_ms() + (uint64_t)cfg->shutdown_timeout * 1000 +
 	    2000;
@@ -401,7 +425,7 @@ master_drain(sigset_t *origmask)
 			return (1);
 		}
 	}
-	return (0);
+	return (master_drain_failed ? 1 : 0);
 }
 
 int
@@ -476,8 +500,7 @@ master_run(const char *config_path)
 	}
 
 	status = master_drain(&origmask);
-	if (master_unix_path[0] != '\0')
-		unlink(master_unix_path);
+	master_unlink_socket();
 	log_info("stopped", LF_INT("status", status), LF_END);
 	return (status);
 }
