@@ -345,8 +345,6 @@ master_reload(void)
 	old = cfg;
 	cfg = next;
 	config_free(old);
-	if (log_level_parse(cfg->log_level, &level))
-		log_threshold = level;
 
 	n = cfg->workers;
 	log_info("reloading", LF_INT("workers", n), LF_END);
@@ -355,16 +353,26 @@ master_reload(void)
 		master_slots[i].pid = 0;
 		master_start_slot(i, true);
 		master_slots[i].crashes = 0;
-		if (pid > 0)
+		if (pid > 0) {
+			log_info("retiring worker", LF_INT("worker_pid", pid),
+			    LF_INT("slot", i), LF_END);
 			master_retire(pid);
+		}
 	}
 	for (; i < master_nslots; i++) {
-		if (master_slots[i].pid > 0)
+		if (master_slots[i].pid > 0) {
+			log_info("retiring worker", LF_INT("worker_pid",
+			    master_slots[i].pid), LF_INT("slot", i), LF_END);
 			master_retire(master_slots[i].pid);
+		}
 		master_slots[i].pid = 0;
 	}
 	master_nslots = n;
-	log_info("reload complete", LF_END);
+	log_info("reload complete", LF_INT("workers", n), LF_STR("log_level",
+	    cfg->log_level), LF_END);
+	/* Last, so a reload to LOG_LEVEL = warn still logs its own lines. */
+	if (log_level_parse(cfg->log_level, &level))
+		log_threshold = level;
 }
 
 static bool
