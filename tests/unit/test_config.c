@@ -78,7 +78,8 @@ srcdir_file(const char *rel)
 	const char	*top = getenv("top_srcdir");
 	char		*path;
 
-	xasprintf(&path, "%s/%s", top != NULL ? top : "../..", rel);
+	/* make check exports top_srcdir; run by hand, the configured one. */
+	xasprintf(&path, "%s/%s", top != NULL ? top : ABS_TOP_SRCDIR, rel);
 	return (path);
 }
 
