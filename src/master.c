@@ -82,7 +82,17 @@ master_listen_unix(const char *path, char **cause)
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		goto fail;
-	unlink(path);
+	/* A socket that still answers belongs to a running instance. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		xasprintf(cause, "LISTEN: %s: another process is listening "
+		    "there", path);
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	unlink(path);	/* a stale socket file from an earlier run */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
 		goto fail;
 	chmod(path, 0660);
@@ -188,7 +198,7 @@ static pid_t
 master_spawn(bool wait_ready)
 {
 	struct pollfd	pfd;
-	pid_t		pid;
+	pid_t		pid, self = getpid();
 	int		pipefd[2];
 	char		c;
 
@@ -214,7 +224,7 @@ master_spawn(bool wait_ready)
 		/* Signals stay blocked until worker_main has its handlers. */
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		worker_main(master_listen_fd, pipefd[1]);
+		worker_main(master_listen_fd, pipefd[1], self);
 	}
 	if (wait_ready) {
 		close(pipefd[1]);

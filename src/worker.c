@@ -148,7 +148,7 @@ worker_signals(sigset_t *blocked)
 }
 
 void
-worker_main(int listen_fd, int ready_fd)
+worker_main(int listen_fd, int ready_fd, pid_t master)
 {
 	struct worker_thread	*threads;
 	sigset_t		 blocked, waitmask;
@@ -160,7 +160,8 @@ worker_main(int listen_fd, int ready_fd)
 	log_set_role("worker");
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	worker_signals(&blocked);
-	if (getppid() == 1)
+	/* The master died before PDEATHSIG was set (it may be pid 1). */
+	if (getppid() != master)
 		_exit(0);
 
 	if (FCGX_Init() != 0) {

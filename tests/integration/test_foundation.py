@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -585,6 +586,68 @@ class CommandLineTest(unittest.TestCase):
         self.assertTrue(line["error"].startswith("SECRET_KEY: required"),
                         line)
         self.assertFalse(os.path.exists(sock))
+
+    def test_live_socket_is_not_stolen_stale_one_is_replaced(self):
+        sock = os.path.join(self.dir, "s.sock")
+        path = self.conf("LISTEN = unix:%s\nSECRET_KEY = %s\nWORKERS = 1\n"
+                         "MEMCACHED_SERVERS =\n" % (sock, harness.SECRET))
+        other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        other.bind(sock)
+        other.listen(1)
+        r = self.run_cli("-c", path, "serve")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("LISTEN: %s: another process is listening" % sock,
+                      r.stderr)
+        self.assertTrue(os.path.exists(sock))
+        other.close()		# leaves a stale socket file behind
+        p = subprocess.Popen([harness.BINARY, "-c", path, "serve"],
+                             env=clean_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            harness.wait_for(lambda: self.connects(sock), timeout=10,
+                             what="the service on the stale path")
+        finally:
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=15)
+        self.assertEqual(p.returncode, 0, err)
+
+    def test_master_as_pid_1_keeps_its_workers(self):
+        # In a container the master is often pid 1; workers must not take
+        # "my parent is pid 1" for "my master died".
+        probe = subprocess.run(["unshare", "--pid", "--fork", "true"],
+                               capture_output=True)
+        if probe.returncode != 0:
+            self.skipTest("cannot make a pid namespace here")
+        sock = os.path.join(self.dir, "p1.sock")
+        path = self.conf("LISTEN = unix:%s\nSECRET_KEY = %s\nWORKERS = 2\n"
+                         "THREADS = 1\n" % (sock, harness.SECRET))
+        log = os.path.join(self.dir, "p1.log")
+        with open(log, "w") as out:
+            p = subprocess.Popen(["unshare", "--pid", "--fork",
+                                  "--kill-child", harness.BINARY, "-c", path,
+                                  "serve"], env=clean_env(), stdout=out,
+                                 stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        try:
+            harness.wait_for(lambda: self.connects(sock), timeout=10,
+                             what="the service in a pid namespace")
+            time.sleep(1.0)
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(15)
+        lines = [json.loads(l) for l in open(log) if l.startswith("{")]
+        starting = [l for l in lines if l["msg"] == "starting"]
+        self.assertEqual(starting[0]["pid"], 1)
+        self.assertEqual(len([l for l in lines
+                              if l["msg"] == "worker started"]), 2)
+        self.assertFalse([l for l in lines
+                          if l["msg"] == "worker exited unexpectedly"])
+
+    @staticmethod
+    def connects(path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.connect(path)
+        return True
 
     def test_unknown_command_is_usage(self):
         r = self.run_cli("frobnicate")
