@@ -5,7 +5,6 @@ process model under a steady request loop (worker SIGKILL, SIGHUP with a
 good and a bad file, SIGTERM drain, second SIGTERM), the command line, and
 the spawn-fcgi (LISTEN = fd:0) mode.
 """
-import http.client
 import json
 import os
 import re
