@@ -21,7 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-harness.watchdog(170)
+harness.watchdog(110)
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 ALLOWED = "https://allowed.example"
