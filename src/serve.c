@@ -144,19 +144,69 @@ serve_options(struct http_req *req, struct http_resp *resp)
 	free(allow);
 }
 
-/* Check the declared body size against the limit before reading it. */
+/*
+ * Check the declared body size against the limit before reading it. *len is
+ * -1 when the length is not declared (a chunked upload: Caddy passes
+ * CONTENT_LENGTH -1 or nothing), and the body is then read to its end.
+ */
 static int
 serve_body_length(struct http_req *req, long long *len)
 {
 	const char	*cl = http_req_env(req, "CONTENT_LENGTH");
 
-	*len = 0;
-	if (cl == NULL || *cl == '\0')
+	*len = -1;
+	if (cl == NULL || *cl == '\0' || strcmp(cl, "-1") == 0)
 		return (0);
-	if (!util_parse_ll(cl, len) || *len < 0)
+	if (!util_parse_ll(cl, len) || *len < 0) {
+		*len = 0;
 		return (400);
+	}
 	if (*len > cfg->max_body_size)
 		return (413);
+	return (0);
+}
+
+/*
+ * Read the body from the FastCGI stdin stream: exactly len bytes, or up to
+ * its end when len is -1. Returns 0, or 400/413 with *cause (caller frees).
+ */
+static int
+serve_read_body(struct http_req *req, long long len, FCGX_Stream *in,
+    char **cause)
+{
+	char	*body = NULL;
+	size_t	 want, have = 0, cap = 0, chunk;
+	int	 n;
+
+	want = len >= 0 ? (size_t)len : (size_t)cfg->max_body_size + 1;
+	while (have < want) {
+		chunk = want - have < 65536 ? want - have : 65536;
+		if (have + chunk + 1 > cap) {
+			cap = have + chunk + 1;
+			body = xrealloc(body, cap);
+		}
+		n = FCGX_GetStr(body + have, (int)chunk, in);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	if (len >= 0 && have != (size_t)len) {
+		free(body);
+		free(*cause);
+		*cause = xstrdup("request body shorter than Content-Length");
+		return (400);
+	}
+	if (have > (size_t)cfg->max_body_size) {
+		free(body);
+		return (413);
+	}
+	if (have == 0) {
+		free(body);
+		return (0);
+	}
+	body[have] = '\0';
+	req->body = body;
+	req->body_len = have;
 	return (0);
 }
 
@@ -210,6 +260,10 @@ serve_finish(struct http_req *req, struct http_resp *resp, int early,
 		else if (early == 414)
 			http_resp_error(resp, 414, "uri_too_long", NULL, "%s",
 			    cause != NULL ? cause : "request URI too long");
+		else if (early == 431)
+			http_resp_error(resp, 431, "headers_too_large", NULL,
+			    "%s", cause != NULL ? cause :
+			    "request headers too large");
 		else
 			http_resp_error(resp, early, "invalid_request", NULL,
 			    "%s", cause != NULL ? cause : "malformed request");
@@ -235,7 +289,9 @@ serve_handle(char **env, const char *body, size_t body_len,
 	    body_len > (size_t)cfg->max_body_size)
 		early = 413;
 	if (early == 0 && body != NULL) {
-		req.body = xstrndup(body, body_len);
+		req.body = xmalloc(body_len + 1);
+		memcpy(req.body, body, body_len);
+		req.body[body_len] = '\0';
 		req.body_len = body_len;
 	}
 	serve_finish(&req, resp, early, cause);
@@ -253,8 +309,8 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	struct http_req	 req;
 	struct http_resp resp;
 	struct buf	 wire;
-	char		*cause = NULL, *body;
-	int		 early, n;
+	char		*cause = NULL;
+	int		 early;
 	long long	 len = 0;
 
 	http_resp_init(&resp);
@@ -263,21 +319,8 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	log_set_request_id(req.request_id);
 
 	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
-	    len > 0) {
-		body = xmalloc((size_t)len + 1);
-		n = FCGX_GetStr(body, (int)len, in);
-		if (n != (int)len) {
-			free(body);
-			early = 400;
-			free(cause);
-			cause = xstrdup("request body shorter than "
-			    "Content-Length");
-		} else {
-			body[len] = '\0';
-			req.body = body;
-			req.body_len = (size_t)len;
-		}
-	}
+	    len != 0)
+		early = serve_read_body(&req, len, in, &cause);
 	serve_finish(&req, &resp, early, cause);
 
 	buf_init(&wire);

@@ -314,7 +314,7 @@ class Stack:
             "CADDY_HTTP_PORT": str(self.http_port),
             "METRICS_LISTEN": "127.0.0.1:%d" % self.metrics_port,
             "ANILIST_GPT_UPSTREAM": "unix/" + self.socket,
-            "CADDY_LOG_LEVEL": "ERROR",
+            "CADDY_LOG_LEVEL": os.environ.get("CADDY_LOG_LEVEL", "ERROR"),
         })
         self.procs["caddy"] = Proc(
             "caddy", ["caddy", "run", "--adapter", "caddyfile", "--config",
