@@ -65,7 +65,6 @@ class Driver:
             self.p.stdin.close()
             self.p.wait(30)
         self.p.stdout.close()
-        self.err.close()
         return self.p.returncode
 
     def stderr(self):
@@ -127,7 +126,13 @@ class ClientBase(unittest.TestCase):
 
     def interactive(self, *args, **over):
         d = Driver(self.env(**over), args)
-        self.addCleanup(d.close)
+
+        def finish():
+            rc = d.close()
+            err = d.stderr()
+            d.err.close()
+            self.assertEqual(rc, 0, err)
+        self.addCleanup(finish)
         return d
 
     def upstream_count(self):
