@@ -102,7 +102,8 @@ class ClientBase(unittest.TestCase):
         env.update({
             "ENVIRONMENT": "development",
             "LOG_LEVEL": "warn",
-            "MEMCACHED_SERVERS": "127.0.0.1:%d" % self.stack.memcached_port,
+            "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.stack.memcached_port
+                                  if self.stack.want_memcached else ""),
             "ANILIST_API_URL": self.stack.upstream_url + "/",
         })
         env.update({k: str(v) for k, v in over.items()})
@@ -477,6 +478,36 @@ class ClientTest(ClientBase):
         time.sleep(3.2)
         status, _, body = self.stack.json("GET", "/health/upstream")
         self.assertEqual(status, 200, body)
+
+
+class ClientWithoutCacheTest(ClientBase):
+    """MEMCACHED_SERVERS empty: no cache at all, and that is fine."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.Stack(workers=1, threads=2, memcached=False,
+                                  upstream=True)
+        cls.stack.start()
+
+    def setUp(self):
+        self.stack.upstream_reset()
+
+    def test_empty_server_list_disables_the_cache(self):
+        env = self.env(MEMCACHED_SERVERS="")
+        lines, _ = self.run_driver("-o", "SearchMedia", "-v",
+                                   '{"search":"nocache"}', "-n", "2", "-S",
+                                   env=env)
+        self.assertEqual([(x["status"], x["cache"]) for x in lines],
+                         [(200, "bypass"), (200, "bypass")])
+        self.assertEqual(self.upstream_count(), 2)
+        status, _, body = self.stack.json("GET", "/health/cache")
+        self.assertEqual((status, body["status"]), (200, "disabled"), body)
+        status, _, body = self.stack.json("GET", "/health/ready")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["dependencies"]["cache"]["status"], "disabled")
+        status, _, body = self.stack.json("GET", "/health/upstream")
+        self.assertEqual(status, 200, body)
+        self.assertFalse(body["governor"]["shared"])
 
 
 if __name__ == "__main__":
