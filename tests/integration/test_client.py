@@ -12,6 +12,7 @@ invalidation, bearer tokens sent and never logged, and /health/cache,
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -508,6 +509,80 @@ class ClientWithoutCacheTest(ClientBase):
         status, _, body = self.stack.json("GET", "/health/upstream")
         self.assertEqual(status, 200, body)
         self.assertFalse(body["governor"]["shared"])
+
+
+class ClientTwoServersTest(ClientBase):
+    """Two memcached servers: keys spread by ketama; one down is survived."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="agpt-it-mc-")
+        cls.mc = []
+        for name in ("mc-a", "mc-b"):
+            port = harness.free_port()
+            proc = harness.Proc(name, [
+                "memcached", "-u", "nobody", "-l", "127.0.0.1", "-p",
+                str(port), "-U", "0", "-m", "16"], os.environ.copy(),
+                cls.tmp)
+            harness.wait_for(lambda: harness.port_open(port), what=name)
+            cls.mc.append((port, proc))
+        cls.servers = ",".join("127.0.0.1:%d" % p for p, _ in cls.mc)
+        cls.stack = harness.Stack(workers=1, threads=2, memcached=False,
+                                  upstream=True,
+                                  config={"MEMCACHED_SERVERS": cls.servers})
+        cls.stack.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        for _, proc in cls.mc:
+            proc.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.stack.upstream_reset()
+
+    def env(self, **over):
+        over.setdefault("MEMCACHED_SERVERS", self.servers)
+        return ClientBase.env(self, **over)
+
+    def items(self, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"stats\r\n")
+            data = b""
+            while not data.endswith(b"END\r\n"):
+                data += s.recv(65536)
+        for line in data.decode().splitlines():
+            if line.startswith("STAT curr_items "):
+                return int(line.split()[2])
+        return 0
+
+    def test_keys_spread_and_one_server_down_is_survived(self):
+        args = ("-o", "SearchMedia", "-v", '{"search":"spread"}', "-D",
+                "page", "-n", "30")
+        lines, _ = self.run_driver(*args)
+        self.assertEqual({x["cache"] for x in lines}, {"miss"})
+        self.assertGreater(self.items(self.mc[0][0]), 0)
+        self.assertGreater(self.items(self.mc[1][0]), 0)
+        lines, _ = self.run_driver(*args)
+        self.assertEqual({x["cache"] for x in lines}, {"hit"})
+        self.assertEqual(self.upstream_count(), 30)
+
+        self.mc[1][1].stop()
+        lines, _ = self.run_driver(*args, env=self.env(
+            MEMCACHED_TIMEOUT_MS=100))
+        self.assertTrue(all(x["status"] == 200 for x in lines), lines)
+        caches = [x["cache"] for x in lines]
+        # The keys on the live server still hit; the others go to AniList.
+        self.assertIn("hit", caches)
+        self.assertTrue(set(caches) - {"hit"}, caches)
+        self.assertLess(max(x["ms"] for x in lines), 500)
+        status, _, body = self.stack.json("GET", "/health/cache")
+        self.assertEqual((status, body["status"]), (200, "degraded"), body)
+        self.assertEqual([x["status"] for x in body["servers"]],
+                         ["up", "down"])
+        status, _, body = self.stack.json("GET", "/health/ready")
+        self.assertEqual(body["dependencies"]["cache"]["status"], "up")
 
 
 if __name__ == "__main__":
