@@ -8,7 +8,8 @@ requests, stale copies on 500/429, 503 + Retry-After without one, 403 not
 retried, 5xx and dropped connections retried within the deadline, the
 breaker opening and recovering, memcached killed or hung mid-run, scope
 invalidation, bearer tokens sent and never logged, and /health/cache,
-/health/upstream and /health/ready.
+/health/upstream and /health/ready; with MEMCACHED_SERVERS empty, and with
+two memcached servers (keys spread by ketama, one of them down).
 """
 import json
 import os
