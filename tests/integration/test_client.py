@@ -423,6 +423,28 @@ class ClientTest(ClientBase):
         self.assertNotIn(token.split(".")[2], logs)
         self.assertNotIn("not-a-token", logs)
 
+    def test_mutations_are_never_cached_nor_retried(self):
+        token = self.stack.upstream("POST", "/__token",
+                                    {"user": "bob"})["access_token"]
+        lines, _ = self.run_driver("-o", "SearchMedia", "-v",
+                                   '{"perPage":1}', "-d")
+        media = lines[0]["data"]["Page"]["media"][0]["id"]
+        save = ("-o", "SaveListEntry", "-v",
+                json.dumps({"mediaId": media, "status": "PLANNING"}),
+                "-T", token, "-t", "600", "-d")
+        lines, _ = self.run_driver(*save, "-n", "2")
+        self.assertEqual([(x["status"], x["cache"], x["upstream_calls"])
+                          for x in lines],
+                         [(200, "bypass", 1), (200, "bypass", 1)])
+        self.assertEqual(lines[0]["data"]["SaveMediaListEntry"]["mediaId"],
+                         media)
+        self.stack.upstream_reset()
+        self.fault("500")
+        lines, _ = self.run_driver(*save)
+        self.assertEqual((lines[0]["status"], lines[0]["upstream_calls"]),
+                         (503, 1), lines)
+        self.assertEqual(self.upstream_count(), 1)
+
     def test_not_found_and_invalid_variables(self):
         lines, _ = self.run_driver("-o", "MediaDetails", "-v",
                                    '{"id":999999999}', "-k", "media")
