@@ -225,7 +225,7 @@ cache_thread_cleanup(void)
 	}
 }
 
-/* The server key lives on, by the handle's hashing. */
+/* The server a key lives on, by the handle's hashing. */
 static struct cache_server *
 cache_server_of(struct cache *c, const char *key)
 {
