@@ -65,7 +65,7 @@ const struct config_def config_defs[] = {
 	I("UPSTREAM_RATE_LIMIT", "80", 1, 90, upstream_rate_limit,
 	    "AniList requests per minute for this machine"),
 	I("UPSTREAM_RATE_WINDOW", "60", 1, 60, upstream_rate_window,
-	    "seconds; no span this long sees more than its share of the limit"),
+	    "seconds; each window gets UPSTREAM_RATE_LIMIT * window / 60"),
 	I("UPSTREAM_RETRIES", "3", 0, 10, upstream_retries,
 	    "retries of a 5xx, timeout or dropped connection within the deadline"),
 	I("UPSTREAM_BREAKER_THRESHOLD", "5", 1, 1000, upstream_breaker_threshold,
