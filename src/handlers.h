@@ -17,6 +17,13 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
+/* handlers/health.c */
+HANDLER(handle_health_cache);
+HANDLER(handle_health_upstream);
+bool	health_cache_configured(void);
+bool	health_cache_check(struct json_object *);
+bool	health_upstream_check(struct json_object *);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.

@@ -9,5 +9,7 @@ const struct route routes[] = {
 	{ "GET", "/", handle_root, NULL },
 	{ "GET", "/health", handle_health, NULL },
 	{ "GET", "/health/ready", handle_health_ready, NULL },
+	{ "GET", "/health/cache", handle_health_cache, NULL },
+	{ "GET", "/health/upstream", handle_health_upstream, NULL },
 };
 const size_t routes_count = nitems(routes);
