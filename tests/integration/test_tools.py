@@ -461,6 +461,24 @@ class ToolsTest(unittest.TestCase):
         err = self.bad("/v1/anime/search?per_pag=5", "per_pag")
         self.assertIn("per_page", err["message"])
 
+    # -- caching through the tools -------------------------------------------
+    def test_equivalent_requests_share_one_upstream_call(self):
+        """Parameter order, explicit defaults and full=true change nothing
+        AniList is asked, so they share one cache entry."""
+        before = self.stack.upstream_requests()
+        first = self.page("/v1/anime/search?query=mushoku&genres=Drama")
+        self.assertEqual(self.stack.upstream_requests(), before + 1)
+        for path in ("/v1/anime/search?genres=Drama&query=mushoku",
+                     "/v1/anime/search?query=mushoku&genres[]=Drama&page=1"
+                     "&per_page=10&include_adult=false",
+                     "/v1/anime/search?query=mushoku&genres=Drama&full=true"):
+            body = self.page(path)
+            self.assertEqual(body["source"]["cache"], "hit", path)
+            self.assertEqual(self.ids(body), self.ids(first))
+            self.assertEqual(body["source"]["fetched_at"],
+                             first["source"]["fetched_at"])
+        self.assertEqual(self.stack.upstream_requests(), before + 1)
+
     # -- HTTP details ------------------------------------------------------
     def test_head_and_wrong_method(self):
         st, h, data = self.stack.request("HEAD", "/v1/genres")
