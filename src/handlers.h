@@ -23,6 +23,8 @@ HANDLER(handle_health_upstream);
 bool	health_cache_configured(void);
 bool	health_cache_check(struct json_object *);
 bool	health_upstream_check(struct json_object *);
+/* handlers/api.c: arg is the name of the tool the route calls. */
+HANDLER(handle_tool);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
