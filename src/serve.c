@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
@@ -30,12 +31,14 @@ serve_init(void)
 		log_threshold = level;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return (false);
+	db_init();
 	return (true);
 }
 
 void
 serve_shutdown(void)
 {
+	db_shutdown();
 	curl_global_cleanup();
 }
 
