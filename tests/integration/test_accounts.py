@@ -535,10 +535,10 @@ class Accounts(unittest.TestCase):
             token_hash(tokens["access_token"]))
         self.assertEqual(rows[0][0], "access")
         self.assertAlmostEqual(int(float(rows[0][1])), 3600, delta=30)
-        # Refresh: rotated.
+        # Refresh: rotated (an empty client_secret is no secret).
         status, fresh = self.token({
             "grant_type": "refresh_token", "client_id": client["client_id"],
-            "refresh_token": tokens["refresh_token"]})
+            "client_secret": "", "refresh_token": tokens["refresh_token"]})
         self.assertEqual(status, 200, fresh)
         self.assertNotEqual(fresh["refresh_token"], tokens["refresh_token"])
         self.assertEqual(self.me(bearer=fresh["access_token"])[0], 200)
