@@ -13,6 +13,8 @@
 #include "anilist.h"
 #include "cache.h"
 #include "config.h"
+#include "crypto.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
@@ -40,6 +42,10 @@ serve_init(void)
 		free(cause);
 		return (false);
 	}
+	/* Empty only in development: accounts then stay disabled. */
+	if (!crypto_init(cfg->secret_key) && db_enabled())
+		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
+	db_init();
 	return (true);
 }
 
@@ -47,6 +53,8 @@ void
 serve_shutdown(void)
 {
 	tool_shutdown();
+	db_shutdown();
+	crypto_reset();
 	curl_global_cleanup();
 }
 

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "util.h"
@@ -15,6 +16,7 @@
 const struct health_check health_checks[] = {
 	{ "cache", false, health_cache_configured, health_cache_check },
 	{ "upstream", false, NULL, health_upstream_check },
+	{ "db", true, db_enabled, db_health },
 	{ NULL, false, NULL, NULL }
 };
 const unsigned health_nchecks = nitems(health_checks) - 1;
