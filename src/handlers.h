@@ -17,6 +17,14 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
+/* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
+HANDLER(handle_mcp);
+/* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */
+HANDLER(handle_openapi);
+HANDLER(handle_ai_plugin);
+HANDLER(handle_logo);
+HANDLER(handle_privacy);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.
