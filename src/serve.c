@@ -15,6 +15,7 @@
 #include "log.h"
 #include "router.h"
 #include "serve.h"
+#include "tool.h"
 #include "util.h"
 
 #define SERVE_CORS_HEADERS \
@@ -25,17 +26,25 @@ bool
 serve_init(void)
 {
 	enum log_level	level;
+	char		*cause = NULL;
 
 	if (log_level_parse(cfg->log_level, &level))
 		log_threshold = level;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return (false);
+	if (!tool_init(&cause)) {
+		log_error("tools failed to load", LF_STR("error", cause),
+		    LF_END);
+		free(cause);
+		return (false);
+	}
 	return (true);
 }
 
 void
 serve_shutdown(void)
 {
+	tool_shutdown();
 	curl_global_cleanup();
 }
 
