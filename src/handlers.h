@@ -26,6 +26,12 @@ HANDLER(handle_openapi);
 HANDLER(handle_ai_plugin);
 HANDLER(handle_logo);
 HANDLER(handle_privacy);
+/* handlers/health.c */
+HANDLER(handle_health_cache);
+HANDLER(handle_health_upstream);
+bool	health_cache_configured(void);
+bool	health_cache_check(struct json_object *);
+bool	health_upstream_check(struct json_object *);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
