@@ -920,12 +920,17 @@ mcp_parse(const char *body, size_t len)
 		return (NULL);
 	tok = json_tokener_new_ex(MCP_MAX_DEPTH);
 	o = json_tokener_parse_ex(tok, body, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		/* A bare number ends only at the end of input: say so. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		end = len;
+	}
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(o);
 		json_tokener_free(tok);
 		return (NULL);
 	}
-	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	for (; end < len; end++) {
 		if (!isspace((unsigned char)body[end])) {

@@ -41,13 +41,14 @@ openapi_str(const char *s)
 	return (json_object_new_string(s));
 }
 
+/* {"$ref": "#/components/<kind>/<name>"} */
 static struct json_object *
-openapi_ref(const char *fmt, const char *name)
+openapi_ref(const char *kind, const char *name)
 {
 	struct json_object	*o = json_object_new_object();
 	char			*ref;
 
-	xasprintf(&ref, fmt, name);
+	xasprintf(&ref, "#/components/%s/%s", kind, name);
 	json_object_object_add(o, "$ref", openapi_str(ref));
 	free(ref);
 	return (o);
@@ -117,7 +118,7 @@ openapi_components(const char *public_url)
 		json_object_object_add(r, "description",
 		    openapi_str(openapi_errors[i].description));
 		json_object_object_add(r, "content", openapi_json_content(
-		    openapi_ref("#/components/schemas/%s", "Error")));
+		    openapi_ref("schemas", "Error")));
 		if (strcmp(openapi_errors[i].status, "429") == 0) {
 			h = json_object_new_object();
 			json_object_object_add(h, "description",
@@ -368,7 +369,7 @@ openapi_operation(const struct route *r, const struct tool *t,
 		    t->auth == TOOL_AUTH_NONE)
 			continue;
 		json_object_object_add(responses, openapi_errors[i].status,
-		    openapi_ref("#/components/responses/%s",
+		    openapi_ref("responses",
 		    openapi_errors[i].name));
 	}
 	json_object_object_add(op, "responses", responses);
