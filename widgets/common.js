@@ -62,7 +62,7 @@ var AGW = (function () {
 	}
 	function facts(m) {
 		var parts = [];
-		if (m.format) parts.push(words(m.format));
+		if (m.format) parts.push(m.format.length <= 3 ? m.format : words(m.format));
 		if (m.season && m.season_year) parts.push(words(m.season) + " " + m.season_year);
 		else if (m.season_year) parts.push(String(m.season_year));
 		if (typeof m.episodes === "number") parts.push(m.episodes + " ep");
@@ -76,7 +76,7 @@ var AGW = (function () {
 	/* A card for a compact media; extra(body) may add lines. */
 	function mediaCard(m, extra) {
 		var card = el("article", "agw-card");
-		var img = image(m.cover_image, title(m.title));
+		var img = image(m.cover_image, "");
 		if (img) card.appendChild(img);
 		var body = el("div", "agw-body");
 		body.appendChild(el("div", "agw-title", title(m.title)));
