@@ -735,6 +735,40 @@ tool_schema_copy(const struct json_object *schema)
 	return (copy);
 }
 
+/* Replace every "x-maximumYearOffset" under o by the "maximum" it means. */
+static void
+tool_resolve_years(struct json_object *o)
+{
+	struct json_object	*off;
+	size_t			 i;
+
+	if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++)
+			tool_resolve_years(json_object_array_get_idx(o, i));
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	if (json_object_object_get_ex(o, "x-maximumYearOffset", &off)) {
+		json_object_object_add(o, "maximum", json_object_new_int64(
+		    tool_this_year() + json_object_get_int64(off)));
+		json_object_object_del(o, "x-maximumYearOffset");
+	}
+	json_object_object_foreach(o, key, val) {
+		(void)key;
+		tool_resolve_years(val);
+	}
+}
+
+struct json_object *
+tool_input_schema_public(const struct tool *t)
+{
+	struct json_object	*copy = tool_schema_copy(tool_input_schema(t));
+
+	tool_resolve_years(copy);
+	return (copy);
+}
+
 struct json_object *
 tool_annotations_json(const struct tool *t)
 {

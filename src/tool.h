@@ -100,6 +100,12 @@ const struct json_object *tool_input_schema(const struct tool *);
 const struct json_object *tool_output_schema(const struct tool *);
 /* A deep copy of a schema from the above; caller owns. */
 struct json_object *tool_schema_copy(const struct json_object *);
+/*
+ * The input schema as clients should see it (MCP tools/list, OpenAPI):
+ * a copy with "x-maximumYearOffset" resolved to a plain "maximum" for the
+ * current year. Caller owns.
+ */
+struct json_object *tool_input_schema_public(const struct tool *);
 /* {"readOnlyHint":…, …} for MCP; caller owns. */
 struct json_object *tool_annotations_json(const struct tool *);
 

@@ -35,7 +35,8 @@ airing_item(struct json_object *s, bool include_adult)
 	struct json_object	*media, *adult, *ep, *at, *o, *m;
 	char			 ts[32];
 
-	if (!json_object_object_get_ex(s, "media", &media) || media == NULL ||
+	if (!json_object_object_get_ex(s, "media", &media) ||
+	    !json_object_is_type(media, json_type_object) ||
 	    (!include_adult && json_object_object_get_ex(media, "isAdult",
 	    &adult) && json_object_get_boolean(adult)) ||
 	    !json_object_object_get_ex(s, "airingAt", &at) || at == NULL)

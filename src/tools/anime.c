@@ -38,8 +38,9 @@ anime_results(struct json_object *page, bool include_adult, bool full)
 		return (out);
 	for (i = 0; i < json_object_array_length(media); i++) {
 		m = json_object_array_get_idx(media, i);
-		if (!include_adult && json_object_object_get_ex(m, "isAdult",
-		    &adult) && json_object_get_boolean(adult))
+		if (!json_object_is_type(m, json_type_object) ||
+		    (!include_adult && json_object_object_get_ex(m, "isAdult",
+		    &adult) && json_object_get_boolean(adult)))
 			continue;
 		json_object_array_add(out, shape_media(m, full));
 	}

@@ -123,7 +123,7 @@ static struct json_object *
 characters_search(struct json_object *args, struct tool_call *call)
 {
 	struct json_object	*vars, *page, *list, *pi = NULL, *results;
-	struct json_object	*info, *next, *result = NULL;
+	struct json_object	*info, *next, *ch, *result = NULL;
 	struct anilist_reply	 reply;
 	int			 pg = (int)tools_arg_int(args, "page", 1);
 	bool			 full = tools_arg_bool(args, "full");
@@ -144,9 +144,12 @@ characters_search(struct json_object *args, struct tool_call *call)
 	results = json_object_new_array();
 	if (json_object_object_get_ex(page, "characters", &list) &&
 	    json_object_is_type(list, json_type_array)) {
-		for (i = 0; i < json_object_array_length(list); i++)
-			json_object_array_add(results, shape_character(
-			    json_object_array_get_idx(list, i), full));
+		for (i = 0; i < json_object_array_length(list); i++) {
+			ch = json_object_array_get_idx(list, i);
+			if (json_object_is_type(ch, json_type_object))
+				json_object_array_add(results,
+				    shape_character(ch, full));
+		}
 	}
 	info = shape_page_info(pi, pg, (int)tools_arg_int(args, "per_page",
 	    5));

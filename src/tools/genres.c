@@ -88,8 +88,9 @@ genres_summary(struct json_object *genres, struct json_object *tags)
 		if (j == ncat && ncat < nitems(seen))
 			seen[ncat++] = c;
 	}
-	buf_printf(&b, ". %zu tags in %zu categories",
-	    json_object_array_length(tags), ncat);
+	buf_printf(&b, ". %zu tags", json_object_array_length(tags));
+	if (ncat > 0)
+		buf_printf(&b, " in %zu categories", ncat);
 	for (i = 0; i < ncat; i++)
 		buf_printf(&b, "%s%s", i == 0 ? ": " : ", ", seen[i]);
 	buf_puts(&b, ".");

@@ -96,8 +96,8 @@ bool		 tools_fetch(struct tool_call *, const char *,
 struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
 		    const char *, const char *);
 /*
- * The result of a paged list: {results, page_info, text_summary, source}
- * (takes ownership of results and summary).
+ * The result of a paged list: {results, page_info, text_summary, source};
+ * takes ownership of results, page_info and summary (a malloc'd string).
  */
 struct json_object *tools_list_result(struct json_object *, struct json_object *,
 		    char *, const struct anilist_reply *);

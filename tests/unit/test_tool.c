@@ -294,6 +294,33 @@ START_TEST(test_schema_copy_is_independent)
 }
 END_TEST
 
+/* Clients see a plain maximum for the year, never our extension. */
+START_TEST(test_public_schema_resolves_the_year_bound)
+{
+	struct json_object	*pub, *props, *year, *v;
+	time_t			 now = time(NULL);
+	struct tm		 tm;
+
+	gmtime_r(&now, &tm);
+	pub = tool_input_schema_public(tool_find("search_anime"));
+	ck_assert(json_object_object_get_ex(pub, "properties", &props));
+	ck_assert(json_object_object_get_ex(props, "year", &year));
+	ck_assert(json_object_object_get_ex(year, "maximum", &v));
+	ck_assert_int_eq(json_object_get_int(v), tm.tm_year + 1900 + 1);
+	ck_assert(!json_object_object_get_ex(year, "x-maximumYearOffset",
+	    NULL));
+	ck_assert(json_object_object_get_ex(year, "minimum", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1940);
+	/* The shared schema keeps its extension. */
+	ck_assert(json_object_object_get_ex(tool_input_schema(
+	    tool_find("search_anime")), "properties", &props));
+	ck_assert(json_object_object_get_ex(props, "year", &year));
+	ck_assert(json_object_object_get_ex(year, "x-maximumYearOffset",
+	    NULL));
+	json_object_put(pub);
+}
+END_TEST
+
 START_TEST(test_annotations_json_names_mcp_hints)
 {
 	struct json_object	*a = tool_annotations_json(
@@ -446,6 +473,7 @@ tool_suite(void)
 	tcase_add_test(tc, test_every_input_schema_refuses_unknown_arguments);
 	tcase_add_test(tc, test_every_tool_route_names_a_registered_tool);
 	tcase_add_test(tc, test_schema_copy_is_independent);
+	tcase_add_test(tc, test_public_schema_resolves_the_year_bound);
 	tcase_add_test(tc, test_annotations_json_names_mcp_hints);
 	tcase_add_loop_test(tc, test_invoke_reports_argument_errors, 0,
 	    (int)nitems(invoke_cases));
