@@ -367,8 +367,7 @@ mcp_tool_descriptor(const struct mcp_ctx *ctx, const struct tool *t)
 		    json_object_new_string(t->title));
 	json_object_object_add(o, "description",
 	    json_object_new_string(t->description));
-	json_object_object_add(o, "inputSchema",
-	    tool_schema_copy(tool_input_schema(t)));
+	json_object_object_add(o, "inputSchema", tool_input_schema_public(t));
 	if (ctx->version >= MCP_V2025_06_18)
 		json_object_object_add(o, "outputSchema",
 		    tool_schema_copy(tool_output_schema(t)));

@@ -228,7 +228,7 @@ static void
 openapi_inputs(const struct route *r, const struct tool *t,
     struct json_object *op)
 {
-	const struct json_object	*in = tool_input_schema(t);
+	struct json_object		*in = tool_input_schema_public(t);
 	struct json_object		*props, *params, *p, *desc, *body;
 	struct json_object		*bprops, *breq, *bschema, *rb;
 	bool				 path, has_body;
@@ -274,6 +274,7 @@ openapi_inputs(const struct route *r, const struct tool *t,
 		json_object_object_add(op, "parameters", params);
 	else
 		json_object_put(params);
+	json_object_put(in);
 	if (!has_body) {
 		json_object_put(bprops);
 		json_object_put(breq);
