@@ -118,13 +118,8 @@ async function runV2(mode) {
 
 try {
 	await runV1();
-	const major = Number(process.versions.node.split(".")[0]);
-	if (major >= 20) {
-		await runV2({ pin: "2026-07-28" });
-		await runV2("auto");
-	} else {
-		report.v2_skipped = `node ${process.versions.node} < 20 (the v2 SDK needs 20)`;
-	}
+	await runV2({ pin: "2026-07-28" });
+	await runV2("auto");
 } catch (e) {
 	report.failures.push(`exception: ${e && e.stack ? e.stack : e}`);
 }
