@@ -126,6 +126,15 @@ class McpTest(unittest.TestCase):
         for ok in ("https://chatgpt.com", self.s.base):
             st, _, b = self.rpc("ping", headers={"Origin": ok})
             self.assertEqual(st, 200, ok)
+        # A browser client's preflight may send the 2026-07-28 headers.
+        st, h, _ = self.s.request("OPTIONS", "/mcp", None, {
+            "Origin": "https://chatgpt.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "mcp-protocol-version, mcp-method, mcp-name"})
+        self.assertEqual(st, 204)
+        self.assertIn("POST", h["access-control-allow-methods"])
+        for name in ("MCP-Protocol-Version", "Mcp-Method", "Mcp-Name"):
+            self.assertIn(name, h["access-control-allow-headers"])
 
     def test_content_type_and_accept(self):
         st, _, b = self.post('{"jsonrpc":"2.0","id":1,"method":"ping"}',
