@@ -7,7 +7,13 @@ PACKAGES=(
 	libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev
 	libmemcached-dev libssl-dev check
 	caddy memcached postgresql python3 wrk curl spawn-fcgi
+	chromium
 )
+# Node.js runs the MCP SDK client, the OpenAPI validator and the widget
+# renderer in the tests: Debian's packages unless a node is already there.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	PACKAGES+=(nodejs npm)
+fi
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

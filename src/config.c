@@ -131,6 +131,8 @@ const struct config_def config_defs[] = {
 	    "PagerDuty Events v2 routing key for critical alerts"),
 	S("PAGERDUTY_URL", "https://events.pagerduty.com/v2/enqueue",
 	    pagerduty_url, false, config_check_url, "PagerDuty Events API URL"),
+	S("WIDGETS_DIR", "", widgets_dir, false, NULL,
+	    "widget HTML templates (MCP resources); empty: the installed ones"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

@@ -17,14 +17,21 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
+/* handlers/api.c: arg is the name of the tool the route calls. */
+HANDLER(handle_tool);
+/* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
+HANDLER(handle_mcp);
+/* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */
+HANDLER(handle_openapi);
+HANDLER(handle_ai_plugin);
+HANDLER(handle_logo);
+HANDLER(handle_privacy);
 /* handlers/health.c */
 HANDLER(handle_health_cache);
 HANDLER(handle_health_upstream);
 bool	health_cache_configured(void);
 bool	health_cache_check(struct json_object *);
 bool	health_upstream_check(struct json_object *);
-/* handlers/api.c: arg is the name of the tool the route calls. */
-HANDLER(handle_tool);
 /* handlers/db.c */
 HANDLER(handle_health_db);
 

@@ -11,6 +11,11 @@ const struct route routes[] = {
 	{ "GET", "/health/ready", handle_health_ready, NULL },
 	{ "GET", "/health/cache", handle_health_cache, NULL },
 	{ "GET", "/health/upstream", handle_health_upstream, NULL },
+	{ "POST", "/mcp", handle_mcp, NULL },
+	{ "GET", "/openapi.json", handle_openapi, NULL },
+	{ "GET", "/.well-known/ai-plugin.json", handle_ai_plugin, NULL },
+	{ "GET", "/logo.svg", handle_logo, NULL },
+	{ "GET", "/privacy", handle_privacy, NULL },
 	/* Fixed paths before /v1/anime/{id}: the first match wins. */
 	{ "GET", "/v1/anime/search", handle_tool, "search_anime" },
 	{ "GET", "/v1/anime/trending", handle_tool, "get_trending_anime" },
@@ -37,5 +42,7 @@ const struct route routes[] = {
 	{ "POST", "/oauth/authorize", handle_oauth_consent, NULL },
 	{ "POST", "/oauth/token", handle_oauth_token, NULL },
 	{ "POST", "/oauth/revoke", handle_oauth_revoke, NULL },
+	{ "GET", "/health/cache", handle_health_cache, NULL },
+	{ "GET", "/health/upstream", handle_health_upstream, NULL },
 };
 const size_t routes_count = nitems(routes);

@@ -24,7 +24,7 @@
 
 #define SERVE_CORS_HEADERS \
 	"Authorization, Content-Type, Accept, MCP-Protocol-Version, " \
-	"Mcp-Session-Id, Last-Event-ID, X-Request-ID"
+	"Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Request-ID"
 
 bool
 serve_init(void)

@@ -301,6 +301,7 @@ class Stack:
             "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.memcached_port
                                   if self.want_memcached else ""),
             "STATSD_HOST": "",
+            "WIDGETS_DIR": os.path.join(TOP_SRCDIR, "widgets"),
         }
         if self.want_upstream:
             c["ANILIST_API_URL"] = self.upstream_url + "/"
