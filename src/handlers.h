@@ -17,6 +17,12 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
+/* handlers/metrics.c */
+HANDLER(handle_metrics);
+
+/* handlers/webhooks.c */
+HANDLER(handle_alerts_webhook);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.

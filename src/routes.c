@@ -9,5 +9,7 @@ const struct route routes[] = {
 	{ "GET", "/", handle_root, NULL },
 	{ "GET", "/health", handle_health, NULL },
 	{ "GET", "/health/ready", handle_health_ready, NULL },
+	{ "GET", "/metrics", handle_metrics, NULL },
+	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
 };
 const size_t routes_count = nitems(routes);

@@ -13,7 +13,10 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "outbox.h"
 #include "router.h"
+#include "sentry.h"
 #include "serve.h"
 #include "util.h"
 
@@ -30,12 +33,16 @@ serve_init(void)
 		log_threshold = level;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return (false);
+	metrics_process_init(false);
+	sentry_init();
 	return (true);
 }
 
 void
 serve_shutdown(void)
 {
+	outbox_shutdown(2000);
+	metrics_process_shutdown();
 	curl_global_cleanup();
 }
 
@@ -196,6 +203,15 @@ serve_log(struct http_req *req, struct http_resp *resp)
 	    LF_END);
 }
 
+/* Metrics and error tracking for a finished request. */
+static void
+serve_record(const struct http_req *req, const struct http_resp *resp)
+{
+	metrics_request_end(req->route, req->method, resp->status,
+	    req->start_us);
+	sentry_report_request(req, resp);
+}
+
 /* Everything after the body has been read. */
 static void
 serve_finish(struct http_req *req, struct http_resp *resp, int early,
@@ -229,6 +245,7 @@ serve_handle(char **env, const char *body, size_t body_len,
 	long long	 len;
 
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
@@ -240,6 +257,7 @@ serve_handle(char **env, const char *body, size_t body_len,
 	}
 	serve_finish(&req, resp, early, cause);
 	serve_log(&req, resp);
+	serve_record(&req, resp);
 	if (rid_out != NULL)
 		snprintf(rid_out, rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
@@ -259,6 +277,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 
 	http_resp_init(&resp);
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 
@@ -286,6 +305,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	buf_free(&wire);
 
 	serve_log(&req, &resp);
+	serve_record(&req, &resp);
 	log_set_request_id(NULL);
 	free(cause);
 	http_req_free(&req);
