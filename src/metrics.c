@@ -145,6 +145,7 @@ struct metrics_batch {
 static struct metrics_shm	*metrics_shm;
 static struct metrics_proc	*metrics_self;
 static _Atomic int		 metrics_fd = -1;
+static _Atomic unsigned		 metrics_generation;	/* of metrics_fd */
 static bool			 metrics_dogstatsd;
 static bool			 metrics_warned;
 static __thread struct metrics_batch metrics_tl;
@@ -342,21 +343,27 @@ metrics_enabled(void)
 	return (metrics_shm != NULL);
 }
 
-/* Resolve STATSD_HOST and connect a non-blocking UDP socket; -1 if not. */
+/* What a resolver thread needs: its own copy, cfg may change meanwhile. */
+struct metrics_target {
+	char		*host;
+	char		 port[16];
+	unsigned	 generation;
+};
+
+/* Resolve the host and connect a non-blocking UDP socket; -1 if not. */
 static int
-metrics_statsd_open(char **cause)
+metrics_statsd_open(const struct metrics_target *t, char **cause)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
-	char		 port[16];
+	const char	*port = t->port;
 	int		 fd = -1, rc;
 
-	snprintf(port, sizeof port, "%d", cfg->statsd_port);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(cfg->statsd_host, port, &hints, &res)) != 0) {
-		xasprintf(cause, "cannot resolve %s: %s", cfg->statsd_host,
+	if ((rc = getaddrinfo(t->host, port, &hints, &res)) != 0) {
+		xasprintf(cause, "cannot resolve %s: %s", t->host,
 		    gai_strerror(rc));
 		return (-1);
 	}
@@ -372,33 +379,36 @@ metrics_statsd_open(char **cause)
 	}
 	if (fd == -1)
 		xasprintf(cause, "cannot open a socket to %s:%s: %s",
-		    cfg->statsd_host, port, strerror(errno));
+		    t->host, port, strerror(errno));
 	freeaddrinfo(res);
 	return (fd);
 }
 
+/* Connect, and publish the socket unless a shutdown or re-init came first. */
 static void
-metrics_statsd_connect(void)
+metrics_statsd_connect(struct metrics_target *t)
 {
 	char	*cause = NULL;
-	int	 fd;
+	int	 fd, none = -1;
 
-	if ((fd = metrics_statsd_open(&cause)) == -1) {
+	if ((fd = metrics_statsd_open(t, &cause)) == -1) {
 		if (!metrics_warned)
 			log_warn("statsd disabled in this process",
 			    LF_STR("error", cause), LF_END);
 		metrics_warned = true;
 		free(cause);
-		return;
-	}
-	atomic_store(&metrics_fd, fd);
+	} else if (atomic_load(&metrics_generation) != t->generation ||
+	    !atomic_compare_exchange_strong(&metrics_fd, &none, fd))
+		close(fd);
+	free(t->host);
+	free(t);
 }
 
 /* A name lookup may wait on DNS: never at the front of a worker's start. */
 static void *
 metrics_statsd_resolver(void *arg)
 {
-	metrics_statsd_connect();
+	metrics_statsd_connect(arg);
 	return (NULL);
 }
 
@@ -417,11 +427,13 @@ metrics_process_init(bool master)
 {
 	struct metrics_proc	*p;
 	struct addrinfo		 hints, *res;
+	struct metrics_target	*t;
 	pthread_t		 tid;
 	int32_t			 expect;
 	size_t			 i;
 	int			 fd;
 
+	atomic_fetch_add(&metrics_generation, 1);
 	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
 		close(fd);	/* inherited from the master, or a reload */
 	if (metrics_self != NULL && atomic_load(&metrics_self->pid) ==
@@ -446,18 +458,21 @@ metrics_process_init(bool master)
 	metrics_dogstatsd = strcmp(cfg->statsd_tags, "dogstatsd") == 0;
 	if (*cfg->statsd_host == '\0')
 		return;
+	t = xcalloc(1, sizeof *t);
+	t->host = xstrdup(cfg->statsd_host);
+	snprintf(t->port, sizeof t->port, "%d", cfg->statsd_port);
+	t->generation = atomic_load(&metrics_generation);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_flags = AI_NUMERICHOST;
 	hints.ai_socktype = SOCK_DGRAM;
-	if (master || getaddrinfo(cfg->statsd_host, NULL, &hints, &res) == 0) {
+	if (master || getaddrinfo(t->host, NULL, &hints, &res) == 0) {
 		if (!master)
 			freeaddrinfo(res);
-		metrics_statsd_connect();
-	} else if (pthread_create(&tid, NULL, metrics_statsd_resolver,
-	    NULL) == 0)
+		metrics_statsd_connect(t);
+	} else if (pthread_create(&tid, NULL, metrics_statsd_resolver, t) == 0)
 		pthread_detach(tid);
 	else
-		metrics_statsd_connect();
+		metrics_statsd_connect(t);
 }
 
 void
@@ -465,6 +480,7 @@ metrics_process_shutdown(void)
 {
 	int	fd;
 
+	atomic_fetch_add(&metrics_generation, 1);
 	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
 		close(fd);
 	if (metrics_self != NULL)
