@@ -586,12 +586,9 @@ metrics_statsd_flush(void)
 	struct metrics_batch	*b = &metrics_tl;
 	int			 fd = atomic_load(&metrics_fd);
 
-	if (b->len != 0 && fd != -1) {
-		/* Fire and forget: a full buffer or a refused port is ignored. */
-		if (send(fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    -1)
-			(void)errno;
-	}
+	/* Fire and forget: a full buffer or a refused port is ignored. */
+	if (b->len != 0 && fd != -1)
+		(void)send(fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	b->len = 0;
 }
 

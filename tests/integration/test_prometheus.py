@@ -34,6 +34,15 @@ PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left",
                 "group_right", "and", "or", "unless", "bool", "offset"}
 
 
+def require():
+    """The real tools are part of the test setup: missing is a failure."""
+    for tool, package in ((PROMTOOL, "prometheus"), (PROMETHEUS, "prometheus"),
+                          (AMTOOL, "prometheus-alertmanager"),
+                          (ALERTMANAGER, "prometheus-alertmanager")):
+        if tool is None:
+            raise AssertionError("missing: apt-get install " + package)
+
+
 def exported_names(exposition):
     names = set()
     for line in exposition.splitlines():
@@ -71,8 +80,9 @@ def dashboard_exprs():
     return dash, exprs
 
 
-@unittest.skipUnless(PROMTOOL and AMTOOL, "needs prometheus, alertmanager")
 class ConfigChecks(unittest.TestCase):
+    def setUp(self):
+        require()
     def test_promtool_accepts_config_and_rules(self):
         r = subprocess.run([PROMTOOL, "check", "config", os.path.join(
             ETC, "prometheus", "prometheus.yml")], capture_output=True,
@@ -110,10 +120,9 @@ class ConfigChecks(unittest.TestCase):
         self.assertNotIn(WEBHOOK_SECRET, text)
 
 
-@unittest.skipUnless(PROMETHEUS and ALERTMANAGER,
-                     "needs prometheus, prometheus-alertmanager")
 class RealPrometheus(unittest.TestCase):
     def setUp(self):
+        require()
         self.dir = tempfile.mkdtemp(prefix="agpt-prom-")
         self.procs = []
 
