@@ -135,7 +135,7 @@ class FailingReceiver(unittest.TestCase):
             status, _, body = s.json("POST", "/webhooks/alerts",
                                      {"message": "x"}, auth())
             self.assertEqual(status, 200)
-            self.assertLess(time.monotonic() - t0, 2)
+            self.assertLess(time.monotonic() - t0, 5)   # not 4 attempts
             wait_for(lambda: any(l.get("msg") == "notification dropped"
                                  for l in s.log_lines()), timeout=15,
                      what="the final failure logged")
