@@ -7,7 +7,8 @@ PACKAGES=(
 	libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev
 	libmemcached-dev libssl-dev check
 	caddy memcached postgresql python3 wrk curl spawn-fcgi
-	chromium
+	chromium prometheus prometheus-alertmanager graphite-carbon
+	python3-whisper python3-yaml
 )
 # Node.js runs the MCP SDK client, the OpenAPI validator and the widget
 # renderer in the tests: Debian's packages unless a node is already there.

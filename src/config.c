@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "sentry.h"
 #include "util.h"
 
 struct config	*cfg;
@@ -121,7 +122,7 @@ const struct config_def config_defs[] = {
 	    "prefix of every statsd name"),
 	S("STATSD_TAGS", "", statsd_tags, false, config_check_tags,
 	    "empty, or dogstatsd for tagged lines"),
-	S("SENTRY_DSN", "", sentry_dsn, true, config_check_url_or_empty,
+	S("SENTRY_DSN", "", sentry_dsn, true, sentry_dsn_check,
 	    "Sentry DSN for 5xx and crash reports"),
 	S("ALERT_WEBHOOK_SECRET", "", alert_webhook_secret, true, NULL,
 	    "bearer secret of POST /webhooks/alerts"),

@@ -50,6 +50,11 @@ HANDLER(handle_oauth_authorize);
 HANDLER(handle_oauth_consent);
 HANDLER(handle_oauth_token);
 HANDLER(handle_oauth_revoke);
+/* handlers/metrics.c */
+HANDLER(handle_metrics);
+
+/* handlers/webhooks.c */
+HANDLER(handle_alerts_webhook);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)

@@ -19,6 +19,8 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "sentry.h"
 #include "util.h"
 #include "worker.h"
 
@@ -28,6 +30,7 @@
 #define MASTER_BACKOFF_MAX_MS	10000
 #define MASTER_STABLE_MS	10000
 #define MASTER_READY_TIMEOUT_MS	10000
+#define MASTER_TICK_MS		10000
 
 struct master_slot {
 	pid_t		pid;		/* 0 when not running */
@@ -239,6 +242,18 @@ master_spawn(bool wait_ready)
 	return (pid);
 }
 
+static int
+master_alive(void)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < master_nslots; i++) {
+		if (master_slots[i].pid > 0)
+			n++;
+	}
+	return (n);
+}
+
 static void
 master_start_slot(int i, bool wait_ready)
 {
@@ -252,6 +267,7 @@ master_start_slot(int i, bool wait_ready)
 	master_slots[i].pid = pid;
 	master_slots[i].started_ms = util_mono_ms();
 	master_slots[i].restart_at_ms = 0;
+	metrics_workers_alive(master_alive());
 	log_info("worker spawned", LF_INT("worker_pid", pid),
 	    LF_INT("slot", i), LF_END);
 }
@@ -287,6 +303,9 @@ master_reap(bool stopping)
 	int			 status, i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (sentry_reaped(pid))
+			continue;
+		metrics_process_exited(pid);
 		if (master_forget_retired(pid)) {
 			log_info("old worker exited", LF_INT("worker_pid",
 			    pid), LF_INT("status", WIFEXITED(status) ?
@@ -301,6 +320,7 @@ master_reap(bool stopping)
 			continue;
 		s = &master_slots[i];
 		s->pid = 0;
+		metrics_workers_alive(master_alive());
 		if (stopping) {
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				master_drain_failed = true;
@@ -318,6 +338,10 @@ master_reap(bool stopping)
 			delay = MASTER_BACKOFF_MAX_MS;
 		s->crashes++;
 		s->restart_at_ms = now + delay;
+		metrics_worker_restart();
+		sentry_report_crash(pid, WIFSIGNALED(status) ?
+		    WTERMSIG(status) : 0, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1);
 		if (WIFSIGNALED(status))
 			log_error("worker died", LF_INT("worker_pid", pid),
 			    LF_INT("signal", WTERMSIG(status)),
@@ -356,6 +380,8 @@ master_reload(void)
 	cfg = next;
 	config_free(old);
 
+	metrics_shared_init();
+	metrics_process_init(true);
 	n = cfg->workers;
 	log_info("reloading", LF_INT("workers", n), LF_END);
 	for (i = 0; i < n; i++) {
@@ -453,7 +479,7 @@ master_run(const char *config_path)
 	sigset_t		 mask, origmask;
 	struct timespec		 ts;
 	char			*cause = NULL;
-	uint64_t		 now, next;
+	uint64_t		 now, next, tick = 0;
 	int			 i, status;
 
 	master_config_path = config_path;
@@ -485,8 +511,11 @@ master_run(const char *config_path)
 	log_info("starting", LF_STR("version", PACKAGE_VERSION),
 	    LF_STR("listen", cfg->listen), LF_INT("workers", cfg->workers),
 	    LF_INT("threads", cfg->threads), LF_END);
+	/* Mapped before the first fork: every worker shares the registry. */
+	metrics_shared_init();
 	for (i = 0; i < master_nslots; i++)
 		master_start_slot(i, false);
+	metrics_process_init(true);
 
 	for (;;) {
 		if (master_term)
@@ -500,6 +529,10 @@ master_run(const char *config_path)
 			master_reload();
 		}
 		now = util_mono_ms();
+		if (now >= tick) {
+			metrics_master_tick();
+			tick = now + MASTER_TICK_MS;
+		}
 		next = now + 1000;
 		for (i = 0; i < master_nslots; i++) {
 			if (master_slots[i].pid != 0)

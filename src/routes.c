@@ -44,5 +44,7 @@ const struct route routes[] = {
 	{ "POST", "/oauth/revoke", handle_oauth_revoke, NULL },
 	{ "GET", "/health/cache", handle_health_cache, NULL },
 	{ "GET", "/health/upstream", handle_health_upstream, NULL },
+	{ "GET", "/metrics", handle_metrics, NULL },
+	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
 };
 const size_t routes_count = nitems(routes);

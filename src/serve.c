@@ -17,7 +17,10 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "outbox.h"
 #include "router.h"
+#include "sentry.h"
 #include "serve.h"
 #include "tool.h"
 #include "util.h"
@@ -46,6 +49,8 @@ serve_init(void)
 	if (!crypto_init(cfg->secret_key) && db_enabled())
 		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
 	db_init();
+	metrics_process_init(false);
+	sentry_init();
 	return (true);
 }
 
@@ -55,6 +60,8 @@ serve_shutdown(void)
 	tool_shutdown();
 	db_shutdown();
 	crypto_reset();
+	outbox_shutdown(2000);
+	metrics_process_shutdown();
 	curl_global_cleanup();
 }
 
@@ -267,6 +274,15 @@ serve_log(struct http_req *req, struct http_resp *resp)
 	    LF_END);
 }
 
+/* Metrics and error tracking for a finished request. */
+static void
+serve_record(const struct http_req *req, const struct http_resp *resp)
+{
+	metrics_request_end(req->route, req->method, resp->status,
+	    req->start_us);
+	sentry_report_request(req, resp);
+}
+
 /* Everything after the body has been read. */
 static void
 serve_finish(struct http_req *req, struct http_resp *resp, int early,
@@ -304,6 +320,7 @@ serve_handle(char **env, const char *body, size_t body_len,
 	long long	 len;
 
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
@@ -317,6 +334,7 @@ serve_handle(char **env, const char *body, size_t body_len,
 	}
 	serve_finish(&req, resp, early, cause);
 	serve_log(&req, resp);
+	serve_record(&req, resp);
 	if (rid_out != NULL)
 		snprintf(rid_out, rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
@@ -336,6 +354,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 
 	http_resp_init(&resp);
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 
@@ -350,6 +369,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	buf_free(&wire);
 
 	serve_log(&req, &resp);
+	serve_record(&req, &resp);
 	log_set_request_id(NULL);
 	free(cause);
 	http_req_free(&req);
