@@ -21,6 +21,7 @@
 #include "config.h"
 #include "governor.h"
 #include "log.h"
+#include "metrics.h"
 #include "queries.h"
 #include "util.h"
 
@@ -86,6 +87,15 @@ anilist_tls_free(void *p)
 	curl_easy_cleanup(p);
 }
 
+/* The breaker's state as the gauge numbers it (METRICS_BREAKER_*). */
+static void
+anilist_breaker_changed(enum breaker_state s)
+{
+	metrics_upstream_breaker(s == BREAKER_OPEN ? METRICS_BREAKER_OPEN :
+	    s == BREAKER_HALF_OPEN ? METRICS_BREAKER_HALF_OPEN :
+	    METRICS_BREAKER_CLOSED);
+}
+
 static void
 anilist_init(void)
 {
@@ -93,6 +103,7 @@ anilist_init(void)
 		abort();
 	anilist_breaker = breaker_create(cfg->upstream_breaker_threshold,
 	    cfg->upstream_breaker_cooldown * 1000);
+	breaker_on_change(anilist_breaker, anilist_breaker_changed);
 }
 
 void
@@ -601,6 +612,30 @@ anilist_take(struct anilist_call *call, struct anilist_http *h,
 	return (retry);
 }
 
+/*
+ * The result anilist_requests_total counts one exchange under: ok (data,
+ * or a lookup that found nothing), ratelimited (429), timeout, network,
+ * graphql_error (a 200 with errors[] or without data), server_error (5xx,
+ * 408, an answer too large), client_error (other 4xx).
+ */
+static const char *
+anilist_result_word(const struct anilist_http *h, enum anilist_class cls)
+{
+	if (h->cc == CURLE_OPERATION_TIMEDOUT)
+		return ("timeout");
+	if (h->cc != CURLE_OK)
+		return (h->too_big ? "server_error" : "network");
+	if (h->status == 429 || cls == ANILIST_RATE_LIMITED)
+		return ("ratelimited");
+	if (cls == ANILIST_OK || cls == ANILIST_NOT_FOUND)
+		return ("ok");
+	if (h->status == 200)
+		return ("graphql_error");
+	if (h->status >= 500 || h->status == 408)
+		return ("server_error");
+	return ("client_error");
+}
+
 /* AniList's own 429 pause, from Retry-After or X-RateLimit-Reset. */
 static int
 anilist_pause_seconds(const struct anilist_http *h)
@@ -654,6 +689,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		v = governor_acquire(util_wall_ms(), &wait);
 		if (v == GOVERNOR_BLOCKED) {
 			anilist_count(governor_rejects);
+			metrics_upstream("budget", -1);
 			anilist_fail(out, 503, anilist_seconds(wait),
 			    "AniList asked us to pause; retry in %d s",
 			    anilist_seconds(wait));
@@ -666,6 +702,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 				continue;
 			}
 			anilist_count(governor_rejects);
+			metrics_upstream("budget", -1);
 			anilist_fail(out, 503, anilist_seconds(wait),
 			    "AniList request budget used up; retry in %d s",
 			    anilist_seconds(wait));
@@ -673,6 +710,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		}
 		if (!breaker_allow(anilist_breaker, util_mono_ms(), &retry_in)) {
 			anilist_count(breaker_rejects);
+			metrics_upstream("breaker_open", -1);
 			anilist_fail(out, 503, anilist_seconds((uint64_t)retry_in),
 			    "AniList is failing; not asking it for %d s",
 			    anilist_seconds((uint64_t)retry_in));
@@ -697,6 +735,8 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		out->validation = NULL;
 		again = anilist_take(call, &h, out);
 		buf_free(&h.body);
+		metrics_upstream(anilist_result_word(&h, call->cls),
+		    (double)h.ms / 1000.0);
 
 		if (call->cls == ANILIST_RETRY)
 			breaker_failure(anilist_breaker, util_mono_ms());
@@ -957,7 +997,8 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 	uint64_t		 gen = 0, at, stale_at = 0;
 	enum cache_status	 st;
 	enum anilist_wait	 w;
-	bool			 leader = false;
+	bool			 leader = false, looked = false;
+	bool			 cache_failed = false;
 	int			 lock_ttl;
 
 	memset(out, 0, sizeof *out);
@@ -980,8 +1021,10 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 		ttl = 0;
 
 	if (ttl > 0 && (c = cache_thread()) != NULL && scope != NULL &&
-	    cache_scope_generation(c, scope, &gen) != CACHE_OK)
+	    cache_scope_generation(c, scope, &gen) != CACHE_OK) {
+		cache_failed = true;
 		c = NULL;
+	}
 	if (c == NULL) {
 		anilist_upstream(&call, document, vars, token, out);
 		goto done;
@@ -997,9 +1040,11 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 
 	st = cache_get(c, entry_key, &val, &len);
 	if (st == CACHE_ERROR) {
+		cache_failed = true;
 		anilist_upstream(&call, document, vars, token, out);
 		goto done;
 	}
+	looked = true;
 	if (st == CACHE_OK) {
 		if (anilist_entry_parse(val, len, &stale, &at)) {
 			if (anilist_fresh(at, ttl)) {
@@ -1063,6 +1108,12 @@ done:
 	if ((out->status == 503 || out->status == 504) && out->retry_after < 1)
 		out->retry_after = ANILIST_RETRY_AFTER;
 	anilist_account(out);
+	/* A lookup that found no fresh copy and no stale one is a miss. */
+	if (cache_failed)
+		metrics_cache(call.kind, "error");
+	else if (looked)
+		metrics_cache(call.kind, strcmp(out->cache, "hit") == 0 ||
+		    strcmp(out->cache, "stale") == 0 ? out->cache : "miss");
 	return (out->status == 200);
 }
 

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* Tokens we issue are 43 characters; anything far off is not ours. */
@@ -325,6 +326,7 @@ auth_authenticate(struct http_req *req, struct auth_principal *p,
 		goto fail;
 	crypto_free_secret(token);
 	crypto_user_tag(p->user_id, req->log_user);
+	metrics_user(req->log_user);
 	return (0);
 fail:
 	crypto_free_secret(token);

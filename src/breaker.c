@@ -17,6 +17,7 @@ struct breaker {
 	uint64_t		opens;
 	bool			trial;		/* a half-open call is out */
 	uint64_t		trial_at;
+	void		      (*on_change)(enum breaker_state);
 };
 
 struct breaker *
@@ -41,10 +42,21 @@ breaker_free(struct breaker *b)
 	free(b);
 }
 
+/* Change state (the lock is held) and tell the observer. */
+static void
+breaker_set(struct breaker *b, enum breaker_state s)
+{
+	if (b->state == s)
+		return;
+	b->state = s;
+	if (b->on_change != NULL)
+		b->on_change(s);
+}
+
 static void
 breaker_open(struct breaker *b, uint64_t now)
 {
-	b->state = BREAKER_OPEN;
+	breaker_set(b, BREAKER_OPEN);
 	b->opened_at = now;
 	b->opens++;
 	b->trial = false;
@@ -70,7 +82,7 @@ breaker_allow(struct breaker *b, uint64_t now, int *retry_in_ms)
 				*retry_in_ms = (int)(until - now);
 			break;
 		}
-		b->state = BREAKER_HALF_OPEN;
+		breaker_set(b, BREAKER_HALF_OPEN);
 		b->trial = true;
 		b->trial_at = now;
 		break;
@@ -95,7 +107,7 @@ void
 breaker_success(struct breaker *b, uint64_t now)
 {
 	pthread_mutex_lock(&b->lock);
-	b->state = BREAKER_CLOSED;
+	breaker_set(b, BREAKER_CLOSED);
 	b->failures = 0;
 	b->trial = false;
 	pthread_mutex_unlock(&b->lock);
@@ -143,4 +155,12 @@ breaker_state_name(enum breaker_state s)
 		return ("half-open");
 	}
 	return ("unknown");
+}
+
+void
+breaker_on_change(struct breaker *b, void (*fn)(enum breaker_state))
+{
+	pthread_mutex_lock(&b->lock);
+	b->on_change = fn;
+	pthread_mutex_unlock(&b->lock);
 }

@@ -42,5 +42,12 @@ void		 breaker_success(struct breaker *, uint64_t);
 void		 breaker_failure(struct breaker *, uint64_t);
 void		 breaker_info(struct breaker *, uint64_t, struct breaker_info *);
 const char	*breaker_state_name(enum breaker_state);
+/*
+ * Call fn with the new state each time it changes (for a gauge). fn runs
+ * with the breaker's lock held: it must be quick and never call back into
+ * the breaker.
+ */
+void		 breaker_on_change(struct breaker *,
+		    void (*)(enum breaker_state));
 
 #endif

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* After a failed connect, requests fail fast for this long. */
@@ -86,6 +87,21 @@ db_shutdown(void)
 	db_pool.ready = false;
 	pthread_mutex_unlock(&db_pool.lock);
 	pthread_cond_destroy(&db_pool.freed);
+}
+
+/* This worker's pool for the gauges; the lock is held. */
+static void
+db_pool_report(void)
+{
+	int	i, busy = 0, idle = 0;
+
+	for (i = 0; i < db_pool.size; i++) {
+		if (db_pool.conns[i].busy)
+			busy++;
+		else if (db_pool.conns[i].pg != NULL)
+			idle++;
+	}
+	metrics_db_pool(busy, idle);
 }
 
 /* The first line of a libpq message, for causes and logs. */
@@ -175,7 +191,7 @@ db_acquire(char **cause)
 	struct db_conn	*c = NULL;
 	struct timespec	 deadline;
 	PGconn		*pg;
-	uint64_t	 now;
+	uint64_t	 now, t0;
 	int		 i, rc = 0;
 
 	if (!db_pool.ready) {
@@ -191,6 +207,7 @@ db_acquire(char **cause)
 		deadline.tv_nsec -= 1000000000;
 	}
 
+	t0 = util_mono_us();
 	pthread_mutex_lock(&db_pool.lock);
 	for (;;) {
 		for (i = 0; i < db_pool.size; i++) {
@@ -210,13 +227,17 @@ db_acquire(char **cause)
 	}
 	if (c == NULL) {
 		pthread_mutex_unlock(&db_pool.lock);
+		metrics_db_wait((double)(util_mono_us() - t0) / 1e6);
+		metrics_db_error();
 		xasprintf(cause, "all %d database connections are busy "
 		    "(waited %d ms)", db_pool.size, cfg->db_pool_timeout_ms);
 		return (NULL);
 	}
 	c->busy = true;
 	c->broken = false;
+	db_pool_report();
 	pthread_mutex_unlock(&db_pool.lock);
+	metrics_db_wait((double)(util_mono_us() - t0) / 1e6);
 
 	if (c->pg != NULL && !db_alive(c->pg)) {
 		log_info("database connection lost; reconnecting", LF_END);
@@ -233,6 +254,7 @@ db_acquire(char **cause)
 		    db_pool.last_error : "database unavailable");
 		pthread_mutex_unlock(&db_pool.lock);
 		db_release(c);
+		metrics_db_error();
 		return (NULL);
 	}
 	pthread_mutex_unlock(&db_pool.lock);
@@ -251,6 +273,7 @@ db_acquire(char **cause)
 		log_warn("database connect failed", LF_STR("error", *cause),
 		    LF_END);
 		db_release(c);
+		metrics_db_error();
 		return (NULL);
 	}
 	c->pg = pg;
@@ -280,6 +303,7 @@ db_release(struct db_conn *c)
 	pthread_mutex_lock(&db_pool.lock);
 	c->busy = false;
 	c->broken = false;
+	db_pool_report();
 	pthread_cond_signal(&db_pool.freed);
 	pthread_mutex_unlock(&db_pool.lock);
 }
@@ -307,6 +331,7 @@ db_exec(struct db_conn *c, const char *sql, int n, const char *const *params,
 	if (PQstatus(c->pg) != CONNECTION_OK)
 		c->broken = true;
 	PQclear(res);
+	metrics_db_error();
 	return (NULL);
 }
 

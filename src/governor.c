@@ -1,6 +1,7 @@
 /* governor.c: sliding-slot AniList budget in memcached, a local bucket when it is down, 429 pauses. */
 #include "autoconf.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "governor.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* How long AniList's numbers are trusted: its window is one minute. */
@@ -350,6 +352,9 @@ governor_report(uint64_t now, long limit, long remaining, int status,
 			governor.blocked_until = blocked;
 	}
 	pthread_mutex_unlock(&governor.lock);
+	if (remaining >= 0)
+		metrics_upstream_ratelimit(remaining > INT_MAX ? INT_MAX :
+		    (int)remaining);
 	if (status == 429) {
 		governor_count(reports_429);
 		log_warn("anilist rate limited us", LF_INT("retry_after", pause),

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "metrics.h"
 #include "text.h"
 #include "tool.h"
 #include "util.h"
@@ -785,8 +786,8 @@ tool_annotations_json(const struct tool *t)
 	return (o);
 }
 
-struct json_object *
-tool_invoke(const struct tool *t, struct json_object *args,
+static struct json_object *
+tool_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	const struct json_object	*schema;
@@ -822,5 +823,22 @@ tool_invoke(const struct tool *t, struct json_object *args,
 		tool_fail(call, 500, "internal_error", NULL,
 		    "%s failed without saying why", t->name);
 	json_object_put(own);
+	return (result);
+}
+
+/*
+ * REST and MCP both come here: the one place that counts tool calls, by
+ * result ("ok" or the error code, a fixed word), and times them.
+ */
+struct json_object *
+tool_invoke(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct json_object	*result;
+	uint64_t		 t0 = util_mono_us();
+
+	result = tool_run(t, args, auth, call);
+	metrics_tool(t->name, result != NULL ? "ok" : call->error.code != NULL ?
+	    call->error.code : "error", (double)(util_mono_us() - t0) / 1e6);
 	return (result);
 }

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -83,7 +84,8 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
  * GET /auth/callback: AniList sends the browser back with code and state.
  * The state must be ours, unused, and started in this browser (the login
  * cookie); then the code is exchanged, the user stored, and either a web
- * session starts or the waiting OAuth client gets its code.
+ * session starts or the waiting OAuth client gets its code. Each callback
+ * counts once in oauth_logins_total: success, or failure with a reason.
  */
 HANDLER(handle_auth_callback)
 {
@@ -93,13 +95,16 @@ HANDLER(handle_auth_callback)
 	const char		*error = http_req_query(req, "error");
 	char			*cookie = NULL, *cause = NULL, *token = NULL;
 	char			*name = NULL, *ours = NULL, *url = NULL;
+	const char		*reason = "invalid_state";	/* until accepted */
 	long long		 anilist_id = 0, user_id = 0;
 	int			 rc;
 
 	memset(&pend, 0, sizeof pend);
 	http_resp_header(resp, "Cache-Control", "no-store");
-	if (!auth_login_ready(resp))
+	if (!auth_login_ready(resp)) {
+		metrics_oauth("failure", "not_configured");
 		return;
+	}
 	if (state == NULL || *state == '\0') {
 		http_resp_error(resp, 400, "invalid_state", "state",
 		    "the state parameter is missing");
@@ -121,6 +126,7 @@ HANDLER(handle_auth_callback)
 		goto out;
 	}
 	if (rc != 0) {
+		reason = "unavailable";
 		auth_unavailable(resp, cause);
 		goto out;
 	}
@@ -131,11 +137,13 @@ HANDLER(handle_auth_callback)
 		goto out;
 	}
 	if (error != NULL) {
+		reason = "cancelled";
 		auth_callback_fail(resp, &pend, 400, "login_cancelled",
 		    "the AniList login was cancelled");
 		goto out;
 	}
 	if (code == NULL || *code == '\0') {
+		reason = "missing_code";
 		http_resp_error(resp, 400, "invalid_request", "code",
 		    "the code parameter is missing");
 		goto out;
@@ -146,16 +154,19 @@ HANDLER(handle_auth_callback)
 		log_warn("AniList login failed", LF_STR("error", cause),
 		    LF_END);
 		req->log_error = "anilist login failed";
+		reason = rc == 400 ? "anilist_refused" : "upstream_error";
 		auth_callback_fail(resp, &pend, rc, rc == 400 ?
 		    "anilist_refused" : "upstream_error", cause);
 		goto out;
 	}
+	reason = "unavailable";
 	if (auth_user_store(anilist_id, name, token,
 	    oauth_jwt_exp(token), &user_id, &cause) != 0) {
 		auth_unavailable(resp, cause);
 		goto out;
 	}
 	crypto_user_tag(user_id, req->log_user);
+	metrics_user(req->log_user);
 	if (pend.client_id != NULL) {
 		if (oauth_code_create(user_id, pend.client_id,
 		    pend.redirect_uri, pend.code_challenge, pend.scope,
@@ -179,8 +190,10 @@ HANDLER(handle_auth_callback)
 		strcat(url, "/auth/me");
 		log_info("web login", LF_END);
 	}
+	reason = NULL;
 	auth_redirect(resp, url);
 out:
+	metrics_oauth(reason == NULL ? "success" : "failure", reason);
 	auth_pending_clear(&pend);
 	free(cookie);
 	free(cause);

@@ -9,6 +9,7 @@
 
 #include "anilist.h"
 #include "config.h"
+#include "metrics.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -125,6 +126,16 @@ anime_search_what(struct json_object *args)
 	return (buf_detach(&b));
 }
 
+/* An answered search: counted, and whether it found nothing. */
+static void
+anime_search_count(struct json_object *result)
+{
+	struct json_object	*results;
+
+	metrics_search(json_object_object_get_ex(result, "results", &results) &&
+	    json_object_array_length(results) == 0);
+}
+
 static struct json_object *
 anime_search(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
@@ -175,6 +186,8 @@ anime_search(const struct tool *t, struct json_object *args,
 		    "results", label);
 		free(label);
 		free(what);
+		if (result != NULL)
+			anime_search_count(result);
 	}
 	anilist_reply_free(&reply);
 	json_object_put(vars);

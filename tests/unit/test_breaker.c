@@ -6,6 +6,43 @@
 
 #include "breaker.h"
 
+/* What breaker_on_change reported, in order. */
+static enum breaker_state	seen[16];
+static int			nseen;
+
+static void
+observe(enum breaker_state s)
+{
+	if (nseen < 16)
+		seen[nseen++] = s;
+}
+
+START_TEST(test_breaker_reports_each_change_once)
+{
+	struct breaker	*b = breaker_create(2, 1000);
+
+	nseen = 0;
+	breaker_on_change(b, observe);
+	breaker_success(b, 1);			/* closed already: nothing */
+	breaker_failure(b, 2);
+	breaker_failure(b, 3);			/* opens */
+	breaker_failure(b, 4);			/* open already: nothing */
+	ck_assert(!breaker_allow(b, 500, NULL));
+	ck_assert(breaker_allow(b, 1003, NULL));	/* half-open trial */
+	breaker_failure(b, 1004);		/* opens again */
+	ck_assert(breaker_allow(b, 2004, NULL));
+	breaker_success(b, 2005);		/* closes */
+	breaker_success(b, 2006);
+	ck_assert_int_eq(nseen, 5);
+	ck_assert_int_eq(seen[0], BREAKER_OPEN);
+	ck_assert_int_eq(seen[1], BREAKER_HALF_OPEN);
+	ck_assert_int_eq(seen[2], BREAKER_OPEN);
+	ck_assert_int_eq(seen[3], BREAKER_HALF_OPEN);
+	ck_assert_int_eq(seen[4], BREAKER_CLOSED);
+	breaker_free(b);
+}
+END_TEST
+
 static enum breaker_state
 state(struct breaker *b, uint64_t now)
 {
@@ -148,6 +185,7 @@ breaker_suite(void)
 	tcase_add_test(tc, test_breaker_trial_failure_reopens);
 	tcase_add_test(tc, test_breaker_lost_trial_is_replaced_after_cooldown);
 	tcase_add_test(tc, test_breaker_state_names);
+	tcase_add_test(tc, test_breaker_reports_each_change_once);
 	suite_add_tcase(s, tc);
 	return (s);
 }
