@@ -56,6 +56,9 @@ HANDLER(handle_metrics);
 /* handlers/webhooks.c */
 HANDLER(handle_alerts_webhook);
 
+/* handlers/stats.c */
+HANDLER(handle_top_searches);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.

@@ -57,6 +57,7 @@ enum metrics_fam {
 	MF_WORKER_RESTARTS,
 	MF_NOTIFICATIONS,
 	MF_ALERTS,
+	MF_SEARCH_DROPPED,
 	MF_COUNT
 };
 
@@ -101,6 +102,9 @@ static const struct metrics_family metrics_families[MF_COUNT] = {
 	    "Outgoing notifications (sentry, slack, pagerduty) by result." },
 	[MF_ALERTS] = { "alerts_received_total", METRICS_COUNTER, false,
 	    "Alert webhooks accepted, by source." },
+	[MF_SEARCH_DROPPED] = { "search_stats_dropped_total", METRICS_COUNTER,
+	    false, "Searches left out of the top-searches statistics, by "
+	    "reason (disabled, full, database)." },
 };
 
 /* One label set of one family. state: 0 free, 1 being claimed, 2 ready. */
@@ -956,6 +960,23 @@ metrics_search(bool zero_results)
 	metrics_statsd("search.queries", "1", "c", NULL);
 	if (zero_results)
 		metrics_statsd("search.zero_results", "1", "c", NULL);
+}
+
+void
+metrics_search_dropped(const char *reason, uint64_t n)
+{
+	char			 labels[METRICS_LABELS_LEN], num[24];
+	struct metrics_series	*s;
+
+	if (n == 0)
+		return;
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "reason", reason, (char *)NULL) &&
+	    (s = metrics_series_get(MF_SEARCH_DROPPED, labels)) != NULL)
+		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+	metrics_statsd2("search.stats_dropped", "reason", reason, NULL, NULL,
+	    num, "c");
 }
 
 void

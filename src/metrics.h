@@ -81,6 +81,11 @@ void	metrics_db_wait(double);
 void	metrics_db_error(void);
 /* search_queries_total, and search_zero_results_total when true. */
 void	metrics_search(bool);
+/*
+ * search_stats_dropped_total{reason}: searches the top-searches statistics
+ * could not keep (disabled, full, database), n at once.
+ */
+void	metrics_search_dropped(const char *, uint64_t);
 /* oauth_logins_total{result,reason}; result success|failure, reason "" ok. */
 void	metrics_oauth(const char *, const char *);
 /* recommendation_feedback_total{action}; action accepted|dismissed|… */

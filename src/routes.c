@@ -25,6 +25,7 @@ const struct route routes[] = {
 	{ "GET", "/v1/characters/{id}", handle_tool, "get_character_info" },
 	{ "GET", "/v1/airing", handle_tool, "get_airing_schedule" },
 	{ "GET", "/v1/genres", handle_tool, "list_genres_and_tags" },
+	{ "GET", "/v1/stats/top-searches", handle_top_searches, NULL },
 	{ "GET", "/health/db", handle_health_db, NULL },
 	{ "GET", "/auth/login", handle_auth_login, NULL },
 	{ "GET", "/auth/callback", handle_auth_callback, NULL },

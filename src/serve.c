@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "router.h"
+#include "searchstats.h"
 #include "sentry.h"
 #include "serve.h"
 #include "tool.h"
@@ -49,6 +50,7 @@ serve_init(void)
 	if (!crypto_init(cfg->secret_key) && db_enabled())
 		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
 	db_init();
+	searchstats_init();
 	metrics_process_init(false);
 	sentry_init();
 	return (true);
@@ -57,6 +59,7 @@ serve_init(void)
 void
 serve_shutdown(void)
 {
+	searchstats_shutdown();
 	tool_shutdown();
 	db_shutdown();
 	crypto_reset();

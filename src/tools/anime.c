@@ -10,6 +10,7 @@
 #include "anilist.h"
 #include "config.h"
 #include "metrics.h"
+#include "searchstats.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -126,14 +127,19 @@ anime_search_what(struct json_object *args)
 	return (buf_detach(&b));
 }
 
-/* An answered search: counted, and whether it found nothing. */
+/*
+ * An answered search: counted, whether it found nothing, and its query for
+ * the top searches (no user, nothing but the text).
+ */
 static void
-anime_search_count(struct json_object *result)
+anime_search_count(struct json_object *result, const char *query)
 {
 	struct json_object	*results;
 
 	metrics_search(json_object_object_get_ex(result, "results", &results) &&
 	    json_object_array_length(results) == 0);
+	if (query != NULL)
+		searchstats_record(query);
 }
 
 static struct json_object *
@@ -187,7 +193,7 @@ anime_search(const struct tool *t, struct json_object *args,
 		free(label);
 		free(what);
 		if (result != NULL)
-			anime_search_count(result);
+			anime_search_count(result, query);
 	}
 	anilist_reply_free(&reply);
 	json_object_put(vars);

@@ -246,12 +246,16 @@ class Accounts(unittest.TestCase):
 
     def test_migrate_applies_in_order_and_rolls_back_a_failure(self):
         d = tempfile.mkdtemp(prefix="agpt-sql-")
-        src = os.path.join(harness.TOP_SRCDIR, "sql", "001_initial.sql")
-        with open(src) as f, open(os.path.join(d, "001_initial.sql"),
-                                  "w") as g:
-            g.write(f.read())
-        files = {"010_later.sql": "INSERT INTO it_extra VALUES (10);",
-                 "002_extra.sql": "CREATE TABLE it_extra (n int);\n"
+        # The project's migrations (already applied), then test ones
+        # numbered after any the project will have.
+        sql = os.path.join(harness.TOP_SRCDIR, "sql")
+        for name in os.listdir(sql):
+            if name.endswith(".sql"):
+                with open(os.path.join(sql, name)) as f, \
+                        open(os.path.join(d, name), "w") as g:
+                    g.write(f.read())
+        files = {"910_later.sql": "INSERT INTO it_extra VALUES (10);",
+                 "902_extra.sql": "CREATE TABLE it_extra (n int);\n"
                                   "INSERT INTO it_extra VALUES (2);",
                  "README": "not a migration", "3_x.txt": "nor this"}
         for name, text in files.items():
@@ -261,26 +265,26 @@ class Accounts(unittest.TestCase):
             r = self.migrate_dir(d)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(r.stdout.splitlines()[:2],
-                             ["applied 002_extra.sql", "applied 010_later.sql"])
-            with open(os.path.join(d, "011_broken.sql"), "w") as f:
+                             ["applied 902_extra.sql", "applied 910_later.sql"])
+            with open(os.path.join(d, "911_broken.sql"), "w") as f:
                 f.write("INSERT INTO it_extra VALUES (11);\n"
                         "SELECT no_such_column FROM it_extra;")
             r = self.migrate_dir(d)
             self.assertEqual(r.returncode, 1)
-            self.assertIn("011_broken.sql", r.stderr)
+            self.assertIn("911_broken.sql", r.stderr)
             self.assertEqual(self.s.psql("SELECT n FROM it_extra ORDER BY n"),
                              [["2"], ["10"]])
             self.assertEqual(self.s.psql(
-                "SELECT max(version) FROM schema_migrations"), [["10"]])
-            os.unlink(os.path.join(d, "011_broken.sql"))
-            with open(os.path.join(d, "02_again.sql"), "w") as f:
+                "SELECT max(version) FROM schema_migrations"), [["910"]])
+            os.unlink(os.path.join(d, "911_broken.sql"))
+            with open(os.path.join(d, "0902_again.sql"), "w") as f:
                 f.write("SELECT 1;")
             r = self.migrate_dir(d)
             self.assertEqual(r.returncode, 1)
             self.assertIn("same version", r.stderr)
         finally:
             self.s.psql("DROP TABLE IF EXISTS it_extra")
-            self.s.psql("DELETE FROM schema_migrations WHERE version > 1")
+            self.s.psql("DELETE FROM schema_migrations WHERE version >= 900")
             for name in os.listdir(d):
                 os.unlink(os.path.join(d, name))
             os.rmdir(d)
