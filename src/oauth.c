@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "oauth.h"
 #include "queries.h"
 #include "util.h"
@@ -215,6 +216,8 @@ oauth_anilist_viewer(const char *token, long long *id, char **name,
 	struct json_object	*req, *answer = NULL, *data, *viewer, *v;
 	const char		*n;
 	char			*body;
+	const char		*result;
+	uint64_t		 t0;
 	long			 http;
 	int			 status;
 
@@ -228,9 +231,14 @@ oauth_anilist_viewer(const char *token, long long *id, char **name,
 	body = xstrdup(json_object_to_json_string_ext(req,
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(req);
+	t0 = util_mono_us();
 	status = oauth_post_json(cfg->anilist_api_url, body, token, &http,
 	    &answer, cause);
 	free(body);
+	/* A GraphQL call like anilist.c's: the same counter and words. */
+	result = status == 504 ? "timeout" : status != 0 ? "network" :
+	    http == 429 ? "ratelimited" : http == 200 ? "graphql_error" :
+	    http >= 500 ? "server_error" : "client_error";
 	if (status != 0)
 		goto out;
 	if (http == 200 && json_object_object_get_ex(answer, "data", &data) &&
@@ -241,6 +249,7 @@ oauth_anilist_viewer(const char *token, long long *id, char **name,
 	    json_object_get_int64(v) > 0) {
 		*id = json_object_get_int64(v);
 		*name = xstrdup(n);
+		result = "ok";
 		goto out;
 	}
 	if (http == 429 || http >= 500) {
@@ -253,6 +262,7 @@ oauth_anilist_viewer(const char *token, long long *id, char **name,
 		status = 502;
 	}
 out:
+	metrics_upstream(result, (double)(util_mono_us() - t0) / 1e6);
 	json_object_put(answer);
 	return (status);
 }
