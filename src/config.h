@@ -20,6 +20,13 @@ struct config {
 	char	*secret_key;
 	char	*database_url;
 	int	 db_pool_size;
+	int	 db_pool_timeout_ms;
+	int	 db_connect_timeout;
+	int	 db_statement_timeout_ms;
+	char	*sql_dir;
+	int	 access_token_ttl;
+	int	 refresh_token_ttl;
+	int	 session_ttl;
 	char	*memcached_servers;
 	int	 memcached_timeout_ms;
 	char	*anilist_api_url;

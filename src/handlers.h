@@ -17,6 +17,9 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
+/* handlers/db.c */
+HANDLER(handle_health_db);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.

@@ -93,7 +93,7 @@ log_emit(enum log_level level, const char *msg, ...)
 	char		 ts[32];
 	va_list		 ap;
 	int		 tag;
-	const char	*key, *s;
+	const char	*key, *s = NULL;
 	double		 d;
 	ssize_t		 n;
 	size_t		 off;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "master.h"
 #include "util.h"
@@ -16,25 +17,53 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: anilist-gpt [-c file] [serve|check-config|version]\n"
+	    "usage: anilist-gpt [-c file] [-s dir] "
+	    "[serve|check-config|migrate|version]\n"
 	    "  -c file   configuration file (default %s/anilist-gpt.conf,\n"
-	    "            if it exists); environment variables override it\n",
-	    SYSCONFDIR);
+	    "            if it exists); environment variables override it\n"
+	    "  -s dir    migrations for `migrate` (default SQL_DIR, else\n"
+	    "            %s/sql)\n",
+	    SYSCONFDIR, PKGDATADIR);
 	exit(status);
+}
+
+/* Apply pending migrations from dir (or the configured one). */
+static int
+main_migrate(const char *dir)
+{
+	char	*path, *cause = NULL;
+	int	 status = 0;
+
+	if (!db_enabled()) {
+		fprintf(stderr, "anilist-gpt: migrate: DATABASE_URL is not "
+		    "set\n");
+		return (1);
+	}
+	path = dir != NULL ? xstrdup(dir) : db_sql_dir();
+	if (!db_migrate(cfg->database_url, path, stdout, &cause)) {
+		fprintf(stderr, "anilist-gpt: migrate: %s\n", cause);
+		free(cause);
+		status = 1;
+	}
+	free(path);
+	return (status);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char	*path = NULL, *cmd = "serve";
+	const char	*path = NULL, *cmd = "serve", *sql_dir = NULL;
 	char		*cause = NULL, *def = NULL;
 	enum log_level	 level;
 	int		 ch, status;
 
-	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:s:hV")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 's':
+			sql_dir = optarg;
 			break;
 		case 'h':
 			usage(0);
@@ -56,7 +85,8 @@ main(int argc, char **argv)
 		printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
 		return (0);
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0)
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0 &&
+	    strcmp(cmd, "migrate") != 0)
 		usage(2);
 
 	if (path == NULL) {
@@ -82,7 +112,9 @@ main(int argc, char **argv)
 		    "(no file: defaults and environment)");
 		config_print(cfg, stdout);
 		status = 0;
-	} else
+	} else if (strcmp(cmd, "migrate") == 0)
+		status = main_migrate(sql_dir);
+	else
 		status = master_run(path);
 	config_free(cfg);
 	free(def);

@@ -9,5 +9,6 @@ const struct route routes[] = {
 	{ "GET", "/", handle_root, NULL },
 	{ "GET", "/health", handle_health, NULL },
 	{ "GET", "/health/ready", handle_health_ready, NULL },
+	{ "GET", "/health/db", handle_health_db, NULL },
 };
 const size_t routes_count = nitems(routes);

@@ -11,6 +11,8 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "crypto.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
@@ -30,12 +32,18 @@ serve_init(void)
 		log_threshold = level;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return (false);
+	/* Empty only in development: accounts then stay disabled. */
+	if (!crypto_init(cfg->secret_key) && db_enabled())
+		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
+	db_init();
 	return (true);
 }
 
 void
 serve_shutdown(void)
 {
+	db_shutdown();
+	crypto_reset();
 	curl_global_cleanup();
 }
 

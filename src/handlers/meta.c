@@ -3,15 +3,16 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "util.h"
 
 /* Dependencies in /health/ready; modules add theirs here as they land. */
 const struct health_check health_checks[] = {
-	{ NULL, false, NULL, NULL }
+	{ "db", true, db_enabled, db_health },
 };
-const unsigned health_nchecks = 0;
+const unsigned health_nchecks = nitems(health_checks);
 
 HANDLER(handle_root)
 {

@@ -167,6 +167,8 @@ class Stack:
         if self.want_upstream:
             self.start_upstream()
         self.write_config()
+        if self.want_postgres:
+            self.migrate()
         self.start_service()
         self.start_caddy()
         return self
@@ -240,6 +242,32 @@ class Stack:
             argv += ["-m", "fast", "stop"]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+
+    def migrate(self):
+        """Run `anilist-gpt migrate` with the project's sql/: its output."""
+        r = subprocess.run([BINARY, "-c", self.config_path, "-s",
+                            os.path.join(TOP_SRCDIR, "sql"), "migrate"],
+                           env=self.service_env(), capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("migrate failed: " + r.stderr)
+        return r.stdout
+
+    def psql(self, sql, *params):
+        """Run one statement in the test database: rows as lists of text.
+
+        params are passed with psql variables (:'p1' …), never pasted in.
+        """
+        argv = ["psql", "-X", "-q", "-A", "-t", "-F", "\x1f",
+                "-v", "ON_ERROR_STOP=1", self.database_url]
+        for i, p in enumerate(params):
+            argv += ["-v", "p%d=%s" % (i + 1, p)]
+        r = subprocess.run(argv, input=sql, capture_output=True, text=True,
+                           timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("psql: " + r.stderr)
+        return [line.split("\x1f") for line in r.stdout.splitlines()
+                if line != ""]
 
     def stop_postgres(self):
         try:

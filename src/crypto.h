@@ -1,0 +1,90 @@
+/* crypto.h: keys derived from SECRET_KEY, sealed tokens, token hashes, PKCE. */
+#ifndef CRYPTO_H
+#define CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_KEY_LEN		32
+#define CRYPTO_HASH_LEN		32	/* SHA-256 / HMAC-SHA256 */
+#define CRYPTO_GCM_NONCE_LEN	12
+#define CRYPTO_GCM_TAG_LEN	16
+#define CRYPTO_SEAL_VERSION	1
+/* version byte, nonce, tag: what a sealed blob adds to the plaintext. */
+#define CRYPTO_SEAL_OVERHEAD	(1 + CRYPTO_GCM_NONCE_LEN + CRYPTO_GCM_TAG_LEN)
+/* Random bytes in our opaque tokens (43 base64url characters). */
+#define CRYPTO_TOKEN_BYTES	32
+
+/*
+ * Derive this process's keys from the secret with HKDF-SHA256: one for
+ * sealing AniList tokens, one for hashing our tokens. Both are fixed for the
+ * life of the process (set before threads start). False for an empty secret:
+ * accounts stay disabled.
+ */
+bool	 crypto_init(const char *);
+bool	 crypto_ready(void);
+/* Forget the keys (tests, shutdown). */
+void	 crypto_reset(void);
+
+/* RFC 5869 HKDF with SHA-256; out gets outlen bytes (at most 8160). */
+bool	 crypto_hkdf_sha256(const void *, size_t, const void *, size_t,
+	    const void *, size_t, unsigned char *, size_t)
+	    __attribute__((warn_unused_result));
+void	 crypto_sha256(const void *, size_t, unsigned char *);
+bool	 crypto_hmac_sha256(const void *, size_t, const void *, size_t,
+	    unsigned char *) __attribute__((warn_unused_result));
+
+/*
+ * AES-256-GCM with an explicit key and nonce (ct has ptlen bytes, tag 16).
+ * Decrypt returns false when the tag does not verify; pt is then garbage.
+ */
+bool	 crypto_gcm_encrypt(const unsigned char *, const unsigned char *,
+	    size_t, const void *, size_t, const void *, size_t,
+	    unsigned char *, unsigned char *)
+	    __attribute__((warn_unused_result));
+bool	 crypto_gcm_decrypt(const unsigned char *, const unsigned char *,
+	    size_t, const void *, size_t, const void *, size_t,
+	    const unsigned char *, unsigned char *)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Seal plaintext under the token-encryption key with a random nonce, bound
+ * to aad (e.g. "anilist-token:42"): version byte, nonce, ciphertext, tag.
+ * Caller frees; NULL if the keys are not set or the RNG failed.
+ */
+unsigned char *crypto_seal(const void *, size_t, const char *, size_t *)
+	    __attribute__((warn_unused_result));
+/*
+ * Open a sealed blob with the same aad: the plaintext, NUL-terminated,
+ * caller frees with crypto_free_secret. NULL when the blob was altered,
+ * sealed under another key or aad, or has an unknown version.
+ */
+char	*crypto_open(const unsigned char *, size_t, const char *, size_t *)
+	    __attribute__((warn_unused_result));
+/* Zero a secret string, then free it. NULL is a no-op. */
+void	 crypto_free_secret(char *);
+
+/* The lookup hash of one of our tokens: HMAC-SHA256 under the hash key. */
+bool	 crypto_token_hash(const char *, unsigned char *)
+	    __attribute__((warn_unused_result));
+/* A short keyed tag of a user id for logs (16 hex digits + NUL). */
+void	 crypto_user_tag(long long, char *);
+/* nbytes random bytes as base64url without padding; caller frees. */
+char	*crypto_random_token(size_t) __attribute__((warn_unused_result));
+
+/* base64url without padding; caller frees. */
+char	*crypto_b64url_encode(const void *, size_t);
+/* base64url, padding optional; caller frees; NULL on a bad character. */
+unsigned char *crypto_b64url_decode(const char *, size_t, size_t *);
+/* Standard base64 (RFC 4648 §4, padded); caller frees; NULL if bad. */
+unsigned char *crypto_b64_decode(const char *, size_t, size_t *);
+
+/* RFC 7636: a verifier is 43..128 unreserved characters. */
+bool	 crypto_pkce_verifier_valid(const char *);
+/* An S256 challenge is 43 base64url characters (a SHA-256). */
+bool	 crypto_pkce_challenge_valid(const char *);
+/* BASE64URL(SHA256(verifier)) == challenge, in constant time. */
+bool	 crypto_pkce_s256_matches(const char *, const char *);
+
+#endif
