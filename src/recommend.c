@@ -39,6 +39,8 @@ static const struct {
 	double	franchise_genres;
 	/* reasons: affinities below this are not called liked */
 	double	liked;
+	/* candidate searches: how many of the reference's genres to require */
+	size_t	search_genres;
 } recommend_w = {
 	.genres = 0.30, .tags = 0.35, .studios = 0.10, .format = 0.10,
 	.source = 0.07, .era = 0.08,
@@ -56,6 +58,7 @@ static const struct {
 	.repeat_bonus = 0.25,
 	.franchise_genres = 0.5,
 	.liked = 0.05,
+	.search_genres = 3,
 };
 
 /*
@@ -1120,6 +1123,40 @@ recommend_profile_fit(const struct recommend_profile *p,
 	if (avail <= 0)
 		return (0.5);
 	return (fmax(0, fmin(1, (num / avail + 1) / 2)));
+}
+
+static bool	recommend_quiet(const char *);
+
+/* ---------------------------------------------------------------- searches */
+
+/*
+ * The order was chosen with bench/recommend-eval: a request by title has
+ * budget for one search, a request by id for two.
+ */
+size_t
+recommend_searches(const struct recommend_media *m,
+    struct recommend_search *out, size_t max)
+{
+	size_t	n = 0, i;
+
+	memset(out, 0, max * sizeof *out);
+	/* Titles with the reference's genres (its first few, all required). */
+	if (m->genres.n > 0 && n < max) {
+		for (i = 0; i < m->genres.n && i < recommend_w.search_genres &&
+		    i < nitems(out[n].genres); i++)
+			out[n].genres[out[n].ngenres++] = m->genres.v[i].name;
+		n++;
+	}
+	/* Titles with its most relevant tag (AniList lists tags by rank). */
+	for (i = 0; i < m->tags.n && n < max; i++) {
+		if (recommend_quiet(m->tags.v[i].name))
+			continue;
+		out[n].tags[0] = m->tags.v[i].name;
+		out[n].ntags = 1;
+		n++;
+		break;
+	}
+	return (n);
 }
 
 /* ---------------------------------------------------------------- pool */

@@ -91,6 +91,25 @@ struct json_object *recommend_profile_json(const struct recommend_profile *,
 double	recommend_profile_fit(const struct recommend_profile *,
 	    const struct recommend_media *);
 
+/*
+ * One AniList search (SearchMedia by POPULARITY_DESC) that gathers content
+ * candidates for a reference: every genre and tag listed is required.
+ * Strings are borrowed from the media.
+ */
+struct recommend_search {
+	const char	*genres[3];
+	size_t		 ngenres;
+	const char	*tags[1];
+	size_t		 ntags;
+};
+
+/*
+ * The candidate searches for a reference, most useful first; fills at most
+ * max and returns how many.
+ */
+size_t	recommend_searches(const struct recommend_media *,
+	    struct recommend_search *, size_t);
+
 /* Candidates gathered for one request, deduplicated by id. */
 struct recommend_pool;
 

@@ -789,6 +789,26 @@ START_TEST(test_trending_rank_names_the_searched_genres)
 }
 END_TEST
 
+START_TEST(test_searches_ask_for_genres_then_the_top_cited_tag)
+{
+	struct recommend_media	*m = media(REF), *bare = media("{\"id\":9}");
+	struct recommend_search	 s[3];
+
+	ck_assert_uint_eq(recommend_searches(m, s, 3), 2);
+	ck_assert_uint_eq(s[0].ngenres, 2);
+	ck_assert_str_eq(s[0].genres[0], "Fantasy");
+	ck_assert_str_eq(s[0].genres[1], "Adventure");
+	ck_assert_uint_eq(s[0].ntags, 0);
+	ck_assert_uint_eq(s[1].ngenres, 0);
+	ck_assert_uint_eq(s[1].ntags, 1);
+	ck_assert_str_eq(s[1].tags[0], "Magic");
+	ck_assert_uint_eq(recommend_searches(m, s, 1), 1);
+	ck_assert_uint_eq(recommend_searches(bare, s, 3), 0);
+	recommend_media_free(m);
+	recommend_media_free(bare);
+}
+END_TEST
+
 START_TEST(test_genre_diversity_of_lists)
 {
 	struct json_object	*same, *mixed;
@@ -838,6 +858,7 @@ recommend_suite(void)
 	tcase_add_test(tc, test_rank_is_deterministic);
 	tcase_add_test(tc, test_taste_rank_leaves_out_the_list_and_follows_scores);
 	tcase_add_test(tc, test_trending_rank_names_the_searched_genres);
+	tcase_add_test(tc, test_searches_ask_for_genres_then_the_top_cited_tag);
 	tcase_add_test(tc, test_genre_diversity_of_lists);
 	suite_add_tcase(s, tc);
 	return (s);
