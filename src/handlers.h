@@ -19,6 +19,8 @@ HANDLER(handle_health_ready);
 
 /* handlers/db.c */
 HANDLER(handle_health_db);
+/* handlers/api.c: arg is the name of the tool the route calls. */
+HANDLER(handle_tool);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)

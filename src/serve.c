@@ -17,6 +17,7 @@
 #include "log.h"
 #include "router.h"
 #include "serve.h"
+#include "tool.h"
 #include "util.h"
 
 #define SERVE_CORS_HEADERS \
@@ -27,6 +28,7 @@ bool
 serve_init(void)
 {
 	enum log_level	level;
+	char		*cause = NULL;
 
 	if (log_level_parse(cfg->log_level, &level))
 		log_threshold = level;
@@ -36,6 +38,12 @@ serve_init(void)
 	if (!crypto_init(cfg->secret_key) && db_enabled())
 		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
 	db_init();
+	if (!tool_init(&cause)) {
+		log_error("tools failed to load", LF_STR("error", cause),
+		    LF_END);
+		free(cause);
+		return (false);
+	}
 	return (true);
 }
 
@@ -44,6 +52,7 @@ serve_shutdown(void)
 {
 	db_shutdown();
 	crypto_reset();
+	tool_shutdown();
 	curl_global_cleanup();
 }
 

@@ -1,0 +1,144 @@
+/* tool.h: the tool registry, argument validation against each tool's JSON Schema, and invocation. */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+/* Whether a tool needs a signed-in user. */
+enum tool_auth_need {
+	TOOL_AUTH_NONE,		/* public data; auth ignored */
+	TOOL_AUTH_OPTIONAL,	/* works anonymously, better with a user */
+	TOOL_AUTH_REQUIRED	/* 401 without a user */
+};
+
+/* MCP tool annotations (hints to the client, not guarantees). */
+struct tool_annotations {
+	bool	read_only;	/* readOnlyHint */
+	bool	destructive;	/* destructiveHint */
+	bool	idempotent;	/* idempotentHint */
+	bool	open_world;	/* openWorldHint */
+};
+
+/*
+ * Who calls, as the accounts layer established it (REST: req->auth points
+ * to one). Borrowed for the duration of a call.
+ */
+struct tool_auth {
+	long long	 user_id;	/* our user id */
+	const char	*anilist_token;	/* the user's AniList bearer token */
+};
+
+/* Why a call failed, in the terms of DESIGN §4. */
+struct tool_error {
+	int		 status;	/* HTTP status: 400, 401, 404, 429, 5xx */
+	const char	*code;		/* static: "invalid_argument" … */
+	char		*message;	/* for a person or a model; owned */
+	char		*field;		/* argument path ("genres[1]"), owned */
+	int		 retry_after;	/* seconds; 0 when none */
+};
+
+/* One call: its error, and what it cost, for logs and metrics. */
+struct tool_call {
+	struct tool_error	 error;		/* set when the call failed */
+	const char		*cache;		/* "hit" … (static) or NULL */
+	long			 upstream_ms;	/* -1 when AniList was not asked */
+	int			 upstream_calls;
+};
+
+struct tool;
+
+/*
+ * A tool's work: args are validated, with defaults filled (borrowed).
+ * Returns the result object (caller owns), or NULL with call->error set.
+ */
+typedef struct json_object *(*tool_handler)(const struct tool *,
+    struct json_object *, const struct tool_auth *, struct tool_call *);
+
+/*
+ * One tool, defined once (in a file of tools/) and listed in the registry
+ * (tools/registry.c). Schemas are JSON text, parsed once by tool_init;
+ * the REST routes, MCP tools/list and tools/call and /openapi.json all use
+ * this one definition.
+ */
+struct tool {
+	const char		*name;		/* "search_anime" */
+	const char		*title;		/* "Search anime" */
+	const char		*description;	/* for the model */
+	const char		*input_schema;	/* JSON Schema, object */
+	const char		*output_schema;	/* JSON Schema of the result */
+	struct tool_annotations	 annotations;
+	enum tool_auth_need	 auth;
+	const char		*widget;	/* "ui://widget/…" or NULL */
+	tool_handler		 handler;
+};
+
+/* The registry: tools/registry.c. */
+extern const struct tool *const	tool_registry[];
+extern const size_t		tool_registry_count;
+
+/*
+ * Parse and check every schema of the registry once (later calls return
+ * the first answer). False with *cause (caller frees) names the tool and
+ * the problem: a start-up error.
+ */
+bool	tool_init(char **) __attribute__((warn_unused_result));
+/* Release the parsed schemas (at exit). */
+void	tool_shutdown(void);
+/* The tool called name, or NULL. */
+const struct tool *tool_find(const char *);
+
+/*
+ * The parsed input/output schema of a registered tool (tool_init first).
+ * Shared by every thread and borrowed: read it, never change it, never
+ * json_object_get it and never serialise it (json-c caches the text inside
+ * the object). Use tool_schema_copy to put it in a response.
+ */
+const struct json_object *tool_input_schema(const struct tool *);
+const struct json_object *tool_output_schema(const struct tool *);
+/* A deep copy of a schema from the above; caller owns. */
+struct json_object *tool_schema_copy(const struct json_object *);
+/*
+ * The input schema as clients should see it (MCP tools/list, OpenAPI):
+ * a copy with "x-maximumYearOffset" resolved to a plain "maximum" for the
+ * current year. Caller owns.
+ */
+struct json_object *tool_input_schema_public(const struct tool *);
+/* {"readOnlyHint":…, …} for MCP; caller owns. */
+struct json_object *tool_annotations_json(const struct tool *);
+
+/*
+ * Check value against schema (a JSON Schema subset: type (one or a list),
+ * enum, minimum, maximum, minLength/maxLength in bytes (strings must be
+ * valid UTF-8), minItems/maxItems, items, properties, required, default,
+ * additionalProperties:false, and "x-maximumYearOffset": n for a maximum
+ * of the current UTC year + n). Defaults of absent properties are filled
+ * in, and optional properties given as null are treated as absent, so
+ * value may change. On the first problem returns false and fills err
+ * (status 400, code "invalid_argument", the field path and a message
+ * saying what is wrong and what is allowed); release it with
+ * tool_error_clear.
+ */
+bool	tool_validate(const struct json_object *, struct json_object *,
+	    struct tool_error *);
+
+/*
+ * Run tool with args (an object, borrowed; defaults are filled in; NULL
+ * means no arguments): validate, check auth (TOOL_AUTH_REQUIRED and auth
+ * NULL: 401), run the handler. Returns the result (caller owns) or NULL
+ * with call->error set. call is initialised here; release it with
+ * tool_call_free.
+ */
+struct json_object *tool_invoke(const struct tool *, struct json_object *,
+	    const struct tool_auth *, struct tool_call *);
+void	tool_call_init(struct tool_call *);
+void	tool_call_free(struct tool_call *);
+
+/* Set (replace) call's error; field may be NULL. For handlers. */
+void	tool_fail(struct tool_call *, int, const char *, const char *,
+	    const char *, ...) __attribute__((format(printf, 5, 6)));
+void	tool_error_clear(struct tool_error *);
+
+#endif

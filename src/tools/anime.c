@@ -1,0 +1,478 @@
+/* tools/anime.c: anime discovery tools: search, trending, seasonal, details. */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "anilist.h"
+#include "config.h"
+#include "tools/shape.h"
+#include "tools/tools.h"
+#include "util.h"
+
+#define ANIME_FORMATS							\
+	"[\"TV\",\"TV_SHORT\",\"MOVIE\",\"SPECIAL\",\"OVA\",\"ONA\","	\
+	"\"MUSIC\"]"
+#define ANIME_STATUSES							\
+	"[\"FINISHED\",\"RELEASING\",\"NOT_YET_RELEASED\",\"CANCELLED\","	\
+	"\"HIATUS\"]"
+
+static const struct tool_annotations anime_read_only = {
+	.read_only = true, .destructive = false, .idempotent = true,
+	.open_world = true
+};
+
+/* Shaped media of Page.media; adult titles dropped unless asked for. */
+static struct json_object *
+anime_results(struct json_object *page, bool include_adult, bool full)
+{
+	struct json_object	*media, *m, *adult, *out;
+	size_t			 i;
+
+	out = json_object_new_array();
+	if (!json_object_object_get_ex(page, "media", &media) ||
+	    !json_object_is_type(media, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(media); i++) {
+		m = json_object_array_get_idx(media, i);
+		if (!json_object_is_type(m, json_type_object) ||
+		    (!include_adult && json_object_object_get_ex(m, "isAdult",
+		    &adult) && json_object_get_boolean(adult)))
+			continue;
+		json_object_array_add(out, shape_media(m, full));
+	}
+	return (out);
+}
+
+/* {results, page_info, text_summary, source} of a Page of media. */
+static struct json_object *
+anime_page_result(struct tool_call *call, struct anilist_reply *reply,
+    struct json_object *args, const char *one, const char *many,
+    const char *what)
+{
+	struct json_object	*page, *pi = NULL, *results, *info, *next;
+	int			 pg = (int)tools_arg_int(args, "page", 1);
+	bool			 has_next;
+
+	if ((page = tools_data(call, reply, "Page", NULL)) == NULL)
+		return (NULL);
+	json_object_object_get_ex(page, "pageInfo", &pi);
+	results = anime_results(page, tools_arg_bool(args, "include_adult"),
+	    tools_arg_bool(args, "full"));
+	info = shape_page_info(pi, pg, (int)tools_arg_int(args, "per_page",
+	    10));
+	has_next = json_object_object_get_ex(info, "has_next_page", &next) &&
+	    json_object_get_boolean(next);
+	return (tools_list_result(results, info, shape_list_summary(results,
+	    one, many, what, pg, has_next, shape_media_line), reply));
+}
+
+static void
+anime_vars_paging(struct json_object *vars, struct json_object *args)
+{
+	tools_var_copy(vars, "page", args, "page");
+	tools_var_copy(vars, "perPage", args, "per_page");
+	if (!tools_arg_bool(args, "include_adult"))
+		json_object_object_add(vars, "isAdult",
+		    json_object_new_boolean(false));
+}
+
+/* "'frieren', genres Action+Drama, FALL 2023, TV" — what was asked. */
+static char *
+anime_search_what(struct json_object *args)
+{
+	struct buf		 b;
+	struct json_object	*list;
+	const char		*s, *lists[][2] = {
+		{ "genres", "genres" }, { "tags", "tags" }
+	};
+	size_t			 i, j;
+
+	buf_init(&b);
+	buf_append(&b, "", 0);
+	if ((s = tools_arg_str(args, "query")) != NULL)
+		buf_printf(&b, "'%s'", s);
+	for (i = 0; i < nitems(lists); i++) {
+		if (!json_object_object_get_ex(args, lists[i][0], &list) ||
+		    json_object_array_length(list) == 0)
+			continue;
+		buf_printf(&b, "%s%s ", b.len > 0 ? ", " : "", lists[i][1]);
+		for (j = 0; j < json_object_array_length(list); j++)
+			buf_printf(&b, "%s%s", j > 0 ? "+" : "",
+			    json_object_get_string(
+			    json_object_array_get_idx(list, j)));
+	}
+	if ((s = tools_arg_str(args, "season")) != NULL)
+		buf_printf(&b, "%s%s", b.len > 0 ? ", " : "", s);
+	if (tools_arg_int(args, "year", 0) != 0)
+		buf_printf(&b, "%s%lld", tools_arg_str(args, "season") !=
+		    NULL ? " " : b.len > 0 ? ", " : "",
+		    tools_arg_int(args, "year", 0));
+	if ((s = tools_arg_str(args, "format")) != NULL)
+		buf_printf(&b, "%s%s", b.len > 0 ? ", " : "", s);
+	if ((s = tools_arg_str(args, "status")) != NULL)
+		buf_printf(&b, "%s%s", b.len > 0 ? ", " : "", s);
+	if (tools_arg_int(args, "minimum_score", 0) > 0)
+		buf_printf(&b, "%sscore at least %lld", b.len > 0 ? ", " : "",
+		    tools_arg_int(args, "minimum_score", 0));
+	if (b.len == 0) {
+		buf_free(&b);
+		return (NULL);
+	}
+	return (buf_detach(&b));
+}
+
+static struct json_object *
+anime_search(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct json_object	*vars, *result = NULL, *sort;
+	struct anilist_reply	 reply;
+	const char		*query = tools_arg_str(args, "query");
+	const char		*s = tools_arg_str(args, "sort");
+	long long		 min;
+	char			*what, *label;
+
+	if (!tools_check_depth(args, call))
+		return (NULL);
+	if (s != NULL && strcmp(s, "SEARCH_MATCH") == 0 && query == NULL) {
+		tool_fail(call, 400, "invalid_argument", "sort", "sort "
+		    "SEARCH_MATCH ranks by a query; give query, or sort by "
+		    "POPULARITY_DESC, SCORE_DESC, TRENDING_DESC or "
+		    "START_DATE_DESC");
+		return (NULL);
+	}
+	if (s == NULL)
+		s = query != NULL ? "SEARCH_MATCH" : "POPULARITY_DESC";
+	vars = json_object_new_object();
+	anime_vars_paging(vars, args);
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	tools_var_copy(vars, "search", args, "query");
+	tools_var_copy(vars, "genre_in", args, "genres");
+	tools_var_copy(vars, "tag_in", args, "tags");
+	tools_var_copy(vars, "season", args, "season");
+	tools_var_copy(vars, "seasonYear", args, "year");
+	tools_var_copy(vars, "status", args, "status");
+	tools_var_copy(vars, "format", args, "format");
+	/* AniList filters "greater than"; minimum_score is inclusive. */
+	if ((min = tools_arg_int(args, "minimum_score", 0)) > 0)
+		json_object_object_add(vars, "averageScore_greater",
+		    json_object_new_int64(min - 1));
+	sort = json_object_new_array();
+	json_object_array_add(sort, json_object_new_string(s));
+	json_object_object_add(vars, "sort", sort);
+
+	if (tools_fetch(call, TOOLS_OP_SEARCH_MEDIA, vars, "search",
+	    cfg->cache_ttl_default, NULL, &reply)) {
+		what = anime_search_what(args);
+		label = NULL;
+		if (what != NULL)
+			xasprintf(&label, "for %s", what);
+		result = anime_page_result(call, &reply, args, "result",
+		    "results", label);
+		free(label);
+		free(what);
+	}
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	return (result);
+}
+
+static struct json_object *
+anime_trending(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct json_object	*vars, *result = NULL;
+	struct anilist_reply	 reply;
+	const char		*type = tools_arg_str(args, "media_type");
+
+	if (!tools_check_depth(args, call))
+		return (NULL);
+	vars = json_object_new_object();
+	anime_vars_paging(vars, args);
+	tools_var_copy(vars, "type", args, "media_type");
+	if (tools_fetch(call, TOOLS_OP_TRENDING_MEDIA, vars, "trending",
+	    cfg->cache_ttl_trending, NULL, &reply))
+		result = anime_page_result(call, &reply, args,
+		    "trending title", "trending titles",
+		    strcmp(type, "MANGA") == 0 ? "in manga" : "in anime");
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	return (result);
+}
+
+static struct json_object *
+anime_seasonal(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct json_object	*vars, *result = NULL;
+	struct anilist_reply	 reply;
+	struct season		 now = season_at(time(NULL));
+	const char		*season = tools_arg_str(args, "season");
+	long long		 year = tools_arg_int(args, "year", now.year);
+	char			*what;
+
+	if (!tools_check_depth(args, call))
+		return (NULL);
+	if (season == NULL)
+		season = now.name;
+	vars = json_object_new_object();
+	anime_vars_paging(vars, args);
+	json_object_object_add(vars, "season", json_object_new_string(season));
+	json_object_object_add(vars, "seasonYear", json_object_new_int64(year));
+	if (tools_fetch(call, TOOLS_OP_SEASONAL_MEDIA, vars, "seasonal",
+	    cfg->cache_ttl_seasonal, NULL, &reply)) {
+		xasprintf(&what, "in %s %lld", season, year);
+		result = anime_page_result(call, &reply, args, "title",
+		    "titles", what);
+		free(what);
+		if (result != NULL) {
+			json_object_object_add(result, "season",
+			    json_object_new_string(season));
+			json_object_object_add(result, "year",
+			    json_object_new_int64(year));
+		}
+	}
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	return (result);
+}
+
+/* "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …" */
+static char *
+anime_details_summary(struct json_object *d)
+{
+	struct json_object	*v, *list;
+	struct buf		 b;
+	size_t			 i;
+
+	buf_init(&b);
+	shape_media_line(&b, d);
+	buf_puts(&b, ":");
+	if (json_object_object_get_ex(d, "episodes", &v) && v != NULL)
+		buf_printf(&b, " %lld episode%s,", (long long)
+		    json_object_get_int64(v), json_object_get_int64(v) == 1 ?
+		    "" : "s");
+	if (json_object_object_get_ex(d, "status", &v) && v != NULL)
+		buf_printf(&b, " %s,", json_object_get_string(v));
+	if (json_object_object_get_ex(d, "studios", &list) &&
+	    json_object_array_length(list) > 0) {
+		buf_puts(&b, " by");
+		for (i = 0; i < json_object_array_length(list); i++)
+			buf_printf(&b, "%s %s", i > 0 ? "," : "",
+			    json_object_get_string(
+			    json_object_array_get_idx(list, i)));
+		buf_puts(&b, ",");
+	}
+	if (b.data[b.len - 1] == ',')
+		b.data[--b.len] = '\0';
+	buf_puts(&b, ".");
+	if (json_object_object_get_ex(d, "genres", &list) &&
+	    json_object_array_length(list) > 0) {
+		buf_puts(&b, " Genres:");
+		for (i = 0; i < json_object_array_length(list); i++)
+			buf_printf(&b, "%s %s", i > 0 ? "," : "",
+			    json_object_get_string(
+			    json_object_array_get_idx(list, i)));
+		buf_puts(&b, ".");
+	}
+	if (json_object_object_get_ex(d, "next_airing", &v) && v != NULL) {
+		struct json_object	*ep, *at;
+
+		json_object_object_get_ex(v, "episode", &ep);
+		json_object_object_get_ex(v, "at", &at);
+		buf_printf(&b, " Episode %lld airs %s.",
+		    (long long)json_object_get_int64(ep),
+		    json_object_get_string(at));
+	}
+	return (buf_detach(&b));
+}
+
+static struct json_object *
+anime_details(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct json_object	*vars, *media, *adult, *d, *result = NULL;
+	struct anilist_reply	 reply;
+	long long		 id = tools_arg_int(args, "id", 0);
+	bool			 include_adult;
+	char			*what, *summary;
+
+	include_adult = tools_arg_bool(args, "include_adult");
+	xasprintf(&what, "anime or manga with id %lld", id);
+	vars = json_object_new_object();
+	tools_var_copy(vars, "id", args, "id");
+	if (!tools_fetch(call, TOOLS_OP_MEDIA_DETAILS, vars, "media",
+	    cfg->cache_ttl_media, what, &reply) ||
+	    (media = tools_data(call, &reply, "Media", what)) == NULL)
+		goto out;
+	if (!include_adult && json_object_object_get_ex(media, "isAdult",
+	    &adult) && json_object_get_boolean(adult)) {
+		tool_fail(call, 404, "not_found", "id", "anime %lld is an adult "
+		    "title; ask again with include_adult=true if the user "
+		    "wants it", id);
+		goto out;
+	}
+	d = shape_media_details(media, tools_arg_bool(args, "full"),
+	    include_adult);
+	summary = anime_details_summary(d);
+	result = json_object_new_object();
+	json_object_object_add(result, "anime", d);
+	json_object_object_add(result, "text_summary",
+	    json_object_new_string(summary));
+	json_object_object_add(result, "source", shape_source(&reply));
+	free(summary);
+out:
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	free(what);
+	return (result);
+}
+
+const struct tool tools_search_anime = {
+	.name = "search_anime",
+	.title = "Search anime",
+	.description = "Find anime on AniList by title words and/or filters "
+	    "(genres, tags, season, year, status, format, minimum score), "
+	    "sorted by relevance, popularity, score, trend or start date. "
+	    "Returns compact results with ids for get_anime, a page_info "
+	    "and a one-line text_summary. Adult titles are excluded unless "
+	    "include_adult=true.",
+	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"properties\":{"
+	    "\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
+	    "\"description\":\"Title words (romaji, English, native or "
+	    "synonyms), at most 200 bytes.\"},"
+	    "\"genres\":{\"type\":\"array\",\"maxItems\":10,\"items\":"
+	    "{\"type\":\"string\",\"minLength\":1,\"maxLength\":50},"
+	    "\"description\":\"Genre names (see list_genres_and_tags).\"},"
+	    "\"tags\":{\"type\":\"array\",\"maxItems\":10,\"items\":"
+	    "{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
+	    "\"description\":\"Tag names (see list_genres_and_tags).\"},"
+	    TOOLS_PROP_SEASON ","
+	    TOOLS_PROP_YEAR ","
+	    "\"status\":{\"type\":\"string\",\"enum\":" ANIME_STATUSES "},"
+	    "\"format\":{\"type\":\"string\",\"enum\":" ANIME_FORMATS "},"
+	    "\"minimum_score\":{\"type\":\"integer\",\"minimum\":0,"
+	    "\"maximum\":100,\"description\":\"Lowest average score, "
+	    "0-100.\"},"
+	    "\"sort\":{\"type\":\"string\",\"enum\":[\"POPULARITY_DESC\","
+	    "\"SCORE_DESC\",\"TRENDING_DESC\",\"START_DATE_DESC\","
+	    "\"SEARCH_MATCH\"],\"description\":\"Default: SEARCH_MATCH with "
+	    "a query, POPULARITY_DESC without.\"},"
+	    TOOLS_PROP_PAGE ","
+	    TOOLS_PROP_PER_PAGE(10, 50) ","
+	    TOOLS_PROP_INCLUDE_ADULT ","
+	    TOOLS_PROP_FULL
+	    "}}",
+	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
+	.annotations = anime_read_only,
+	.auth = TOOL_AUTH_NONE,
+	.widget = NULL,
+	.handler = anime_search,
+};
+
+const struct tool tools_get_trending_anime = {
+	.name = "get_trending_anime",
+	.title = "Trending anime",
+	.description = "What is trending on AniList right now (anime by "
+	    "default, or manga), most trending first. Adult titles are "
+	    "excluded unless include_adult=true.",
+	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"properties\":{"
+	    "\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","
+	    "\"MANGA\"],\"default\":\"ANIME\"},"
+	    TOOLS_PROP_PAGE ","
+	    TOOLS_PROP_PER_PAGE(10, 50) ","
+	    TOOLS_PROP_INCLUDE_ADULT ","
+	    TOOLS_PROP_FULL
+	    "}}",
+	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
+	.annotations = anime_read_only,
+	.auth = TOOL_AUTH_NONE,
+	.widget = NULL,
+	.handler = anime_trending,
+};
+
+const struct tool tools_get_seasonal_anime = {
+	.name = "get_seasonal_anime",
+	.title = "Seasonal anime",
+	.description = "The anime of one season, most popular first. season "
+	    "and year default to the current season (December belongs to "
+	    "WINTER of the next year); the answer says which season it "
+	    "used. Adult titles are excluded unless include_adult=true.",
+	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"properties\":{"
+	    TOOLS_PROP_SEASON ","
+	    TOOLS_PROP_YEAR ","
+	    TOOLS_PROP_PAGE ","
+	    TOOLS_PROP_PER_PAGE(10, 50) ","
+	    TOOLS_PROP_INCLUDE_ADULT ","
+	    TOOLS_PROP_FULL
+	    "}}",
+	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA,
+	    "\"season\":{\"type\":\"string\"},\"year\":{\"type\":\"integer\"},"),
+	.annotations = anime_read_only,
+	.auth = TOOL_AUTH_NONE,
+	.widget = NULL,
+	.handler = anime_seasonal,
+};
+
+#define ANIME_DETAILS_SCHEMA						\
+	"{\"type\":\"object\",\"required\":[\"id\",\"title\"],"		\
+	"\"properties\":{" SHAPE_MEDIA_PROPERTIES ","			\
+	"\"synonyms\":" SHAPE_STRS ",\"duration\":" SHAPE_NINT ","	\
+	"\"end_date\":" SHAPE_NSTR ","					\
+	"\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"object\","	\
+	"\"properties\":{\"name\":{\"type\":\"string\"},"		\
+	"\"rank\":" SHAPE_NINT "}}},"					\
+	"\"mean_score\":" SHAPE_NINT ",\"favourites\":" SHAPE_NINT ","	\
+	"\"source_material\":" SHAPE_NSTR ","				\
+	"\"country_of_origin\":" SHAPE_NSTR ","				\
+	"\"trailer\":" SHAPE_NSTR ",\"banner_image\":" SHAPE_NSTR ","	\
+	"\"relations\":{\"type\":\"array\",\"items\":{\"type\":\"object\","	\
+	"\"properties\":{\"id\":{\"type\":\"integer\"},"		\
+	"\"relation\":" SHAPE_NSTR ",\"title\":" SHAPE_SCHEMA_TITLE ","	\
+	"\"type\":" SHAPE_NSTR ",\"format\":" SHAPE_NSTR ","		\
+	"\"status\":" SHAPE_NSTR "}}},"					\
+	"\"recommendations\":{\"type\":\"array\",\"items\":{"		\
+	"\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"	\
+	"\"title\":" SHAPE_SCHEMA_TITLE ",\"format\":" SHAPE_NSTR ","	\
+	"\"season_year\":" SHAPE_NINT ",\"average_score\":" SHAPE_NINT ","	\
+	"\"genres\":" SHAPE_STRS ",\"rating\":" SHAPE_NINT ","		\
+	"\"site_url\":" SHAPE_NSTR "}}},"				\
+	"\"characters\":{\"type\":\"array\",\"items\":{\"type\":\"object\","	\
+	"\"properties\":{\"id\":{\"type\":\"integer\"},"		\
+	"\"name\":" SHAPE_NSTR ",\"native_name\":" SHAPE_NSTR ","	\
+	"\"role\":" SHAPE_NSTR ",\"image\":" SHAPE_NSTR "}}}}}"
+
+const struct tool tools_get_anime = {
+	.name = "get_anime",
+	.title = "Anime details",
+	.description = "Everything about one anime (or manga) by AniList id: "
+	    "titles, synonyms, format, status, episodes, duration, season, "
+	    "dates, genres, tags, animation studios, scores, popularity, "
+	    "next airing episode, related titles, trailer, site URL, the "
+	    "community's top recommendations and the main characters. Null "
+	    "means AniList does not know.",
+	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"required\":[\"id\"],\"properties\":{"
+	    "\"id\":{\"type\":\"integer\",\"minimum\":1,"
+	    "\"maximum\":2147483647,\"description\":\"AniList media id "
+	    "(from search results).\"},"
+	    TOOLS_PROP_INCLUDE_ADULT ","
+	    TOOLS_PROP_FULL
+	    "}}",
+	.output_schema = "{\"type\":\"object\",\"required\":[\"anime\","
+	    "\"text_summary\",\"source\"],\"properties\":{"
+	    "\"anime\":" ANIME_DETAILS_SCHEMA ","
+	    "\"text_summary\":{\"type\":\"string\"},"
+	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
+	.annotations = anime_read_only,
+	.auth = TOOL_AUTH_NONE,
+	.widget = NULL,
+	.handler = anime_details,
+};

@@ -1,0 +1,17 @@
+/* tools/registry.c: every tool of the service, in one table. */
+#include "autoconf.h"
+
+#include "tool.h"
+#include "tools/tools.h"
+#include "util.h"
+
+const struct tool *const tool_registry[] = {
+	&tools_search_anime,
+	&tools_get_trending_anime,
+	&tools_get_seasonal_anime,
+	&tools_get_anime,
+	&tools_get_character_info,
+	&tools_get_airing_schedule,
+	&tools_list_genres_and_tags,
+};
+const size_t tool_registry_count = nitems(tool_registry);

@@ -1,0 +1,603 @@
+/* tools/shape.c: compact, LLM-friendly results from AniList objects. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "anilist.h"
+#include "http.h"
+#include "log.h"
+#include "text.h"
+#include "tools/shape.h"
+#include "util.h"
+
+/* Recommendations and characters kept in details. */
+#define SHAPE_RECOMMENDATIONS	5
+#define SHAPE_CHARACTERS	10
+#define SHAPE_TAGS		15
+
+/* The member key of o, or NULL when absent, null or o is not an object. */
+static struct json_object *
+shape_get(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return (NULL);
+	return (v);
+}
+
+static const char *
+shape_get_str(struct json_object *o, const char *key)
+{
+	struct json_object	*v = shape_get(o, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+static bool
+shape_get_int(struct json_object *o, const char *key, long long *out)
+{
+	struct json_object	*v = shape_get(o, key);
+
+	if (v == NULL || !(json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double)))
+		return (false);
+	*out = json_object_get_int64(v);
+	return (true);
+}
+
+/* Add key to dst: a copy of src's string member, or null. */
+static void
+shape_copy_str(struct json_object *dst, const char *key,
+    struct json_object *src, const char *skey)
+{
+	const char	*s = shape_get_str(src, skey);
+
+	json_object_object_add(dst, key, s != NULL ?
+	    json_object_new_string(s) : NULL);
+}
+
+static void
+shape_copy_int(struct json_object *dst, const char *key,
+    struct json_object *src, const char *skey)
+{
+	long long	n;
+
+	json_object_object_add(dst, key, shape_get_int(src, skey, &n) ?
+	    json_object_new_int64(n) : NULL);
+}
+
+/* An array of the strings in src's array member (others skipped). */
+static struct json_object *
+shape_strings(struct json_object *src, const char *key)
+{
+	struct json_object	*arr = shape_get(src, key), *out, *v;
+	size_t			 i;
+
+	out = json_object_new_array();
+	if (arr == NULL || !json_object_is_type(arr, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(v, json_type_string))
+			json_object_array_add(out, json_object_new_string(
+			    json_object_get_string(v)));
+	}
+	return (out);
+}
+
+static struct json_object *
+shape_titles(struct json_object *src, bool native)
+{
+	struct json_object	*t = shape_get(src, "title"), *out;
+
+	out = json_object_new_object();
+	shape_copy_str(out, "romaji", t, "romaji");
+	shape_copy_str(out, "english", t, "english");
+	if (native)
+		shape_copy_str(out, "native", t, "native");
+	return (out);
+}
+
+/* Plain text, cut unless full; NULL stays NULL. */
+static struct json_object *
+shape_description(struct json_object *src, bool full)
+{
+	const char		*raw = shape_get_str(src, "description");
+	char			*plain, *cut;
+	struct json_object	*out;
+
+	if (raw == NULL)
+		return (NULL);
+	plain = text_plain(raw, full);
+	if (*plain == '\0') {
+		free(plain);
+		return (NULL);
+	}
+	cut = full ? plain : text_truncate(plain, SHAPE_DESCRIPTION_MAX);
+	out = json_object_new_string(cut);
+	if (cut != plain)
+		free(cut);
+	free(plain);
+	return (out);
+}
+
+void
+shape_time(long long secs, char *out)
+{
+	time_t		t = (time_t)secs;
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+char *
+shape_date(struct json_object *d)
+{
+	long long	y, m, day;
+	char		*out;
+
+	if (!shape_get_int(d, "year", &y))
+		return (NULL);
+	if (!shape_get_int(d, "month", &m))
+		xasprintf(&out, "%04lld", y);
+	else if (!shape_get_int(d, "day", &day))
+		xasprintf(&out, "%04lld-%02lld", y, m);
+	else
+		xasprintf(&out, "%04lld-%02lld-%02lld", y, m, day);
+	return (out);
+}
+
+/* A birthday: "1998-03-14", or "03-14" when the year is unknown. */
+static struct json_object *
+shape_birthday(struct json_object *d)
+{
+	long long		 y, m, day;
+	char			*s;
+	struct json_object	*out;
+
+	if (!shape_get_int(d, "month", &m) || !shape_get_int(d, "day", &day)) {
+		s = shape_date(d);
+		out = s != NULL ? json_object_new_string(s) : NULL;
+		free(s);
+		return (out);
+	}
+	if (shape_get_int(d, "year", &y))
+		xasprintf(&s, "%04lld-%02lld-%02lld", y, m, day);
+	else
+		xasprintf(&s, "%02lld-%02lld", m, day);
+	out = json_object_new_string(s);
+	free(s);
+	return (out);
+}
+
+static void
+shape_add_date(struct json_object *dst, const char *key,
+    struct json_object *src, const char *skey)
+{
+	char	*s = shape_date(shape_get(src, skey));
+
+	json_object_object_add(dst, key, s != NULL ?
+	    json_object_new_string(s) : NULL);
+	free(s);
+}
+
+/* Names of the animation studios (not producers or licensors). */
+static struct json_object *
+shape_studios(struct json_object *media)
+{
+	struct json_object	*nodes, *n, *anim, *out;
+	const char		*name;
+	size_t			 i;
+
+	out = json_object_new_array();
+	nodes = shape_get(shape_get(media, "studios"), "nodes");
+	if (nodes == NULL || !json_object_is_type(nodes, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		n = json_object_array_get_idx(nodes, i);
+		anim = shape_get(n, "isAnimationStudio");
+		name = shape_get_str(n, "name");
+		if (name != NULL && anim != NULL &&
+		    json_object_get_boolean(anim))
+			json_object_array_add(out,
+			    json_object_new_string(name));
+	}
+	return (out);
+}
+
+static struct json_object *
+shape_next_airing(struct json_object *media)
+{
+	struct json_object	*next = shape_get(media, "nextAiringEpisode");
+	struct json_object	*out;
+	long long		 ep, at;
+	char			 ts[32];
+
+	if (!shape_get_int(next, "episode", &ep) ||
+	    !shape_get_int(next, "airingAt", &at))
+		return (NULL);
+	shape_time(at, ts);
+	out = json_object_new_object();
+	json_object_object_add(out, "episode", json_object_new_int64(ep));
+	json_object_object_add(out, "at", json_object_new_string(ts));
+	return (out);
+}
+
+static struct json_object *
+shape_cover(struct json_object *media)
+{
+	struct json_object	*c = shape_get(media, "coverImage");
+	const char		*url;
+
+	url = shape_get_str(c, "large");
+	if (url == NULL)
+		url = shape_get_str(c, "medium");
+	return (url != NULL ? json_object_new_string(url) : NULL);
+}
+
+static bool
+shape_is_adult(struct json_object *media)
+{
+	struct json_object	*a = shape_get(media, "isAdult");
+
+	return (a != NULL && json_object_get_boolean(a));
+}
+
+struct json_object *
+shape_media(struct json_object *media, bool full)
+{
+	struct json_object	*o = json_object_new_object();
+
+	shape_copy_int(o, "id", media, "id");
+	shape_copy_str(o, "type", media, "type");
+	json_object_object_add(o, "title", shape_titles(media, true));
+	shape_copy_str(o, "format", media, "format");
+	shape_copy_str(o, "status", media, "status");
+	shape_copy_int(o, "episodes", media, "episodes");
+	shape_copy_str(o, "season", media, "season");
+	shape_copy_int(o, "season_year", media, "seasonYear");
+	shape_add_date(o, "start_date", media, "startDate");
+	json_object_object_add(o, "genres", shape_strings(media, "genres"));
+	shape_copy_int(o, "average_score", media, "averageScore");
+	shape_copy_int(o, "popularity", media, "popularity");
+	json_object_object_add(o, "studios", shape_studios(media));
+	json_object_object_add(o, "next_airing", shape_next_airing(media));
+	json_object_object_add(o, "cover_image", shape_cover(media));
+	shape_copy_str(o, "site_url", media, "siteUrl");
+	json_object_object_add(o, "description",
+	    shape_description(media, full));
+	json_object_object_add(o, "is_adult",
+	    json_object_new_boolean(shape_is_adult(media)));
+	return (o);
+}
+
+static struct json_object *
+shape_tags(struct json_object *media)
+{
+	struct json_object	*tags = shape_get(media, "tags"), *t, *out;
+	const char		*name;
+	long long		 rank;
+	size_t			 i;
+
+	out = json_object_new_array();
+	if (tags == NULL || !json_object_is_type(tags, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(tags) &&
+	    json_object_array_length(out) < SHAPE_TAGS; i++) {
+		t = json_object_array_get_idx(tags, i);
+		if ((name = shape_get_str(t, "name")) == NULL)
+			continue;
+		t = json_object_new_object();
+		json_object_object_add(t, "name",
+		    json_object_new_string(name));
+		json_object_object_add(t, "rank", shape_get_int(
+		    json_object_array_get_idx(tags, i), "rank", &rank) ?
+		    json_object_new_int64(rank) : NULL);
+		json_object_array_add(out, t);
+	}
+	return (out);
+}
+
+/* The trailer's watch URL for the sites AniList knows. */
+static struct json_object *
+shape_trailer(struct json_object *media)
+{
+	struct json_object	*t = shape_get(media, "trailer");
+	const char		*id = shape_get_str(t, "id");
+	const char		*site = shape_get_str(t, "site");
+	char			*url = NULL, *enc;
+	struct json_object	*out;
+
+	if (id == NULL || site == NULL)
+		return (NULL);
+	enc = http_encode(id);
+	if (strcmp(site, "youtube") == 0)
+		xasprintf(&url, "https://www.youtube.com/watch?v=%s", enc);
+	else if (strcmp(site, "dailymotion") == 0)
+		xasprintf(&url, "https://www.dailymotion.com/video/%s", enc);
+	free(enc);
+	if (url == NULL)
+		return (NULL);
+	out = json_object_new_string(url);
+	free(url);
+	return (out);
+}
+
+static struct json_object *
+shape_relations(struct json_object *media)
+{
+	struct json_object	*edges, *e, *node, *r, *out;
+	size_t			 i;
+
+	out = json_object_new_array();
+	edges = shape_get(shape_get(media, "relations"), "edges");
+	if (edges == NULL || !json_object_is_type(edges, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(edges); i++) {
+		e = json_object_array_get_idx(edges, i);
+		if ((node = shape_get(e, "node")) == NULL)
+			continue;
+		r = json_object_new_object();
+		shape_copy_int(r, "id", node, "id");
+		shape_copy_str(r, "relation", e, "relationType");
+		json_object_object_add(r, "title", shape_titles(node, false));
+		shape_copy_str(r, "type", node, "type");
+		shape_copy_str(r, "format", node, "format");
+		shape_copy_str(r, "status", node, "status");
+		json_object_array_add(out, r);
+	}
+	return (out);
+}
+
+static struct json_object *
+shape_recommendations(struct json_object *media, bool include_adult)
+{
+	struct json_object	*nodes, *n, *rec, *r, *out;
+	size_t			 i;
+
+	out = json_object_new_array();
+	nodes = shape_get(shape_get(media, "recommendations"), "nodes");
+	if (nodes == NULL || !json_object_is_type(nodes, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(nodes) &&
+	    json_object_array_length(out) < SHAPE_RECOMMENDATIONS; i++) {
+		n = json_object_array_get_idx(nodes, i);
+		rec = shape_get(n, "mediaRecommendation");
+		if (rec == NULL || (!include_adult && shape_is_adult(rec)))
+			continue;
+		r = json_object_new_object();
+		shape_copy_int(r, "id", rec, "id");
+		json_object_object_add(r, "title", shape_titles(rec, false));
+		shape_copy_str(r, "format", rec, "format");
+		shape_copy_int(r, "season_year", rec, "seasonYear");
+		shape_copy_int(r, "average_score", rec, "averageScore");
+		json_object_object_add(r, "genres",
+		    shape_strings(rec, "genres"));
+		shape_copy_int(r, "rating", n, "rating");
+		shape_copy_str(r, "site_url", rec, "siteUrl");
+		json_object_array_add(out, r);
+	}
+	return (out);
+}
+
+static struct json_object *
+shape_media_characters(struct json_object *media)
+{
+	struct json_object	*edges, *e, *node, *c, *out;
+	size_t			 i;
+
+	out = json_object_new_array();
+	edges = shape_get(shape_get(media, "characters"), "edges");
+	if (edges == NULL || !json_object_is_type(edges, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(edges) &&
+	    json_object_array_length(out) < SHAPE_CHARACTERS; i++) {
+		e = json_object_array_get_idx(edges, i);
+		if ((node = shape_get(e, "node")) == NULL)
+			continue;
+		c = json_object_new_object();
+		shape_copy_int(c, "id", node, "id");
+		shape_copy_str(c, "name", shape_get(node, "name"), "full");
+		shape_copy_str(c, "native_name", shape_get(node, "name"),
+		    "native");
+		shape_copy_str(c, "role", e, "role");
+		shape_copy_str(c, "image", shape_get(node, "image"),
+		    "medium");
+		json_object_array_add(out, c);
+	}
+	return (out);
+}
+
+struct json_object *
+shape_media_details(struct json_object *media, bool full, bool include_adult)
+{
+	struct json_object	*o = shape_media(media, full);
+
+	json_object_object_add(o, "synonyms",
+	    shape_strings(media, "synonyms"));
+	shape_copy_int(o, "duration", media, "duration");
+	shape_add_date(o, "end_date", media, "endDate");
+	json_object_object_add(o, "tags", shape_tags(media));
+	shape_copy_int(o, "mean_score", media, "meanScore");
+	shape_copy_int(o, "favourites", media, "favourites");
+	shape_copy_str(o, "source_material", media, "source");
+	shape_copy_str(o, "country_of_origin", media, "countryOfOrigin");
+	json_object_object_add(o, "trailer", shape_trailer(media));
+	shape_copy_str(o, "banner_image", media, "bannerImage");
+	json_object_object_add(o, "relations", shape_relations(media));
+	json_object_object_add(o, "recommendations",
+	    shape_recommendations(media, include_adult));
+	json_object_object_add(o, "characters",
+	    shape_media_characters(media));
+	return (o);
+}
+
+static struct json_object *
+shape_appearances(struct json_object *ch)
+{
+	struct json_object	*edges, *e, *node, *a, *out;
+	size_t			 i;
+
+	out = json_object_new_array();
+	edges = shape_get(shape_get(ch, "media"), "edges");
+	if (edges == NULL || !json_object_is_type(edges, json_type_array))
+		return (out);
+	for (i = 0; i < json_object_array_length(edges); i++) {
+		e = json_object_array_get_idx(edges, i);
+		if ((node = shape_get(e, "node")) == NULL)
+			continue;
+		a = json_object_new_object();
+		shape_copy_int(a, "id", node, "id");
+		json_object_object_add(a, "title", shape_titles(node, false));
+		shape_copy_str(a, "type", node, "type");
+		shape_copy_str(a, "format", node, "format");
+		shape_copy_str(a, "role", e, "characterRole");
+		json_object_array_add(out, a);
+	}
+	return (out);
+}
+
+struct json_object *
+shape_character(struct json_object *ch, bool full)
+{
+	struct json_object	*o = json_object_new_object(), *name, *img;
+	struct json_object	*n;
+	const char		*url;
+
+	shape_copy_int(o, "id", ch, "id");
+	name = shape_get(ch, "name");
+	n = json_object_new_object();
+	shape_copy_str(n, "full", name, "full");
+	shape_copy_str(n, "native", name, "native");
+	json_object_object_add(n, "alternative",
+	    shape_strings(name, "alternative"));
+	json_object_object_add(o, "name", n);
+	img = shape_get(ch, "image");
+	url = shape_get_str(img, "large");
+	if (url == NULL)
+		url = shape_get_str(img, "medium");
+	json_object_object_add(o, "image", url != NULL ?
+	    json_object_new_string(url) : NULL);
+	json_object_object_add(o, "description", shape_description(ch, full));
+	shape_copy_str(o, "gender", ch, "gender");
+	shape_copy_str(o, "age", ch, "age");
+	json_object_object_add(o, "birthday",
+	    shape_birthday(shape_get(ch, "dateOfBirth")));
+	shape_copy_int(o, "favourites", ch, "favourites");
+	shape_copy_str(o, "site_url", ch, "siteUrl");
+	json_object_object_add(o, "appearances", shape_appearances(ch));
+	return (o);
+}
+
+struct json_object *
+shape_page_info(struct json_object *pi, int page, int per_page)
+{
+	struct json_object	*o = json_object_new_object(), *next;
+	long long		 n;
+
+	json_object_object_add(o, "page", json_object_new_int64(
+	    shape_get_int(pi, "currentPage", &n) ? n : page));
+	json_object_object_add(o, "per_page", json_object_new_int64(
+	    shape_get_int(pi, "perPage", &n) ? n : per_page));
+	next = shape_get(pi, "hasNextPage");
+	json_object_object_add(o, "has_next_page", json_object_new_boolean(
+	    next != NULL && json_object_get_boolean(next)));
+	return (o);
+}
+
+struct json_object *
+shape_source(const struct anilist_reply *r)
+{
+	struct json_object	*o = json_object_new_object();
+	char			 ts[32];
+
+	json_object_object_add(o, "cache", r->cache != NULL ?
+	    json_object_new_string(r->cache) : NULL);
+	if (r->fetched_at != 0) {
+		log_format_ts(r->fetched_at, ts);
+		json_object_object_add(o, "fetched_at",
+		    json_object_new_string(ts));
+	} else
+		json_object_object_add(o, "fetched_at", NULL);
+	return (o);
+}
+
+const char *
+shape_title(struct json_object *shaped)
+{
+	struct json_object	*t = shape_get(shaped, "title");
+	const char		*s;
+
+	if ((s = shape_get_str(t, "romaji")) != NULL ||
+	    (s = shape_get_str(t, "english")) != NULL ||
+	    (s = shape_get_str(t, "native")) != NULL ||
+	    (s = shape_get_str(shape_get(shaped, "name"), "full")) != NULL)
+		return (s);
+	return ("(untitled)");
+}
+
+void
+shape_media_line(struct buf *b, struct json_object *m)
+{
+	const char	*format = shape_get_str(m, "format");
+	const char	*date = shape_get_str(m, "start_date");
+	long long	 year, score;
+	bool		 open = false;
+
+	buf_puts(b, shape_title(m));
+	if (!shape_get_int(m, "season_year", &year))
+		year = date != NULL ? strtoll(date, NULL, 10) : 0;
+	if (year > 0) {
+		buf_printf(b, " (%lld", year);
+		open = true;
+	}
+	if (format != NULL) {
+		buf_printf(b, "%s%s", open ? ", " : " (", format);
+		open = true;
+	}
+	if (shape_get_int(m, "average_score", &score)) {
+		buf_printf(b, "%s%lld.%lld/10", open ? ", " : " (", score / 10,
+		    score % 10);
+		open = true;
+	}
+	if (open)
+		buf_putc(b, ')');
+}
+
+char *
+shape_list_summary(struct json_object *results, const char *one,
+    const char *many, const char *what, int page, bool has_next,
+    void (*line)(struct buf *, struct json_object *))
+{
+	struct buf	b;
+	size_t		n = json_object_array_length(results), i;
+
+	buf_init(&b);
+	if (n == 0)
+		buf_printf(&b, "No %s", many);
+	else
+		buf_printf(&b, "%zu %s", n, n == 1 ? one : many);
+	if (what != NULL)
+		buf_printf(&b, " %s", what);
+	buf_printf(&b, " (page %d)", page);
+	for (i = 0; i < n && i < SHAPE_SUMMARY_LINES; i++) {
+		buf_puts(&b, i == 0 ? ": " : "; ");
+		line(&b, json_object_array_get_idx(results, i));
+	}
+	if (n > SHAPE_SUMMARY_LINES)
+		buf_printf(&b, "; and %zu more", n - SHAPE_SUMMARY_LINES);
+	buf_putc(&b, '.');
+	if (has_next)
+		buf_printf(&b, " More on page %d.", page + 1);
+	return (buf_detach(&b));
+}

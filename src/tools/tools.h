@@ -1,0 +1,105 @@
+/* tools/tools.h: the tool definitions of the tools/ family and the helpers they share. */
+#ifndef TOOLS_TOOLS_H
+#define TOOLS_TOOLS_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "tool.h"
+
+struct anilist_reply;
+struct json_object;
+
+/* The named operations of queries.c the tools run. */
+#define TOOLS_OP_SEARCH_MEDIA		"SearchMedia"
+#define TOOLS_OP_TRENDING_MEDIA		"TrendingMedia"
+#define TOOLS_OP_SEASONAL_MEDIA		"SeasonalMedia"
+#define TOOLS_OP_MEDIA_DETAILS		"MediaDetails"
+#define TOOLS_OP_CHARACTER_BY_ID	"CharacterById"
+#define TOOLS_OP_CHARACTER_SEARCH	"CharacterSearch"
+#define TOOLS_OP_AIRING_SCHEDULE	"AiringSchedule"
+#define TOOLS_OP_GENRES_AND_TAGS	"GenresAndTags"
+
+/* AniList pages no deeper than this many items (page × per_page). */
+#define TOOLS_MAX_DEPTH			5000
+/* The widest airing window, in seconds. */
+#define TOOLS_AIRING_MAX_WINDOW		(14 * 24 * 3600)
+
+/* Input schema properties shared by several tools. */
+#define TOOLS_PROP_PAGE							\
+	"\"page\":{\"type\":\"integer\",\"minimum\":1,\"default\":1,"	\
+	"\"description\":\"Page number, from 1 (page × per_page at most "	\
+	"5000).\"}"
+#define TOOLS_PROP_PER_PAGE(def, max)					\
+	"\"per_page\":{\"type\":\"integer\",\"minimum\":1,"		\
+	"\"maximum\":" #max ",\"default\":" #def ","			\
+	"\"description\":\"Results per page, 1 to " #max ".\"}"
+#define TOOLS_PROP_INCLUDE_ADULT					\
+	"\"include_adult\":{\"type\":\"boolean\",\"default\":false,"	\
+	"\"description\":\"Include adult (18+) titles; only when the "	\
+	"user asks for them.\"}"
+#define TOOLS_PROP_FULL							\
+	"\"full\":{\"type\":\"boolean\",\"default\":false,"		\
+	"\"description\":\"Full descriptions instead of ~300-character "	\
+	"extracts.\"}"
+#define TOOLS_PROP_SEASON						\
+	"\"season\":{\"type\":\"string\",\"enum\":[\"WINTER\","	\
+	"\"SPRING\",\"SUMMER\",\"FALL\"],\"description\":\"WINTER is "	\
+	"Dec-Feb (December counts towards the next year), SPRING Mar-May, "	\
+	"SUMMER Jun-Aug, FALL Sep-Nov.\"}"
+#define TOOLS_PROP_YEAR							\
+	"\"year\":{\"type\":\"integer\",\"minimum\":1940,"		\
+	"\"x-maximumYearOffset\":1,\"description\":\"Season year, from "	\
+	"1940 to next year + 1.\"}"
+
+/* tools/anime.c */
+extern const struct tool tools_search_anime;
+extern const struct tool tools_get_trending_anime;
+extern const struct tool tools_get_seasonal_anime;
+extern const struct tool tools_get_anime;
+/* tools/characters.c */
+extern const struct tool tools_get_character_info;
+/* tools/airing.c */
+extern const struct tool tools_get_airing_schedule;
+/* tools/genres.c */
+extern const struct tool tools_list_genres_and_tags;
+
+/* tools/season.c: the AniList season of a moment (UTC), a pure function. */
+struct season {
+	const char	*name;	/* "WINTER", "SPRING", "SUMMER", "FALL" */
+	int		 year;	/* December belongs to WINTER of the next year */
+};
+struct season	season_at(time_t);
+/* The season of a month (1-12) of a calendar year. */
+struct season	season_of(int, int);
+
+/* tools/common.c: what every AniList-backed tool does. */
+/* An argument after validation (present, or filled from its default). */
+long long	 tools_arg_int(struct json_object *, const char *, long long);
+bool		 tools_arg_bool(struct json_object *, const char *);
+const char	*tools_arg_str(struct json_object *, const char *);
+/* Add key to vars when the argument is present: same value, new name. */
+void		 tools_var_copy(struct json_object *, const char *,
+		    struct json_object *, const char *);
+/* 400 naming "page" when page × per_page passes TOOLS_MAX_DEPTH. */
+bool		 tools_check_depth(struct json_object *, struct tool_call *);
+/*
+ * Run op with vars (borrowed) through anilist_fetch (public data, shared
+ * cache). Records cache and upstream time in call; on failure maps the
+ * reply to call's error (not_found says what, e.g. "anime 42"). reply
+ * must be released with anilist_reply_free either way.
+ */
+bool		 tools_fetch(struct tool_call *, const char *,
+		    struct json_object *, const char *, int, const char *,
+		    struct anilist_reply *);
+/* data.<key> of a reply, or NULL with a 502/404 error in call. */
+struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
+		    const char *, const char *);
+/*
+ * The result of a paged list: {results, page_info, text_summary, source};
+ * takes ownership of results, page_info and summary (a malloc'd string).
+ */
+struct json_object *tools_list_result(struct json_object *, struct json_object *,
+		    char *, const struct anilist_reply *);
+
+#endif

@@ -1,0 +1,183 @@
+/* test_api.c: REST arguments from query strings and path captures, and their 400s, without AniList. */
+#include "autoconf.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "serve.h"
+#include "tool.h"
+#include "util.h"
+
+static int	devnull = -1;
+
+static void
+setup(void)
+{
+	char	*cause = NULL;
+
+	cfg = config_create();
+	ck_assert(config_set(cfg, "ENVIRONMENT", "development", &cause));
+	devnull = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(devnull, 0);
+	log_set_fd(devnull);
+	log_threshold = LOG_FATAL;
+	ck_assert_msg(tool_init(&cause), "%s", cause ? cause : "");
+}
+
+static void
+teardown(void)
+{
+	log_set_fd(2);
+	close(devnull);
+	config_free(cfg);
+	cfg = NULL;
+}
+
+/* GET uri through the pipeline; the parsed error object (caller puts). */
+static struct json_object *
+get(const char *uri, int *status)
+{
+	struct http_resp	 resp;
+	struct json_object	*body;
+	char			*env[4], rid[64];
+	const char		*q = strchr(uri, '?');
+	int			 n = 0, i;
+
+	env[n++] = xstrdup("REQUEST_METHOD=GET");
+	xasprintf(&env[n++], "REQUEST_URI=%s", uri);
+	if (q != NULL)
+		xasprintf(&env[n++], "QUERY_STRING=%s", q + 1);
+	env[n] = NULL;
+	http_resp_init(&resp);
+	serve_handle(env, NULL, 0, &resp, rid, sizeof rid);
+	*status = resp.status;
+	body = json_tokener_parse(resp.body.data);
+	http_resp_free(&resp);
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	return (body);
+}
+
+#define ELEVEN	"a,b,c,d,e,f,g,h,i,j,k"
+
+static const struct {
+	const char	*uri;
+	const char	*field;
+	const char	*message;
+} cases[] = {
+	{ "/v1/anime/search?year=abc", "year",
+	    "year must be a whole number; got \"abc\"" },
+	{ "/v1/anime/search?year=2020.5", "year", "whole number" },
+	{ "/v1/anime/search?year=", "year", "whole number" },
+	{ "/v1/anime/search?minimum_score=1e2", "minimum_score",
+	    "whole number" },
+	{ "/v1/anime/search?include_adult=maybe", "include_adult",
+	    "include_adult must be true or false; got \"maybe\"" },
+	{ "/v1/anime/search?foo=1", "foo", "unknown parameter \"foo\"; this "
+	    "endpoint takes: query, genres, tags, season, year" },
+	{ "/v1/anime/search?genre=Action", "genre", "genres" },
+	{ "/v1/anime/search?page=1&page=2", "page",
+	    "page takes one value; it was given more than once" },
+	{ "/v1/anime/search?page[]=1", "page", "takes one value" },
+	{ "/v1/anime/search?year=" "1234567890123456789012", "year",
+	    "whole number" },
+	/* arrays: comma-separated, repeated keys, key[] and a mix */
+	{ "/v1/anime/search?genres=" ELEVEN, "genres",
+	    "genres may have at most 10 items; got 11" },
+	{ "/v1/anime/search?genres=a&genres=b&genres=c&genres=d&genres=e&"
+	    "genres=f&genres=g&genres=h&genres=i&genres=j&genres=k", "genres",
+	    "got 11" },
+	{ "/v1/anime/search?genres[]=a&genres[]=b&genres[]=c&genres[]=d&"
+	    "genres[]=e&genres[]=f&genres[]=g&genres[]=h&genres[]=i&"
+	    "genres[]=j&genres[]=k", "genres", "got 11" },
+	{ "/v1/anime/search?genres=a,b,c&genres[]=d,e&tags=x&genres=f,g,h,i,"
+	    "j,k", "genres", "got 11" },
+	/* empty pieces and blanks around commas are dropped: 10 genres pass */
+	{ "/v1/anime/search?genres=a,,b,%20,c%20,%20d,e,f,g,h,i,j&per_page=51",
+	    "per_page", "per_page must be at most 50; got 51" },
+	{ "/v1/anime/search?genres=Action,%20" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxx", "genres[1]", "at most 50 bytes" },
+	/* path captures */
+	{ "/v1/anime/abc", "id", "id must be a whole number; got \"abc\"" },
+	{ "/v1/anime/-3", "id", "id must be at least 1" },
+	{ "/v1/anime/5?id=6", "id", "more than once" },
+	{ "/v1/anime/5?full=yes", "full", "true or false" },
+	{ "/v1/characters/abc", "id", "whole number" },
+	{ "/v1/characters/1?search=x", "search", "not both" },
+	{ "/v1/characters", "search", "search with a name" },
+	{ "/v1/airing?from=soon", "from", "whole number" },
+	{ "/v1/airing?from=100&to=50", "to", "after from" },
+	{ "/v1/genres?full=1&full=0", "full", "more than once" },
+	{ "/v1/anime/trending?media_type=anime", "media_type",
+	    "one of ANIME, MANGA" },
+};
+
+START_TEST(test_rest_argument_errors_name_the_field)
+{
+	struct json_object	*body, *err, *v;
+	int			 status;
+
+	body = get(cases[_i].uri, &status);
+	ck_assert_msg(status == 400, "%s: status %d", cases[_i].uri, status);
+	ck_assert(json_object_object_get_ex(body, "error", &err));
+	ck_assert(json_object_object_get_ex(err, "code", &v));
+	ck_assert_str_eq(json_object_get_string(v), "invalid_argument");
+	ck_assert_msg(json_object_object_get_ex(err, "field", &v) &&
+	    strcmp(json_object_get_string(v), cases[_i].field) == 0,
+	    "%s: %s", cases[_i].uri, json_object_to_json_string(err));
+	ck_assert(json_object_object_get_ex(err, "message", &v));
+	ck_assert_msg(strstr(json_object_get_string(v), cases[_i].message) !=
+	    NULL, "%s: %s", cases[_i].uri, json_object_get_string(v));
+	json_object_put(body);
+}
+END_TEST
+
+/* Invalid UTF-8 never reaches a tool: the HTTP layer names the key. */
+START_TEST(test_invalid_utf8_query_is_400)
+{
+	struct json_object	*body, *err, *v;
+	int			 status;
+
+	body = get("/v1/anime/search?query=%FF", &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert(json_object_object_get_ex(body, "error", &err));
+	ck_assert(json_object_object_get_ex(err, "message", &v));
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "query"));
+	json_object_put(body);
+}
+END_TEST
+
+static Suite *
+api_suite(void)
+{
+	Suite	*s = suite_create("api");
+	TCase	*tc = tcase_create("arguments");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_rest_argument_errors_name_the_field, 0,
+	    (int)nitems(cases));
+	tcase_add_test(tc, test_invalid_utf8_query_is_400);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(api_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	tool_shutdown();
+	return (failed == 0 ? 0 : 1);
+}
