@@ -3,6 +3,7 @@
 #define ANILIST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct json_object;
@@ -12,9 +13,10 @@ struct anilist_reply {
 	/*
 	 * The outcome as an HTTP status for our caller: 200 ok, 400 AniList
 	 * refused the variables (validation), 401 token refused, 403 API
-	 * disabled, 404 not found (null lookup), 429 rate limited with no
-	 * stale copy, 502 bad answer, 503 unavailable (breaker open, 5xx,
-	 * network), 504 deadline passed.
+	 * disabled, 404 not found (null lookup), 502 bad answer, 503
+	 * unavailable (rate limited with no stale copy — AniList's 429 or our
+	 * own budget — breaker open, 5xx, network), 504 deadline passed.
+	 * 503 and 504 always carry retry_after.
 	 */
 	int			 status;
 	struct json_object	*data;		/* the "data" object, owned */
@@ -41,5 +43,58 @@ bool	anilist_fetch(const char *, struct json_object *, const char *, int,
 void	anilist_reply_free(struct anilist_reply *);
 /* Drop every cached entry of a scope (a user's own changes). */
 void	anilist_invalidate_scope(const char *);
+
+/* Release this thread's HTTP handle (also done when the thread exits). */
+void	anilist_thread_cleanup(void);
+
+/* How one AniList HTTP answer is taken (DESIGN §7). */
+enum anilist_class {
+	ANILIST_OK,		/* 200 with data */
+	ANILIST_NOT_FOUND,	/* 404, or a lookup that came back null */
+	ANILIST_INVALID,	/* 400: AniList refused the variables */
+	ANILIST_UNAUTHORIZED,	/* 401: the token was refused */
+	ANILIST_FORBIDDEN,	/* 403 ("API disabled"): never retried */
+	ANILIST_RATE_LIMITED,	/* 429: pause until Retry-After */
+	ANILIST_RETRY,		/* 5xx, 408: worth another try */
+	ANILIST_BAD_ANSWER	/* not JSON, errors[] we cannot place, other */
+};
+
+/*
+ * Classify an answer: HTTP status and the parsed body (NULL when it was
+ * not JSON). *status gets the status for our caller, msg a reason for a
+ * person, *validation AniList's validation map (borrowed from body) or
+ * NULL.
+ */
+enum anilist_class anilist_classify(long, struct json_object *, int *,
+	    char *, size_t, struct json_object **);
+const char *anilist_class_name(enum anilist_class);
+
+/* Counters of this process, for metrics. */
+struct anilist_stats {
+	uint64_t	fetches;
+	uint64_t	hits;
+	uint64_t	misses;
+	uint64_t	stale;
+	uint64_t	bypass;
+	uint64_t	failures;	/* replies other than 200 */
+	uint64_t	upstream_requests;
+	uint64_t	upstream_failures;
+	uint64_t	upstream_retries;
+	uint64_t	upstream_ms;	/* summed */
+	uint64_t	rate_limited;	/* 429 from AniList */
+	uint64_t	singleflight_waits;
+	uint64_t	singleflight_shared;
+	uint64_t	breaker_rejects;
+	uint64_t	governor_rejects;
+};
+void	anilist_stats_get(struct anilist_stats *);
+
+/*
+ * The client's state for /health/upstream without calling AniList:
+ * governor budget, AniList's last numbers, the pause, this worker's breaker
+ * and the last AniList error. False when calls cannot go now (breaker open
+ * or paused by a 429).
+ */
+bool	anilist_describe(struct json_object *);
 
 #endif

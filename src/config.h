@@ -36,6 +36,10 @@ struct config {
 	char	*anilist_redirect_uri;
 	int	 upstream_timeout_ms;
 	int	 upstream_rate_limit;
+	int	 upstream_rate_window;
+	int	 upstream_retries;
+	int	 upstream_breaker_threshold;
+	int	 upstream_breaker_cooldown;
 	char	*public_url;
 	int	 cache_ttl_default;
 	int	 cache_ttl_trending;

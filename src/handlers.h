@@ -21,6 +21,12 @@ HANDLER(handle_health_ready);
 HANDLER(handle_health_db);
 /* handlers/api.c: arg is the name of the tool the route calls. */
 HANDLER(handle_tool);
+/* handlers/health.c */
+HANDLER(handle_health_cache);
+HANDLER(handle_health_upstream);
+bool	health_cache_configured(void);
+bool	health_cache_check(struct json_object *);
+bool	health_upstream_check(struct json_object *);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)

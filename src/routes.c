@@ -19,5 +19,7 @@ const struct route routes[] = {
 	{ "GET", "/v1/characters/{id}", handle_tool, "get_character_info" },
 	{ "GET", "/v1/airing", handle_tool, "get_airing_schedule" },
 	{ "GET", "/v1/genres", handle_tool, "list_genres_and_tags" },
+	{ "GET", "/health/cache", handle_health_cache, NULL },
+	{ "GET", "/health/upstream", handle_health_upstream, NULL },
 };
 const size_t routes_count = nitems(routes);

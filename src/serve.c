@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 #include <fcgiapp.h>
 
+#include "anilist.h"
+#include "cache.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -59,6 +61,8 @@ serve_shutdown(void)
 void
 serve_thread_cleanup(void)
 {
+	anilist_thread_cleanup();
+	cache_thread_cleanup();
 }
 
 /* Accept the proxy's request id if it is short and plain; else make one. */

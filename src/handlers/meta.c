@@ -8,11 +8,18 @@
 #include "http.h"
 #include "util.h"
 
-/* Dependencies in /health/ready; modules add theirs here as they land. */
+/*
+ * Dependencies in /health/ready; modules add theirs here as they land.
+ * cache and upstream are not required: without memcached every request
+ * goes to AniList, and without AniList the cache still answers.
+ */
 const struct health_check health_checks[] = {
 	{ "db", true, db_enabled, db_health },
+	{ "cache", false, health_cache_configured, health_cache_check },
+	{ "upstream", false, NULL, health_upstream_check },
+	{ NULL, false, NULL, NULL }
 };
-const unsigned health_nchecks = nitems(health_checks);
+const unsigned health_nchecks = nitems(health_checks) - 1;
 
 HANDLER(handle_root)
 {

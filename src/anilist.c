@@ -1,0 +1,1179 @@
+/* anilist.c: AniList GraphQL calls behind the cache, single flight, governor, retries and breaker. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "anilist.h"
+#include "breaker.h"
+#include "cache.h"
+#include "config.h"
+#include "governor.h"
+#include "log.h"
+#include "queries.h"
+#include "util.h"
+
+/* Largest AniList answer we read. */
+#define ANILIST_MAX_BODY	(8 * 1024 * 1024)
+/* A call with less time than this left is not worth starting. */
+#define ANILIST_MIN_CALL_MS	20
+/* Connecting may take at most this much of the deadline. */
+#define ANILIST_CONNECT_MS	3000
+/* Retry backoff: base doubled per attempt, capped, then jittered. */
+#define ANILIST_BACKOFF_MS	100
+#define ANILIST_BACKOFF_MAX_MS	2000
+/* A failed fetch tells concurrent identical requests for this long. */
+#define ANILIST_ERROR_TTL	2
+/* Retry-After we give when nothing better is known. */
+#define ANILIST_RETRY_AFTER	5
+/* Single-flight followers poll the leader's result this often (at most). */
+#define ANILIST_POLL_MAX_MS	20
+#define ANILIST_MSG_LEN		256
+
+/* One HTTP exchange with AniList. */
+struct anilist_http {
+	long		status;		/* 0: no HTTP answer */
+	CURLcode	cc;
+	struct buf	body;
+	bool		too_big;
+	long		rl_limit;	/* X-RateLimit-Limit, -1 */
+	long		rl_remaining;	/* X-RateLimit-Remaining, -1 */
+	long		rl_reset;	/* X-RateLimit-Reset (unix s), -1 */
+	int		retry_after;	/* seconds, 0 */
+	long		ms;
+};
+
+/* One anilist_fetch call in progress. */
+struct anilist_call {
+	const char	*op;
+	const char	*kind;
+	uint64_t	 deadline;	/* monotonic ms */
+	bool		 have_stale;	/* a stale copy can answer failures */
+	bool		 mutation;	/* retried only if it never left */
+	enum anilist_class cls;		/* of the last upstream answer */
+};
+
+static pthread_key_t		 anilist_tls;
+static pthread_once_t		 anilist_once = PTHREAD_ONCE_INIT;
+static struct breaker		*anilist_breaker;
+static struct anilist_stats	 anilist_counters;
+static struct {
+	pthread_mutex_t	lock;
+	char		message[ANILIST_MSG_LEN];
+	int		status;
+	uint64_t	at;		/* wall ms, 0 never */
+} anilist_last = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define anilist_count(field) \
+	__atomic_fetch_add(&anilist_counters.field, 1, __ATOMIC_RELAXED)
+#define anilist_count_n(field, n) \
+	__atomic_fetch_add(&anilist_counters.field, (n), __ATOMIC_RELAXED)
+
+static void
+anilist_tls_free(void *p)
+{
+	curl_easy_cleanup(p);
+}
+
+static void
+anilist_init(void)
+{
+	if (pthread_key_create(&anilist_tls, anilist_tls_free) != 0)
+		abort();
+	anilist_breaker = breaker_create(cfg->upstream_breaker_threshold,
+	    cfg->upstream_breaker_cooldown * 1000);
+}
+
+void
+anilist_thread_cleanup(void)
+{
+	CURL	*h;
+
+	pthread_once(&anilist_once, anilist_init);
+	if ((h = pthread_getspecific(anilist_tls)) != NULL) {
+		pthread_setspecific(anilist_tls, NULL);
+		curl_easy_cleanup(h);
+	}
+}
+
+static size_t
+anilist_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct anilist_http	*h = arg;
+
+	if (h->body.len + size * n > ANILIST_MAX_BODY) {
+		h->too_big = true;
+		return (0);
+	}
+	buf_append(&h->body, p, size * n);
+	return (size * n);
+}
+
+static long
+anilist_header_long(const char *v, size_t len)
+{
+	char		 num[24];
+	long long	 n;
+
+	while (len > 0 && isspace((unsigned char)*v)) {
+		v++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)v[len - 1]))
+		len--;
+	if (len == 0 || len >= sizeof num)
+		return (-1);
+	memcpy(num, v, len);
+	num[len] = '\0';
+	if (!util_parse_ll(num, &n) || n < 0 || n > 1000000000000LL)
+		return (-1);
+	return ((long)n);
+}
+
+/* Rate-limit headers; a new status line (a redirect, 100) starts over. */
+static size_t
+anilist_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct anilist_http	*h = arg;
+	size_t			 len = size * n, nlen;
+	const char		*colon;
+	long			 v;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		h->rl_limit = h->rl_remaining = h->rl_reset = -1;
+		h->retry_after = 0;
+		return (len);
+	}
+	if ((colon = memchr(p, ':', len)) == NULL)
+		return (len);
+	nlen = (size_t)(colon - p);
+	v = anilist_header_long(colon + 1, len - nlen - 1);
+#define IS(name) (nlen == sizeof name - 1 && strncasecmp(p, name, nlen) == 0)
+	if (IS("X-RateLimit-Limit"))
+		h->rl_limit = v;
+	else if (IS("X-RateLimit-Remaining"))
+		h->rl_remaining = v;
+	else if (IS("X-RateLimit-Reset"))
+		h->rl_reset = v;
+	else if (IS("Retry-After") && v >= 0)
+		h->retry_after = v > 86400 ? 86400 : (int)v;
+#undef IS
+	return (len);
+}
+
+/* This thread's easy handle: one keep-alive connection to AniList. */
+static CURL *
+anilist_handle(void)
+{
+	CURL	*h;
+
+	pthread_once(&anilist_once, anilist_init);
+	if ((h = pthread_getspecific(anilist_tls)) != NULL)
+		return (h);
+	if ((h = curl_easy_init()) == NULL)
+		abort();
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE "/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, anilist_write);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, anilist_header);
+	if (pthread_setspecific(anilist_tls, h) != 0)
+		abort();
+	return (h);
+}
+
+/* POST the request body; the token goes only into the header list. */
+static void
+anilist_perform(const char *body, size_t len, const char *token,
+    long timeout_ms, struct anilist_http *out)
+{
+	CURL			*h = anilist_handle();
+	struct curl_slist	*hdrs = NULL;
+	char			*auth = NULL;
+	uint64_t		 t0;
+
+	buf_init(&out->body);
+	out->status = 0;
+	out->too_big = false;
+	out->rl_limit = out->rl_remaining = out->rl_reset = -1;
+	out->retry_after = 0;
+
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (token != NULL) {
+		xasprintf(&auth, "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, auth);
+		OPENSSL_cleanse(auth, strlen(auth));
+		free(auth);
+	}
+	if (hdrs == NULL)
+		abort();
+	curl_easy_setopt(h, CURLOPT_URL, cfg->anilist_api_url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < ANILIST_CONNECT_MS ? timeout_ms : ANILIST_CONNECT_MS);
+
+	t0 = util_mono_ms();
+	out->cc = curl_easy_perform(h);
+	out->ms = (long)(util_mono_ms() - t0);
+	if (out->cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	/* The list holds the token: do not leave it reachable from the handle. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+}
+
+static void
+anilist_copy_message(char *msg, size_t len, const char *s)
+{
+	snprintf(msg, len, "%s", s != NULL ? s : "");
+}
+
+/* The first errors[] entry: its "status" and "message". */
+static struct json_object *
+anilist_first_error(struct json_object *body, int *status)
+{
+	struct json_object	*errors, *e, *st;
+
+	*status = 0;
+	if (body == NULL || !json_object_is_type(body, json_type_object) ||
+	    !json_object_object_get_ex(body, "errors", &errors) ||
+	    !json_object_is_type(errors, json_type_array) ||
+	    json_object_array_length(errors) == 0)
+		return (NULL);
+	e = json_object_array_get_idx(errors, 0);
+	if (!json_object_is_type(e, json_type_object))
+		return (NULL);
+	if (json_object_object_get_ex(e, "status", &st) &&
+	    json_object_is_type(st, json_type_int))
+		*status = json_object_get_int(st);
+	return (e);
+}
+
+/* AniList puts field errors in errors[].validation. */
+static struct json_object *
+anilist_find_validation(struct json_object *body)
+{
+	struct json_object	*errors, *e, *v;
+	size_t			 i, n;
+
+	if (body == NULL || !json_object_object_get_ex(body, "errors",
+	    &errors) || !json_object_is_type(errors, json_type_array))
+		return (NULL);
+	n = json_object_array_length(errors);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(errors, i);
+		if (json_object_is_type(e, json_type_object) &&
+		    json_object_object_get_ex(e, "validation", &v) &&
+		    json_object_is_type(v, json_type_object))
+			return (v);
+	}
+	return (NULL);
+}
+
+/* Every top-level field of data is null: a lookup that found nothing. */
+static bool
+anilist_all_null(struct json_object *data)
+{
+	struct json_object_iterator	it, end;
+	int				n = 0;
+
+	it = json_object_iter_begin(data);
+	end = json_object_iter_end(data);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		if (json_object_iter_peek_value(&it) != NULL)
+			return (false);
+		n++;
+	}
+	return (n > 0);
+}
+
+static enum anilist_class
+anilist_by_status(long status, int *out)
+{
+	if (status == 400) {
+		*out = 400;
+		return (ANILIST_INVALID);
+	}
+	if (status == 401) {
+		*out = 401;
+		return (ANILIST_UNAUTHORIZED);
+	}
+	if (status == 403) {
+		*out = 403;
+		return (ANILIST_FORBIDDEN);
+	}
+	if (status == 404) {
+		*out = 404;
+		return (ANILIST_NOT_FOUND);
+	}
+	if (status == 429) {
+		*out = 503;
+		return (ANILIST_RATE_LIMITED);
+	}
+	if (status == 408 || (status >= 500 && status <= 599)) {
+		*out = 503;
+		return (ANILIST_RETRY);
+	}
+	*out = 502;
+	return (ANILIST_BAD_ANSWER);
+}
+
+enum anilist_class
+anilist_classify(long http, struct json_object *body, int *status,
+    char *msg, size_t msglen, struct json_object **validation)
+{
+	struct json_object	*e, *m, *data;
+	enum anilist_class	 cls;
+	int			 estatus;
+	char			 why[128];
+
+	*validation = NULL;
+	*status = 502;
+	e = anilist_first_error(body, &estatus);
+	if (e != NULL && json_object_object_get_ex(e, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		anilist_copy_message(msg, msglen, json_object_get_string(m));
+	else
+		anilist_copy_message(msg, msglen, NULL);
+
+	if (http == 200 && e == NULL) {
+		if (body == NULL || !json_object_is_type(body, json_type_object) ||
+		    !json_object_object_get_ex(body, "data", &data) ||
+		    !json_object_is_type(data, json_type_object)) {
+			anilist_copy_message(msg, msglen,
+			    "AniList answered without data");
+			return (ANILIST_BAD_ANSWER);
+		}
+		if (anilist_all_null(data)) {
+			*status = 404;
+			anilist_copy_message(msg, msglen, "not found on AniList");
+			return (ANILIST_NOT_FOUND);
+		}
+		*status = 200;
+		return (ANILIST_OK);
+	}
+	/* errors[] on a 200 is an error: its own status says which. */
+	if (http == 200)
+		cls = estatus != 0 && estatus != 200 ?
+		    anilist_by_status(estatus, status) : ANILIST_BAD_ANSWER;
+	else
+		cls = anilist_by_status(http, status);
+	if (cls == ANILIST_INVALID)
+		*validation = anilist_find_validation(body);
+	if (*msg == '\0') {
+		snprintf(why, sizeof why, "AniList answered HTTP %ld%s", http,
+		    body == NULL ? " without JSON" : "");
+		anilist_copy_message(msg, msglen, why);
+	}
+	if (cls == ANILIST_BAD_ANSWER)
+		*status = 502;
+	return (cls);
+}
+
+const char *
+anilist_class_name(enum anilist_class cls)
+{
+	static const char *const names[] = {
+		"ok", "not_found", "invalid", "unauthorized", "forbidden",
+		"rate_limited", "retry", "bad_answer"
+	};
+
+	if ((size_t)cls < nitems(names))
+		return (names[cls]);
+	return ("unknown");
+}
+
+static void
+anilist_remember_error(int status, const char *message)
+{
+	struct cache		*c;
+	struct json_object	*o;
+	const char		*s;
+	char			 key[CACHE_KEY_LEN];
+	uint64_t		 now = util_wall_ms();
+
+	pthread_mutex_lock(&anilist_last.lock);
+	anilist_copy_message(anilist_last.message, sizeof anilist_last.message,
+	    message);
+	anilist_last.status = status;
+	anilist_last.at = now;
+	pthread_mutex_unlock(&anilist_last.lock);
+
+	if ((c = cache_thread()) == NULL)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_int(status));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	json_object_object_add(o, "at", json_object_new_int64((int64_t)now));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	cache_key(key, "up", "last-error");
+	cache_set(c, key, s, strlen(s), 86400);
+	json_object_put(o);
+}
+
+static struct json_object *
+anilist_parse(const char *s, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if (len == 0 || len > INT32_MAX)
+		return (NULL);
+	if ((tok = json_tokener_new_ex(64)) == NULL)
+		abort();
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return (o);
+}
+
+static void
+anilist_sleep_ms(uint64_t ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+anilist_seconds(uint64_t ms)
+{
+	uint64_t	s = (ms + 999) / 1000;
+
+	return (s < 1 ? 1 : s > 86400 ? 86400 : (int)s);
+}
+
+static void
+anilist_fail(struct anilist_reply *out, int status, int retry_after,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+anilist_fail(struct anilist_reply *out, int status, int retry_after,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	out->status = status;
+	out->retry_after = retry_after;
+	free(out->message);
+	va_start(ap, fmt);
+	if (vasprintf(&out->message, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+}
+
+/* Is the failure one a stale copy may answer (not a definite "no")? */
+static bool
+anilist_stale_serves(const struct anilist_reply *r)
+{
+	return (r->status == 403 || r->status == 502 || r->status == 503 ||
+	    r->status == 504);
+}
+
+static bool
+anilist_retryable_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* Backoff before retry n (1, 2 …): doubled, capped, jittered ×0.5–1.5. */
+static uint64_t
+anilist_backoff(int n)
+{
+	uint64_t	base = ANILIST_BACKOFF_MS;
+	uint32_t	r = 0;
+
+	while (--n > 0 && base < ANILIST_BACKOFF_MAX_MS)
+		base *= 2;
+	if (base > ANILIST_BACKOFF_MAX_MS)
+		base = ANILIST_BACKOFF_MAX_MS;
+	if (!util_random_bytes(&r, sizeof r))
+		r = (uint32_t)util_mono_us();
+	return (base / 2 + (uint64_t)r % (base + 1));
+}
+
+/*
+ * Take one HTTP answer: fill out (status, data, validation, message) and
+ * say whether another attempt is worth it.
+ */
+static bool
+anilist_take(struct anilist_call *call, struct anilist_http *h,
+    struct anilist_reply *out)
+{
+	struct json_object	*body, *data, *validation;
+	char			 msg[ANILIST_MSG_LEN];
+	int			 status;
+	bool			 retry = false;
+
+	if (h->cc != CURLE_OK) {
+		call->cls = anilist_retryable_curl(h->cc) ? ANILIST_RETRY :
+		    ANILIST_BAD_ANSWER;
+		if (h->too_big)
+			anilist_fail(out, 502, 0, "AniList answer larger than "
+			    "%d bytes", ANILIST_MAX_BODY);
+		else if (h->cc == CURLE_OPERATION_TIMEDOUT &&
+		    util_mono_ms() >= call->deadline)
+			anilist_fail(out, 504, ANILIST_RETRY_AFTER,
+			    "AniList did not answer within %d ms",
+			    cfg->upstream_timeout_ms);
+		else
+			anilist_fail(out, call->cls == ANILIST_RETRY ? 503 : 502,
+			    ANILIST_RETRY_AFTER, "AniList unreachable: %s",
+			    curl_easy_strerror(h->cc));
+		if (call->mutation)
+			return (h->cc == CURLE_COULDNT_CONNECT ||
+			    h->cc == CURLE_COULDNT_RESOLVE_HOST);
+		return (call->cls == ANILIST_RETRY);
+	}
+	body = anilist_parse(h->body.data, h->body.len);
+	call->cls = anilist_classify(h->status, body, &status, msg, sizeof msg,
+	    &validation);
+	switch (call->cls) {
+	case ANILIST_OK:
+		json_object_object_get_ex(body, "data", &data);
+		out->status = 200;
+		out->data = json_object_get(data);
+		break;
+	case ANILIST_INVALID:
+		anilist_fail(out, 400, 0, "%s", msg);
+		out->validation = json_object_get(validation);
+		break;
+	case ANILIST_RATE_LIMITED:
+		anilist_fail(out, 503, h->retry_after > 0 ? h->retry_after : 60,
+		    "AniList rate limit reached: %s", msg);
+		break;
+	case ANILIST_RETRY:
+		anilist_fail(out, 503, ANILIST_RETRY_AFTER, "AniList failed: %s",
+		    msg);
+		retry = !call->mutation;
+		break;
+	case ANILIST_FORBIDDEN:
+		anilist_fail(out, 403, 60, "%s", msg);
+		break;
+	default:
+		anilist_fail(out, status, 0, "%s", msg);
+		break;
+	}
+	json_object_put(body);
+	return (retry);
+}
+
+/* AniList's own 429 pause, from Retry-After or X-RateLimit-Reset. */
+static int
+anilist_pause_seconds(const struct anilist_http *h)
+{
+	long	now_s;
+
+	if (h->retry_after > 0)
+		return (h->retry_after);
+	now_s = (long)(util_wall_ms() / 1000);
+	if (h->rl_reset > now_s)
+		return ((int)(h->rl_reset - now_s));
+	return (0);
+}
+
+/*
+ * Ask AniList, within the call's deadline: governor, breaker, then the
+ * request, retried with jittered backoff on 5xx, timeouts and dropped
+ * connections. Fills out.
+ */
+static void
+anilist_upstream(struct anilist_call *call, const char *document,
+    struct json_object *vars, const char *token, struct anilist_reply *out)
+{
+	struct anilist_http	 h;
+	struct buf		 req;
+	enum governor_verdict	 v;
+	uint64_t		 now, wait, delay;
+	int64_t			 left;
+	int			 retry_in, retries = 0;
+	bool			 again;
+
+	buf_init(&req);
+	buf_puts(&req, "{\"query\":");
+	buf_json_string(&req, document);
+	buf_puts(&req, ",\"operationName\":");
+	buf_json_string(&req, call->op);
+	buf_puts(&req, ",\"variables\":");
+	buf_puts(&req, vars != NULL ? json_object_to_json_string_ext(vars,
+	    JSON_C_TO_STRING_PLAIN) : "{}");
+	buf_putc(&req, '}');
+
+	for (;;) {
+		now = util_mono_ms();
+		left = (int64_t)call->deadline - (int64_t)now;
+		if (left < ANILIST_MIN_CALL_MS) {
+			if (out->status == 0)
+				anilist_fail(out, 504, ANILIST_RETRY_AFTER,
+				    "no time left to ask AniList");
+			break;
+		}
+		v = governor_acquire(util_wall_ms(), &wait);
+		if (v == GOVERNOR_BLOCKED) {
+			anilist_count(governor_rejects);
+			anilist_fail(out, 503, anilist_seconds(wait),
+			    "AniList asked us to pause; retry in %d s",
+			    anilist_seconds(wait));
+			break;
+		}
+		if (v == GOVERNOR_WAIT) {
+			if (!call->have_stale &&
+			    (int64_t)wait + ANILIST_MIN_CALL_MS < left) {
+				anilist_sleep_ms(wait);
+				continue;
+			}
+			anilist_count(governor_rejects);
+			anilist_fail(out, 503, anilist_seconds(wait),
+			    "AniList request budget used up; retry in %d s",
+			    anilist_seconds(wait));
+			break;
+		}
+		if (!breaker_allow(anilist_breaker, util_mono_ms(), &retry_in)) {
+			anilist_count(breaker_rejects);
+			anilist_fail(out, 503, anilist_seconds((uint64_t)retry_in),
+			    "AniList is failing; not asking it for %d s",
+			    anilist_seconds((uint64_t)retry_in));
+			break;
+		}
+
+		anilist_perform(req.data, req.len, token, (long)left, &h);
+		out->upstream_calls++;
+		out->upstream_ms = (out->upstream_ms < 0 ? 0 : out->upstream_ms) +
+		    h.ms;
+		anilist_count(upstream_requests);
+		anilist_count_n(upstream_ms, (uint64_t)h.ms);
+		governor_report(util_wall_ms(), h.rl_limit, h.rl_remaining,
+		    (int)h.status, h.status == 429 ? anilist_pause_seconds(&h) :
+		    0);
+		if (h.status == 429)
+			anilist_count(rate_limited);
+
+		free(out->message);
+		out->message = NULL;
+		json_object_put(out->validation);
+		out->validation = NULL;
+		again = anilist_take(call, &h, out);
+		buf_free(&h.body);
+
+		if (call->cls == ANILIST_RETRY)
+			breaker_failure(anilist_breaker, util_mono_ms());
+		else
+			breaker_success(anilist_breaker, util_mono_ms());
+		if (call->cls == ANILIST_OK || call->cls == ANILIST_NOT_FOUND)
+			break;
+		anilist_count(upstream_failures);
+		log_warn("anilist call failed", LF_STR("op", call->op),
+		    LF_STR("kind", call->kind),
+		    LF_STR("class", anilist_class_name(call->cls)),
+		    LF_INT("http_status", h.status), LF_INT("status", out->status),
+		    LF_INT("attempt", retries + 1), LF_INT("ms", h.ms),
+		    LF_STR("error", out->message), LF_END);
+		if (call->cls != ANILIST_INVALID &&
+		    call->cls != ANILIST_UNAUTHORIZED)
+			anilist_remember_error(h.status != 0 ? (int)h.status :
+			    out->status, out->message);
+		/* With a stale copy to answer, a failure is not worth waiting on. */
+		if (!again || call->have_stale ||
+		    retries >= cfg->upstream_retries)
+			break;
+		delay = anilist_backoff(++retries);
+		now = util_mono_ms();
+		if (now + delay + ANILIST_MIN_CALL_MS >= call->deadline)
+			break;
+		anilist_count(upstream_retries);
+		anilist_sleep_ms(delay);
+	}
+	buf_free(&req);
+}
+
+/*
+ * A cache entry: "<fetched_at ms>\n<data JSON>". Takes the data and its
+ * time; false when the text is not one.
+ */
+static bool
+anilist_entry_parse(const char *val, size_t len, struct json_object **data,
+    uint64_t *fetched_at)
+{
+	const char	*nl = memchr(val, '\n', len);
+	char		 num[24];
+	long long	 n;
+
+	*data = NULL;
+	if (nl == NULL || nl == val || (size_t)(nl - val) >= sizeof num)
+		return (false);
+	memcpy(num, val, (size_t)(nl - val));
+	num[nl - val] = '\0';
+	if (!util_parse_ll(num, &n) || n < 0)
+		return (false);
+	*fetched_at = (uint64_t)n;
+	nl++;
+	*data = anilist_parse(nl, len - (size_t)(nl - val));
+	if (*data == NULL || !json_object_is_type(*data, json_type_object)) {
+		json_object_put(*data);
+		*data = NULL;
+		return (false);
+	}
+	return (true);
+}
+
+static void
+anilist_entry_store(struct cache *c, const char *key,
+    struct json_object *data, uint64_t fetched_at, int ttl)
+{
+	struct buf	b;
+	long		life = (long)ttl + cfg->cache_stale_ttl;
+
+	buf_init(&b);
+	buf_printf(&b, "%llu\n", (unsigned long long)fetched_at);
+	buf_puts(&b, json_object_to_json_string_ext(data,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	cache_set(c, key, b.data, b.len,
+	    life > CACHE_MAX_TTL ? CACHE_MAX_TTL : (int)life);
+	buf_free(&b);
+}
+
+/*
+ * A failed fetch is left under the lock key for ANILIST_ERROR_TTL so the
+ * requests that waited on it get the same answer without asking again.
+ */
+static void
+anilist_error_store(struct cache *c, const char *key,
+    const struct anilist_reply *r)
+{
+	struct json_object	*o = json_object_new_object();
+	const char		*s;
+
+	json_object_object_add(o, "status", json_object_new_int(r->status));
+	json_object_object_add(o, "retry_after",
+	    json_object_new_int(r->retry_after));
+	json_object_object_add(o, "message",
+	    json_object_new_string(r->message != NULL ? r->message : ""));
+	if (r->validation != NULL)
+		json_object_object_add(o, "validation",
+		    json_object_get(r->validation));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	cache_set(c, key, s, strlen(s), ANILIST_ERROR_TTL);
+	json_object_put(o);
+}
+
+/* The leader's failure, read back by a follower. False if not one. */
+static bool
+anilist_error_load(const char *val, size_t len, struct anilist_reply *out)
+{
+	struct json_object	*o, *st, *ra, *m, *v;
+
+	if (len == 0 || val[0] != '{' || (o = anilist_parse(val, len)) == NULL)
+		return (false);
+	if (!json_object_object_get_ex(o, "status", &st) ||
+	    json_object_get_int(st) < 400) {
+		json_object_put(o);
+		return (false);
+	}
+	out->status = json_object_get_int(st);
+	if (json_object_object_get_ex(o, "retry_after", &ra))
+		out->retry_after = json_object_get_int(ra);
+	free(out->message);
+	out->message = xstrdup(json_object_object_get_ex(o, "message", &m) ?
+	    json_object_get_string(m) : "");
+	if (json_object_object_get_ex(o, "validation", &v))
+		out->validation = json_object_get(v);
+	json_object_put(o);
+	return (true);
+}
+
+static bool
+anilist_fresh(uint64_t fetched_at, int ttl)
+{
+	uint64_t	now = util_wall_ms();
+
+	return (fetched_at > now || now - fetched_at < (uint64_t)ttl * 1000);
+}
+
+static void
+anilist_serve_stale(struct anilist_reply *out, struct json_object **stale,
+    uint64_t stale_at)
+{
+	json_object_put(out->validation);
+	out->validation = NULL;
+	json_object_put(out->data);
+	out->data = *stale;
+	*stale = NULL;
+	out->status = 200;
+	out->retry_after = 0;
+	out->fetched_at = stale_at;
+	out->cache = "stale";
+}
+
+/* Results of a follower's wait for the single-flight leader. */
+enum anilist_wait {
+	ANILIST_WAIT_DONE,	/* out is filled (value, stale or error) */
+	ANILIST_WAIT_LEAD,	/* the lock is free: try to take it */
+	ANILIST_WAIT_ALONE	/* the cache failed: go without it */
+};
+
+/*
+ * One look at the entry and the lock: DONE with out filled, LEAD when the
+ * lock is gone, or -1 to keep waiting.
+ */
+static int
+anilist_look(const char *entry, const char *lock, int ttl,
+    struct json_object **stale, uint64_t *stale_at, struct anilist_reply *out)
+{
+	struct json_object	*data;
+	uint64_t		 at;
+
+	if (entry != NULL && anilist_entry_parse(entry, strlen(entry), &data,
+	    &at)) {
+		if (anilist_fresh(at, ttl)) {
+			out->status = 200;
+			out->data = data;
+			out->fetched_at = at;
+			out->cache = "hit";
+			anilist_count(singleflight_shared);
+			return (ANILIST_WAIT_DONE);
+		}
+		if (*stale == NULL) {
+			*stale = data;
+			*stale_at = at;
+		} else
+			json_object_put(data);
+	}
+	if (lock == NULL)
+		return (ANILIST_WAIT_LEAD);
+	if (anilist_error_load(lock, strlen(lock), out)) {
+		if (*stale != NULL && anilist_stale_serves(out))
+			anilist_serve_stale(out, stale, *stale_at);
+		return (ANILIST_WAIT_DONE);
+	}
+	if (*stale != NULL) {
+		/* Someone else is fetching: the stale copy answers now. */
+		anilist_serve_stale(out, stale, *stale_at);
+		return (ANILIST_WAIT_DONE);
+	}
+	return (-1);
+}
+
+/* Wait for the leader's result, polling the entry and the lock. */
+static enum anilist_wait
+anilist_follow(struct anilist_call *call, struct cache *c,
+    const char *entry_key, const char *lock_key, int ttl,
+    struct json_object **stale, uint64_t *stale_at, struct anilist_reply *out)
+{
+	const char	*keys[2] = { entry_key, lock_key };
+	char		*vals[2];
+	uint64_t	 poll = 2;
+	int		 r;
+
+	anilist_count(singleflight_waits);
+	for (;;) {
+		if (cache_mget(c, keys, 2, vals) != CACHE_OK)
+			return (ANILIST_WAIT_ALONE);
+		r = anilist_look(vals[0], vals[1], ttl, stale, stale_at, out);
+		free(vals[0]);
+		free(vals[1]);
+		if (r >= 0)
+			return ((enum anilist_wait)r);
+		if (util_mono_ms() + poll >= call->deadline) {
+			anilist_fail(out, 504, 1, "timed out waiting for the "
+			    "same request to AniList");
+			return (ANILIST_WAIT_DONE);
+		}
+		anilist_sleep_ms(poll);
+		if (poll < ANILIST_POLL_MAX_MS)
+			poll *= 2;
+	}
+}
+
+static void
+anilist_account(struct anilist_reply *out)
+{
+	if (out->status != 200)
+		anilist_count(failures);
+	if (strcmp(out->cache, "hit") == 0)
+		anilist_count(hits);
+	else if (strcmp(out->cache, "miss") == 0)
+		anilist_count(misses);
+	else if (strcmp(out->cache, "stale") == 0)
+		anilist_count(stale);
+	else
+		anilist_count(bypass);
+}
+
+bool
+anilist_fetch(const char *op, struct json_object *vars, const char *kind,
+    int ttl, const char *token, const char *scope, struct anilist_reply *out)
+{
+	struct anilist_call	 call;
+	struct cache		*c = NULL;
+	struct json_object	*stale = NULL;
+	const char		*document;
+	char			 digest[CACHE_DIGEST_LEN], token_hash[CACHE_DIGEST_LEN];
+	char			 entry_key[CACHE_KEY_LEN], lock_key[CACHE_KEY_LEN];
+	char			*val;
+	size_t			 len;
+	uint64_t		 gen = 0, at, stale_at = 0;
+	enum cache_status	 st;
+	enum anilist_wait	 w;
+	bool			 leader = false;
+	int			 lock_ttl;
+
+	memset(out, 0, sizeof *out);
+	out->upstream_ms = -1;
+	out->cache = "bypass";
+	anilist_count(fetches);
+	pthread_once(&anilist_once, anilist_init);
+
+	memset(&call, 0, sizeof call);
+	call.op = op;
+	call.kind = kind != NULL ? kind : op;
+	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	if ((document = queries_get(op)) == NULL) {
+		anilist_fail(out, 500, 0, "unknown AniList operation %s",
+		    op != NULL ? op : "(null)");
+		goto done;
+	}
+	call.mutation = strncmp(document, "mutation", 8) == 0;
+
+	if (ttl > 0 && (c = cache_thread()) != NULL && scope != NULL &&
+	    cache_scope_generation(c, scope, &gen) != CACHE_OK)
+		c = NULL;
+	if (c == NULL) {
+		anilist_upstream(&call, document, vars, token, out);
+		goto done;
+	}
+
+	if (token != NULL)
+		cache_sha256_hex(token, strlen(token), token_hash);
+	cache_digest(op, vars, scope, gen, token != NULL ? token_hash : NULL,
+	    digest);
+	cache_key(entry_key, "d", digest);
+	cache_key(lock_key, "l", digest);
+	lock_ttl = cfg->upstream_timeout_ms / 1000 + 2;
+
+	st = cache_get(c, entry_key, &val, &len);
+	if (st == CACHE_ERROR) {
+		anilist_upstream(&call, document, vars, token, out);
+		goto done;
+	}
+	if (st == CACHE_OK) {
+		if (anilist_entry_parse(val, len, &stale, &at)) {
+			if (anilist_fresh(at, ttl)) {
+				out->status = 200;
+				out->data = stale;
+				out->fetched_at = at;
+				out->cache = "hit";
+				stale = NULL;
+				free(val);
+				goto done;
+			}
+			stale_at = at;
+		}
+		free(val);
+	}
+
+	/* Single flight: one request per key goes to AniList. */
+	for (;;) {
+		st = cache_add(c, lock_key, "busy", 4, lock_ttl);
+		if (st == CACHE_OK) {
+			leader = true;
+			break;
+		}
+		if (st == CACHE_ERROR)
+			break;
+		w = anilist_follow(&call, c, entry_key, lock_key, ttl, &stale,
+		    &stale_at, out);
+		if (w == ANILIST_WAIT_DONE)
+			goto done;
+		if (w == ANILIST_WAIT_ALONE)
+			break;
+	}
+
+	call.have_stale = stale != NULL;
+	anilist_upstream(&call, document, vars, token, out);
+	if (out->status == 200) {
+		out->fetched_at = util_wall_ms();
+		out->cache = "miss";
+		anilist_entry_store(c, entry_key, out->data, out->fetched_at,
+		    ttl);
+		if (leader)
+			cache_delete(c, lock_key);
+		goto done;
+	}
+	if (leader)
+		anilist_error_store(c, lock_key, out);
+	if (stale != NULL && anilist_stale_serves(out)) {
+		log_info("serving a stale copy", LF_STR("op", op),
+		    LF_STR("kind", call.kind), LF_STR("error", out->message),
+		    LF_END);
+		anilist_serve_stale(out, &stale, stale_at);
+	} else
+		out->cache = "miss";
+
+done:
+	json_object_put(stale);
+	if (out->status == 200 && out->fetched_at == 0)
+		out->fetched_at = util_wall_ms();
+	if (out->status != 200 && out->message == NULL)
+		out->message = xstrdup("AniList request failed");
+	if ((out->status == 503 || out->status == 504) && out->retry_after < 1)
+		out->retry_after = ANILIST_RETRY_AFTER;
+	anilist_account(out);
+	return (out->status == 200);
+}
+
+void
+anilist_reply_free(struct anilist_reply *r)
+{
+	if (r == NULL)
+		return;
+	json_object_put(r->data);
+	json_object_put(r->validation);
+	free(r->message);
+	r->data = r->validation = NULL;
+	r->message = NULL;
+}
+
+void
+anilist_invalidate_scope(const char *scope)
+{
+	struct cache	*c;
+
+	if (scope == NULL || (c = cache_thread()) == NULL)
+		return;
+	if (cache_scope_invalidate(c, scope) != CACHE_OK)
+		log_warn("cache scope not invalidated", LF_END);
+}
+
+bool
+anilist_describe(struct json_object *out)
+{
+	struct json_object	*g, *b, *e, *v;
+	struct breaker_info	 bi;
+	struct cache		*c;
+	char			*val, ts[32], key[CACHE_KEY_LEN];
+	size_t			 len;
+	uint64_t		 now = util_wall_ms(), blocked;
+	bool			 ok;
+
+	pthread_once(&anilist_once, anilist_init);
+	g = json_object_new_object();
+	governor_describe(now, g);
+	json_object_object_add(out, "governor", g);
+
+	breaker_info(anilist_breaker, util_mono_ms(), &bi);
+	b = json_object_new_object();
+	json_object_object_add(b, "state",
+	    json_object_new_string(breaker_state_name(bi.state)));
+	json_object_object_add(b, "failures", json_object_new_int(bi.failures));
+	json_object_object_add(b, "threshold",
+	    json_object_new_int(bi.threshold));
+	json_object_object_add(b, "cooldown_s",
+	    json_object_new_int(bi.cooldown_ms / 1000));
+	json_object_object_add(b, "retry_in_ms",
+	    json_object_new_int(bi.retry_in_ms));
+	json_object_object_add(b, "opens",
+	    json_object_new_int64((int64_t)bi.opens));
+	json_object_object_add(out, "breaker", b);
+
+	e = NULL;
+	if ((c = cache_thread()) != NULL) {
+		cache_key(key, "up", "last-error");
+		if (cache_get(c, key, &val, &len) == CACHE_OK) {
+			e = anilist_parse(val, len);
+			free(val);
+		}
+	}
+	if (e == NULL) {
+		pthread_mutex_lock(&anilist_last.lock);
+		if (anilist_last.at != 0) {
+			e = json_object_new_object();
+			json_object_object_add(e, "status",
+			    json_object_new_int(anilist_last.status));
+			json_object_object_add(e, "message",
+			    json_object_new_string(anilist_last.message));
+			json_object_object_add(e, "at",
+			    json_object_new_int64((int64_t)anilist_last.at));
+		}
+		pthread_mutex_unlock(&anilist_last.lock);
+	}
+	if (e != NULL && json_object_object_get_ex(e, "at", &v)) {
+		log_format_ts((unsigned long long)json_object_get_int64(v), ts);
+		json_object_object_add(e, "at", json_object_new_string(ts));
+	}
+	json_object_object_add(out, "last_error", e);
+
+	blocked = governor_blocked_until(now);
+	if (blocked == 0 && json_object_object_get_ex(g, "blocked_for_ms", &v) &&
+	    json_object_get_int64(v) > 0)
+		blocked = now + (uint64_t)json_object_get_int64(v);
+	ok = bi.state != BREAKER_OPEN && blocked == 0;
+	json_object_object_add(out, "state",
+	    json_object_new_string(ok ? "ok" : bi.state == BREAKER_OPEN ?
+	    "breaker_open" : "paused"));
+	return (ok);
+}
+
+void
+anilist_stats_get(struct anilist_stats *out)
+{
+#define L(f) out->f = __atomic_load_n(&anilist_counters.f, __ATOMIC_RELAXED)
+	L(fetches);
+	L(hits);
+	L(misses);
+	L(stale);
+	L(bypass);
+	L(failures);
+	L(upstream_requests);
+	L(upstream_failures);
+	L(upstream_retries);
+	L(upstream_ms);
+	L(rate_limited);
+	L(singleflight_waits);
+	L(singleflight_shared);
+	L(breaker_rejects);
+	L(governor_rejects);
+#undef L
+}

@@ -1,0 +1,83 @@
+/* handlers/health.c: /health/cache and /health/upstream, and their /health/ready checks. */
+#include "autoconf.h"
+
+#include <json-c/json.h>
+
+#include "anilist.h"
+#include "cache.h"
+#include "handlers.h"
+#include "http.h"
+
+bool
+health_cache_configured(void)
+{
+	return (cache_configured());
+}
+
+/* Up while at least one memcached server answers. */
+bool
+health_cache_check(struct json_object *d)
+{
+	struct json_object	*servers = json_object_new_array();
+	int			 up, total;
+
+	up = cache_probe(servers, &total);
+	json_object_object_add(d, "servers", servers);
+	json_object_object_add(d, "up", json_object_new_int(up));
+	json_object_object_add(d, "total", json_object_new_int(total));
+	return (up > 0);
+}
+
+/* Governor and breaker state only: never a call to AniList. */
+bool
+health_upstream_check(struct json_object *d)
+{
+	return (anilist_describe(d));
+}
+
+/* Every memcached server, each on its own connection; 503 when none answers. */
+HANDLER(handle_health_cache)
+{
+	struct json_object	*o = json_object_new_object(), *st;
+	struct cache_stats	 cs;
+	int			 up, total;
+
+	if (!cache_configured()) {
+		json_object_object_add(o, "status",
+		    json_object_new_string("disabled"));
+		http_resp_json(resp, 200, o);
+		return;
+	}
+	health_cache_check(o);
+	up = json_object_get_int(json_object_object_get(o, "up"));
+	total = json_object_get_int(json_object_object_get(o, "total"));
+	json_object_object_add(o, "status", json_object_new_string(
+	    up == total ? "up" : up == 0 ? "down" : "degraded"));
+	cache_stats_get(&cs);
+	st = json_object_new_object();
+	json_object_object_add(st, "gets", json_object_new_int64((int64_t)cs.gets));
+	json_object_object_add(st, "hits", json_object_new_int64((int64_t)cs.hits));
+	json_object_object_add(st, "misses",
+	    json_object_new_int64((int64_t)cs.misses));
+	json_object_object_add(st, "sets", json_object_new_int64((int64_t)cs.sets));
+	json_object_object_add(st, "errors",
+	    json_object_new_int64((int64_t)cs.errors));
+	json_object_object_add(o, "worker_stats", st);
+	if (up == 0)
+		http_resp_header(resp, "Retry-After", "5");
+	http_resp_json(resp, up == 0 ? 503 : 200, o);
+}
+
+/* The AniList client as this worker sees it; 503 while calls cannot go. */
+HANDLER(handle_health_upstream)
+{
+	struct json_object	*o = json_object_new_object();
+	bool			 ok;
+
+	ok = anilist_describe(o);
+	json_object_object_add(o, "status",
+	    json_object_new_string(ok ? "up" : "down"));
+	if (!ok)
+		http_resp_header(resp, "Retry-After", "5");
+	http_resp_json(resp, ok ? 200 : 503, o);
+}
