@@ -39,7 +39,7 @@ driver_usage(void)
 {
 	fprintf(stderr, "usage: fetch-driver [-c file] -o op [-v json] "
 	    "[-k kind] [-t ttl] [-n calls] [-j threads] [-s scope] "
-	    "[-T token] [-D key] [-p ms] [-d] [-S]\n"
+	    "[-T token] [-D key] [-p ms] [-d] [-S] [-i]\n"
 	    "       fetch-driver [-c file] -I scope\n"
 	    "       fetch-driver [-c file] -H\n");
 	exit(2);
@@ -55,25 +55,15 @@ driver_print(struct json_object *o)
 	pthread_mutex_unlock(&driver_out);
 }
 
+/* One call with vars (taken over), one line out. */
 static void
-driver_one(int thread, int i, int seq)
+driver_call(int thread, int i, struct json_object *vars)
 {
 	struct anilist_reply	 r;
-	struct json_object	*vars, *o;
+	struct json_object	*o;
 	uint64_t		 t0, start;
 	double			 ms;
 
-	vars = driver_vars != NULL ? json_object_get(driver_vars) : NULL;
-	if (driver_distinct != NULL) {
-		vars = json_object_new_object();
-		if (driver_vars != NULL) {
-			json_object_object_foreach(driver_vars, k, v)
-				json_object_object_add(vars, k,
-				    json_object_get(v));
-		}
-		json_object_object_add(vars, driver_distinct,
-		    json_object_new_int(seq + 1));
-	}
 	start = util_wall_ms();
 	t0 = util_mono_us();
 	anilist_fetch(driver_op, vars, driver_kind, driver_ttl, driver_token,
@@ -111,6 +101,44 @@ driver_one(int thread, int i, int seq)
 	json_object_put(o);
 	json_object_put(vars);
 	anilist_reply_free(&r);
+}
+
+static void
+driver_one(int thread, int i, int seq)
+{
+	struct json_object	*vars;
+
+	vars = driver_vars != NULL ? json_object_get(driver_vars) : NULL;
+	if (driver_distinct != NULL) {
+		vars = json_object_new_object();
+		if (driver_vars != NULL) {
+			json_object_object_foreach(driver_vars, k, v)
+				json_object_object_add(vars, k,
+				    json_object_get(v));
+		}
+		json_object_object_add(vars, driver_distinct,
+		    json_object_new_int(seq + 1));
+	}
+	driver_call(thread, i, vars);
+}
+
+/* -i: each line of stdin is the variables of one call, answered in turn. */
+static void
+driver_interactive(void)
+{
+	struct json_object	*vars;
+	char			*line = NULL;
+	size_t			 cap = 0;
+	int			 i = 0;
+
+	while (getline(&line, &cap, stdin) != -1) {
+		if ((vars = json_tokener_parse(line)) == NULL) {
+			fprintf(stderr, "fetch-driver: bad JSON line\n");
+			continue;
+		}
+		driver_call(0, i++, vars);
+	}
+	free(line);
 }
 
 static void *
@@ -180,10 +208,10 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	pthread_t	*tids;
 	int		 ch, threads = 1, i, rc = 0;
-	bool		 stats = false, describe = false;
+	bool		 stats = false, describe = false, interactive = false;
 	enum log_level	 level;
 
-	while ((ch = getopt(argc, argv, "c:o:v:k:t:n:j:s:T:D:p:dSI:H")) != -1) {
+	while ((ch = getopt(argc, argv, "c:o:v:k:t:n:j:s:T:D:p:dSI:Hi")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -233,6 +261,9 @@ main(int argc, char **argv)
 		case 'H':
 			describe = true;
 			break;
+		case 'i':
+			interactive = true;
+			break;
 		default:
 			driver_usage();
 		}
@@ -256,6 +287,11 @@ main(int argc, char **argv)
 		anilist_invalidate_scope(invalidate);
 	else if (describe)
 		driver_describe();
+	else if (interactive) {
+		driver_interactive();
+		if (stats)
+			driver_stats();
+	}
 	else {
 		tids = xcalloc((size_t)threads, sizeof *tids);
 		pthread_barrier_init(&driver_start, NULL, (unsigned)threads);
