@@ -28,6 +28,22 @@ bool	health_cache_configured(void);
 bool	health_cache_check(struct json_object *);
 bool	health_upstream_check(struct json_object *);
 
+/* handlers/auth.c */
+HANDLER(handle_auth_login);
+HANDLER(handle_auth_callback);
+HANDLER(handle_auth_me);
+HANDLER(handle_auth_logout);
+HANDLER(handle_me_delete);
+
+/* handlers/oauth.c */
+HANDLER(handle_oauth_server_metadata);
+HANDLER(handle_oauth_resource_metadata);
+HANDLER(handle_oauth_register);
+HANDLER(handle_oauth_authorize);
+HANDLER(handle_oauth_consent);
+HANDLER(handle_oauth_token);
+HANDLER(handle_oauth_revoke);
+
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)
  * and returns true when healthy; configured says whether it is in use.

@@ -305,6 +305,11 @@ class Stack:
         if self.want_upstream:
             c["ANILIST_API_URL"] = self.upstream_url + "/"
             c["ANILIST_OAUTH_URL"] = self.upstream_url + "/api/v2/oauth"
+            # The sample upstream's default client (its --client-id/-secret).
+            c["ANILIST_CLIENT_ID"] = "sample-client"
+            c["ANILIST_CLIENT_SECRET"] = "sample-secret"
+            c["ANILIST_REDIRECT_URI"] = (
+                "https://localhost:%d/auth/callback" % self.https_port)
         if self.want_postgres:
             c["DATABASE_URL"] = self.database_url
         c.update(self.extra_config)

@@ -1,0 +1,131 @@
+/* auth.h: accounts: users, login states, web sessions, and who is calling (auth_authenticate). */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto.h"
+
+struct http_req;
+struct http_resp;
+
+#define AUTH_SESSION_COOKIE	"__Host-agpt_session"
+#define AUTH_LOGIN_COOKIE	"__Host-agpt_login"
+#define AUTH_STATE_TTL		600	/* seconds a login state lives */
+
+enum auth_via {
+	AUTH_VIA_SESSION,	/* the web session cookie */
+	AUTH_VIA_BEARER		/* one of our OAuth access tokens */
+};
+
+/*
+ * Who is calling, for handlers and tools. anilist_token is the user's
+ * decrypted AniList bearer token, for anilist_fetch(); scope ("user:<id>")
+ * partitions that user's cached AniList answers. Release with
+ * auth_principal_free, which zeroes the token.
+ */
+struct auth_principal {
+	long long	 user_id;		/* users.id */
+	long long	 anilist_id;
+	char		*name;			/* AniList user name */
+	char		*anilist_token;
+	long long	 anilist_expires;	/* unix seconds, 0 unknown */
+	enum auth_via	 via;
+	char		*client_id;		/* bearer: the OAuth client */
+	char		 scope[32];		/* cache scope */
+	unsigned char	 token_hash[CRYPTO_HASH_LEN];	/* what was shown */
+};
+
+/* Are accounts usable: DATABASE_URL and SECRET_KEY set? */
+bool	 auth_enabled(void);
+
+/*
+ * Authenticate a request by our Bearer access token (Authorization) or the
+ * session cookie. Returns 0 with *p filled (caller frees with
+ * auth_principal_free; req->log_user is set), or an HTTP status with *cause
+ * (caller frees): 401 no or bad credentials, 403 a cookie-authenticated
+ * state-changing request from a foreign Origin, 503 accounts unavailable.
+ */
+int	 auth_authenticate(struct http_req *, struct auth_principal *, char **)
+	    __attribute__((warn_unused_result));
+/*
+ * auth_authenticate for handlers: on failure writes the error response
+ * (401 with WWW-Authenticate: Bearer resource_metadata="…", 403, 503) and
+ * returns false.
+ */
+bool	 auth_require(struct http_req *, struct http_resp *,
+	    struct auth_principal *) __attribute__((warn_unused_result));
+void	 auth_principal_free(struct auth_principal *);
+
+/* Write 401 with the WWW-Authenticate challenge; error may be NULL. */
+void	 auth_challenge(struct http_resp *, const char *, const char *);
+/* Write the 503 of an accounts route (database down or not configured). */
+void	 auth_unavailable(struct http_resp *, const char *);
+
+/* The value of cookie name in a Cookie header; caller frees, NULL if absent. */
+char	*auth_cookie_value(const char *, const char *);
+/* Is origin (an Origin header) the origin of PUBLIC_URL? */
+bool	 auth_origin_is_self(const char *, const char *);
+/*
+ * May a cookie authenticate this request? GET/HEAD/OPTIONS always; other
+ * methods only without an Origin or with our own.
+ */
+bool	 auth_origin_allowed(const struct http_req *);
+/* Set-Cookie for name=value living max_age seconds (0 deletes it). */
+void	 auth_set_cookie(struct http_resp *, const char *, const char *, int);
+
+/*
+ * An OAuth authorization waiting for the AniList login (chained through
+ * the login state). All strings owned; client_id NULL for a web login.
+ */
+struct auth_pending {
+	char	*client_id;
+	char	*redirect_uri;
+	char	*client_state;
+	char	*code_challenge;
+	char	*scope;
+	char	*resource;
+	bool	 consented;
+};
+void	 auth_pending_clear(struct auth_pending *);
+
+/*
+ * Start a login: a random state stored (hashed) for AUTH_STATE_TTL, with the
+ * pending authorization if any. *state for the caller (frees). 0 or 503.
+ */
+int	 auth_login_begin(const struct auth_pending *, char **, char **)
+	    __attribute__((warn_unused_result));
+/*
+ * Record the user's decision on a pending OAuth authorization: allow marks
+ * it consented, deny deletes it. 0 with *p filled, 400 unknown, expired or
+ * already decided, 503.
+ */
+int	 auth_login_consent(const char *, bool, struct auth_pending *, char **)
+	    __attribute__((warn_unused_result));
+/*
+ * Consume a login state (single use): 0 with *p filled, 400 unknown,
+ * expired or used, 503.
+ */
+int	 auth_login_consume(const char *, struct auth_pending *, char **)
+	    __attribute__((warn_unused_result));
+/*
+ * Upsert the AniList user and store their AniList token sealed; *user_id
+ * is ours. 0 or 503.
+ */
+int	 auth_user_store(long long, const char *, const char *, long long,
+	    long long *, char **) __attribute__((warn_unused_result));
+/* A new web session for a user: the cookie value in *token. 0 or 503. */
+int	 auth_session_create(long long, char **, char **)
+	    __attribute__((warn_unused_result));
+/* Revoke one of our tokens by its hash (logout). 0 or 503. */
+int	 auth_token_revoke(const unsigned char *, char **)
+	    __attribute__((warn_unused_result));
+/* Delete a user and everything of theirs. 0 or 503. */
+int	 auth_user_delete(long long, char **)
+	    __attribute__((warn_unused_result));
+
+/* A token as a bytea parameter of its hash; caller frees, NULL if no key. */
+char	*auth_hash_param(const char *);
+
+#endif

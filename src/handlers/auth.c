@@ -1,0 +1,268 @@
+/* handlers/auth.c: web login with AniList, the session, logout and DELETE /v1/me. */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "oauth.h"
+#include "util.h"
+
+/* 503 unless accounts and AniList login are configured. */
+static bool
+auth_login_ready(struct http_resp *resp)
+{
+	if (!auth_enabled()) {
+		auth_unavailable(resp, NULL);
+		return (false);
+	}
+	if (!oauth_anilist_configured()) {
+		http_resp_error(resp, 503, "login_unavailable", NULL,
+		    "AniList login is not configured on this server");
+		return (false);
+	}
+	return (true);
+}
+
+static void
+auth_redirect(struct http_resp *resp, const char *location)
+{
+	http_resp_header(resp, "Location", "%s", location);
+	http_resp_header(resp, "Cache-Control", "no-store");
+	http_resp_text(resp, 302, "text/plain", "");
+}
+
+/* GET /auth/login: a fresh state, then off to AniList. */
+HANDLER(handle_auth_login)
+{
+	char	*state = NULL, *cause = NULL, *url;
+
+	if (!auth_login_ready(resp))
+		return;
+	if (auth_login_begin(NULL, &state, &cause) != 0) {
+		auth_unavailable(resp, cause);
+		free(cause);
+		return;
+	}
+	url = oauth_anilist_authorize_url(state);
+	auth_set_cookie(resp, AUTH_LOGIN_COOKIE, state, AUTH_STATE_TTL);
+	auth_redirect(resp, url);
+	free(url);
+	crypto_free_secret(state);
+}
+
+/* An AniList failure: for a web login an error, for OAuth a redirect. */
+static void
+auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
+    int status, const char *code, const char *msg)
+{
+	char	*url;
+
+	if (pend->client_id != NULL) {
+		url = oauth_client_redirect(pend->redirect_uri, NULL,
+		    status == 400 ? "access_denied" : status >= 503 ?
+		    "temporarily_unavailable" : "server_error", msg,
+		    pend->client_state);
+		auth_redirect(resp, url);
+		free(url);
+		return;
+	}
+	if (status == 503)
+		http_resp_header(resp, "Retry-After", "5");
+	http_resp_error(resp, status, code, NULL, "%s", msg);
+}
+
+/*
+ * GET /auth/callback: AniList sends the browser back with code and state.
+ * The state must be ours, unused, and started in this browser (the login
+ * cookie); then the code is exchanged, the user stored, and either a web
+ * session starts or the waiting OAuth client gets its code.
+ */
+HANDLER(handle_auth_callback)
+{
+	struct auth_pending	 pend;
+	const char		*state = http_req_query(req, "state");
+	const char		*code = http_req_query(req, "code");
+	const char		*error = http_req_query(req, "error");
+	char			*cookie = NULL, *cause = NULL, *token = NULL;
+	char			*name = NULL, *ours = NULL, *url = NULL;
+	long long		 anilist_id = 0, user_id = 0;
+	int			 rc;
+
+	memset(&pend, 0, sizeof pend);
+	http_resp_header(resp, "Cache-Control", "no-store");
+	if (!auth_login_ready(resp))
+		return;
+	if (state == NULL || *state == '\0') {
+		http_resp_error(resp, 400, "invalid_state", "state",
+		    "the state parameter is missing");
+		goto out;
+	}
+	cookie = auth_cookie_value(http_req_header(req, "Cookie") != NULL ?
+	    http_req_header(req, "Cookie") : "", AUTH_LOGIN_COOKIE);
+	if (cookie == NULL || !util_ct_equal(cookie, strlen(cookie), state,
+	    strlen(state))) {
+		http_resp_error(resp, 400, "invalid_state", "state",
+		    "this login was not started in this browser; start again");
+		goto out;
+	}
+	rc = auth_login_consume(state, &pend, &cause);
+	if (rc == 400) {
+		http_resp_error(resp, 400, "invalid_state", "state",
+		    "unknown, expired or already used login state; start "
+		    "again");
+		goto out;
+	}
+	if (rc != 0) {
+		auth_unavailable(resp, cause);
+		goto out;
+	}
+	auth_set_cookie(resp, AUTH_LOGIN_COOKIE, "", 0);
+	if (pend.client_id != NULL && !pend.consented) {
+		http_resp_error(resp, 400, "invalid_state", "state",
+		    "this authorization was never approved");
+		goto out;
+	}
+	if (error != NULL) {
+		auth_callback_fail(resp, &pend, 400, "login_cancelled",
+		    "the AniList login was cancelled");
+		goto out;
+	}
+	if (code == NULL || *code == '\0') {
+		http_resp_error(resp, 400, "invalid_request", "code",
+		    "the code parameter is missing");
+		goto out;
+	}
+	if ((rc = oauth_anilist_exchange(code, &token, &cause)) != 0 ||
+	    (rc = oauth_anilist_viewer(token, &anilist_id, &name,
+	    &cause)) != 0) {
+		log_warn("AniList login failed", LF_STR("error", cause),
+		    LF_END);
+		req->log_error = "anilist login failed";
+		auth_callback_fail(resp, &pend, rc, rc == 400 ?
+		    "anilist_refused" : "upstream_error", cause);
+		goto out;
+	}
+	if (auth_user_store(anilist_id, name, token,
+	    oauth_jwt_exp(token), &user_id, &cause) != 0) {
+		auth_unavailable(resp, cause);
+		goto out;
+	}
+	crypto_user_tag(user_id, req->log_user);
+	if (pend.client_id != NULL) {
+		if (oauth_code_create(user_id, pend.client_id,
+		    pend.redirect_uri, pend.code_challenge, pend.scope,
+		    pend.resource, &ours, &cause) != 0) {
+			auth_unavailable(resp, cause);
+			goto out;
+		}
+		url = oauth_client_redirect(pend.redirect_uri, ours, NULL, NULL,
+		    pend.client_state);
+		log_info("oauth authorization granted", LF_STR("client_id",
+		    pend.client_id), LF_END);
+	} else {
+		if (auth_session_create(user_id, &ours, &cause) != 0) {
+			auth_unavailable(resp, cause);
+			goto out;
+		}
+		auth_set_cookie(resp, AUTH_SESSION_COOKIE, ours,
+		    cfg->session_ttl);
+		url = oauth_issuer();
+		url = xrealloc(url, strlen(url) + sizeof "/auth/me");
+		strcat(url, "/auth/me");
+		log_info("web login", LF_END);
+	}
+	auth_redirect(resp, url);
+out:
+	auth_pending_clear(&pend);
+	free(cookie);
+	free(cause);
+	crypto_free_secret(token);
+	crypto_free_secret(ours);
+	free(name);
+	free(url);
+}
+
+/* GET /auth/me: who the session or bearer token belongs to. */
+HANDLER(handle_auth_me)
+{
+	struct auth_principal	 p;
+	struct json_object	*o, *u;
+
+	http_resp_header(resp, "Cache-Control", "no-store");
+	if (!auth_require(req, resp, &p))
+		return;
+	u = json_object_new_object();
+	json_object_object_add(u, "id", json_object_new_int64(p.anilist_id));
+	json_object_object_add(u, "name", json_object_new_string(p.name));
+	o = json_object_new_object();
+	json_object_object_add(o, "user", u);
+	json_object_object_add(o, "via", json_object_new_string(
+	    p.via == AUTH_VIA_SESSION ? "session" : "bearer"));
+	if (p.client_id != NULL)
+		json_object_object_add(o, "client_id",
+		    json_object_new_string(p.client_id));
+	if (p.anilist_expires != 0)
+		json_object_object_add(o, "anilist_token_expires_at",
+		    json_object_new_int64(p.anilist_expires));
+	http_resp_json(resp, 200, o);
+	auth_principal_free(&p);
+}
+
+/* POST /auth/logout: revoke the session (or the bearer token shown). */
+HANDLER(handle_auth_logout)
+{
+	struct auth_principal	 p;
+	struct json_object	*o;
+	char			*cause = NULL;
+	int			 rc;
+
+	http_resp_header(resp, "Cache-Control", "no-store");
+	rc = auth_authenticate(req, &p, &cause);
+	if (rc == 0 && auth_token_revoke(p.token_hash, &cause) != 0)
+		rc = 503;
+	auth_principal_free(&p);
+	if (rc == 403)
+		http_resp_error(resp, 403, "forbidden", NULL, "%s", cause);
+	else if (rc == 503)
+		auth_unavailable(resp, cause);
+	else {
+		auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
+		o = json_object_new_object();
+		json_object_object_add(o, "status",
+		    json_object_new_string("logged_out"));
+		http_resp_json(resp, 200, o);
+	}
+	free(cause);
+}
+
+/* DELETE /v1/me: the user, their tokens, preferences and events. */
+HANDLER(handle_me_delete)
+{
+	struct auth_principal	 p;
+	struct json_object	*o;
+	char			*cause = NULL;
+
+	http_resp_header(resp, "Cache-Control", "no-store");
+	if (!auth_require(req, resp, &p))
+		return;
+	if (auth_user_delete(p.user_id, &cause) != 0)
+		auth_unavailable(resp, cause);
+	else {
+		log_info("account deleted", LF_END);
+		auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
+		o = json_object_new_object();
+		json_object_object_add(o, "status",
+		    json_object_new_string("deleted"));
+		http_resp_json(resp, 200, o);
+	}
+	free(cause);
+	auth_principal_free(&p);
+}

@@ -1,0 +1,448 @@
+/* handlers/oauth.c: our OAuth 2.1 authorization server for ChatGPT and MCP clients (metadata, register, authorize, token, revoke). */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "oauth.h"
+#include "util.h"
+
+static struct json_object *
+oauth_strings(const char *const *v, size_t n)
+{
+	struct json_object	*a = json_object_new_array();
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return (a);
+}
+
+static void
+oauth_add_url(struct json_object *o, const char *key, const char *issuer,
+    const char *path)
+{
+	char	*url;
+
+	xasprintf(&url, "%s%s", issuer, path);
+	json_object_object_add(o, key, json_object_new_string(url));
+	free(url);
+}
+
+/* GET /.well-known/oauth-authorization-server (RFC 8414). */
+HANDLER(handle_oauth_server_metadata)
+{
+	static const char *const responses[] = { "code" };
+	static const char *const modes[] = { "query" };
+	static const char *const grants[] = { "authorization_code",
+	    "refresh_token" };
+	static const char *const pkce[] = { "S256" };
+	static const char *const methods[] = { "none", "client_secret_post",
+	    "client_secret_basic" };
+	static const char *const scopes[] = { OAUTH_SCOPE };
+	struct json_object	*o = json_object_new_object();
+	char			*issuer = oauth_issuer();
+
+	json_object_object_add(o, "issuer", json_object_new_string(issuer));
+	oauth_add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
+	oauth_add_url(o, "token_endpoint", issuer, "/oauth/token");
+	oauth_add_url(o, "registration_endpoint", issuer, "/oauth/register");
+	oauth_add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
+	json_object_object_add(o, "response_types_supported",
+	    oauth_strings(responses, nitems(responses)));
+	json_object_object_add(o, "response_modes_supported",
+	    oauth_strings(modes, nitems(modes)));
+	json_object_object_add(o, "grant_types_supported",
+	    oauth_strings(grants, nitems(grants)));
+	json_object_object_add(o, "code_challenge_methods_supported",
+	    oauth_strings(pkce, nitems(pkce)));
+	json_object_object_add(o, "token_endpoint_auth_methods_supported",
+	    oauth_strings(methods, nitems(methods)));
+	json_object_object_add(o, "revocation_endpoint_auth_methods_supported",
+	    oauth_strings(methods, nitems(methods)));
+	json_object_object_add(o, "scopes_supported",
+	    oauth_strings(scopes, nitems(scopes)));
+	json_object_object_add(o,
+	    "authorization_response_iss_parameter_supported",
+	    json_object_new_boolean(1));
+	http_resp_header(resp, "Cache-Control", "public, max-age=300");
+	http_resp_json(resp, 200, o);
+	free(issuer);
+}
+
+/*
+ * GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728): the MCP
+ * endpoint is the resource; the same tokens serve the REST API.
+ */
+HANDLER(handle_oauth_resource_metadata)
+{
+	static const char *const bearer[] = { "header" };
+	static const char *const scopes[] = { OAUTH_SCOPE };
+	struct json_object	*o = json_object_new_object(), *as;
+	char			*issuer = oauth_issuer();
+
+	oauth_add_url(o, "resource", issuer, "/mcp");
+	as = json_object_new_array();
+	json_object_array_add(as, json_object_new_string(issuer));
+	json_object_object_add(o, "authorization_servers", as);
+	json_object_object_add(o, "bearer_methods_supported",
+	    oauth_strings(bearer, nitems(bearer)));
+	json_object_object_add(o, "scopes_supported",
+	    oauth_strings(scopes, nitems(scopes)));
+	json_object_object_add(o, "resource_name",
+	    json_object_new_string(PACKAGE));
+	http_resp_header(resp, "Cache-Control", "public, max-age=300");
+	http_resp_json(resp, 200, o);
+	free(issuer);
+}
+
+/* POST /oauth/register (RFC 7591). */
+HANDLER(handle_oauth_register)
+{
+	struct json_object	*meta = NULL, *out = NULL;
+	struct json_tokener	*tok;
+	char			*error = NULL, *desc = NULL;
+	int			 status;
+
+	if (!auth_enabled()) {
+		oauth_unavailable(resp, NULL);
+		return;
+	}
+	if (req->body != NULL && req->body_len > 0 &&
+	    util_utf8_valid(req->body, req->body_len)) {
+		tok = json_tokener_new();
+		meta = json_tokener_parse_ex(tok, req->body,
+		    (int)req->body_len);
+		if (json_tokener_get_error(tok) != json_tokener_success ||
+		    tok->char_offset != (int)req->body_len) {
+			json_object_put(meta);
+			meta = NULL;
+		}
+		json_tokener_free(tok);
+	}
+	status = oauth_register(meta, &out, &error, &desc);
+	if (status == 201) {
+		http_resp_header(resp, "Cache-Control", "no-store");
+		http_resp_json(resp, 201, out);
+		log_info("oauth client registered", LF_END);
+	} else if (status == 400) {
+		req->log_error = "invalid client metadata";
+		oauth_error(resp, 400, error, desc);
+	} else
+		oauth_unavailable(resp, error);
+	json_object_put(meta);
+	free(error);
+	free(desc);
+}
+
+/* Is any query parameter given twice? (RFC 6749 §3.1) */
+static const char *
+oauth_repeated_param(const struct http_req *req)
+{
+	size_t	i, j;
+
+	for (i = 0; i < req->nquery; i++) {
+		for (j = i + 1; j < req->nquery; j++) {
+			if (strcmp(req->query[i].key, req->query[j].key) == 0)
+				return (req->query[i].key);
+		}
+	}
+	return (NULL);
+}
+
+/* HTML-escape s onto b. */
+static void
+oauth_html(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
+		default:
+			buf_putc(b, *s);
+		}
+	}
+}
+
+/* The consent page: which client, where it sends you, allow or cancel. */
+static void
+oauth_consent_page(struct http_resp *resp, const struct oauth_client *c,
+    const char *redirect_uri, const char *login)
+{
+	struct buf	 b;
+	const char	*host = strstr(redirect_uri, "://");
+	char		*h;
+
+	host = host != NULL ? host + 3 : redirect_uri;
+	h = xstrndup(host, strcspn(host, "/?"));
+	buf_init(&b);
+	buf_puts(&b, "<!doctype html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width,initial-scale=1\">"
+	    "<title>Connect your AniList account</title><style>"
+	    "body{font-family:system-ui,sans-serif;max-width:34rem;"
+	    "margin:3rem auto;padding:0 1rem;line-height:1.5}"
+	    "button{font-size:1rem;padding:.5rem 1rem;margin:.5rem .5rem 0 0}"
+	    "</style></head><body><h1>Connect your AniList account</h1><p><b>");
+	oauth_html(&b, c->name != NULL && *c->name != '\0' ? c->name :
+	    "An application");
+	buf_puts(&b, "</b> wants to use your AniList account through "
+	    PACKAGE ": read your anime list and change it when you ask.</p>"
+	    "<p>If you continue, you sign in at AniList and are then sent "
+	    "back to <b>");
+	oauth_html(&b, h);
+	buf_puts(&b, "</b>. Only continue if you started this.</p>"
+	    "<form method=\"post\" action=\"/oauth/authorize\">"
+	    "<input type=\"hidden\" name=\"login\" value=\"");
+	oauth_html(&b, login);
+	buf_puts(&b, "\"><button name=\"decision\" value=\"allow\">Continue "
+	    "with AniList</button><button name=\"decision\" value=\"deny\">"
+	    "Cancel</button></form></body></html>\n");
+	http_resp_header(resp, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; frame-ancestors 'none'; "
+	    "base-uri 'none'");
+	http_resp_header(resp, "Cache-Control", "no-store");
+	http_resp_text(resp, 200, "text/html", b.data);
+	buf_free(&b);
+	free(h);
+}
+
+static void
+oauth_redirect_error(struct http_resp *resp, const char *uri,
+    const char *error, const char *desc, const char *state)
+{
+	char	*url;
+
+	url = oauth_client_redirect(uri, NULL, error, desc, state);
+	http_resp_header(resp, "Location", "%s", url);
+	http_resp_header(resp, "Cache-Control", "no-store");
+	http_resp_text(resp, 302, "text/plain", "");
+	free(url);
+}
+
+/*
+ * GET /oauth/authorize: check the request; errors before the client and
+ * redirect_uri are known are shown here (never redirected), the rest go
+ * back to the client. A good request gets a login state holding the pending
+ * authorization and the consent page.
+ */
+HANDLER(handle_oauth_authorize)
+{
+	struct oauth_client	 client;
+	struct auth_pending	 pend;
+	const char		*client_id, *redirect, *state, *method;
+	const char		*challenge, *scope, *resource, *rep;
+	char			*cause = NULL, *login = NULL, *msg = NULL;
+	int			 rc;
+
+	memset(&client, 0, sizeof client);
+	if (!auth_enabled()) {
+		oauth_unavailable(resp, NULL);
+		return;
+	}
+	if (!oauth_anilist_configured()) {
+		oauth_error(resp, 503, "temporarily_unavailable",
+		    "AniList login is not configured on this server");
+		return;
+	}
+	if ((rep = oauth_repeated_param(req)) != NULL) {
+		xasprintf(&msg, "parameter %.40s is repeated", rep);
+		oauth_error(resp, 400, "invalid_request", msg);
+		goto out;
+	}
+	client_id = http_req_query(req, "client_id");
+	redirect = http_req_query(req, "redirect_uri");
+	if (client_id == NULL || redirect == NULL) {
+		oauth_error(resp, 400, "invalid_request",
+		    "client_id and redirect_uri are required");
+		goto out;
+	}
+	rc = oauth_client_load(client_id, &client, &cause);
+	if (rc == 404) {
+		oauth_error(resp, 400, "invalid_request", "unknown client_id");
+		goto out;
+	}
+	if (rc != 0) {
+		oauth_unavailable(resp, cause);
+		goto out;
+	}
+	if (!oauth_client_has_redirect(&client, redirect)) {
+		req->log_error = "redirect_uri mismatch";
+		oauth_error(resp, 400, "invalid_request", "redirect_uri does "
+		    "not exactly match a registered redirect URI");
+		goto out;
+	}
+
+	state = http_req_query(req, "state");
+	if (state != NULL && strlen(state) > OAUTH_STATE_MAX) {
+		oauth_redirect_error(resp, redirect, "invalid_request",
+		    "state is too long", NULL);
+		goto out;
+	}
+	method = http_req_query(req, "code_challenge_method");
+	challenge = http_req_query(req, "code_challenge");
+	scope = http_req_query(req, "scope");
+	resource = http_req_query(req, "resource");
+	if (http_req_query(req, "response_type") == NULL ||
+	    strcmp(http_req_query(req, "response_type"), "code") != 0) {
+		oauth_redirect_error(resp, redirect,
+		    "unsupported_response_type", "response_type must be code",
+		    state);
+		goto out;
+	}
+	if (challenge == NULL || method == NULL ||
+	    strcmp(method, "S256") != 0) {
+		req->log_error = "pkce required";
+		oauth_redirect_error(resp, redirect, "invalid_request",
+		    "PKCE is required: code_challenge with "
+		    "code_challenge_method=S256 (plain is not supported)",
+		    state);
+		goto out;
+	}
+	if (!crypto_pkce_challenge_valid(challenge)) {
+		oauth_redirect_error(resp, redirect, "invalid_request",
+		    "code_challenge must be 43 base64url characters", state);
+		goto out;
+	}
+	if (scope != NULL && !oauth_scope_valid(scope)) {
+		oauth_redirect_error(resp, redirect, "invalid_scope",
+		    "the only scope is " OAUTH_SCOPE, state);
+		goto out;
+	}
+	if (resource != NULL && !oauth_resource_valid(resource)) {
+		oauth_redirect_error(resp, redirect, "invalid_target",
+		    "resource must be this service", state);
+		goto out;
+	}
+
+	memset(&pend, 0, sizeof pend);
+	pend.client_id = client.client_id;
+	pend.redirect_uri = (char *)redirect;
+	pend.client_state = (char *)state;
+	pend.code_challenge = (char *)challenge;
+	pend.scope = (char *)(scope != NULL && *scope != '\0' ? scope :
+	    OAUTH_SCOPE);
+	pend.resource = (char *)resource;
+	if (auth_login_begin(&pend, &login, &cause) != 0) {
+		oauth_unavailable(resp, cause);
+		goto out;
+	}
+	auth_set_cookie(resp, AUTH_LOGIN_COOKIE, login, AUTH_STATE_TTL);
+	oauth_consent_page(resp, &client, redirect, login);
+out:
+	oauth_client_clear(&client);
+	crypto_free_secret(login);
+	free(cause);
+	free(msg);
+}
+
+/*
+ * POST /oauth/authorize: the user's answer on the consent page. Only the
+ * browser that started the authorization (the login cookie) and only from
+ * our own origin may answer; allow goes on to AniList, deny back to the
+ * client with access_denied.
+ */
+HANDLER(handle_oauth_consent)
+{
+	struct http_param	*form = NULL;
+	struct auth_pending	 pend;
+	const char		*login, *decision;
+	char			*cause = NULL, *cookie = NULL, *url = NULL;
+	size_t			 n = 0;
+	bool			 allow;
+	int			 rc;
+
+	memset(&pend, 0, sizeof pend);
+	http_resp_header(resp, "Cache-Control", "no-store");
+	if (!auth_enabled()) {
+		oauth_unavailable(resp, NULL);
+		return;
+	}
+	if (!auth_origin_allowed(req)) {
+		req->log_error = "foreign origin";
+		http_resp_error(resp, 403, "forbidden", NULL,
+		    "a cross-origin request may not answer the consent page");
+		return;
+	}
+	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
+		http_resp_error(resp, 400, "invalid_request", NULL, "%s",
+		    cause);
+		goto out;
+	}
+	login = oauth_form_get(form, n, "login");
+	decision = oauth_form_get(form, n, "decision");
+	if (login == NULL || decision == NULL || (strcmp(decision, "allow") !=
+	    0 && strcmp(decision, "deny") != 0)) {
+		http_resp_error(resp, 400, "invalid_request", NULL,
+		    "login and decision (allow or deny) are required");
+		goto out;
+	}
+	allow = strcmp(decision, "allow") == 0;
+	cookie = auth_cookie_value(http_req_header(req, "Cookie") != NULL ?
+	    http_req_header(req, "Cookie") : "", AUTH_LOGIN_COOKIE);
+	if (cookie == NULL || !util_ct_equal(cookie, strlen(cookie), login,
+	    strlen(login))) {
+		http_resp_error(resp, 400, "invalid_state", "login",
+		    "this authorization was not started in this browser");
+		goto out;
+	}
+	rc = auth_login_consent(login, allow, &pend, &cause);
+	if (rc == 400) {
+		http_resp_error(resp, 400, "invalid_state", "login",
+		    "unknown, expired or already answered authorization; "
+		    "start again");
+		goto out;
+	}
+	if (rc != 0) {
+		auth_unavailable(resp, cause);
+		goto out;
+	}
+	if (allow)
+		url = oauth_anilist_authorize_url(login);
+	else {
+		auth_set_cookie(resp, AUTH_LOGIN_COOKIE, "", 0);
+		url = oauth_client_redirect(pend.redirect_uri, NULL,
+		    "access_denied", "the user cancelled", pend.client_state);
+	}
+	http_resp_header(resp, "Location", "%s", url);
+	http_resp_text(resp, 302, "text/plain", "");
+out:
+	auth_pending_clear(&pend);
+	http_params_free(form, n);
+	free(cookie);
+	free(cause);
+	free(url);
+}
+
+/* POST /oauth/token. */
+HANDLER(handle_oauth_token)
+{
+	oauth_token_endpoint(req, resp);
+}
+
+/* POST /oauth/revoke (RFC 7009). */
+HANDLER(handle_oauth_revoke)
+{
+	oauth_revoke_endpoint(req, resp);
+}
