@@ -21,6 +21,9 @@ HANDLER(handle_health_ready);
 HANDLER(handle_health_db);
 /* handlers/api.c: arg is the name of the tool the route calls. */
 HANDLER(handle_tool);
+/* handlers/recommend.c */
+HANDLER(handle_recommendation_feedback);
+HANDLER(handle_recommendation_stats);
 /* handlers/health.c */
 HANDLER(handle_health_cache);
 HANDLER(handle_health_upstream);
