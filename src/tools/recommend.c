@@ -574,7 +574,8 @@ rec_similar(struct rec *r, struct recommend_pool *pool,
 			if (!json_object_object_get_ex(node,
 			    "mediaRecommendation", &m) || m == NULL)
 				continue;
-			json_object_object_get_ex(node, "rating", &rating);
+			if (!json_object_object_get_ex(node, "rating", &rating))
+				rating = NULL;
 			recommend_pool_add(pool, m, rating != NULL ?
 			    json_object_get_int(rating) : 0, 0);
 		}
