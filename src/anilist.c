@@ -975,7 +975,9 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 		    op != NULL ? op : "(null)");
 		goto done;
 	}
-	call.mutation = strncmp(document, "mutation", 8) == 0;
+	/* A mutation is never cached, whatever the caller asked. */
+	if ((call.mutation = strncmp(document, "mutation", 8) == 0))
+		ttl = 0;
 
 	if (ttl > 0 && (c = cache_thread()) != NULL && scope != NULL &&
 	    cache_scope_generation(c, scope, &gen) != CACHE_OK)

@@ -225,7 +225,7 @@ cache_thread_cleanup(void)
 	}
 }
 
-/* The server key lives on, by the handle's hashing. */
+/* The server a key lives on, by the handle's hashing. */
 static struct cache_server *
 cache_server_of(struct cache *c, const char *key)
 {
@@ -324,6 +324,28 @@ cache_error(struct cache *c, const char *what, const char *key,
 	return (CACHE_ERROR);
 }
 
+/* A failed multi-get counts once against each server it asked. */
+static void
+cache_mget_failed(struct cache *c, const char *const *keys, size_t n,
+    memcached_return_t rc)
+{
+	struct cache_server	*s, *first = cache_server_of(c, keys[0]);
+	size_t			 i, j;
+
+	if (!cache_rc_down(rc))
+		return;
+	for (i = 1; i < n; i++) {
+		if ((s = cache_server_of(c, keys[i])) == NULL || s == first)
+			continue;
+		for (j = 1; j < i; j++) {
+			if (cache_server_of(c, keys[j]) == s)
+				break;
+		}
+		if (j == i)
+			cache_server_failed(c, keys[i]);
+	}
+}
+
 static time_t
 cache_expiry(int ttl)
 {
@@ -391,8 +413,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 	rc = memcached_mget(c->mc, keys, lens, n);
 	free(lens);
 	if (rc != MEMCACHED_SUCCESS) {
-		for (i = 1; i < n; i++)
-			cache_server_failed(c, keys[i]);
+		cache_mget_failed(c, keys, n, rc);
 		return (cache_error(c, "mget", keys[0], rc));
 	}
 	while ((res = memcached_fetch_result(c->mc, NULL, &rc)) != NULL) {
@@ -416,8 +437,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 			free(vals[i]);
 			vals[i] = NULL;
 		}
-		for (i = 1; i < n; i++)
-			cache_server_failed(c, keys[i]);
+		cache_mget_failed(c, keys, n, rc);
 		return (cache_error(c, "mget", keys[0], rc));
 	}
 	for (i = 0; i < n; i++)
@@ -497,6 +517,10 @@ cache_incr(struct cache *c, const char *key, uint64_t delta,
 		return (cache_skip());
 	rc = memcached_increment_with_initial(c->mc, key, strlen(key), delta,
 	    initial, cache_expiry(ttl), value);
+	/* Two clients created it at once: the other won, count on it. */
+	if (rc == MEMCACHED_NOTSTORED)
+		rc = memcached_increment_with_initial(c->mc, key, strlen(key),
+		    delta, initial, cache_expiry(ttl), value);
 	if (rc != MEMCACHED_SUCCESS)
 		return (cache_error(c, "incr", key, rc));
 	cache_server_ok(c, key);
@@ -515,6 +539,9 @@ cache_decr(struct cache *c, const char *key, uint64_t delta,
 		return (cache_skip());
 	rc = memcached_decrement_with_initial(c->mc, key, strlen(key), delta,
 	    initial, cache_expiry(ttl), value);
+	if (rc == MEMCACHED_NOTSTORED)
+		rc = memcached_decrement_with_initial(c->mc, key, strlen(key),
+		    delta, initial, cache_expiry(ttl), value);
 	if (rc != MEMCACHED_SUCCESS)
 		return (cache_error(c, "decr", key, rc));
 	cache_server_ok(c, key);

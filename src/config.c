@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "sentry.h"
 #include "util.h"
 
 struct config	*cfg;
@@ -79,7 +80,7 @@ const struct config_def config_defs[] = {
 	I("UPSTREAM_RATE_LIMIT", "80", 1, 90, upstream_rate_limit,
 	    "AniList requests per minute for this machine"),
 	I("UPSTREAM_RATE_WINDOW", "60", 1, 60, upstream_rate_window,
-	    "seconds; no span this long sees more than its share of the limit"),
+	    "seconds; each window gets UPSTREAM_RATE_LIMIT * window / 60"),
 	I("UPSTREAM_RETRIES", "3", 0, 10, upstream_retries,
 	    "retries of a 5xx, timeout or dropped connection within the deadline"),
 	I("UPSTREAM_BREAKER_THRESHOLD", "5", 1, 1000, upstream_breaker_threshold,
@@ -121,7 +122,7 @@ const struct config_def config_defs[] = {
 	    "prefix of every statsd name"),
 	S("STATSD_TAGS", "", statsd_tags, false, config_check_tags,
 	    "empty, or dogstatsd for tagged lines"),
-	S("SENTRY_DSN", "", sentry_dsn, true, config_check_url_or_empty,
+	S("SENTRY_DSN", "", sentry_dsn, true, sentry_dsn_check,
 	    "Sentry DSN for 5xx and crash reports"),
 	S("ALERT_WEBHOOK_SECRET", "", alert_webhook_secret, true, NULL,
 	    "bearer secret of POST /webhooks/alerts"),
@@ -131,6 +132,8 @@ const struct config_def config_defs[] = {
 	    "PagerDuty Events v2 routing key for critical alerts"),
 	S("PAGERDUTY_URL", "https://events.pagerduty.com/v2/enqueue",
 	    pagerduty_url, false, config_check_url, "PagerDuty Events API URL"),
+	S("WIDGETS_DIR", "", widgets_dir, false, NULL,
+	    "widget HTML templates (MCP resources); empty: the installed ones"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

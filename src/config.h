@@ -63,6 +63,7 @@ struct config {
 	char	*slack_webhook_url;
 	char	*pagerduty_routing_key;
 	char	*pagerduty_url;
+	char	*widgets_dir;
 };
 
 enum config_type {

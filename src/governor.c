@@ -39,6 +39,9 @@ static struct {
 };
 
 static struct governor_stats	governor_counters;
+
+static void	governor_bucket_refill(struct governor_bucket *, double,
+		    uint64_t, uint64_t);
 static pthread_once_t		governor_host_once = PTHREAD_ONCE_INIT;
 static char			governor_host[17];
 
@@ -86,6 +89,24 @@ governor_bucket_take(struct governor_bucket *b, double capacity,
 {
 	double	rate = capacity / (double)(period_ms > 0 ? period_ms : 1);
 
+	governor_bucket_refill(b, capacity, period_ms, now);
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		*wait_ms = 0;
+		return (true);
+	}
+	*wait_ms = (uint64_t)ceil((1.0 - b->tokens) / rate);
+	if (*wait_ms == 0)
+		*wait_ms = 1;
+	return (false);
+}
+
+static void
+governor_bucket_refill(struct governor_bucket *b, double capacity,
+    uint64_t period_ms, uint64_t now)
+{
+	double	rate = capacity / (double)(period_ms > 0 ? period_ms : 1);
+
 	if (!b->primed) {
 		b->tokens = capacity;
 		b->last_ms = now;
@@ -97,15 +118,16 @@ governor_bucket_take(struct governor_bucket *b, double capacity,
 			b->tokens = capacity;
 	}
 	b->last_ms = now;
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		*wait_ms = 0;
-		return (true);
-	}
-	*wait_ms = (uint64_t)ceil((1.0 - b->tokens) / rate);
-	if (*wait_ms == 0)
-		*wait_ms = 1;
-	return (false);
+}
+
+void
+governor_bucket_charge(struct governor_bucket *b, double capacity,
+    uint64_t period_ms, uint64_t now)
+{
+	governor_bucket_refill(b, capacity, period_ms, now);
+	b->tokens -= 1.0;
+	if (b->tokens < -capacity)
+		b->tokens = -capacity;
 }
 
 /* Keys are per machine: AniList counts per client IP. */
@@ -172,12 +194,22 @@ governor_parse_u64(const char *s, uint64_t *v)
 	return (true);
 }
 
+/* This worker's share of the budget; call with the lock held. */
+static double
+governor_share(void)
+{
+	double	share;
+
+	share = (double)governor_budget(cfg->upstream_rate_limit,
+	    governor.limit, cfg->upstream_rate_window) /
+	    (double)(cfg->workers > 0 ? cfg->workers : 1);
+	return (share < 1.0 ? 1.0 : share);
+}
+
 /* Without memcached: this worker's share of the budget, from a bucket. */
 static enum governor_verdict
 governor_acquire_local(uint64_t now, uint64_t *wait_ms)
 {
-	double	share;
-	long	budget;
 	bool	ok;
 
 	governor_count(local);
@@ -189,12 +221,7 @@ governor_acquire_local(uint64_t now, uint64_t *wait_ms)
 		governor_count(waits);
 		return (GOVERNOR_WAIT);
 	}
-	budget = governor_budget(cfg->upstream_rate_limit, governor.limit,
-	    cfg->upstream_rate_window);
-	share = (double)budget / (double)(cfg->workers > 0 ? cfg->workers : 1);
-	if (share < 1.0)
-		share = 1.0;
-	ok = governor_bucket_take(&governor.bucket, share,
+	ok = governor_bucket_take(&governor.bucket, governor_share(),
 	    governor_window_ms(), now, wait_ms);
 	if (ok && governor.remaining_left > 0)
 		governor.remaining_left--;
@@ -291,6 +318,10 @@ governor_acquire(uint64_t now, uint64_t *wait_ms)
 			governor_count(blocked);
 		return (verdict);
 	}
+	pthread_mutex_lock(&governor.lock);
+	governor_bucket_charge(&governor.bucket, governor_share(),
+	    governor_window_ms(), now);
+	pthread_mutex_unlock(&governor.lock);
 	governor_count(acquired);
 	return (GOVERNOR_GO);
 }

@@ -53,6 +53,13 @@ struct governor_bucket {
 /* Take one token at now_ms, or say in *wait_ms when one will be there. */
 bool	governor_bucket_take(struct governor_bucket *, double, uint64_t,
 	    uint64_t, uint64_t *);
+/*
+ * Spend one token whatever is left, going into debt down to -capacity: a
+ * request the shared budget let through still counts against this worker's
+ * share, should memcached fail right after.
+ */
+void	governor_bucket_charge(struct governor_bucket *, double, uint64_t,
+	    uint64_t);
 
 /*
  * Ask to send one request to AniList at now_ms (wall clock). Every GO is

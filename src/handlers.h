@@ -17,19 +17,26 @@ HANDLER(handle_root);
 HANDLER(handle_health);
 HANDLER(handle_health_ready);
 
-/* handlers/db.c */
-HANDLER(handle_health_db);
 /* handlers/api.c: arg is the name of the tool the route calls. */
 HANDLER(handle_tool);
 /* handlers/recommend.c */
 HANDLER(handle_recommendation_feedback);
 HANDLER(handle_recommendation_stats);
+/* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
+HANDLER(handle_mcp);
+/* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */
+HANDLER(handle_openapi);
+HANDLER(handle_ai_plugin);
+HANDLER(handle_logo);
+HANDLER(handle_privacy);
 /* handlers/health.c */
 HANDLER(handle_health_cache);
 HANDLER(handle_health_upstream);
 bool	health_cache_configured(void);
 bool	health_cache_check(struct json_object *);
 bool	health_upstream_check(struct json_object *);
+/* handlers/db.c */
+HANDLER(handle_health_db);
 
 /* handlers/auth.c */
 HANDLER(handle_auth_login);
@@ -46,6 +53,11 @@ HANDLER(handle_oauth_authorize);
 HANDLER(handle_oauth_consent);
 HANDLER(handle_oauth_token);
 HANDLER(handle_oauth_revoke);
+/* handlers/metrics.c */
+HANDLER(handle_metrics);
+
+/* handlers/webhooks.c */
+HANDLER(handle_alerts_webhook);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)

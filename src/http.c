@@ -214,6 +214,22 @@ http_req_path_arg(const struct http_req *req, const char *name)
 	return (NULL);
 }
 
+/* Total size of the HTTP_* params, the request headers as Caddy passed them. */
+static size_t
+http_headers_size(char *const *env)
+{
+	char *const	*e;
+	size_t		 total = 0;
+
+	if (env == NULL)
+		return (0);
+	for (e = env; *e != NULL; e++) {
+		if (strncmp(*e, "HTTP_", 5) == 0)
+			total += strlen(*e) - 5;
+	}
+	return (total);
+}
+
 int
 http_req_init(struct http_req *req, char *const *env, char **cause)
 {
@@ -228,6 +244,12 @@ http_req_init(struct http_req *req, char *const *env, char **cause)
 	method = http_req_env(req, "REQUEST_METHOD");
 	req->method = method != NULL ? method : "GET";
 
+	if (http_headers_size(env) > HTTP_MAX_HEADERS) {
+		req->path = xstrdup("/");
+		xasprintf(cause, "request headers larger than %d bytes",
+		    HTTP_MAX_HEADERS);
+		return (431);
+	}
 	uri = http_req_env(req, "REQUEST_URI");
 	if (uri == NULL)
 		uri = http_req_env(req, "SCRIPT_NAME");
@@ -294,6 +316,7 @@ http_status_text(int status)
 	case 415: return ("Unsupported Media Type");
 	case 422: return ("Unprocessable Content");
 	case 429: return ("Too Many Requests");
+	case 431: return ("Request Header Fields Too Large");
 	case 500: return ("Internal Server Error");
 	case 502: return ("Bad Gateway");
 	case 503: return ("Service Unavailable");
@@ -401,7 +424,8 @@ http_resp_serialise(const struct http_resp *resp, const char *request_id,
 		    strncmp(resp->content_type, "text/", 5) == 0 ||
 		    strcmp(resp->content_type, "application/json") == 0 ?
 		    "; charset=utf-8" : "");
-	buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
+	if (resp->status != 204 && resp->status != 304)
+		buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
 	if (request_id != NULL && *request_id != '\0')
 		buf_printf(out, "X-Request-ID: %s\r\n", request_id);
 	buf_append(out, resp->headers.data, resp->headers.len);

@@ -14,6 +14,7 @@ typedef struct FCGX_Stream FCGX_Stream;
 #define HTTP_MAX_QUERY		8192	/* bytes of raw query string */
 #define HTTP_MAX_PARAMS		64	/* query parameters */
 #define HTTP_MAX_PATH		2048
+#define HTTP_MAX_HEADERS	32768	/* bytes of all request headers */
 #define HTTP_MAX_PATH_ARGS	4
 
 struct http_param {
@@ -54,7 +55,8 @@ struct http_resp {
 
 /*
  * Parse method, path and query from FastCGI params. Returns 0, or an HTTP
- * status (400, 414) with *cause set (caller frees) for a malformed request.
+ * status (400, 414, 431) with *cause set (caller frees) for a malformed
+ * request.
  */
 int	 http_req_init(struct http_req *, char *const *, char **);
 void	 http_req_free(struct http_req *);

@@ -19,6 +19,8 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "sentry.h"
 #include "util.h"
 #include "worker.h"
 
@@ -28,6 +30,7 @@
 #define MASTER_BACKOFF_MAX_MS	10000
 #define MASTER_STABLE_MS	10000
 #define MASTER_READY_TIMEOUT_MS	10000
+#define MASTER_TICK_MS		10000
 
 struct master_slot {
 	pid_t		pid;		/* 0 when not running */
@@ -46,6 +49,8 @@ static pid_t			master_retired[MASTER_MAX_RETIRED];
 static int			master_nretired;
 static int			master_listen_fd = -1;
 static char			master_unix_path[108];
+static struct stat		master_unix_st;	/* the socket we bound */
+static bool			master_drain_failed;
 static const char		*master_config_path;
 
 static void
@@ -80,17 +85,47 @@ master_listen_unix(const char *path, char **cause)
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		goto fail;
-	unlink(path);
+	/* A socket that still answers belongs to a running instance. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		xasprintf(cause, "LISTEN: %s: another process is listening "
+		    "there", path);
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	unlink(path);	/* a stale socket file from an earlier run */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
 		goto fail;
 	chmod(path, 0660);
 	snprintf(master_unix_path, sizeof master_unix_path, "%s", path);
+	if (stat(path, &master_unix_st) == -1)
+		memset(&master_unix_st, 0, sizeof master_unix_st);
 	return (fd);
 fail:
 	xasprintf(cause, "LISTEN: %s: %s", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return (-1);
+}
+
+/*
+ * Remove our socket file so new connections fail fast while we drain; only
+ * if it is still ours (a new instance may already have bound the path).
+ */
+static void
+master_unlink_socket(void)
+{
+	struct stat	st;
+
+	if (master_unix_path[0] == '\0')
+		return;
+	if (stat(master_unix_path, &st) == 0 &&
+	    st.st_ino == master_unix_st.st_ino &&
+	    st.st_dev == master_unix_st.st_dev)
+		unlink(master_unix_path);
+	master_unix_path[0] = '\0';
 }
 
 static int
@@ -166,10 +201,9 @@ static pid_t
 master_spawn(bool wait_ready)
 {
 	struct pollfd	pfd;
-	pid_t		pid;
+	pid_t		pid, self = getpid();
 	int		pipefd[2];
 	char		c;
-	sigset_t	none;
 
 	pipefd[0] = pipefd[1] = -1;
 	if (wait_ready && pipe2(pipefd, O_CLOEXEC) == -1) {
@@ -190,11 +224,10 @@ master_spawn(bool wait_ready)
 	if (pid == 0) {
 		if (wait_ready)
 			close(pipefd[0]);
+		/* Signals stay blocked until worker_main has its handlers. */
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		worker_main(master_listen_fd, pipefd[1]);
+		worker_main(master_listen_fd, pipefd[1], self);
 	}
 	if (wait_ready) {
 		close(pipefd[1]);
@@ -207,6 +240,18 @@ master_spawn(bool wait_ready)
 		close(pipefd[0]);
 	}
 	return (pid);
+}
+
+static int
+master_alive(void)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < master_nslots; i++) {
+		if (master_slots[i].pid > 0)
+			n++;
+	}
+	return (n);
 }
 
 static void
@@ -222,6 +267,7 @@ master_start_slot(int i, bool wait_ready)
 	master_slots[i].pid = pid;
 	master_slots[i].started_ms = util_mono_ms();
 	master_slots[i].restart_at_ms = 0;
+	metrics_workers_alive(master_alive());
 	log_info("worker spawned", LF_INT("worker_pid", pid),
 	    LF_INT("slot", i), LF_END);
 }
@@ -257,6 +303,9 @@ master_reap(bool stopping)
 	int			 status, i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (sentry_reaped(pid))
+			continue;
+		metrics_process_exited(pid);
 		if (master_forget_retired(pid)) {
 			log_info("old worker exited", LF_INT("worker_pid",
 			    pid), LF_INT("status", WIFEXITED(status) ?
@@ -271,9 +320,13 @@ master_reap(bool stopping)
 			continue;
 		s = &master_slots[i];
 		s->pid = 0;
+		metrics_workers_alive(master_alive());
 		if (stopping) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				master_drain_failed = true;
 			log_info("worker exited", LF_INT("worker_pid", pid),
-			    LF_END);
+			    LF_INT("status", WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1), LF_END);
 			continue;
 		}
 		now = util_mono_ms();
@@ -285,6 +338,10 @@ master_reap(bool stopping)
 			delay = MASTER_BACKOFF_MAX_MS;
 		s->crashes++;
 		s->restart_at_ms = now + delay;
+		metrics_worker_restart();
+		sentry_report_crash(pid, WIFSIGNALED(status) ?
+		    WTERMSIG(status) : 0, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1);
 		if (WIFSIGNALED(status))
 			log_error("worker died", LF_INT("worker_pid", pid),
 			    LF_INT("signal", WTERMSIG(status)),
@@ -322,9 +379,9 @@ master_reload(void)
 	old = cfg;
 	cfg = next;
 	config_free(old);
-	if (log_level_parse(cfg->log_level, &level))
-		log_threshold = level;
 
+	metrics_shared_init();
+	metrics_process_init(true);
 	n = cfg->workers;
 	log_info("reloading", LF_INT("workers", n), LF_END);
 	for (i = 0; i < n; i++) {
@@ -332,16 +389,26 @@ master_reload(void)
 		master_slots[i].pid = 0;
 		master_start_slot(i, true);
 		master_slots[i].crashes = 0;
-		if (pid > 0)
+		if (pid > 0) {
+			log_info("retiring worker", LF_INT("worker_pid", pid),
+			    LF_INT("slot", i), LF_END);
 			master_retire(pid);
+		}
 	}
 	for (; i < master_nslots; i++) {
-		if (master_slots[i].pid > 0)
+		if (master_slots[i].pid > 0) {
+			log_info("retiring worker", LF_INT("worker_pid",
+			    master_slots[i].pid), LF_INT("slot", i), LF_END);
 			master_retire(master_slots[i].pid);
+		}
 		master_slots[i].pid = 0;
 	}
 	master_nslots = n;
-	log_info("reload complete", LF_END);
+	log_info("reload complete", LF_INT("workers", n), LF_STR("log_level",
+	    cfg->log_level), LF_END);
+	/* Last, so a reload to LOG_LEVEL = warn still logs its own lines. */
+	if (log_level_parse(cfg->log_level, &level))
+		log_threshold = level;
 }
 
 static bool
@@ -379,6 +446,7 @@ master_drain(sigset_t *origmask)
 
 	log_info("draining", LF_INT("timeout_s", cfg->shutdown_timeout),
 	    LF_END);
+	master_unlink_socket();
 	master_signal_all(SIGTERM);
 	deadline = util_mono_ms() + (uint64_t)cfg->shutdown_timeout * 1000 +
 	    2000;
@@ -401,7 +469,7 @@ master_drain(sigset_t *origmask)
 			return (1);
 		}
 	}
-	return (0);
+	return (master_drain_failed ? 1 : 0);
 }
 
 int
@@ -411,7 +479,7 @@ master_run(const char *config_path)
 	sigset_t		 mask, origmask;
 	struct timespec		 ts;
 	char			*cause = NULL;
-	uint64_t		 now, next;
+	uint64_t		 now, next, tick = 0;
 	int			 i, status;
 
 	master_config_path = config_path;
@@ -443,8 +511,11 @@ master_run(const char *config_path)
 	log_info("starting", LF_STR("version", PACKAGE_VERSION),
 	    LF_STR("listen", cfg->listen), LF_INT("workers", cfg->workers),
 	    LF_INT("threads", cfg->threads), LF_END);
+	/* Mapped before the first fork: every worker shares the registry. */
+	metrics_shared_init();
 	for (i = 0; i < master_nslots; i++)
 		master_start_slot(i, false);
+	metrics_process_init(true);
 
 	for (;;) {
 		if (master_term)
@@ -458,6 +529,10 @@ master_run(const char *config_path)
 			master_reload();
 		}
 		now = util_mono_ms();
+		if (now >= tick) {
+			metrics_master_tick();
+			tick = now + MASTER_TICK_MS;
+		}
 		next = now + 1000;
 		for (i = 0; i < master_nslots; i++) {
 			if (master_slots[i].pid != 0)
@@ -476,8 +551,7 @@ master_run(const char *config_path)
 	}
 
 	status = master_drain(&origmask);
-	if (master_unix_path[0] != '\0')
-		unlink(master_unix_path);
+	master_unlink_socket();
 	log_info("stopped", LF_INT("status", status), LF_END);
 	return (status);
 }

@@ -834,6 +834,8 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 	int		 status;
 
 	memset(c, 0, sizeof *c);
+	if (fsecret != NULL && *fsecret == '\0')
+		fsecret = NULL;		/* some public clients send it empty */
 	if (authz != NULL && strncasecmp(authz, "Basic ", 6) == 0) {
 		if (fsecret != NULL) {
 			oauth_error(resp, 400, "invalid_request", "use one "

@@ -128,8 +128,10 @@ router_dispatch(const struct route *table, size_t n, struct http_req *req,
 	char	*allow;
 
 	for (i = 0; i < n; i++) {
-		if (!router_match(table[i].pattern, req->path, req))
+		if (!router_match(table[i].pattern, req->path, req)) {
+			router_clear(req);	/* captures of a partial match */
 			continue;
+		}
 		path_known = true;
 		if (!router_method_matches(table[i].method, req->method)) {
 			router_clear(req);

@@ -17,14 +17,17 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "outbox.h"
 #include "router.h"
+#include "sentry.h"
 #include "serve.h"
 #include "tool.h"
 #include "util.h"
 
 #define SERVE_CORS_HEADERS \
 	"Authorization, Content-Type, Accept, MCP-Protocol-Version, " \
-	"Mcp-Session-Id, Last-Event-ID, X-Request-ID"
+	"Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Request-ID"
 
 bool
 serve_init(void)
@@ -36,25 +39,29 @@ serve_init(void)
 		log_threshold = level;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return (false);
-	/* Empty only in development: accounts then stay disabled. */
-	if (!crypto_init(cfg->secret_key) && db_enabled())
-		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
-	db_init();
 	if (!tool_init(&cause)) {
 		log_error("tools failed to load", LF_STR("error", cause),
 		    LF_END);
 		free(cause);
 		return (false);
 	}
+	/* Empty only in development: accounts then stay disabled. */
+	if (!crypto_init(cfg->secret_key) && db_enabled())
+		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
+	db_init();
+	metrics_process_init(false);
+	sentry_init();
 	return (true);
 }
 
 void
 serve_shutdown(void)
 {
+	tool_shutdown();
 	db_shutdown();
 	crypto_reset();
-	tool_shutdown();
+	outbox_shutdown(2000);
+	metrics_process_shutdown();
 	curl_global_cleanup();
 }
 
@@ -165,19 +172,69 @@ serve_options(struct http_req *req, struct http_resp *resp)
 	free(allow);
 }
 
-/* Check the declared body size against the limit before reading it. */
+/*
+ * Check the declared body size against the limit before reading it. *len is
+ * -1 when the length is not declared (a chunked upload: Caddy passes
+ * CONTENT_LENGTH -1 or nothing), and the body is then read to its end.
+ */
 static int
 serve_body_length(struct http_req *req, long long *len)
 {
 	const char	*cl = http_req_env(req, "CONTENT_LENGTH");
 
-	*len = 0;
-	if (cl == NULL || *cl == '\0')
+	*len = -1;
+	if (cl == NULL || *cl == '\0' || strcmp(cl, "-1") == 0)
 		return (0);
-	if (!util_parse_ll(cl, len) || *len < 0)
+	if (!util_parse_ll(cl, len) || *len < 0) {
+		*len = 0;
 		return (400);
+	}
 	if (*len > cfg->max_body_size)
 		return (413);
+	return (0);
+}
+
+/*
+ * Read the body from the FastCGI stdin stream: exactly len bytes, or up to
+ * its end when len is -1. Returns 0, or 400/413 with *cause (caller frees).
+ */
+static int
+serve_read_body(struct http_req *req, long long len, FCGX_Stream *in,
+    char **cause)
+{
+	char	*body = NULL;
+	size_t	 want, have = 0, cap = 0, chunk;
+	int	 n;
+
+	want = len >= 0 ? (size_t)len : (size_t)cfg->max_body_size + 1;
+	while (have < want) {
+		chunk = want - have < 65536 ? want - have : 65536;
+		if (have + chunk + 1 > cap) {
+			cap = have + chunk + 1;
+			body = xrealloc(body, cap);
+		}
+		n = FCGX_GetStr(body + have, (int)chunk, in);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	if (len >= 0 && have != (size_t)len) {
+		free(body);
+		free(*cause);
+		*cause = xstrdup("request body shorter than Content-Length");
+		return (400);
+	}
+	if (have > (size_t)cfg->max_body_size) {
+		free(body);
+		return (413);
+	}
+	if (have == 0) {
+		free(body);
+		return (0);
+	}
+	body[have] = '\0';
+	req->body = body;
+	req->body_len = have;
 	return (0);
 }
 
@@ -217,6 +274,15 @@ serve_log(struct http_req *req, struct http_resp *resp)
 	    LF_END);
 }
 
+/* Metrics and error tracking for a finished request. */
+static void
+serve_record(const struct http_req *req, const struct http_resp *resp)
+{
+	metrics_request_end(req->route, req->method, resp->status,
+	    req->start_us);
+	sentry_report_request(req, resp);
+}
+
 /* Everything after the body has been read. */
 static void
 serve_finish(struct http_req *req, struct http_resp *resp, int early,
@@ -231,6 +297,10 @@ serve_finish(struct http_req *req, struct http_resp *resp, int early,
 		else if (early == 414)
 			http_resp_error(resp, 414, "uri_too_long", NULL, "%s",
 			    cause != NULL ? cause : "request URI too long");
+		else if (early == 431)
+			http_resp_error(resp, 431, "headers_too_large", NULL,
+			    "%s", cause != NULL ? cause :
+			    "request headers too large");
 		else
 			http_resp_error(resp, early, "invalid_request", NULL,
 			    "%s", cause != NULL ? cause : "malformed request");
@@ -250,17 +320,21 @@ serve_handle(char **env, const char *body, size_t body_len,
 	long long	 len;
 
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
 	    body_len > (size_t)cfg->max_body_size)
 		early = 413;
 	if (early == 0 && body != NULL) {
-		req.body = xstrndup(body, body_len);
+		req.body = xmalloc(body_len + 1);
+		memcpy(req.body, body, body_len);
+		req.body[body_len] = '\0';
 		req.body_len = body_len;
 	}
 	serve_finish(&req, resp, early, cause);
 	serve_log(&req, resp);
+	serve_record(&req, resp);
 	if (rid_out != NULL)
 		snprintf(rid_out, rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
@@ -274,31 +348,19 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	struct http_req	 req;
 	struct http_resp resp;
 	struct buf	 wire;
-	char		*cause = NULL, *body;
-	int		 early, n;
+	char		*cause = NULL;
+	int		 early;
 	long long	 len = 0;
 
 	http_resp_init(&resp);
 	early = http_req_init(&req, env, &cause);
+	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
 
 	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
-	    len > 0) {
-		body = xmalloc((size_t)len + 1);
-		n = FCGX_GetStr(body, (int)len, in);
-		if (n != (int)len) {
-			free(body);
-			early = 400;
-			free(cause);
-			cause = xstrdup("request body shorter than "
-			    "Content-Length");
-		} else {
-			body[len] = '\0';
-			req.body = body;
-			req.body_len = (size_t)len;
-		}
-	}
+	    len != 0)
+		early = serve_read_body(&req, len, in, &cause);
 	serve_finish(&req, &resp, early, cause);
 
 	buf_init(&wire);
@@ -307,6 +369,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	buf_free(&wire);
 
 	serve_log(&req, &resp);
+	serve_record(&req, &resp);
 	log_set_request_id(NULL);
 	free(cause);
 	http_req_free(&req);

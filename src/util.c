@@ -173,12 +173,34 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p (NUL-terminated), or 0. The
+ * bytes are checked one by one, so a NUL ends the check before the end.
+ */
+static size_t
+util_utf8_len(const unsigned char *p)
+{
+	size_t	n;
+
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4;
+	else
+		return (0);
+	return (util_utf8_valid((const char *)p, n) ? n : 0);
+}
+
+/* Invalid UTF-8 becomes U+FFFD so every line stays valid JSON. */
 void
 buf_json_string(struct buf *b, const char *s)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p;
 	char			 esc[7];
+	size_t			 n;
 
 	buf_putc(b, '"');
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
@@ -205,8 +227,13 @@ buf_json_string(struct buf *b, const char *s)
 				esc[5] = hex[*p & 0xf];
 				esc[6] = '\0';
 				buf_puts(b, esc);
-			} else
+			} else if (*p < 0x80)
 				buf_putc(b, (char)*p);
+			else if ((n = util_utf8_len(p)) != 0) {
+				buf_append(b, p, n);
+				p += n - 1;
+			} else
+				buf_puts(b, "\\ufffd");	/* not UTF-8 */
 		}
 	}
 	buf_putc(b, '"');

@@ -32,7 +32,9 @@ struct worker_thread {
 	int		 wake_fd;
 };
 
-static volatile sig_atomic_t	 worker_stop;
+static volatile sig_atomic_t	 worker_stop;	/* set by the signal handler */
+static atomic_bool		 worker_draining;	/* set by the main thread */
+static _Atomic uint64_t		 worker_drain_until;	/* monotonic ms */
 static atomic_int		 worker_busy;
 
 static void
@@ -47,14 +49,23 @@ worker_in_flight(void)
 	return (atomic_load(&worker_busy));
 }
 
+static void
+worker_serve(FCGX_Request *r)
+{
+	r->keepConnection = 0;
+	atomic_fetch_add(&worker_busy, 1);
+	serve_request(r->envp, r->in, r->out);
+	FCGX_Finish_r(r);
+	atomic_fetch_sub(&worker_busy, 1);
+}
+
 static void *
 worker_thread_main(void *arg)
 {
 	struct worker_thread	*t = arg;
 	struct epoll_event	 ev, evs[2];
 	FCGX_Request		 r;
-	int			 ep, n, i;
-	bool			 wake;
+	int			 ep, n;
 
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_error("epoll_create1 failed", LF_STR("error",
@@ -73,32 +84,34 @@ worker_thread_main(void *arg)
 	ev.data.fd = t->wake_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->wake_fd, &ev);
 
+	/*
+	 * FCGX_Accept_r never blocks in accept(2): the socket is non-blocking
+	 * and epoll says when to try, so the eventfd can wake us to drain.
+	 */
 	FCGX_InitRequest(&r, t->listen_fd, 0);
-	while (!worker_stop) {
+	while (!atomic_load(&worker_draining)) {
 		n = epoll_wait(ep, evs, nitems(evs), 1000);
 		if (n == -1 && errno != EINTR) {
 			log_error("epoll_wait failed", LF_STR("error",
 			    strerror(errno)), LF_END);
 			break;
 		}
-		wake = false;
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == t->wake_fd)
-				wake = true;
-		}
-		if (worker_stop || wake)
-			break;
-		if (n <= 0)
+		if (n <= 0 || atomic_load(&worker_draining))
 			continue;
-		/* The listen socket is non-blocking: another thread may win. */
+		/* Another thread or worker may win the race: EAGAIN. */
 		if (FCGX_Accept_r(&r) < 0)
 			continue;
-		r.keepConnection = 0;
-		atomic_fetch_add(&worker_busy, 1);
-		serve_request(r.envp, r.in, r.out);
-		FCGX_Finish_r(&r);
-		atomic_fetch_sub(&worker_busy, 1);
+		worker_serve(&r);
 	}
+
+	/*
+	 * Draining: connections already queued on the socket were sent
+	 * before we stopped; serve them too (until accept says EAGAIN).
+	 */
+	while (util_mono_ms() < atomic_load(&worker_drain_until) &&
+	    FCGX_Accept_r(&r) >= 0)
+		worker_serve(&r);
+
 	FCGX_Free(&r, 1);
 	close(ep);
 	serve_thread_cleanup();
@@ -121,15 +134,21 @@ worker_signals(sigset_t *blocked)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	/*
+	 * The master forks with these blocked, so a SIGTERM sent before the
+	 * handler above was in place is pending, not lost; the main thread
+	 * takes it in sigsuspend, the accept threads never do.
+	 */
 	sigemptyset(blocked);
 	sigaddset(blocked, SIGTERM);
 	sigaddset(blocked, SIGINT);
 	sigaddset(blocked, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, blocked, NULL);
+	sigaddset(blocked, SIGCHLD);
+	pthread_sigmask(SIG_SETMASK, blocked, NULL);
 }
 
 void
-worker_main(int listen_fd, int ready_fd)
+worker_main(int listen_fd, int ready_fd, pid_t master)
 {
 	struct worker_thread	*threads;
 	sigset_t		 blocked, waitmask;
@@ -141,7 +160,8 @@ worker_main(int listen_fd, int ready_fd)
 	log_set_role("worker");
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	worker_signals(&blocked);
-	if (getppid() == 1)
+	/* The master died before PDEATHSIG was set (it may be pid 1). */
+	if (getppid() != master)
 		_exit(0);
 
 	if (FCGX_Init() != 0) {
@@ -185,6 +205,9 @@ worker_main(int listen_fd, int ready_fd)
 
 	log_info("worker draining", LF_INT("in_flight",
 	    worker_in_flight()), LF_END);
+	atomic_store(&worker_drain_until, util_mono_ms() +
+	    (uint64_t)cfg->shutdown_timeout * 1000 / 2);
+	atomic_store(&worker_draining, true);
 	if (write(wake_fd, &one, sizeof one) != sizeof one)
 		log_warn("eventfd write failed", LF_END);
 

@@ -4,11 +4,15 @@
 
 #include <signal.h>
 
+#include <sys/types.h>
+
 /*
  * Run a worker on listen_fd until SIGTERM, then drain; never returns.
  * One byte is written to ready_fd (then closed) once all threads accept.
+ * master is the pid of the process that forked it: the worker stops when
+ * that one is gone.
  */
-void	worker_main(int, int) __attribute__((noreturn));
+void	worker_main(int, int, pid_t) __attribute__((noreturn));
 
 /* Number of requests being served by this process right now. */
 int	worker_in_flight(void);

@@ -14,9 +14,9 @@
  * goes to AniList, and without AniList the cache still answers.
  */
 const struct health_check health_checks[] = {
-	{ "db", true, db_enabled, db_health },
 	{ "cache", false, health_cache_configured, health_cache_check },
 	{ "upstream", false, NULL, health_upstream_check },
+	{ "db", true, db_enabled, db_health },
 	{ NULL, false, NULL, NULL }
 };
 const unsigned health_nchecks = nitems(health_checks) - 1;

@@ -1,4 +1,4 @@
-/* handlers/oauth.c: our OAuth 2.1 authorization server for ChatGPT and MCP clients (metadata, register, authorize, token, revoke). */
+/* handlers/oauth.c: the OAuth 2.1 endpoints for ChatGPT and MCP clients: metadata, register, authorize, token, revoke. */
 #include "autoconf.h"
 
 #include <stdlib.h>

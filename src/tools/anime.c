@@ -371,7 +371,7 @@ const struct tool tools_search_anime = {
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = anime_read_only,
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/anime-list.html",
 	.handler = anime_search,
 };
 
@@ -393,7 +393,7 @@ const struct tool tools_get_trending_anime = {
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = anime_read_only,
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/anime-list.html",
 	.handler = anime_trending,
 };
 
@@ -417,7 +417,7 @@ const struct tool tools_get_seasonal_anime = {
 	    "\"season\":{\"type\":\"string\"},\"year\":{\"type\":\"integer\"},"),
 	.annotations = anime_read_only,
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/anime-list.html",
 	.handler = anime_seasonal,
 };
 
@@ -473,6 +473,6 @@ const struct tool tools_get_anime = {
 	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
 	.annotations = anime_read_only,
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/anime-details.html",
 	.handler = anime_details,
 };

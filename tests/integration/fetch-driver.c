@@ -14,6 +14,7 @@
 #include "anilist.h"
 #include "cache.h"
 #include "config.h"
+#include "governor.h"
 #include "log.h"
 #include "util.h"
 
@@ -161,6 +162,7 @@ static void
 driver_stats(void)
 {
 	struct anilist_stats	 s;
+	struct governor_stats	 g;
 	struct json_object	*o = json_object_new_object();
 
 	anilist_stats_get(&s);
@@ -180,6 +182,11 @@ driver_stats(void)
 	S(breaker_rejects);
 	S(governor_rejects);
 #undef S
+	governor_stats_get(&g);
+	json_object_object_add(o, "governor_acquired",
+	    json_object_new_int64((int64_t)g.acquired));
+	json_object_object_add(o, "governor_local",
+	    json_object_new_int64((int64_t)g.local));
 	json_object_object_add(o, "stats", json_object_new_boolean(true));
 	driver_print(o);
 	json_object_put(o);

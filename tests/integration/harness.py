@@ -301,6 +301,7 @@ class Stack:
             "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.memcached_port
                                   if self.want_memcached else ""),
             "STATSD_HOST": "",
+            "WIDGETS_DIR": os.path.join(TOP_SRCDIR, "widgets"),
         }
         if self.want_upstream:
             c["ANILIST_API_URL"] = self.upstream_url + "/"
@@ -347,7 +348,7 @@ class Stack:
             "CADDY_HTTP_PORT": str(self.http_port),
             "METRICS_LISTEN": "127.0.0.1:%d" % self.metrics_port,
             "ANILIST_GPT_UPSTREAM": "unix/" + self.socket,
-            "CADDY_LOG_LEVEL": "ERROR",
+            "CADDY_LOG_LEVEL": os.environ.get("CADDY_LOG_LEVEL", "ERROR"),
         })
         self.procs["caddy"] = Proc(
             "caddy", ["caddy", "run", "--adapter", "caddyfile", "--config",

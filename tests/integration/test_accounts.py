@@ -238,6 +238,53 @@ class Accounts(unittest.TestCase):
         self.assertEqual(before, after)
         self.assertEqual(before[0][0], "1")
 
+    def migrate_dir(self, d):
+        return subprocess.run(
+            [harness.BINARY, "-c", self.s.config_path, "-s", d, "migrate"],
+            env=self.s.service_env(), capture_output=True, text=True,
+            timeout=60)
+
+    def test_migrate_applies_in_order_and_rolls_back_a_failure(self):
+        d = tempfile.mkdtemp(prefix="agpt-sql-")
+        src = os.path.join(harness.TOP_SRCDIR, "sql", "001_initial.sql")
+        with open(src) as f, open(os.path.join(d, "001_initial.sql"),
+                                  "w") as g:
+            g.write(f.read())
+        files = {"010_later.sql": "INSERT INTO it_extra VALUES (10);",
+                 "002_extra.sql": "CREATE TABLE it_extra (n int);\n"
+                                  "INSERT INTO it_extra VALUES (2);",
+                 "README": "not a migration", "3_x.txt": "nor this"}
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        try:
+            r = self.migrate_dir(d)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.splitlines()[:2],
+                             ["applied 002_extra.sql", "applied 010_later.sql"])
+            with open(os.path.join(d, "011_broken.sql"), "w") as f:
+                f.write("INSERT INTO it_extra VALUES (11);\n"
+                        "SELECT no_such_column FROM it_extra;")
+            r = self.migrate_dir(d)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("011_broken.sql", r.stderr)
+            self.assertEqual(self.s.psql("SELECT n FROM it_extra ORDER BY n"),
+                             [["2"], ["10"]])
+            self.assertEqual(self.s.psql(
+                "SELECT max(version) FROM schema_migrations"), [["10"]])
+            os.unlink(os.path.join(d, "011_broken.sql"))
+            with open(os.path.join(d, "02_again.sql"), "w") as f:
+                f.write("SELECT 1;")
+            r = self.migrate_dir(d)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("same version", r.stderr)
+        finally:
+            self.s.psql("DROP TABLE IF EXISTS it_extra")
+            self.s.psql("DELETE FROM schema_migrations WHERE version > 1")
+            for name in os.listdir(d):
+                os.unlink(os.path.join(d, name))
+            os.rmdir(d)
+
     def test_health_db_reports_select_latency_and_schema(self):
         status, _, body = self.s.json("GET", "/health/db")
         self.assertEqual(status, 200, body)
@@ -535,10 +582,10 @@ class Accounts(unittest.TestCase):
             token_hash(tokens["access_token"]))
         self.assertEqual(rows[0][0], "access")
         self.assertAlmostEqual(int(float(rows[0][1])), 3600, delta=30)
-        # Refresh: rotated.
+        # Refresh: rotated (an empty client_secret is no secret).
         status, fresh = self.token({
             "grant_type": "refresh_token", "client_id": client["client_id"],
-            "refresh_token": tokens["refresh_token"]})
+            "client_secret": "", "refresh_token": tokens["refresh_token"]})
         self.assertEqual(status, 200, fresh)
         self.assertNotEqual(fresh["refresh_token"], tokens["refresh_token"])
         self.assertEqual(self.me(bearer=fresh["access_token"])[0], 200)

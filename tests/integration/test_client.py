@@ -8,10 +8,12 @@ requests, stale copies on 500/429, 503 + Retry-After without one, 403 not
 retried, 5xx and dropped connections retried within the deadline, the
 breaker opening and recovering, memcached killed or hung mid-run, scope
 invalidation, bearer tokens sent and never logged, and /health/cache,
-/health/upstream and /health/ready.
+/health/upstream and /health/ready; with MEMCACHED_SERVERS empty, and with
+two memcached servers (keys spread by ketama, one of them down).
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,7 +67,6 @@ class Driver:
             self.p.stdin.close()
             self.p.wait(30)
         self.p.stdout.close()
-        self.err.close()
         return self.p.returncode
 
     def stderr(self):
@@ -103,7 +104,8 @@ class ClientBase(unittest.TestCase):
         env.update({
             "ENVIRONMENT": "development",
             "LOG_LEVEL": "warn",
-            "MEMCACHED_SERVERS": "127.0.0.1:%d" % self.stack.memcached_port,
+            "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.stack.memcached_port
+                                  if self.stack.want_memcached else ""),
             "ANILIST_API_URL": self.stack.upstream_url + "/",
         })
         env.update({k: str(v) for k, v in over.items()})
@@ -127,7 +129,13 @@ class ClientBase(unittest.TestCase):
 
     def interactive(self, *args, **over):
         d = Driver(self.env(**over), args)
-        self.addCleanup(d.close)
+
+        def finish():
+            rc = d.close()
+            err = d.stderr()
+            d.err.close()
+            self.assertEqual(rc, 0, err)
+        self.addCleanup(finish)
         return d
 
     def upstream_count(self):
@@ -415,6 +423,28 @@ class ClientTest(ClientBase):
         self.assertNotIn(token.split(".")[2], logs)
         self.assertNotIn("not-a-token", logs)
 
+    def test_mutations_are_never_cached_nor_retried(self):
+        token = self.stack.upstream("POST", "/__token",
+                                    {"user": "bob"})["access_token"]
+        lines, _ = self.run_driver("-o", "SearchMedia", "-v",
+                                   '{"perPage":1}', "-d")
+        media = lines[0]["data"]["Page"]["media"][0]["id"]
+        save = ("-o", "SaveListEntry", "-v",
+                json.dumps({"mediaId": media, "status": "PLANNING"}),
+                "-T", token, "-t", "600", "-d")
+        lines, _ = self.run_driver(*save, "-n", "2")
+        self.assertEqual([(x["status"], x["cache"], x["upstream_calls"])
+                          for x in lines],
+                         [(200, "bypass", 1), (200, "bypass", 1)])
+        self.assertEqual(lines[0]["data"]["SaveMediaListEntry"]["mediaId"],
+                         media)
+        self.stack.upstream_reset()
+        self.fault("500")
+        lines, _ = self.run_driver(*save)
+        self.assertEqual((lines[0]["status"], lines[0]["upstream_calls"]),
+                         (503, 1), lines)
+        self.assertEqual(self.upstream_count(), 1)
+
     def test_not_found_and_invalid_variables(self):
         lines, _ = self.run_driver("-o", "MediaDetails", "-v",
                                    '{"id":999999999}', "-k", "media")
@@ -472,6 +502,110 @@ class ClientTest(ClientBase):
         time.sleep(3.2)
         status, _, body = self.stack.json("GET", "/health/upstream")
         self.assertEqual(status, 200, body)
+
+
+class ClientWithoutCacheTest(ClientBase):
+    """MEMCACHED_SERVERS empty: no cache at all, and that is fine."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.Stack(workers=1, threads=2, memcached=False,
+                                  upstream=True)
+        cls.stack.start()
+
+    def setUp(self):
+        self.stack.upstream_reset()
+
+    def test_empty_server_list_disables_the_cache(self):
+        env = self.env(MEMCACHED_SERVERS="")
+        lines, _ = self.run_driver("-o", "SearchMedia", "-v",
+                                   '{"search":"nocache"}', "-n", "2", "-S",
+                                   env=env)
+        self.assertEqual([(x["status"], x["cache"]) for x in lines],
+                         [(200, "bypass"), (200, "bypass")])
+        self.assertEqual(self.upstream_count(), 2)
+        status, _, body = self.stack.json("GET", "/health/cache")
+        self.assertEqual((status, body["status"]), (200, "disabled"), body)
+        status, _, body = self.stack.json("GET", "/health/ready")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["dependencies"]["cache"]["status"], "disabled")
+        status, _, body = self.stack.json("GET", "/health/upstream")
+        self.assertEqual(status, 200, body)
+        self.assertFalse(body["governor"]["shared"])
+
+
+class ClientTwoServersTest(ClientBase):
+    """Two memcached servers: keys spread by ketama; one down is survived."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="agpt-it-mc-")
+        cls.mc = []
+        for name in ("mc-a", "mc-b"):
+            port = harness.free_port()
+            proc = harness.Proc(name, [
+                "memcached", "-u", "nobody", "-l", "127.0.0.1", "-p",
+                str(port), "-U", "0", "-m", "16"], os.environ.copy(),
+                cls.tmp)
+            harness.wait_for(lambda: harness.port_open(port), what=name)
+            cls.mc.append((port, proc))
+        cls.servers = ",".join("127.0.0.1:%d" % p for p, _ in cls.mc)
+        cls.stack = harness.Stack(workers=1, threads=2, memcached=False,
+                                  upstream=True,
+                                  config={"MEMCACHED_SERVERS": cls.servers})
+        cls.stack.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        for _, proc in cls.mc:
+            proc.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.stack.upstream_reset()
+
+    def env(self, **over):
+        over.setdefault("MEMCACHED_SERVERS", self.servers)
+        return ClientBase.env(self, **over)
+
+    def items(self, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"stats\r\n")
+            data = b""
+            while not data.endswith(b"END\r\n"):
+                data += s.recv(65536)
+        for line in data.decode().splitlines():
+            if line.startswith("STAT curr_items "):
+                return int(line.split()[2])
+        return 0
+
+    def test_keys_spread_and_one_server_down_is_survived(self):
+        args = ("-o", "SearchMedia", "-v", '{"search":"spread"}', "-D",
+                "page", "-n", "30")
+        lines, _ = self.run_driver(*args)
+        self.assertEqual({x["cache"] for x in lines}, {"miss"})
+        self.assertGreater(self.items(self.mc[0][0]), 0)
+        self.assertGreater(self.items(self.mc[1][0]), 0)
+        lines, _ = self.run_driver(*args)
+        self.assertEqual({x["cache"] for x in lines}, {"hit"})
+        self.assertEqual(self.upstream_count(), 30)
+
+        self.mc[1][1].stop()
+        lines, _ = self.run_driver(*args, env=self.env(
+            MEMCACHED_TIMEOUT_MS=100))
+        self.assertTrue(all(x["status"] == 200 for x in lines), lines)
+        caches = [x["cache"] for x in lines]
+        # The keys on the live server still hit; the others go to AniList.
+        self.assertIn("hit", caches)
+        self.assertTrue(set(caches) - {"hit"}, caches)
+        self.assertLess(max(x["ms"] for x in lines), 500)
+        status, _, body = self.stack.json("GET", "/health/cache")
+        self.assertEqual((status, body["status"]), (200, "degraded"), body)
+        self.assertEqual([x["status"] for x in body["servers"]],
+                         ["up", "down"])
+        status, _, body = self.stack.json("GET", "/health/ready")
+        self.assertEqual(body["dependencies"]["cache"]["status"], "up")
 
 
 if __name__ == "__main__":

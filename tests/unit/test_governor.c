@@ -149,6 +149,25 @@ START_TEST(test_governor_bucket_spends_and_refills)
 }
 END_TEST
 
+START_TEST(test_governor_bucket_charge_runs_into_bounded_debt)
+{
+	struct governor_bucket	b;
+	uint64_t		wait;
+	int			i;
+
+	memset(&b, 0, sizeof b);
+	for (i = 0; i < 6; i++)
+		governor_bucket_charge(&b, 4.0, 1024, 5000);
+	ck_assert(!governor_bucket_take(&b, 4.0, 1024, 5000, &wait));
+	ck_assert_uint_eq(wait, 768);
+	for (i = 0; i < 100; i++)
+		governor_bucket_charge(&b, 4.0, 1024, 5000);
+	ck_assert(!governor_bucket_take(&b, 4.0, 1024, 5000, &wait));
+	ck_assert_uint_eq(wait, 1280);
+	ck_assert(governor_bucket_take(&b, 4.0, 1024, 6280, &wait));
+}
+END_TEST
+
 static Suite *
 governor_suite(void)
 {
@@ -163,6 +182,7 @@ governor_suite(void)
 	tcase_add_test(tc, test_governor_full_current_slot_waits_a_whole_window);
 	tcase_add_test(tc, test_governor_no_window_exceeds_budget);
 	tcase_add_test(tc, test_governor_bucket_spends_and_refills);
+	tcase_add_test(tc, test_governor_bucket_charge_runs_into_bounded_debt);
 	suite_add_tcase(s, tc);
 	return (s);
 }

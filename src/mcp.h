@@ -1,0 +1,77 @@
+/* mcp.h: the Model Context Protocol over one HTTP POST: JSON-RPC parsing, version rules, dispatch to the tool registry and the widgets. */
+#ifndef MCP_H
+#define MCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tool_auth;
+
+/* The protocol revisions served, oldest first. */
+enum mcp_version {
+	MCP_V2025_03_26,
+	MCP_V2025_06_18,
+	MCP_V2025_11_25,
+	MCP_V2026_07_28,
+	MCP_NVERSIONS
+};
+
+/* JSON-RPC 2.0 and MCP error codes. */
+#define MCP_PARSE_ERROR		-32700
+#define MCP_INVALID_REQUEST	-32600
+#define MCP_METHOD_NOT_FOUND	-32601
+#define MCP_INVALID_PARAMS	-32602
+#define MCP_INTERNAL_ERROR	-32603
+#define MCP_RESOURCE_NOT_FOUND	-32002	/* 2025-11-25 and earlier */
+#define MCP_HEADER_MISMATCH	-32020	/* 2026-07-28 */
+#define MCP_UNSUPPORTED_VERSION	-32022	/* 2026-07-28 */
+
+/*
+ * What the HTTP layer knows about one POST besides its body. Strings are
+ * borrowed header values (NULL when absent).
+ */
+struct mcp_input {
+	const char		*protocol_version;	/* MCP-Protocol-Version */
+	const char		*method;		/* Mcp-Method */
+	const char		*name;			/* Mcp-Name */
+	const char		*public_url;		/* PUBLIC_URL, no slash at the end */
+	const char		*widgets_dir;		/* WIDGETS_DIR */
+	const struct tool_auth	*auth;			/* NULL: anonymous */
+	bool			 token_rejected;	/* a bearer token that did not verify */
+};
+
+/* The HTTP answer to one POST. */
+struct mcp_output {
+	int		 status;		/* 200, 202, 400, 401, 404 */
+	char		*body;			/* JSON text, NULL for 202; owned */
+	char		*www_authenticate;	/* challenge for 401, or NULL; owned */
+	/* For the access log (static or pointing into the registry). */
+	const char	*log_tool;
+	const char	*log_cache;
+	long		 log_upstream_ms;
+	const char	*log_error;
+};
+
+/* "2025-06-18" … of a version, and the version of a string (-1 if unknown). */
+const char	*mcp_version_name(enum mcp_version);
+int		 mcp_version_parse(const char *);
+
+/*
+ * Answer one POST body (len bytes, need not be NUL-terminated) as the
+ * Streamable HTTP transport says for each version: a request gets a JSON
+ * response, notifications and responses 202 without a body, a batch
+ * (2025-03-26 only) an array. Stateless: no session is issued or needed.
+ * Fills out (release it with mcp_output_free).
+ */
+void	 mcp_handle(const struct mcp_input *, const char *, size_t,
+	    struct mcp_output *);
+void	 mcp_output_free(struct mcp_output *);
+
+/*
+ * The WWW-Authenticate challenge of a protected tool (RFC 9728
+ * resource_metadata under public_url); invalid says the token presented
+ * did not verify. Caller frees.
+ */
+char	*mcp_challenge(const char *, bool);
+
+#endif

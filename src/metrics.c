@@ -1,0 +1,1305 @@
+/* metrics.c: statsd lines batched per request over UDP, and the shared-memory registry. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#define METRICS_LABELS_LEN	200
+#define METRICS_PROBE_MAX	128
+#define METRICS_SPIN_MAX	100000
+#define METRICS_HLL_BITS	10
+#define METRICS_HLL_M		(1u << METRICS_HLL_BITS)
+#define METRICS_USER_WINDOW_S	300
+#define METRICS_LINE_MAX	512
+
+/* Fixed histogram buckets (seconds), shared by every duration histogram. */
+static const double metrics_buckets[] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+#define METRICS_NBUCKETS	nitems(metrics_buckets)
+
+enum metrics_type {
+	METRICS_COUNTER,
+	METRICS_HISTOGRAM
+};
+
+/* Families whose label sets live in the series table. */
+enum metrics_fam {
+	MF_HTTP_REQUESTS,
+	MF_HTTP_DURATION,
+	MF_CACHE,
+	MF_UPSTREAM,
+	MF_UPSTREAM_DURATION,
+	MF_DB_WAIT,
+	MF_DB_ERRORS,
+	MF_SEARCH,
+	MF_SEARCH_ZERO,
+	MF_OAUTH,
+	MF_FEEDBACK,
+	MF_TOOL,
+	MF_TOOL_DURATION,
+	MF_WORKER_RESTARTS,
+	MF_NOTIFICATIONS,
+	MF_ALERTS,
+	MF_COUNT
+};
+
+struct metrics_family {
+	const char		*name;
+	enum metrics_type	 type;
+	bool			 seed;	/* unlabelled: present from the start */
+	const char		*help;
+};
+
+static const struct metrics_family metrics_families[MF_COUNT] = {
+	[MF_HTTP_REQUESTS] = { "http_requests_total", METRICS_COUNTER, false,
+	    "HTTP requests by route pattern, method and status." },
+	[MF_HTTP_DURATION] = { "http_request_duration_seconds",
+	    METRICS_HISTOGRAM, false,
+	    "Time from request start to response, by route pattern." },
+	[MF_CACHE] = { "cache_requests_total", METRICS_COUNTER, false,
+	    "Cache lookups by kind and result (hit, miss, stale, error)." },
+	[MF_UPSTREAM] = { "anilist_requests_total", METRICS_COUNTER, false,
+	    "AniList calls by result (ok, ratelimited, server_error, ...)." },
+	[MF_UPSTREAM_DURATION] = { "anilist_request_duration_seconds",
+	    METRICS_HISTOGRAM, true, "Duration of AniList calls." },
+	[MF_DB_WAIT] = { "db_pool_wait_seconds", METRICS_HISTOGRAM, true,
+	    "Time spent waiting for a PostgreSQL pool connection." },
+	[MF_DB_ERRORS] = { "db_errors_total", METRICS_COUNTER, true,
+	    "PostgreSQL errors (connection and query)." },
+	[MF_SEARCH] = { "search_queries_total", METRICS_COUNTER, true,
+	    "Anime searches." },
+	[MF_SEARCH_ZERO] = { "search_zero_results_total", METRICS_COUNTER,
+	    true, "Anime searches that found nothing." },
+	[MF_OAUTH] = { "oauth_logins_total", METRICS_COUNTER, false,
+	    "AniList OAuth logins by result and failure reason." },
+	[MF_FEEDBACK] = { "recommendation_feedback_total", METRICS_COUNTER,
+	    false, "Recommendation feedback by action." },
+	[MF_TOOL] = { "tool_calls_total", METRICS_COUNTER, false,
+	    "Tool calls by tool and result." },
+	[MF_TOOL_DURATION] = { "tool_duration_seconds", METRICS_HISTOGRAM,
+	    false, "Tool call duration by tool." },
+	[MF_WORKER_RESTARTS] = { "worker_restarts_total", METRICS_COUNTER,
+	    true, "Workers restarted by the master after dying." },
+	[MF_NOTIFICATIONS] = { "notifications_total", METRICS_COUNTER, false,
+	    "Outgoing notifications (sentry, slack, pagerduty) by result." },
+	[MF_ALERTS] = { "alerts_received_total", METRICS_COUNTER, false,
+	    "Alert webhooks accepted, by source." },
+};
+
+/* One label set of one family. state: 0 free, 1 being claimed, 2 ready. */
+struct metrics_series {
+	_Atomic uint32_t	state;
+	uint32_t		family;
+	uint64_t		hash;
+	char			labels[METRICS_LABELS_LEN];
+	_Atomic uint64_t	value;		/* counters */
+	_Atomic uint64_t	sum_ns;		/* histograms */
+	_Atomic uint64_t	buckets[METRICS_NBUCKETS + 1];	/* last: +Inf */
+};
+
+/* Gauges one process owns; the master clears them when it is reaped. */
+struct metrics_proc {
+	_Atomic int32_t		pid;
+	int32_t			master;
+	_Atomic int64_t		in_flight;
+	_Atomic int64_t		db_in_use;
+	_Atomic int64_t		db_idle;
+};
+
+struct metrics_shm {
+	_Atomic int64_t		workers_alive;
+	_Atomic int64_t		ratelimit_remaining;
+	_Atomic int32_t		ratelimit_known;
+	_Atomic int64_t		breaker_state;
+	_Atomic uint64_t	dropped;
+	struct metrics_proc	procs[METRICS_MAX_PROCS];
+	_Atomic uint64_t	hll_window[3];
+	_Atomic uint8_t		hll[3][METRICS_HLL_M];
+	struct metrics_series	series[METRICS_MAX_SERIES];
+};
+
+/* Per-thread statsd batch: lines wait here until the request ends. */
+struct metrics_batch {
+	char	data[METRICS_PACKET_MAX];
+	size_t	len;
+	bool	holding;
+};
+
+static struct metrics_shm	*metrics_shm;
+static struct metrics_proc	*metrics_self;
+static _Atomic int		 metrics_fd = -1;
+static _Atomic unsigned		 metrics_generation;	/* of metrics_fd */
+static bool			 metrics_dogstatsd;
+static bool			 metrics_warned;
+static __thread struct metrics_batch metrics_tl;
+
+static const char *const metrics_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
+};
+
+/* FNV-1a, then a splitmix64 finaliser so every bit depends on every byte. */
+static uint64_t
+metrics_hash(const char *s, uint64_t seed)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (h);
+}
+
+
+/*
+ * Append one label as key="value": the value is cut at METRICS_VALUE_MAX
+ * bytes, bytes outside printable ASCII become '_', and \ and " are escaped
+ * as the exposition format wants. Returns false when out is full.
+ */
+static bool
+metrics_label(char *out, size_t cap, size_t *len, const char *key,
+    const char *value)
+{
+	size_t		n = *len, i;
+	unsigned char	c;
+
+	if (value == NULL)
+		value = "";
+	if (n != 0) {
+		if (n + 1 >= cap)
+			return (false);
+		out[n++] = ',';
+	}
+	n += (size_t)snprintf(out + n, cap - n, "%s=\"", key);
+	if (n >= cap)
+		return (false);
+	for (i = 0; value[i] != '\0' && i < METRICS_VALUE_MAX; i++) {
+		c = (unsigned char)value[i];
+		if (n + 3 >= cap)
+			return (false);
+		if (c == '\\' || c == '"') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else
+			out[n++] = (c < 0x20 || c >= 0x7f) ? '_' : (char)c;
+	}
+	if (n + 2 >= cap)
+		return (false);
+	out[n++] = '"';
+	out[n] = '\0';
+	*len = n;
+	return (true);
+}
+
+/* Labels from NULL-terminated key, value pairs. */
+static bool
+metrics_labels(char *out, size_t cap, ...)
+{
+	va_list		 ap;
+	const char	*k, *v;
+	size_t		 len = 0;
+	bool		 ok = true;
+
+	out[0] = '\0';
+	va_start(ap, cap);
+	while (ok && (k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		ok = metrics_label(out, cap, &len, k, v);
+	}
+	va_end(ap);
+	return (ok);
+}
+
+/*
+ * Find or claim the series (family, labels). Claiming is a CAS on the
+ * slot's state, so processes and threads race safely; a slot left half
+ * claimed by a process killed at that instant is skipped, not waited on.
+ */
+static struct metrics_series *
+metrics_series_get(enum metrics_fam fam, const char *labels)
+{
+	struct metrics_series	*s;
+	uint64_t		 h = metrics_hash(labels, (uint64_t)fam);
+	uint32_t		 st, expect;
+	size_t			 i, spins;
+
+	if (metrics_shm == NULL)
+		return (NULL);
+	for (i = 0; i < METRICS_PROBE_MAX; i++) {
+		s = &metrics_shm->series[(h + i) % METRICS_MAX_SERIES];
+		st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if (st == 0) {
+			expect = 0;
+			if (atomic_compare_exchange_strong(&s->state, &expect,
+			    1)) {
+				s->family = (uint32_t)fam;
+				s->hash = h;
+				snprintf(s->labels, sizeof s->labels, "%s",
+				    labels);
+				atomic_store_explicit(&s->state, 2,
+				    memory_order_release);
+				return (s);
+			}
+			st = expect;
+		}
+		for (spins = 0; st == 1 && spins < METRICS_SPIN_MAX; spins++) {
+			sched_yield();
+			st = atomic_load_explicit(&s->state,
+			    memory_order_acquire);
+		}
+		if (st == 2 && s->family == (uint32_t)fam && s->hash == h &&
+		    strcmp(s->labels, labels) == 0)
+			return (s);
+	}
+	atomic_fetch_add(&metrics_shm->dropped, 1);
+	return (NULL);
+}
+
+static void
+metrics_count(enum metrics_fam fam, const char *labels)
+{
+	struct metrics_series	*s;
+
+	if ((s = metrics_series_get(fam, labels)) != NULL)
+		atomic_fetch_add_explicit(&s->value, 1, memory_order_relaxed);
+}
+
+static void
+metrics_observe(enum metrics_fam fam, const char *labels, double seconds)
+{
+	struct metrics_series	*s;
+	size_t			 i;
+
+	if (seconds < 0 || isnan(seconds))
+		return;
+	if ((s = metrics_series_get(fam, labels)) == NULL)
+		return;
+	for (i = 0; i < METRICS_NBUCKETS; i++) {
+		if (seconds <= metrics_buckets[i])
+			break;
+	}
+	atomic_fetch_add_explicit(&s->buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sum_ns, (uint64_t)(seconds * 1e9),
+	    memory_order_relaxed);
+}
+
+bool
+metrics_shared_init(void)
+{
+	struct metrics_shm	*m;
+	size_t			 i;
+	int			 f;
+
+	if (metrics_shm != NULL)
+		return (true);
+	if (!cfg->metrics_enabled)
+		return (false);
+	m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		log_error("metrics: cannot map the shared registry",
+		    LF_STR("error", strerror(errno)), LF_END);
+		return (false);
+	}
+	atomic_store(&m->ratelimit_remaining, -1);
+	for (i = 0; i < nitems(m->hll_window); i++)
+		atomic_store(&m->hll_window[i], UINT64_MAX);
+	metrics_shm = m;
+	for (f = 0; f < MF_COUNT; f++) {
+		if (metrics_families[f].seed)
+			(void)metrics_series_get((enum metrics_fam)f, "");
+	}
+	return (true);
+}
+
+bool
+metrics_enabled(void)
+{
+	return (metrics_shm != NULL);
+}
+
+/* What a resolver thread needs: its own copy, cfg may change meanwhile. */
+struct metrics_target {
+	char		*host;
+	char		 port[16];
+	unsigned	 generation;
+};
+
+/* Resolve the host and connect a non-blocking UDP socket; -1 if not. */
+static int
+metrics_statsd_open(const struct metrics_target *t, char **cause)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	const char	*port = t->port;
+	int		 fd = -1, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(t->host, port, &hints, &res)) != 0) {
+		xasprintf(cause, "cannot resolve %s: %s", t->host,
+		    gai_strerror(rc));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		xasprintf(cause, "cannot open a socket to %s:%s: %s",
+		    t->host, port, strerror(errno));
+	freeaddrinfo(res);
+	return (fd);
+}
+
+/* Connect, and publish the socket unless a shutdown or re-init came first. */
+static void
+metrics_statsd_connect(struct metrics_target *t)
+{
+	char	*cause = NULL;
+	int	 fd, none = -1;
+
+	if ((fd = metrics_statsd_open(t, &cause)) == -1) {
+		if (!metrics_warned)
+			log_warn("statsd disabled in this process",
+			    LF_STR("error", cause), LF_END);
+		metrics_warned = true;
+		free(cause);
+	} else if (atomic_load(&metrics_generation) != t->generation ||
+	    !atomic_compare_exchange_strong(&metrics_fd, &none, fd))
+		close(fd);
+	free(t->host);
+	free(t);
+}
+
+/* A name lookup may wait on DNS: never at the front of a worker's start. */
+static void *
+metrics_statsd_resolver(void *arg)
+{
+	metrics_statsd_connect(arg);
+	return (NULL);
+}
+
+static void
+metrics_proc_clear(struct metrics_proc *p)
+{
+	atomic_store(&p->in_flight, 0);
+	atomic_store(&p->db_in_use, 0);
+	atomic_store(&p->db_idle, 0);
+	p->master = 0;
+	atomic_store(&p->pid, 0);
+}
+
+void
+metrics_process_init(bool master)
+{
+	struct metrics_proc	*p;
+	struct addrinfo		 hints, *res;
+	struct metrics_target	*t;
+	pthread_t		 tid;
+	int32_t			 expect;
+	size_t			 i;
+	int			 fd;
+
+	atomic_fetch_add(&metrics_generation, 1);
+	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
+		close(fd);	/* inherited from the master, or a reload */
+	if (metrics_self != NULL && atomic_load(&metrics_self->pid) ==
+	    (int32_t)getpid())
+		metrics_proc_clear(metrics_self);
+	metrics_self = NULL;
+	metrics_warned = false;
+	if (!cfg->metrics_enabled)
+		return;
+	if (metrics_shm != NULL) {
+		for (i = 0; i < METRICS_MAX_PROCS; i++) {
+			p = &metrics_shm->procs[i];
+			expect = 0;
+			if (atomic_compare_exchange_strong(&p->pid, &expect,
+			    (int32_t)getpid())) {
+				p->master = master;
+				metrics_self = p;
+				break;
+			}
+		}
+	}
+	metrics_dogstatsd = strcmp(cfg->statsd_tags, "dogstatsd") == 0;
+	if (*cfg->statsd_host == '\0')
+		return;
+	t = xcalloc(1, sizeof *t);
+	t->host = xstrdup(cfg->statsd_host);
+	snprintf(t->port, sizeof t->port, "%d", cfg->statsd_port);
+	t->generation = atomic_load(&metrics_generation);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_NUMERICHOST;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (master || getaddrinfo(t->host, NULL, &hints, &res) == 0) {
+		if (!master)
+			freeaddrinfo(res);
+		metrics_statsd_connect(t);
+	} else if (pthread_create(&tid, NULL, metrics_statsd_resolver, t) == 0)
+		pthread_detach(tid);
+	else
+		metrics_statsd_connect(t);
+}
+
+void
+metrics_process_shutdown(void)
+{
+	int	fd;
+
+	atomic_fetch_add(&metrics_generation, 1);
+	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
+		close(fd);
+	if (metrics_self != NULL)
+		metrics_proc_clear(metrics_self);
+	metrics_self = NULL;
+}
+
+void
+metrics_process_exited(pid_t pid)
+{
+	size_t	i;
+
+	if (metrics_shm == NULL)
+		return;
+	for (i = 0; i < METRICS_MAX_PROCS; i++) {
+		if (atomic_load(&metrics_shm->procs[i].pid) == (int32_t)pid)
+			metrics_proc_clear(&metrics_shm->procs[i]);
+	}
+}
+
+/* ---- statsd ---- */
+
+void
+metrics_statsd_component(char *out, size_t cap, const char *in)
+{
+	size_t	 n = 0;
+	char	 c;
+	bool	 path;
+
+	if (cap == 0)
+		return;
+	if (in == NULL)
+		in = "";
+	path = *in == '/';
+	while (*in == '/')
+		in++;
+	for (; *in != '\0' && n + 1 < cap; in++) {
+		c = *in;
+		if (c == '{' || c == '}')
+			continue;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_')
+			out[n++] = c;
+		else
+			out[n++] = '_';
+	}
+	while (n > 0 && out[n - 1] == '_')
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, cap, "%s", path ? "root" : "none");
+}
+
+/* Tag values may not hold the line's separators. */
+static void
+metrics_statsd_tag_value(char *out, size_t cap, const char *in)
+{
+	size_t	n = 0;
+	char	c;
+
+	for (; in != NULL && *in != '\0' && n + 1 < cap; in++) {
+		c = *in;
+		out[n++] = (c == ',' || c == '|' || c == '#' ||
+		    (unsigned char)c <= ' ' || (unsigned char)c >= 0x7f) ?
+		    '_' : c;
+	}
+	out[n] = '\0';
+}
+
+/* Format one line into out (no newline); 0 if it does not fit. */
+static size_t
+metrics_statsd_format(char *out, size_t cap, const char *name,
+    const char *value, const char *type, const char *tags, bool dogstatsd)
+{
+	int	n;
+
+	if (dogstatsd && tags != NULL && *tags != '\0')
+		n = snprintf(out, cap, "%s%s:%s|%s|#%s", cfg->statsd_prefix,
+		    name, value, type, tags);
+	else
+		n = snprintf(out, cap, "%s%s:%s|%s", cfg->statsd_prefix,
+		    name, value, type);
+	if (n < 0 || (size_t)n >= cap)
+		return (0);
+	return ((size_t)n);
+}
+
+void
+metrics_statsd_line(struct buf *out, const char *name, const char *value,
+    const char *type, const char *tags, bool dogstatsd)
+{
+	char	line[METRICS_LINE_MAX];
+	size_t	n;
+
+	if ((n = metrics_statsd_format(line, sizeof line, name, value, type,
+	    tags, dogstatsd)) != 0)
+		buf_append(out, line, n);
+}
+
+static void
+metrics_statsd_flush(void)
+{
+	struct metrics_batch	*b = &metrics_tl;
+	int			 fd = atomic_load(&metrics_fd);
+
+	/* Fire and forget: a full buffer or a refused port is ignored. */
+	if (b->len != 0 && fd != -1)
+		(void)send(fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	b->len = 0;
+}
+
+/* Add a line to this thread's batch; a full datagram is sent first. */
+static void
+metrics_statsd(const char *name, const char *value, const char *type,
+    const char *tags)
+{
+	struct metrics_batch	*b = &metrics_tl;
+	char			 line[METRICS_LINE_MAX];
+	size_t			 n;
+
+	if (atomic_load_explicit(&metrics_fd, memory_order_relaxed) == -1)
+		return;
+	n = metrics_statsd_format(line, sizeof line, name, value, type, tags,
+	    metrics_dogstatsd);
+	if (n == 0)
+		return;
+	if (b->len != 0 && b->len + 1 + n > sizeof b->data)
+		metrics_statsd_flush();
+	if (b->len != 0)
+		b->data[b->len++] = '\n';
+	memcpy(b->data + b->len, line, n);
+	b->len += n;
+	if (!b->holding)
+		metrics_statsd_flush();
+}
+
+static bool
+metrics_statsd_on(void)
+{
+	return (atomic_load_explicit(&metrics_fd, memory_order_relaxed) != -1);
+}
+
+/* ---- requests ---- */
+
+static int64_t
+metrics_in_flight_total(void)
+{
+	int64_t	n = 0;
+	size_t	i;
+
+	for (i = 0; i < METRICS_MAX_PROCS; i++)
+		n += atomic_load_explicit(&metrics_shm->procs[i].in_flight,
+		    memory_order_relaxed);
+	return (n);
+}
+
+void
+metrics_request_begin(void)
+{
+	metrics_tl.holding = true;
+	if (metrics_self != NULL)
+		atomic_fetch_add(&metrics_self->in_flight, 1);
+}
+
+static const char *
+metrics_method(const char *m)
+{
+	size_t	i;
+
+	for (i = 0; m != NULL && i < nitems(metrics_methods); i++) {
+		if (strcmp(m, metrics_methods[i]) == 0)
+			return (metrics_methods[i]);
+	}
+	return ("other");
+}
+
+void
+metrics_request_end(const char *route, const char *method, int status,
+    uint64_t start_us)
+{
+	char		 labels[METRICS_LABELS_LEN], st[8], ms[32], name[160];
+	char		 comp[80], tags[160], tv[80], num[32];
+	double		 secs = (double)(util_mono_us() - start_us) / 1e6;
+	int64_t		 flight = 0;
+
+	if (route == NULL)
+		route = "unknown";
+	method = metrics_method(method);
+	snprintf(st, sizeof st, "%d", status);
+	if (metrics_shm != NULL) {
+		if (metrics_self != NULL)
+			atomic_fetch_sub(&metrics_self->in_flight, 1);
+		if (metrics_labels(labels, sizeof labels, "route", route,
+		    "method", method, "status", st, (char *)NULL))
+			metrics_count(MF_HTTP_REQUESTS, labels);
+		if (metrics_labels(labels, sizeof labels, "route", route,
+		    (char *)NULL))
+			metrics_observe(MF_HTTP_DURATION, labels, secs);
+		flight = metrics_in_flight_total();
+	}
+	if (metrics_statsd_on()) {
+		snprintf(ms, sizeof ms, "%.3f", secs * 1000.0);
+		snprintf(num, sizeof num, "%lld", (long long)flight);
+		if (metrics_dogstatsd) {
+			metrics_statsd_tag_value(tv, sizeof tv, route);
+			snprintf(tags, sizeof tags,
+			    "route:%s,method:%s,status:%s", tv, method, st);
+			metrics_statsd("http.requests", "1", "c", tags);
+			snprintf(tags, sizeof tags, "route:%s", tv);
+			metrics_statsd("http.response_time", ms, "ms", tags);
+		} else {
+			metrics_statsd_component(comp, sizeof comp, route);
+			snprintf(name, sizeof name, "http.requests.%s.%s.%dxx",
+			    comp, method, status / 100);
+			metrics_statsd(name, "1", "c", NULL);
+			snprintf(name, sizeof name, "http.response_time.%s",
+			    comp);
+			metrics_statsd(name, ms, "ms", NULL);
+		}
+		if (metrics_shm != NULL)
+			metrics_statsd("http.in_flight", num, "g", NULL);
+	}
+	metrics_tl.holding = false;
+	metrics_statsd_flush();
+}
+
+/* ---- master ---- */
+
+void
+metrics_worker_restart(void)
+{
+	if (metrics_shm != NULL)
+		metrics_count(MF_WORKER_RESTARTS, "");
+	metrics_statsd("workers.restarts", "1", "c", NULL);
+}
+
+void
+metrics_workers_alive(int n)
+{
+	char	num[16];
+
+	if (metrics_shm != NULL)
+		atomic_store(&metrics_shm->workers_alive, n);
+	snprintf(num, sizeof num, "%d", n);
+	metrics_statsd("workers.alive", num, "g", NULL);
+}
+
+/* ---- /proc ---- */
+
+/* RSS bytes and CPU seconds of a process; false if it is gone. */
+static bool
+metrics_proc_stat(pid_t pid, double *rss, double *cpu)
+{
+	char		 path[64], text[1024], *p;
+	FILE		*f;
+	unsigned long	 utime, stime, pages;
+	size_t		 n;
+	int		 i;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (false);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip past it. */
+	if ((p = strrchr(text, ')')) == NULL)
+		return (false);
+	p++;
+	for (i = 0; i < 12 && p != NULL; i++)	/* to field 14, utime */
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, "%lu %lu", &utime, &stime) != 2)
+		return (false);
+	*cpu = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (false);
+	if (fscanf(f, "%*u %lu", &pages) != 1) {
+		fclose(f);
+		return (false);
+	}
+	fclose(f);
+	*rss = (double)pages * (double)sysconf(_SC_PAGESIZE);
+	return (true);
+}
+
+/* The memory the service may use: the cgroup limit, else physical memory. */
+static double
+metrics_memory_limit(void)
+{
+	FILE		*f;
+	char		 line[128];
+	unsigned long long v = 0;
+
+	if ((f = fopen("/sys/fs/cgroup/memory.max", "r")) != NULL) {
+		if (fgets(line, sizeof line, f) != NULL &&
+		    sscanf(line, "%llu", &v) == 1 && v > 0) {
+			fclose(f);
+			return ((double)v);
+		}
+		fclose(f);
+	}
+	if ((f = fopen("/proc/meminfo", "r")) == NULL)
+		return (0);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return ((double)v * 1024.0);
+}
+
+void
+metrics_master_tick(void)
+{
+	char	num[32];
+	double	rss, cpu, total_rss = 0, total_cpu = 0;
+	pid_t	pid;
+	size_t	i;
+
+	if (metrics_shm == NULL || !metrics_statsd_on())
+		return;
+	for (i = 0; i < METRICS_MAX_PROCS; i++) {
+		pid = atomic_load(&metrics_shm->procs[i].pid);
+		if (pid != 0 && metrics_proc_stat(pid, &rss, &cpu)) {
+			total_rss += rss;
+			total_cpu += cpu;
+		}
+	}
+	metrics_tl.holding = true;
+	snprintf(num, sizeof num, "%.0f", total_rss);
+	metrics_statsd("process.resident_memory_bytes", num, "g", NULL);
+	snprintf(num, sizeof num, "%.2f", total_cpu);
+	metrics_statsd("process.cpu_seconds", num, "g", NULL);
+	snprintf(num, sizeof num, "%lld", (long long)metrics_in_flight_total());
+	metrics_statsd("http.in_flight", num, "g", NULL);
+	snprintf(num, sizeof num, "%lld",
+	    (long long)atomic_load(&metrics_shm->workers_alive));
+	metrics_statsd("workers.alive", num, "g", NULL);
+	metrics_tl.holding = false;
+	metrics_statsd_flush();
+}
+
+/* ---- calls for the other parts ---- */
+
+/* statsd name "a.<x>.<y>" from components, or tags "k:x,k:y". */
+static void
+metrics_statsd2(const char *base, const char *k1, const char *v1,
+    const char *k2, const char *v2, const char *value, const char *type)
+{
+	char	name[200], c1[64], c2[64], tags[200];
+
+	if (!metrics_statsd_on())
+		return;
+	if (metrics_dogstatsd) {
+		metrics_statsd_tag_value(c1, sizeof c1, v1);
+		if (k2 != NULL) {
+			metrics_statsd_tag_value(c2, sizeof c2, v2);
+			snprintf(tags, sizeof tags, "%s:%s,%s:%s", k1, c1, k2,
+			    c2);
+		} else
+			snprintf(tags, sizeof tags, "%s:%s", k1, c1);
+		metrics_statsd(base, value, type, tags);
+		return;
+	}
+	metrics_statsd_component(c1, sizeof c1, v1);
+	if (k2 != NULL) {
+		metrics_statsd_component(c2, sizeof c2, v2);
+		snprintf(name, sizeof name, "%s.%s.%s", base, c1, c2);
+	} else
+		snprintf(name, sizeof name, "%s.%s", base, c1);
+	metrics_statsd(name, value, type, NULL);
+}
+
+static void
+metrics_ms(char *out, size_t cap, double seconds)
+{
+	snprintf(out, cap, "%.3f", seconds * 1000.0);
+}
+
+void
+metrics_cache(const char *kind, const char *result)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "kind", kind, "result", result, (char *)NULL))
+		metrics_count(MF_CACHE, labels);
+	metrics_statsd2("cache", "kind", kind, "result", result, "1", "c");
+}
+
+void
+metrics_upstream(const char *result, double seconds)
+{
+	char	labels[METRICS_LABELS_LEN], ms[32];
+
+	if (metrics_shm != NULL) {
+		if (metrics_labels(labels, sizeof labels, "result", result,
+		    (char *)NULL))
+			metrics_count(MF_UPSTREAM, labels);
+		if (seconds >= 0)
+			metrics_observe(MF_UPSTREAM_DURATION, "", seconds);
+	}
+	metrics_statsd2("anilist.requests", "result", result, NULL, NULL,
+	    "1", "c");
+	if (seconds >= 0) {
+		metrics_ms(ms, sizeof ms, seconds);
+		metrics_statsd("anilist.response_time", ms, "ms", NULL);
+	}
+}
+
+void
+metrics_upstream_ratelimit(int remaining)
+{
+	char	num[16];
+
+	if (metrics_shm != NULL) {
+		atomic_store(&metrics_shm->ratelimit_remaining, remaining);
+		atomic_store(&metrics_shm->ratelimit_known, 1);
+	}
+	snprintf(num, sizeof num, "%d", remaining);
+	metrics_statsd("anilist.ratelimit_remaining", num, "g", NULL);
+}
+
+void
+metrics_upstream_breaker(int state)
+{
+	char	num[16];
+
+	if (metrics_shm != NULL)
+		atomic_store(&metrics_shm->breaker_state, state);
+	snprintf(num, sizeof num, "%d", state);
+	metrics_statsd("anilist.breaker_state", num, "g", NULL);
+}
+
+void
+metrics_db_pool(int in_use, int idle)
+{
+	if (metrics_self == NULL)
+		return;
+	atomic_store(&metrics_self->db_in_use, in_use);
+	atomic_store(&metrics_self->db_idle, idle);
+}
+
+void
+metrics_db_wait(double seconds)
+{
+	char	ms[32];
+
+	if (metrics_shm != NULL)
+		metrics_observe(MF_DB_WAIT, "", seconds);
+	metrics_ms(ms, sizeof ms, seconds);
+	metrics_statsd("db.pool.wait", ms, "ms", NULL);
+}
+
+void
+metrics_db_error(void)
+{
+	if (metrics_shm != NULL)
+		metrics_count(MF_DB_ERRORS, "");
+	metrics_statsd("db.errors", "1", "c", NULL);
+}
+
+void
+metrics_search(bool zero_results)
+{
+	if (metrics_shm != NULL) {
+		metrics_count(MF_SEARCH, "");
+		if (zero_results)
+			metrics_count(MF_SEARCH_ZERO, "");
+	}
+	metrics_statsd("search.queries", "1", "c", NULL);
+	if (zero_results)
+		metrics_statsd("search.zero_results", "1", "c", NULL);
+}
+
+void
+metrics_oauth(const char *result, const char *reason)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (reason == NULL)
+		reason = "";
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "result", result, "reason", reason, (char *)NULL))
+		metrics_count(MF_OAUTH, labels);
+	metrics_statsd2("oauth.logins", "result", result, "reason", reason,
+	    "1", "c");
+}
+
+void
+metrics_feedback(const char *action)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "action", action, (char *)NULL))
+		metrics_count(MF_FEEDBACK, labels);
+	metrics_statsd2("recommendation.feedback", "action", action, NULL,
+	    NULL, "1", "c");
+}
+
+void
+metrics_tool(const char *tool, const char *result, double seconds)
+{
+	char	labels[METRICS_LABELS_LEN], ms[32];
+
+	if (metrics_shm != NULL) {
+		if (metrics_labels(labels, sizeof labels, "tool", tool,
+		    "result", result, (char *)NULL))
+			metrics_count(MF_TOOL, labels);
+		if (seconds >= 0 && metrics_labels(labels, sizeof labels,
+		    "tool", tool, (char *)NULL))
+			metrics_observe(MF_TOOL_DURATION, labels, seconds);
+	}
+	metrics_statsd2("tools.calls", "tool", tool, "result", result, "1",
+	    "c");
+	if (seconds >= 0) {
+		metrics_ms(ms, sizeof ms, seconds);
+		metrics_statsd2("tools.time", "tool", tool, NULL, NULL, ms,
+		    "ms");
+	}
+}
+
+void
+metrics_notification(const char *target, const char *result)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "target", target, "result", result, (char *)NULL))
+		metrics_count(MF_NOTIFICATIONS, labels);
+	metrics_statsd2("notifications", "target", target, "result", result,
+	    "1", "c");
+}
+
+void
+metrics_alert_received(const char *source)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "source", source, (char *)NULL))
+		metrics_count(MF_ALERTS, labels);
+	metrics_statsd2("alerts.received", "source", source, NULL, NULL, "1",
+	    "c");
+}
+
+/* ---- active users: a HyperLogLog per 5-minute window ---- */
+
+static uint64_t
+metrics_user_window(void)
+{
+	return (util_wall_ms() / 1000 / METRICS_USER_WINDOW_S);
+}
+
+/* Make slot hold window w, zeroing it if it held an older one. */
+static void
+metrics_hll_claim(size_t slot, uint64_t w)
+{
+	uint64_t	cur = atomic_load(&metrics_shm->hll_window[slot]);
+	size_t		i;
+
+	if (cur == w)
+		return;
+	if (!atomic_compare_exchange_strong(&metrics_shm->hll_window[slot],
+	    &cur, w))
+		return;
+	for (i = 0; i < METRICS_HLL_M; i++)
+		atomic_store_explicit(&metrics_shm->hll[slot][i], 0,
+		    memory_order_relaxed);
+}
+
+void
+metrics_user(const char *hash)
+{
+	uint64_t	h, w;
+	size_t		slot, idx;
+	uint8_t		rho, cur;
+
+	if (hash == NULL || *hash == '\0')
+		return;
+	if (metrics_shm != NULL) {
+		w = metrics_user_window();
+		slot = (size_t)(w % 3);
+		/* The next window's slot is cleared ahead, while nobody uses it. */
+		metrics_hll_claim(slot, w);
+		metrics_hll_claim((size_t)((w + 1) % 3), w + 1);
+		h = metrics_hash(hash, 0x75736572);
+		idx = (size_t)(h >> (64 - METRICS_HLL_BITS));
+		rho = (uint8_t)(__builtin_clzll((h << METRICS_HLL_BITS) |
+		    (1ULL << (METRICS_HLL_BITS - 1))) + 1);
+		cur = atomic_load(&metrics_shm->hll[slot][idx]);
+		while (rho > cur && !atomic_compare_exchange_weak(
+		    &metrics_shm->hll[slot][idx], &cur, rho))
+			;
+	}
+	metrics_statsd("users.active", hash, "s", NULL);
+}
+
+double
+metrics_active_users(void)
+{
+	double		sum = 0, m = METRICS_HLL_M, e;
+	uint64_t	w;
+	size_t		slot, i, zeros = 0;
+	uint8_t		r;
+
+	if (metrics_shm == NULL)
+		return (0);
+	w = metrics_user_window();
+	slot = (size_t)(w % 3);
+	if (atomic_load(&metrics_shm->hll_window[slot]) != w)
+		return (0);
+	for (i = 0; i < METRICS_HLL_M; i++) {
+		r = atomic_load_explicit(&metrics_shm->hll[slot][i],
+		    memory_order_relaxed);
+		sum += ldexp(1.0, -(int)r);
+		if (r == 0)
+			zeros++;
+	}
+	e = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
+	if (e <= 2.5 * m && zeros != 0)
+		e = m * log(m / (double)zeros);
+	return (round(e));
+}
+
+/* ---- exposition ---- */
+
+static void
+metrics_header(struct buf *b, const char *name, const char *type,
+    const char *help)
+{
+	const char	*p;
+
+	buf_printf(b, "# HELP %s ", name);
+	for (p = help; *p != '\0'; p++) {
+		if (*p == '\\')
+			buf_puts(b, "\\\\");
+		else if (*p == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *p);
+	}
+	buf_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
+static void
+metrics_sample(struct buf *b, const char *name, const char *suffix,
+    const char *labels, const char *extra, const char *value)
+{
+	bool	any = *labels != '\0' || extra != NULL;
+
+	buf_printf(b, "%s%s%s%s%s%s%s %s\n", name, suffix, any ? "{" : "",
+	    labels, *labels != '\0' && extra != NULL ? "," : "",
+	    extra != NULL ? extra : "", any ? "}" : "", value);
+}
+
+static void
+metrics_expose_series(struct buf *b, const struct metrics_family *fam,
+    struct metrics_series *s)
+{
+	uint64_t	cum = 0;
+	char		num[48], le[48];
+	size_t		i;
+
+	if (fam->type == METRICS_COUNTER) {
+		snprintf(num, sizeof num, "%llu", (unsigned long long)
+		    atomic_load_explicit(&s->value, memory_order_relaxed));
+		metrics_sample(b, fam->name, "", s->labels, NULL, num);
+		return;
+	}
+	for (i = 0; i <= METRICS_NBUCKETS; i++) {
+		cum += atomic_load_explicit(&s->buckets[i],
+		    memory_order_relaxed);
+		if (i < METRICS_NBUCKETS)
+			snprintf(le, sizeof le, "le=\"%g\"", metrics_buckets[i]);
+		else
+			snprintf(le, sizeof le, "le=\"+Inf\"");
+		snprintf(num, sizeof num, "%llu", (unsigned long long)cum);
+		metrics_sample(b, fam->name, "_bucket", s->labels, le, num);
+	}
+	snprintf(num, sizeof num, "%.9f", (double)atomic_load_explicit(
+	    &s->sum_ns, memory_order_relaxed) / 1e9);
+	metrics_sample(b, fam->name, "_sum", s->labels, NULL, num);
+	/* _count is the +Inf bucket, so the two always agree. */
+	snprintf(num, sizeof num, "%llu", (unsigned long long)cum);
+	metrics_sample(b, fam->name, "_count", s->labels, NULL, num);
+}
+
+static void
+metrics_expose_gauge(struct buf *b, const char *name, const char *help,
+    double v)
+{
+	char	num[48];
+
+	metrics_header(b, name, "gauge", help);
+	snprintf(num, sizeof num, "%.17g", v);
+	metrics_sample(b, name, "", "", NULL, num);
+}
+
+static void
+metrics_expose_procs(struct buf *b)
+{
+	struct metrics_proc	*p;
+	struct buf		 rss, cpu;
+	char			 label[48], num[48];
+	double			 r, c;
+	pid_t			 pid;
+	size_t			 i;
+
+	buf_init(&rss);
+	buf_init(&cpu);
+	metrics_header(&rss, "process_resident_memory_bytes", "gauge",
+	    "Resident memory of each process (master, worker-N).");
+	metrics_header(&cpu, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time of each process (master, worker-N).");
+	for (i = 0; i < METRICS_MAX_PROCS; i++) {
+		p = &metrics_shm->procs[i];
+		if ((pid = atomic_load(&p->pid)) == 0)
+			continue;
+		if (!metrics_proc_stat(pid, &r, &c))
+			continue;
+		if (p->master)
+			snprintf(label, sizeof label, "process=\"master\"");
+		else
+			snprintf(label, sizeof label, "process=\"worker-%zu\"",
+			    i);
+		snprintf(num, sizeof num, "%.0f", r);
+		metrics_sample(&rss, "process_resident_memory_bytes", "",
+		    label, NULL, num);
+		snprintf(num, sizeof num, "%.2f", c);
+		metrics_sample(&cpu, "process_cpu_seconds_total", "", label,
+		    NULL, num);
+	}
+	buf_append(b, rss.data, rss.len);
+	buf_append(b, cpu.data, cpu.len);
+	buf_free(&rss);
+	buf_free(&cpu);
+}
+
+void
+metrics_expose(struct buf *b)
+{
+	struct metrics_series	*s;
+	uint16_t		*order;
+	size_t			 start[MF_COUNT + 1], fill[MF_COUNT];
+	size_t			 i, n;
+	int64_t			 in_use = 0, idle = 0;
+	int			 f;
+
+	if (metrics_shm == NULL)
+		return;
+	/* Group the ready series by family: each family's samples together. */
+	memset(start, 0, sizeof start);
+	order = xcalloc(METRICS_MAX_SERIES, sizeof *order);
+	for (i = 0; i < METRICS_MAX_SERIES; i++) {
+		s = &metrics_shm->series[i];
+		if (atomic_load_explicit(&s->state, memory_order_acquire) == 2 &&
+		    s->family < MF_COUNT)
+			start[s->family + 1]++;
+	}
+	for (f = 0; f < MF_COUNT; f++) {
+		start[f + 1] += start[f];
+		fill[f] = start[f];
+	}
+	for (i = 0; i < METRICS_MAX_SERIES; i++) {
+		s = &metrics_shm->series[i];
+		if (atomic_load_explicit(&s->state, memory_order_acquire) ==
+		    2 && s->family < MF_COUNT && fill[s->family] <
+		    start[s->family + 1])
+			order[fill[s->family]++] = (uint16_t)i;
+	}
+	for (f = 0; f < MF_COUNT; f++) {
+		metrics_header(b, metrics_families[f].name,
+		    metrics_families[f].type == METRICS_COUNTER ? "counter" :
+		    "histogram", metrics_families[f].help);
+		for (n = start[f]; n < fill[f]; n++)
+			metrics_expose_series(b, &metrics_families[f],
+			    &metrics_shm->series[order[n]]);
+	}
+	free(order);
+
+	metrics_expose_gauge(b, "http_in_flight_requests",
+	    "Requests being served now, all workers.",
+	    (double)metrics_in_flight_total());
+	for (i = 0; i < METRICS_MAX_PROCS; i++) {
+		in_use += atomic_load(&metrics_shm->procs[i].db_in_use);
+		idle += atomic_load(&metrics_shm->procs[i].db_idle);
+	}
+	metrics_header(b, "db_pool_connections", "gauge",
+	    "PostgreSQL pool connections of all workers by state.");
+	buf_printf(b, "db_pool_connections{state=\"in_use\"} %lld\n",
+	    (long long)in_use);
+	buf_printf(b, "db_pool_connections{state=\"idle\"} %lld\n",
+	    (long long)idle);
+	if (atomic_load(&metrics_shm->ratelimit_known))
+		metrics_expose_gauge(b, "anilist_ratelimit_remaining",
+		    "AniList X-RateLimit-Remaining as last seen.",
+		    (double)atomic_load(&metrics_shm->ratelimit_remaining));
+	else
+		metrics_header(b, "anilist_ratelimit_remaining", "gauge",
+		    "AniList X-RateLimit-Remaining as last seen.");
+	metrics_expose_gauge(b, "anilist_breaker_state",
+	    "AniList circuit breaker: 0 closed, 1 half-open, 2 open.",
+	    (double)atomic_load(&metrics_shm->breaker_state));
+	metrics_expose_gauge(b, "workers_alive",
+	    "Worker processes running.",
+	    (double)atomic_load(&metrics_shm->workers_alive));
+	metrics_expose_gauge(b, "active_users",
+	    "Distinct users (hashed ids) in the current 5-minute window.",
+	    metrics_active_users());
+	metrics_expose_procs(b);
+	metrics_expose_gauge(b, "process_memory_limit_bytes",
+	    "Memory available to the service (cgroup limit or RAM).",
+	    metrics_memory_limit());
+	metrics_header(b, "metrics_series_dropped_total", "counter",
+	    "Label sets not recorded because the registry was full.");
+	buf_printf(b, "metrics_series_dropped_total %llu\n",
+	    (unsigned long long)atomic_load(&metrics_shm->dropped));
+}

@@ -1,0 +1,112 @@
+/* metrics.h: statsd over UDP and the shared-memory Prometheus registry behind GET /metrics. */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct buf;
+
+/*
+ * Label values must come from small fixed vocabularies (route patterns,
+ * tool names, result words), never from user input: the registry holds at
+ * most METRICS_MAX_SERIES label sets and counts what does not fit in
+ * metrics_series_dropped_total. Values are cut at METRICS_VALUE_MAX bytes.
+ */
+#define METRICS_MAX_SERIES	4096
+#define METRICS_MAX_PROCS	128
+#define METRICS_VALUE_MAX	48
+#define METRICS_PACKET_MAX	1432	/* statsd datagram: fits a 1500 MTU */
+
+/* Circuit breaker states for metrics_upstream_breaker. */
+#define METRICS_BREAKER_CLOSED		0
+#define METRICS_BREAKER_HALF_OPEN	1
+#define METRICS_BREAKER_OPEN		2
+
+/*
+ * Set-up. The master maps the registry before it forks (MAP_SHARED, so the
+ * workers, their replacements after a crash or SIGHUP and the master all
+ * count into the same memory); idempotent; false if METRICS_ENABLED is off
+ * or the mapping failed. Each process (master and every worker) then calls
+ * metrics_process_init once: it claims a per-process slot in the registry
+ * and resolves STATSD_HOST once (an unknown host is logged once and turns
+ * statsd off for that process; nothing else changes).
+ */
+bool	metrics_shared_init(void);
+void	metrics_process_init(bool);		/* true in the master */
+void	metrics_process_shutdown(void);
+/* Master: a child was reaped; its per-process gauges are dropped. */
+void	metrics_process_exited(pid_t);
+/* Is the registry mapped (GET /metrics available)? */
+bool	metrics_enabled(void);
+
+/*
+ * Requests (serve.c). begin counts the request in flight and starts
+ * batching this thread's statsd lines; end records count, duration and
+ * status and sends the batch. route is the route PATTERN ("/v1/anime/{id}")
+ * or a fixed word ("unmatched"), never the raw path.
+ */
+void	metrics_request_begin(void);
+void	metrics_request_end(const char *, const char *, int, uint64_t);
+
+/* Master: supervision. */
+void	metrics_worker_restart(void);
+void	metrics_workers_alive(int);
+/* Master, about every 10 s: process and in-flight gauges to statsd. */
+void	metrics_master_tick(void);
+
+/*
+ * Calls for the other parts. Each updates the registry and sends statsd
+ * lines (batched with the request's when called inside one).
+ */
+/* cache_requests_total{kind,result}; result: hit, miss, stale, error. */
+void	metrics_cache(const char *, const char *);
+/*
+ * anilist_requests_total{result} + anilist_request_duration_seconds.
+ * result: ok, ratelimited (HTTP 429), server_error, client_error, timeout,
+ * network, graphql_error, breaker_open, budget; seconds < 0: no timing
+ * (the call was not made).
+ */
+void	metrics_upstream(const char *, double);
+/* anilist_ratelimit_remaining: X-RateLimit-Remaining as last seen. */
+void	metrics_upstream_ratelimit(int);
+/* anilist_breaker_state: METRICS_BREAKER_*. */
+void	metrics_upstream_breaker(int);
+/* db_pool_connections{state}: this worker's pool now (in use, idle). */
+void	metrics_db_pool(int, int);
+/* db_pool_wait_seconds: time spent waiting for a pooled connection. */
+void	metrics_db_wait(double);
+/* db_errors_total. */
+void	metrics_db_error(void);
+/* search_queries_total, and search_zero_results_total when true. */
+void	metrics_search(bool);
+/* oauth_logins_total{result,reason}; result success|failure, reason "" ok. */
+void	metrics_oauth(const char *, const char *);
+/* recommendation_feedback_total{action}; action accepted|dismissed|… */
+void	metrics_feedback(const char *);
+/* tool_calls_total{tool,result} + tool_duration_seconds{tool}. */
+void	metrics_tool(const char *, const char *, double);
+/* active_users (distinct per 5-minute window) + a statsd set; the hash. */
+void	metrics_user(const char *);
+/* notifications_total{target,result}: sentry/slack/pagerduty deliveries. */
+void	metrics_notification(const char *, const char *);
+/* alerts_received_total{source}: alertmanager, grafana, plain. */
+void	metrics_alert_received(const char *);
+
+/* The Prometheus text exposition (format 0.0.4) of every process. */
+void	metrics_expose(struct buf *);
+/* Distinct users seen in the current 5-minute window (an estimate). */
+double	metrics_active_users(void);
+
+/*
+ * One statsd line into out, without a newline: prefix + name, value and
+ * type ("c", "ms", "g", "s"); tags is "key:value,key:value" or NULL and is
+ * written as "|#tags" only when dogstatsd is true. Exposed for tests.
+ */
+void	metrics_statsd_line(struct buf *, const char *, const char *,
+	    const char *, const char *, bool);
+/* A route pattern as one Graphite path component ("/v1/a/{id}" → v1_a_id). */
+void	metrics_statsd_component(char *, size_t, const char *);
+
+#endif
