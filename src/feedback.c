@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "feedback.h"
+#include "metrics.h"
 #include "util.h"
 
 static const char *const feedback_names[] = {
@@ -36,6 +37,16 @@ const char *
 feedback_action_name(enum feedback_action a)
 {
 	return (feedback_names[a]);
+}
+
+/* Count n stored events in recommendation_feedback_total{action}. */
+static void
+feedback_count(enum feedback_action action, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		metrics_feedback(feedback_names[action]);
 }
 
 /* A connection, or NULL with the 503 cause (not configured, down). */
@@ -73,10 +84,10 @@ feedback_record(long long user_id, long long media_id,
 	    "media_id, event, source) VALUES ($1, $2, $3, $4) RETURNING id",
 	    4, params, cause);
 	if (res != NULL && PQntuples(res) == 1 &&
-	    util_parse_ll(PQgetvalue(res, 0, 0), id))
+	    util_parse_ll(PQgetvalue(res, 0, 0), id)) {
 		status = 0;
-	/* Metric call site: metrics_feedback(feedback_names[action]) (obs). */
-	else if (res != NULL)
+		feedback_count(action, 1);
+	} else if (res != NULL)
 		*cause = xstrdup("the database did not return the event id");
 	PQclear(res);
 	db_release(c);
@@ -109,8 +120,10 @@ feedback_shown(long long user_id, const int64_t *ids, size_t n,
 		goto out;
 	if (db_run(c, "INSERT INTO recommendation_events (user_id, media_id, "
 	    "event, source) SELECT $1, m, 'shown', $3 "
-	    "FROM unnest($2::integer[]) AS m", 3, params, cause))
+	    "FROM unnest($2::integer[]) AS m", 3, params, cause)) {
 		status = 0;
+		feedback_count(FEEDBACK_SHOWN, n);
+	}
 	db_release(c);
 out:
 	buf_free(&arr);
@@ -158,6 +171,8 @@ feedback_list_added(long long user_id, long long media_id, bool *recorded,
 		return (503);
 	}
 	*recorded = PQntuples(res) == 1;
+	if (*recorded)
+		feedback_count(FEEDBACK_ADDED_TO_LIST, 1);
 	PQclear(res);
 	db_release(c);
 	return (0);

@@ -870,6 +870,6 @@ const struct tool tools_get_anime_recommendations = {
 	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
 	.annotations = rec_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
-	.widget = NULL,
+	.widget = "ui://widget/recommendations.html",
 	.handler = rec_run,
 };

@@ -147,6 +147,15 @@ class RecommendTest(unittest.TestCase):
             c.sendall(b"flush_all\r\n")
             self.assertEqual(c.recv(64), b"OK\r\n")
 
+    def feedback_metric(self, action):
+        """recommendation_feedback_total{action} summed over /metrics."""
+        want = 'recommendation_feedback_total{action="%s"}' % action
+        total = 0
+        for line in self.s.metrics().splitlines():
+            if line.startswith(want + " "):
+                total += float(line.split()[-1])
+        return total
+
     def events(self):
         return int(self.s.psql(
             "SELECT count(*) FROM recommendation_events")[0][0])
@@ -402,6 +411,8 @@ class RecommendTest(unittest.TestCase):
     def test_feedback_accounting_and_accuracy(self):
         before = self.get("/v1/stats/recommendations?window_days=7")
         n = self.events()
+        counted = {a: self.feedback_metric(a) for a in
+                   ("accepted", "dismissed", "added_to_list")}
         for action in ("accepted", "accepted", "dismissed", "shown"):
             out = self.feedback({"anime_id": 5114, "action": action,
                                  "reference": CHAINSAW_MAN})
@@ -430,6 +441,11 @@ class RecommendTest(unittest.TestCase):
         self.assertEqual(after["accepted"], good)
         self.assertAlmostEqual(after["accuracy"],
                                good / (good + ev["dismissed"]), places=4)
+        # The same events as a metric (recommendation_feedback_total).
+        for action, more in (("accepted", 2), ("dismissed", 1),
+                             ("added_to_list", 1)):
+            self.assertEqual(self.feedback_metric(action),
+                             counted[action] + more, action)
         db = self.s.psql(
             "SELECT count(*) FILTER (WHERE event IN ('accepted', "
             "'added_to_list')), count(*) FILTER (WHERE event = 'dismissed') "
