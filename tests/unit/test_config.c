@@ -199,7 +199,7 @@ static const struct {
 	{ "ANILIST_API_URL", "", "http:// or https:// URL" },
 	{ "ANILIST_REDIRECT_URI", "", NULL },
 	{ "SENTRY_DSN", "", NULL },
-	{ "SENTRY_DSN", "not a url", "http:// or https:// URL" },
+	{ "SENTRY_DSN", "not a url", "a DSN starts with https:// or http://" },
 	{ "STATSD_TAGS", "dogstatsd", NULL },
 	{ "STATSD_TAGS", "influx", "must be empty or dogstatsd" },
 	{ "NO_SUCH_KEY", "1", "unknown key" },
