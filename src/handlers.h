@@ -19,6 +19,9 @@ HANDLER(handle_health_ready);
 
 /* handlers/api.c: arg is the name of the tool the route calls. */
 HANDLER(handle_tool);
+/* handlers/recommend.c */
+HANDLER(handle_recommendation_feedback);
+HANDLER(handle_recommendation_stats);
 /* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
 HANDLER(handle_mcp);
 /* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */

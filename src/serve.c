@@ -313,29 +313,48 @@ serve_finish(struct http_req *req, struct http_resp *resp, int early,
 		resp->head_only = true;
 }
 
-void
-serve_handle(char **env, const char *body, size_t body_len,
-    struct http_resp *resp, char *rid_out, size_t rid_len)
+/*
+ * One request from parse to access log. The body comes from the FastCGI
+ * stream in, or from memory (tests); with out, the response is written
+ * there before the log line so logging never delays the client.
+ */
+static void
+serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
+    struct http_resp *resp, FCGX_Stream *out, char *rid_out, size_t rid_len)
 {
 	struct http_req	 req;
+	struct buf	 wire;
 	char		*cause = NULL;
 	int		 early;
-	long long	 len;
+	long long	 len = 0;
 
 	early = http_req_init(&req, env, &cause);
 	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
-	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
-	    body_len > (size_t)cfg->max_body_size)
-		early = 413;
-	if (early == 0 && body != NULL) {
-		req.body = xmalloc(body_len + 1);
-		memcpy(req.body, body, body_len);
-		req.body[body_len] = '\0';
-		req.body_len = body_len;
+
+	if (early == 0)
+		early = serve_body_length(&req, &len);
+	if (early == 0 && in != NULL && len != 0)
+		early = serve_read_body(&req, len, in, &cause);
+	else if (early == 0 && body != NULL) {
+		if (body_len > (size_t)cfg->max_body_size)
+			early = 413;
+		else {
+			req.body = xmalloc(body_len + 1);
+			memcpy(req.body, body, body_len);
+			req.body[body_len] = '\0';
+			req.body_len = body_len;
+		}
 	}
 	serve_finish(&req, resp, early, cause);
+
+	if (out != NULL) {
+		buf_init(&wire);
+		http_resp_serialise(resp, req.request_id, &wire);
+		FCGX_PutStr(wire.data, (int)wire.len, out);
+		buf_free(&wire);
+	}
 	serve_log(&req, resp);
 	serve_record(&req, resp);
 	if (rid_out != NULL)
@@ -346,35 +365,18 @@ serve_handle(char **env, const char *body, size_t body_len,
 }
 
 void
+serve_handle(char **env, const char *body, size_t body_len,
+    struct http_resp *resp, char *rid_out, size_t rid_len)
+{
+	serve_run(env, NULL, body, body_len, resp, NULL, rid_out, rid_len);
+}
+
+void
 serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 {
-	struct http_req	 req;
 	struct http_resp resp;
-	struct buf	 wire;
-	char		*cause = NULL;
-	int		 early;
-	long long	 len = 0;
 
 	http_resp_init(&resp);
-	early = http_req_init(&req, env, &cause);
-	metrics_request_begin();
-	serve_request_id(&req);
-	log_set_request_id(req.request_id);
-
-	if (early == 0 && (early = serve_body_length(&req, &len)) == 0 &&
-	    len != 0)
-		early = serve_read_body(&req, len, in, &cause);
-	serve_finish(&req, &resp, early, cause);
-
-	buf_init(&wire);
-	http_resp_serialise(&resp, req.request_id, &wire);
-	FCGX_PutStr(wire.data, (int)wire.len, out);
-	buf_free(&wire);
-
-	serve_log(&req, &resp);
-	serve_record(&req, &resp);
-	log_set_request_id(NULL);
-	free(cause);
-	http_req_free(&req);
+	serve_run(env, in, NULL, 0, &resp, out, NULL, 0);
 	http_resp_free(&resp);
 }

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "handlers.h"
 #include "http.h"
 #include "text.h"
@@ -207,10 +208,49 @@ api_error(struct http_resp *resp, const struct tool_error *err)
 		http_resp_header(resp, "WWW-Authenticate", "Bearer");
 }
 
+/*
+ * Who calls a tool that can use a user: req->auth when the pipeline set
+ * it, else the request's own credentials (a bearer token or the session
+ * cookie) checked by the accounts layer. Without credentials the call is
+ * anonymous; bad ones are refused (the 401/403/503 is written, false).
+ */
+static bool
+api_caller(const struct tool *t, struct http_req *req, struct http_resp *resp,
+    struct auth_principal *p, struct tool_auth *ta,
+    const struct tool_auth **out)
+{
+	const char	*cookie = http_req_header(req, "Cookie");
+	char		*session = NULL;
+	bool		 has;
+
+	*out = req->auth;
+	if (t->auth == TOOL_AUTH_NONE || req->auth != NULL)
+		return (true);
+	if (cookie != NULL)
+		session = auth_cookie_value(cookie, AUTH_SESSION_COOKIE);
+	has = http_req_header(req, "Authorization") != NULL ||
+	    (session != NULL && *session != '\0');
+	free(session);
+	if (!has)
+		return (true);
+	if (!auth_require(req, resp, p))
+		return (false);
+	ta->user_id = p->user_id;
+	ta->anilist_token = p->anilist_token;
+	ta->anilist_id = p->anilist_id;
+	ta->anilist_name = p->name;
+	ta->scope = p->scope;
+	*out = ta;
+	return (true);
+}
+
 /* arg: the tool's name. */
 HANDLER(handle_tool)
 {
 	const struct tool	*t = tool_find(arg);
+	const struct tool_auth	*auth;
+	struct tool_auth	 ta;
+	struct auth_principal	 principal;
 	struct json_object	*args, *result;
 	struct tool_error	 err = { 0 };
 	struct tool_call	 call;
@@ -228,7 +268,14 @@ HANDLER(handle_tool)
 		tool_error_clear(&err);
 		return;
 	}
-	result = tool_invoke(t, args, req->auth, &call);
+	memset(&ta, 0, sizeof ta);
+	memset(&principal, 0, sizeof principal);
+	if (!api_caller(t, req, resp, &principal, &ta, &auth)) {
+		json_object_put(args);
+		return;
+	}
+	result = tool_invoke(t, args, auth, &call);
+	auth_principal_free(&principal);
 	req->log_cache = call.cache;
 	req->log_upstream_ms = call.upstream_ms;
 	if (result == NULL) {

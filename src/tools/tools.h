@@ -19,6 +19,7 @@ struct json_object;
 #define TOOLS_OP_CHARACTER_SEARCH	"CharacterSearch"
 #define TOOLS_OP_AIRING_SCHEDULE	"AiringSchedule"
 #define TOOLS_OP_GENRES_AND_TAGS	"GenresAndTags"
+#define TOOLS_OP_USER_LIST		"UserList"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -63,6 +64,8 @@ extern const struct tool tools_get_character_info;
 extern const struct tool tools_get_airing_schedule;
 /* tools/genres.c */
 extern const struct tool tools_list_genres_and_tags;
+/* tools/recommend.c */
+extern const struct tool tools_get_anime_recommendations;
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {
@@ -92,6 +95,10 @@ bool		 tools_check_depth(struct json_object *, struct tool_call *);
 bool		 tools_fetch(struct tool_call *, const char *,
 		    struct json_object *, const char *, int, const char *,
 		    struct anilist_reply *);
+/* tools_fetch as a user: token and cache scope (either may be NULL). */
+bool		 tools_fetch_as(struct tool_call *, const char *,
+		    struct json_object *, const char *, int, const char *,
+		    const char *, const char *, struct anilist_reply *);
 /* data.<key> of a reply, or NULL with a 502/404 error in call. */
 struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
 		    const char *, const char *);

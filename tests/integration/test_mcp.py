@@ -313,7 +313,9 @@ class McpTest(unittest.TestCase):
         args = os.path.join(self.tmp, "args.json")
         with open(args, "w") as f:
             json.dump({"search_anime": {"query": "Frieren"},
-                       "get_character_info": {"search": "Frieren"}}, f)
+                       "get_character_info": {"search": "Frieren"},
+                       "get_anime_recommendations":
+                           {"reference_title": "Frieren", "count": 3}}, f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)

@@ -1,0 +1,875 @@
+/* tools/recommend.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "anilist.h"
+#include "config.h"
+#include "feedback.h"
+#include "log.h"
+#include "recommend.h"
+#include "tools/shape.h"
+#include "tools/tools.h"
+#include "util.h"
+
+/*
+ * The AniList calls a cold request may cost; a warm one costs none, since
+ * every call goes through anilist_fetch's cache. The plan of calls is
+ * fixed by the request (never by what happens to be cached), so a warm
+ * answer is the same as the cold one:
+ *   similar by id:     MediaDetails + 2 candidate searches
+ *   similar by title:  SearchMedia (title) + MediaDetails + 1 search
+ *   taste_profile:     UserList + 2 searches
+ *   trending_genre:    the reference (MediaDetails, or SearchMedia by
+ *                      title) or UserList, + 2 trending searches
+ */
+#define REC_BUDGET		3
+#define REC_PAGE		50	/* candidates per search (AniList max) */
+#define REC_TITLE_RESULTS	10	/* search results a title is picked from */
+#define REC_LIST_CHUNK		500	/* list entries read (AniList max) */
+#define REC_PROFILE_TOP		5	/* profile features shown per family */
+#define REC_NAME_MAX		50
+
+#define REC_TYPES	"[\"similar\",\"taste_profile\",\"trending_genre\"]"
+
+/* One request in progress. */
+struct rec {
+	struct tool_call	*call;
+	struct json_object	*args;
+	const struct tool_auth	*auth;
+	const char		*type;
+	bool			 include_adult;
+	int			 planned;	/* AniList fetches planned */
+	/* the answer's source: the least fresh of every fetch */
+	const char		*cache;
+	uint64_t		 fetched_at;
+	struct json_object	*notes;		/* strings for the answer */
+};
+
+static const struct tool_annotations rec_read_only = {
+	.read_only = true, .destructive = false, .idempotent = true,
+	.open_world = true
+};
+
+static void __attribute__((format(printf, 2, 3)))
+rec_note(struct rec *r, const char *fmt, ...)
+{
+	struct buf	b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	json_object_array_add(r->notes, json_object_new_string(b.data));
+	buf_free(&b);
+}
+
+/* Account for one finished fetch in the answer's source. */
+static void
+rec_account(struct rec *r, const struct anilist_reply *reply)
+{
+	static const char *const order[] = { "hit", "bypass", "miss",
+	    "stale" };
+	size_t	i, have = 0, got = 0;
+
+	for (i = 0; i < nitems(order); i++) {
+		if (r->cache != NULL && strcmp(r->cache, order[i]) == 0)
+			have = i;
+		if (reply->cache != NULL && strcmp(reply->cache, order[i]) == 0)
+			got = i;
+	}
+	if (reply->cache != NULL && (r->cache == NULL || got > have))
+		r->cache = order[got];
+	if (reply->fetched_at != 0 &&
+	    (r->fetched_at == 0 || reply->fetched_at < r->fetched_at))
+		r->fetched_at = reply->fetched_at;
+}
+
+/*
+ * One planned AniList call. Required calls fail the request; optional
+ * ones (candidate searches) are skipped once the budget is spent (retries
+ * after failures) and their failure only adds a note.
+ */
+static bool
+rec_fetch(struct rec *r, const char *op, struct json_object *vars,
+    const char *kind, int ttl, bool as_user, const char *what,
+    bool optional, struct anilist_reply *reply)
+{
+	struct tool_call	 side;
+	bool			 ok;
+
+	memset(reply, 0, sizeof *reply);
+	r->planned++;
+	if (optional && r->call->upstream_calls >= REC_BUDGET) {
+		rec_note(r, "%s", "some candidates were not fetched: the "
+		    "AniList call budget of this request was spent on retries");
+		return (false);
+	}
+	if (!optional) {
+		ok = tools_fetch_as(r->call, op, vars, kind, ttl,
+		    as_user ? r->auth->anilist_token : NULL,
+		    as_user ? r->auth->scope : NULL, what, reply);
+		if (ok)
+			rec_account(r, reply);
+		return (ok);
+	}
+	tool_call_init(&side);
+	ok = tools_fetch_as(&side, op, vars, kind, ttl, NULL, NULL, what,
+	    reply);
+	r->call->upstream_calls += side.upstream_calls;
+	if (side.upstream_ms >= 0)
+		r->call->upstream_ms = (r->call->upstream_ms > 0 ?
+		    r->call->upstream_ms : 0) + side.upstream_ms;
+	if (ok)
+		rec_account(r, reply);
+	else {
+		log_warn("recommendation candidates unavailable",
+		    LF_STR("error", side.error.message), LF_END);
+		rec_note(r, "some candidates could not be fetched from AniList "
+		    "(%s); the list may be shorter or less varied",
+		    side.error.code);
+	}
+	tool_call_free(&side);
+	return (ok);
+}
+
+static struct json_object *
+rec_strings(const char *const *v, size_t n)
+{
+	struct json_object	*a = json_object_new_array();
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return (a);
+}
+
+/* SearchMedia variables for a page of anime; sort is one or two values. */
+static struct json_object *
+rec_search_vars(struct rec *r, int per_page, const char *sort1,
+    const char *sort2)
+{
+	struct json_object	*vars = json_object_new_object(), *sort;
+
+	json_object_object_add(vars, "page", json_object_new_int(1));
+	json_object_object_add(vars, "perPage", json_object_new_int(per_page));
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	sort = json_object_new_array();
+	json_object_array_add(sort, json_object_new_string(sort1));
+	if (sort2 != NULL)
+		json_object_array_add(sort, json_object_new_string(sort2));
+	json_object_object_add(vars, "sort", sort);
+	if (!r->include_adult)
+		json_object_object_add(vars, "isAdult",
+		    json_object_new_boolean(false));
+	return (vars);
+}
+
+/* Page.media of a SearchMedia reply, or NULL. */
+static struct json_object *
+rec_page_media(struct anilist_reply *reply)
+{
+	struct json_object	*page, *media;
+
+	if (reply->data == NULL ||
+	    !json_object_object_get_ex(reply->data, "Page", &page) ||
+	    !json_object_object_get_ex(page, "media", &media) ||
+	    !json_object_is_type(media, json_type_array))
+		return (NULL);
+	return (media);
+}
+
+/*
+ * Add the results of one candidate search to the pool; trending searches
+ * record each title's position.
+ */
+static void
+rec_search(struct rec *r, struct recommend_pool *pool,
+    const char *const *genres, size_t ngenres, const char *const *tags,
+    size_t ntags, bool trending)
+{
+	struct json_object	*vars, *media;
+	struct anilist_reply	 reply;
+	size_t			 i;
+
+	vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
+	    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
+	    "POPULARITY_DESC", NULL);
+	if (ngenres > 0)
+		json_object_object_add(vars, "genre_in",
+		    rec_strings(genres, ngenres));
+	if (ntags > 0)
+		json_object_object_add(vars, "tag_in", rec_strings(tags, ntags));
+	if (rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
+	    trending ? cfg->cache_ttl_trending : cfg->cache_ttl_default, false,
+	    NULL, true, &reply) && (media = rec_page_media(&reply)) != NULL) {
+		for (i = 0; i < json_object_array_length(media); i++)
+			recommend_pool_add(pool,
+			    json_object_array_get_idx(media, i), 0,
+			    trending ? (int)i + 1 : 0);
+	}
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+}
+
+/*
+ * The reference by title: AniList's search results, best match first by
+ * recommend_best_title_match. Returns the media object (caller puts).
+ */
+static struct json_object *
+rec_resolve_title(struct rec *r, const char *title)
+{
+	struct json_object	*vars, *media, *out = NULL, *sort;
+	struct anilist_reply	 reply;
+	int			 best;
+
+	/* The same variables as search_anime's, so they share a cache entry. */
+	vars = json_object_new_object();
+	json_object_object_add(vars, "page", json_object_new_int(1));
+	json_object_object_add(vars, "perPage",
+	    json_object_new_int(REC_TITLE_RESULTS));
+	if (!r->include_adult)
+		json_object_object_add(vars, "isAdult",
+		    json_object_new_boolean(false));
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	json_object_object_add(vars, "search", json_object_new_string(title));
+	sort = json_object_new_array();
+	json_object_array_add(sort, json_object_new_string("SEARCH_MATCH"));
+	json_object_object_add(vars, "sort", sort);
+	if (!rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
+	    cfg->cache_ttl_default, false, NULL, false, &reply))
+		goto out;
+	media = rec_page_media(&reply);
+	if ((best = recommend_best_title_match(title, media)) < 0) {
+		tool_fail(r->call, 404, "not_found", "reference_title",
+		    "AniList has no anime titled \"%s\"%s; check the spelling "
+		    "or give reference_anime_id", title, r->include_adult ? "" :
+		    " (adult titles left out)");
+		goto out;
+	}
+	out = json_object_get(json_object_array_get_idx(media, (size_t)best));
+out:
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	return (out);
+}
+
+/* The reference with relations and recommendations (caller puts). */
+static struct json_object *
+rec_details(struct rec *r, long long id, const char *field)
+{
+	struct json_object	*vars, *media, *v, *out = NULL;
+	struct anilist_reply	 reply;
+	char			*what;
+
+	xasprintf(&what, "anime with id %lld", id);
+	vars = json_object_new_object();
+	json_object_object_add(vars, "id", json_object_new_int64(id));
+	if (!rec_fetch(r, TOOLS_OP_MEDIA_DETAILS, vars, "media",
+	    cfg->cache_ttl_media, false, what, false, &reply) ||
+	    (media = tools_data(r->call, &reply, "Media", what)) == NULL) {
+		if (r->call->error.status == 404)
+			tool_fail(r->call, 404, "not_found", field, "AniList has "
+			    "no anime with id %lld", id);
+		goto out;
+	}
+	if (json_object_object_get_ex(media, "type", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    strcmp(json_object_get_string(v), "ANIME") != 0) {
+		tool_fail(r->call, 400, "invalid_argument", field, "%lld is a "
+		    "%s, not an anime; give an anime id", id,
+		    json_object_get_string(v));
+		goto out;
+	}
+	if (!r->include_adult && json_object_object_get_ex(media, "isAdult",
+	    &v) && json_object_get_boolean(v)) {
+		tool_fail(r->call, 404, "not_found", field, "anime %lld is an "
+		    "adult title; ask again with include_adult=true if the user "
+		    "wants it", id);
+		goto out;
+	}
+	out = json_object_get(media);
+out:
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	free(what);
+	return (out);
+}
+
+/* The reference of the request (id or title), or NULL with an error. */
+static struct json_object *
+rec_reference(struct rec *r, bool details)
+{
+	const char		*title = tools_arg_str(r->args,
+				    "reference_title");
+	long long		 id = tools_arg_int(r->args,
+				    "reference_anime_id", 0);
+	struct json_object	*found, *v;
+
+	if (id > 0)
+		return (rec_details(r, id, "reference_anime_id"));
+	if ((found = rec_resolve_title(r, title)) == NULL || !details)
+		return (found);
+	v = json_object_object_get(found, "id");
+	id = json_object_get_int64(v);
+	json_object_put(found);
+	return (rec_details(r, id, "reference_title"));
+}
+
+/* The user's list (public by name, or the caller's own), or NULL. */
+static struct json_object *
+rec_user_list(struct rec *r, struct anilist_reply *reply)
+{
+	const char		*name = tools_arg_str(r->args, "user_name");
+	struct json_object	*vars, *coll = NULL;
+	char			*what;
+	bool			 own = name == NULL;
+
+	vars = json_object_new_object();
+	if (own) {
+		json_object_object_add(vars, "userId",
+		    json_object_new_int64(r->auth->anilist_id));
+		what = xstrdup("list for your account");
+	} else {
+		json_object_object_add(vars, "userName",
+		    json_object_new_string(name));
+		xasprintf(&what, "public anime list of a user named \"%s\"",
+		    name);
+	}
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	json_object_object_add(vars, "chunk", json_object_new_int(1));
+	json_object_object_add(vars, "perChunk",
+	    json_object_new_int(REC_LIST_CHUNK));
+	if (rec_fetch(r, TOOLS_OP_USER_LIST, vars, "user_list",
+	    cfg->cache_ttl_user_list, own, what, false, reply))
+		coll = tools_data(r->call, reply, "MediaListCollection", what);
+	if (coll == NULL && r->call->error.status == 404 && !own)
+		tool_fail(r->call, 404, "not_found", "user_name", "AniList has "
+		    "no %s (the name may be wrong or the list private)", what);
+	json_object_put(vars);
+	free(what);
+	return (coll);
+}
+
+/* Problems between arguments that the schema cannot say. */
+static bool
+rec_check_args(struct rec *r)
+{
+	bool		 by_id = tools_arg_int(r->args, "reference_anime_id",
+			    0) > 0;
+	const char	*title = tools_arg_str(r->args, "reference_title");
+	const char	*name = tools_arg_str(r->args, "user_name");
+	const char	*p;
+	bool		 ref = by_id || title != NULL;
+	bool		 user = name != NULL || r->auth != NULL;
+
+	if (by_id && title != NULL) {
+		tool_fail(r->call, 400, "invalid_argument", "reference_title",
+		    "give reference_anime_id or reference_title, not both");
+		return (false);
+	}
+	if (title != NULL) {
+		/* A title is matched on its letters and digits. */
+		for (p = title; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x80 || (*p >= '0' &&
+			    *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z'))
+				break;
+		}
+		if (*p == '\0') {
+			tool_fail(r->call, 400, "invalid_argument",
+			    "reference_title", "reference_title has no letters "
+			    "or digits");
+			return (false);
+		}
+	}
+	if (name != NULL) {
+		for (p = name; *p != '\0'; p++) {
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+			    *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    *p == '_' || *p == '-'))
+				break;
+		}
+		if (*p != '\0' || p == name) {
+			tool_fail(r->call, 400, "invalid_argument", "user_name",
+			    "user_name must be an AniList user name: letters, "
+			    "digits, '_' or '-', at most %d", REC_NAME_MAX);
+			return (false);
+		}
+	}
+	if (strcmp(r->type, "similar") == 0) {
+		if (!ref) {
+			tool_fail(r->call, 400, "invalid_argument",
+			    "reference_anime_id", "similar needs a reference: "
+			    "give reference_anime_id or reference_title");
+			return (false);
+		}
+		if (name != NULL) {
+			tool_fail(r->call, 400, "invalid_argument", "user_name",
+			    "similar recommends from a reference, not a list; "
+			    "use recommendation_type=taste_profile for "
+			    "user_name");
+			return (false);
+		}
+	} else if (strcmp(r->type, "taste_profile") == 0) {
+		if (ref) {
+			tool_fail(r->call, 400, "invalid_argument",
+			    by_id ? "reference_anime_id" : "reference_title",
+			    "taste_profile learns from the user's list and "
+			    "takes no reference; use recommendation_type="
+			    "similar for titles like one anime");
+			return (false);
+		}
+	} else if (ref && name != NULL) {
+		tool_fail(r->call, 400, "invalid_argument", "user_name",
+		    "trending_genre takes a reference or a user's list, not "
+		    "both");
+		return (false);
+	} else if (!ref && !user) {
+		tool_fail(r->call, 400, "invalid_argument",
+		    "reference_anime_id", "trending_genre needs genres to look "
+		    "in: give reference_anime_id or reference_title, or "
+		    "user_name (or sign in) for the user's favourite genres");
+		return (false);
+	}
+	if (strcmp(r->type, "taste_profile") == 0 && !user) {
+		tool_fail(r->call, 401, "unauthenticated", "user_name",
+		    "taste_profile needs a list: sign in with AniList for "
+		    "your own, or give user_name for a public one");
+		return (false);
+	}
+	if (name == NULL && r->auth != NULL && !ref &&
+	    r->auth->anilist_id <= 0) {
+		tool_fail(r->call, 401, "unauthenticated", NULL, "the account "
+		    "has no AniList user id; sign in with AniList again");
+		return (false);
+	}
+	return (true);
+}
+
+/* The exclude_ids argument as an array (caller frees), count in *n. */
+static int64_t *
+rec_excludes(struct json_object *args, size_t *n)
+{
+	struct json_object	*a;
+	int64_t			*v;
+	size_t			 i;
+
+	*n = 0;
+	if (!json_object_object_get_ex(args, "exclude_ids", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return (NULL);
+	*n = json_object_array_length(a);
+	v = xcalloc(*n + 1, sizeof *v);
+	for (i = 0; i < *n; i++)
+		v[i] = json_object_get_int64(json_object_array_get_idx(a, i));
+	return (v);
+}
+
+/*
+ * Remember what a signed-in user was shown, so that adding one of these
+ * titles to the list later counts as accepted (feedback_list_added). Best
+ * effort: the recommendations stand without the database.
+ */
+static void
+rec_record_shown(const struct tool_auth *auth, struct json_object *list,
+    const struct recommend_media *ref, const char *type)
+{
+	struct json_object	*m;
+	int64_t			*ids;
+	size_t			 i, n = json_object_array_length(list);
+	char			*reference, *cause = NULL;
+
+	if (auth == NULL || auth->user_id <= 0 || n == 0)
+		return;
+	ids = xcalloc(n, sizeof *ids);
+	for (i = 0; i < n; i++) {
+		m = json_object_object_get(json_object_array_get_idx(list, i),
+		    "anime");
+		ids[i] = json_object_get_int64(json_object_object_get(m, "id"));
+	}
+	if (ref != NULL)
+		xasprintf(&reference, "%lld", (long long)recommend_media_id(ref));
+	else
+		reference = xstrdup(type);
+	if (feedback_shown(auth->user_id, ids, n, reference, &cause) != 0)
+		log_warn("recommendations shown not recorded",
+		    LF_STR("error", cause), LF_END);
+	free(cause);
+	free(reference);
+	free(ids);
+}
+
+/* Replace each "anime" media object by its compact shape. */
+static void
+rec_shape(struct json_object *list)
+{
+	struct json_object	*item, *m;
+	size_t			 i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		item = json_object_array_get_idx(list, i);
+		if (json_object_object_get_ex(item, "anime", &m))
+			json_object_object_add(item, "anime",
+			    shape_media(m, false));
+	}
+}
+
+/* "10 recommendations similar to X (2023, TV, 9.1/10): A; B; … and 5 more." */
+static char *
+rec_summary(struct json_object *list, const char *what,
+    struct json_object *reference)
+{
+	struct json_object	*anime;
+	struct buf		 b;
+	size_t			 i, n = json_object_array_length(list);
+
+	buf_init(&b);
+	buf_printf(&b, "%zu recommendation%s %s", n, n == 1 ? "" : "s", what);
+	if (reference != NULL) {
+		buf_puts(&b, " ");
+		shape_media_line(&b, reference);
+	}
+	if (n == 0) {
+		buf_puts(&b, ".");
+		return (buf_detach(&b));
+	}
+	buf_puts(&b, ": ");
+	for (i = 0; i < n && i < SHAPE_SUMMARY_LINES; i++) {
+		anime = json_object_object_get(json_object_array_get_idx(list,
+		    i), "anime");
+		if (i > 0)
+			buf_puts(&b, "; ");
+		shape_media_line(&b, anime);
+	}
+	if (n > SHAPE_SUMMARY_LINES)
+		buf_printf(&b, "; and %zu more", n - SHAPE_SUMMARY_LINES);
+	buf_puts(&b, ".");
+	return (buf_detach(&b));
+}
+
+/* Candidates, query and reference for recommendation_type=similar. */
+static bool
+rec_similar(struct rec *r, struct recommend_pool *pool,
+    struct json_object **refj)
+{
+	struct json_object	*recs, *nodes, *node, *m, *rating;
+	struct recommend_media	*ref;
+	struct recommend_search	 s[REC_BUDGET];
+	size_t			 i, n;
+
+	if ((*refj = rec_reference(r, true)) == NULL)
+		return (false);
+	/* AniList's community recommendations, by rating. */
+	if (json_object_object_get_ex(*refj, "recommendations", &recs) &&
+	    json_object_object_get_ex(recs, "nodes", &nodes) &&
+	    json_object_is_type(nodes, json_type_array)) {
+		for (i = 0; i < json_object_array_length(nodes); i++) {
+			node = json_object_array_get_idx(nodes, i);
+			if (!json_object_object_get_ex(node,
+			    "mediaRecommendation", &m) || m == NULL)
+				continue;
+			if (!json_object_object_get_ex(node, "rating", &rating))
+				rating = NULL;
+			recommend_pool_add(pool, m, rating != NULL ?
+			    json_object_get_int(rating) : 0, 0);
+		}
+	}
+	if ((ref = recommend_media_create(*refj)) == NULL) {
+		tool_fail(r->call, 502, "upstream_error", NULL,
+		    "AniList's answer has no media id");
+		return (false);
+	}
+	n = recommend_searches(ref, s, (size_t)(REC_BUDGET - r->planned));
+	for (i = 0; i < n; i++)
+		rec_search(r, pool, s[i].genres, s[i].ngenres, s[i].tags,
+		    s[i].ntags, false);
+	recommend_media_free(ref);
+	return (true);
+}
+
+/* Candidates from the profile's favourite genres (two searches). */
+static void
+rec_taste_candidates(struct rec *r, struct recommend_pool *pool,
+    const struct recommend_profile *p, bool trending)
+{
+	const char	*g1 = recommend_profile_genre(p, 0);
+	const char	*g2 = recommend_profile_genre(p, 1);
+	struct json_object *vars, *media;
+	struct anilist_reply reply;
+	size_t		 i;
+
+	if (g1 == NULL) {
+		/* nothing liked yet: AniList's most popular (or trending) */
+		rec_note(r, "%s", "the list says little about taste yet "
+		    "(no scored or completed titles with genres); these are "
+		    "AniList's most popular titles the list does not have");
+		vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
+		    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
+		    "POPULARITY_DESC", NULL);
+		if (rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
+		    cfg->cache_ttl_default, false, NULL, true, &reply) &&
+		    (media = rec_page_media(&reply)) != NULL) {
+			for (i = 0; i < json_object_array_length(media); i++)
+				recommend_pool_add(pool,
+				    json_object_array_get_idx(media, i), 0,
+				    trending ? (int)i + 1 : 0);
+		}
+		anilist_reply_free(&reply);
+		json_object_put(vars);
+		return;
+	}
+	rec_search(r, pool, &g1, 1, NULL, 0, trending);
+	if (g2 != NULL && r->planned < REC_BUDGET)
+		rec_search(r, pool, &g2, 1, NULL, 0, trending);
+}
+
+static struct json_object *
+rec_run(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	struct rec		 r;
+	struct recommend_pool	*pool;
+	struct recommend_query	 q;
+	struct recommend_media	*refm = NULL;
+	struct recommend_profile *profile = NULL;
+	struct anilist_reply	 list_reply, agg;
+	struct json_object	*refj = NULL, *coll, *ranked = NULL, *result = NULL;
+	struct json_object	*genres = NULL;
+	const char		*g[3];
+	size_t			 ng = 0, i;
+	int64_t			*exclude;
+	size_t			 nexclude;
+	char			*what, *summary;
+
+	memset(&r, 0, sizeof r);
+	memset(&list_reply, 0, sizeof list_reply);
+	r.call = call;
+	r.args = args;
+	r.auth = auth;
+	r.type = tools_arg_str(args, "recommendation_type");
+	r.include_adult = tools_arg_bool(args, "include_adult");
+	r.notes = json_object_new_array();
+	pool = recommend_pool_create();
+	exclude = rec_excludes(args, &nexclude);
+	if (!rec_check_args(&r))
+		goto out;
+
+	memset(&q, 0, sizeof q);
+	q.count = (size_t)tools_arg_int(args, "count", 10);
+	q.include_related = tools_arg_bool(args, "include_related");
+	q.include_adult = r.include_adult;
+	q.exclude = exclude;
+	q.nexclude = nexclude;
+
+	if (strcmp(r.type, "similar") == 0) {
+		q.kind = RECOMMEND_SIMILAR;
+		if (!rec_similar(&r, pool, &refj))
+			goto out;
+	} else if (strcmp(r.type, "taste_profile") == 0) {
+		q.kind = RECOMMEND_TASTE;
+		if ((coll = rec_user_list(&r, &list_reply)) == NULL)
+			goto out;
+		profile = recommend_profile_create(coll);
+		rec_taste_candidates(&r, pool, profile, false);
+	} else {
+		q.kind = RECOMMEND_TRENDING;
+		if (tools_arg_int(args, "reference_anime_id", 0) > 0 ||
+		    tools_arg_str(args, "reference_title") != NULL) {
+			if ((refj = rec_reference(&r, false)) == NULL)
+				goto out;
+		} else {
+			if ((coll = rec_user_list(&r, &list_reply)) == NULL)
+				goto out;
+			profile = recommend_profile_create(coll);
+		}
+	}
+	if (refj != NULL && (refm = recommend_media_create(refj)) == NULL) {
+		tool_fail(call, 502, "upstream_error", NULL,
+		    "AniList's answer has no media id");
+		goto out;
+	}
+	if (q.kind == RECOMMEND_TRENDING) {
+		if (refm != NULL) {
+			/* all of its genres, then the first two: looser */
+			for (ng = 0; ng < nitems(g) &&
+			    (g[ng] = recommend_media_genre(refm, ng)) != NULL;
+			    ng++)
+				;
+			if (ng == 0) {
+				tool_fail(call, 404, "not_found", NULL, "AniList "
+				    "lists no genres for %s, so there is nothing "
+				    "to look in; try recommendation_type=similar",
+				    recommend_media_title(refm));
+				goto out;
+			}
+			rec_search(&r, pool, g, ng, NULL, 0, true);
+			if (ng > 1)
+				rec_search(&r, pool, g, ng - 1, NULL, 0, true);
+		} else {
+			for (ng = 0; ng < 2 && (g[ng] =
+			    recommend_profile_genre(profile, ng)) != NULL; ng++)
+				;
+			rec_taste_candidates(&r, pool, profile, true);
+		}
+		genres = rec_strings(g, ng);
+		q.genres = g;
+		q.ngenres = ng;
+	}
+	q.reference = refm;
+	q.profile = profile;
+	ranked = recommend_rank(&q, pool);
+	rec_record_shown(auth, ranked, refm, r.type);
+	rec_shape(ranked);
+
+	result = json_object_new_object();
+	json_object_object_add(result, "reference", refj != NULL ?
+	    shape_media(refj, false) : NULL);
+	json_object_object_add(result, "recommendation_type",
+	    json_object_new_string(r.type));
+	json_object_object_add(result, "recommendations", ranked);
+	if (profile != NULL)
+		json_object_object_add(result, "profile",
+		    recommend_profile_json(profile, REC_PROFILE_TOP));
+	if (genres != NULL) {
+		json_object_object_add(result, "genres", genres);
+		genres = NULL;
+	}
+	if (json_object_array_length(r.notes) > 0)
+		json_object_object_add(result, "notes", json_object_get(r.notes));
+	if (strcmp(r.type, "similar") == 0)
+		what = xstrdup("similar to");
+	else if (strcmp(r.type, "taste_profile") == 0 &&
+	    tools_arg_str(args, "user_name") != NULL)
+		xasprintf(&what, "for the taste of %s's list",
+		    tools_arg_str(args, "user_name"));
+	else if (strcmp(r.type, "taste_profile") == 0)
+		what = xstrdup("for your taste");
+	else if (refm != NULL)
+		what = xstrdup("trending in the genres of");
+	else {
+		what = xstrdup("trending in the list's favourite genres");
+		for (i = 0; i < ng; i++) {
+			char	*more;
+
+			xasprintf(&more, "%s%s%s", what, i == 0 ? " (" : ", ",
+			    g[i]);
+			free(what);
+			what = more;
+		}
+		if (ng > 0) {
+			char	*more;
+
+			xasprintf(&more, "%s)", what);
+			free(what);
+			what = more;
+		}
+	}
+	summary = rec_summary(ranked, what, json_object_object_get(result,
+	    "reference"));
+	json_object_object_add(result, "text_summary",
+	    json_object_new_string(summary));
+	free(summary);
+	free(what);
+	memset(&agg, 0, sizeof agg);
+	agg.cache = r.cache;
+	agg.fetched_at = r.fetched_at;
+	json_object_object_add(result, "source", shape_source(&agg));
+	json_object_object_add(json_object_object_get(result, "source"),
+	    "upstream_calls", json_object_new_int(call->upstream_calls));
+	call->cache = r.cache;
+out:
+	json_object_put(genres);
+	recommend_media_free(refm);
+	recommend_profile_free(profile);
+	recommend_pool_free(pool);
+	anilist_reply_free(&list_reply);
+	json_object_put(refj);
+	json_object_put(r.notes);
+	free(exclude);
+	return (result);
+}
+
+#define REC_ITEM_SCHEMA							\
+	"{\"type\":\"object\",\"required\":[\"anime\",\"score\","	\
+	"\"reasons\"],\"properties\":{\"anime\":" SHAPE_SCHEMA_MEDIA ","	\
+	"\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,"	\
+	"\"description\":\"how well it fits, 0-1\"},"			\
+	"\"reasons\":" SHAPE_STRS "}}"
+#define REC_WEIGHTS_SCHEMA						\
+	"{\"type\":\"array\",\"items\":{\"type\":\"object\","		\
+	"\"properties\":{\"name\":{\"type\":\"string\"},"		\
+	"\"weight\":{\"type\":\"number\"}}}}"
+
+const struct tool tools_get_anime_recommendations = {
+	.name = "get_anime_recommendations",
+	.title = "Anime recommendations",
+	.description = "Recommend anime, each with a score and reasons a "
+	    "person can read. recommendation_type: 'similar' (default) — "
+	    "titles like a reference anime (reference_anime_id, or "
+	    "reference_title resolved to the best AniList match and "
+	    "returned as reference), blending AniList's community "
+	    "recommendations with content similarity (genres, tags, "
+	    "studios, format, source, era); the reference's own franchise "
+	    "(sequels, prequels, side stories) is left out unless "
+	    "include_related=true. 'taste_profile' — from a user's list "
+	    "(user_name for a public list, or the signed-in user's own): "
+	    "genres, tags, studios, formats and eras weighted by the user's "
+	    "scores (low scores and dropped titles count against); titles "
+	    "already on the list are left out. 'trending_genre' — what is "
+	    "trending now in the reference's genres or the user's favourite "
+	    "genres. Adult titles are excluded unless include_adult=true.",
+	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
+	    "\"properties\":{"
+	    "\"reference_anime_id\":{\"type\":\"integer\",\"minimum\":1,"
+	    "\"maximum\":2147483647,\"description\":\"AniList id of the "
+	    "anime to start from.\"},"
+	    "\"reference_title\":{\"type\":\"string\",\"minLength\":1,"
+	    "\"maxLength\":200,\"description\":\"Title of the anime to start "
+	    "from (romaji, English, native or a synonym); the best match is "
+	    "used and returned as reference.\"},"
+	    "\"recommendation_type\":{\"type\":\"string\",\"enum\":" REC_TYPES
+	    ",\"default\":\"similar\"},"
+	    "\"count\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":20,"
+	    "\"default\":10,\"description\":\"How many, 1 to 20.\"},"
+	    "\"exclude_ids\":{\"type\":\"array\",\"maxItems\":100,\"items\":"
+	    "{\"type\":\"integer\",\"minimum\":1,\"maximum\":2147483647},"
+	    "\"description\":\"AniList ids never to recommend (already "
+	    "seen, already suggested).\"},"
+	    TOOLS_PROP_INCLUDE_ADULT ","
+	    "\"include_related\":{\"type\":\"boolean\",\"default\":false,"
+	    "\"description\":\"similar: keep the reference's own franchise "
+	    "(sequels, prequels, side stories).\"},"
+	    "\"user_name\":{\"type\":\"string\",\"minLength\":1,"
+	    "\"maxLength\":50,\"description\":\"AniList user whose public "
+	    "list drives taste_profile or trending_genre; leave out to use "
+	    "the signed-in user's own list.\"}"
+	    "}}",
+	.output_schema = "{\"type\":\"object\",\"required\":[\"reference\","
+	    "\"recommendation_type\",\"recommendations\",\"text_summary\","
+	    "\"source\"],\"properties\":{"
+	    "\"reference\":{\"type\":[\"object\",\"null\"],\"properties\":{"
+	    SHAPE_MEDIA_PROPERTIES "}},"
+	    "\"recommendation_type\":{\"type\":\"string\",\"enum\":" REC_TYPES
+	    "},"
+	    "\"recommendations\":{\"type\":\"array\",\"items\":"
+	    REC_ITEM_SCHEMA "},"
+	    "\"profile\":{\"type\":\"object\",\"properties\":{"
+	    "\"entries\":{\"type\":\"integer\"},\"used\":{\"type\":\"integer\"},"
+	    "\"genres\":" REC_WEIGHTS_SCHEMA ",\"tags\":" REC_WEIGHTS_SCHEMA ","
+	    "\"studios\":" REC_WEIGHTS_SCHEMA ",\"formats\":"
+	    REC_WEIGHTS_SCHEMA ",\"eras\":" REC_WEIGHTS_SCHEMA "}},"
+	    "\"genres\":" SHAPE_STRS ","
+	    "\"notes\":" SHAPE_STRS ","
+	    "\"text_summary\":{\"type\":\"string\"},"
+	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
+	.annotations = rec_read_only,
+	.auth = TOOL_AUTH_OPTIONAL,
+	.widget = "ui://widget/recommendations.html",
+	.handler = rec_run,
+};
