@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -421,6 +422,8 @@ HANDLER(handle_oauth_consent)
 	if (allow)
 		url = oauth_anilist_authorize_url(login);
 	else {
+		/* No AniList callback follows: the login ends here. */
+		metrics_oauth("failure", "denied");
 		auth_set_cookie(resp, AUTH_LOGIN_COOKIE, "", 0);
 		url = oauth_client_redirect(pend.redirect_uri, NULL,
 		    "access_denied", "the user cancelled", pend.client_state);

@@ -98,6 +98,29 @@ class BusinessMetrics(unittest.TestCase):
         self.assertEqual(status, 302)
         return url
 
+    def deny_consent(self):
+        """An MCP client's authorization the user refuses on our page."""
+        cb = "http://127.0.0.1:9/callback"
+        st, _, client = self.s.json("POST", "/oauth/register", {
+            "redirect_uris": [cb], "token_endpoint_auth_method": "none",
+            "client_name": "metrics test"})
+        self.assertEqual(st, 201, client)
+        b = Browser(self.s)
+        st, _, body = b.request("GET", self.s.url(
+            "/oauth/authorize?" + urllib.parse.urlencode({
+                "response_type": "code", "client_id": client["client_id"],
+                "redirect_uri": cb, "code_challenge": "x" * 43,
+                "code_challenge_method": "S256", "state": "s"})))
+        self.assertEqual(st, 200, body)
+        login = re.search(rb'name="login" value="([^"]+)"', body).group(1)
+        st, h, _ = b.request("POST", self.s.url("/oauth/authorize"),
+                             {"login": login.decode(), "decision": "deny"},
+                             {"Content-Type":
+                              "application/x-www-form-urlencoded",
+                              "Origin": self.s.base})
+        self.assertEqual(st, 302)
+        self.assertIn("error=access_denied", h["Location"])
+
     def upstream_graphql_counted(self):
         """GraphQL requests the sample's rate limit counted (not faulted)."""
         st = self.s.upstream("GET", "/__stats")
@@ -139,7 +162,8 @@ class BusinessMetrics(unittest.TestCase):
         self.assertTrue(r["isError"], r)
 
         # AniList logins: one success (then an authenticated request),
-        # and failures: no state, a code AniList refuses, a cancelled one.
+        # and failures: no state, a code AniList refuses, a cancelled one,
+        # and an MCP client's authorization the user denies.
         b = Browser(s)
         status, url, _, body = b.follow(s.url("/auth/login"),
                                         user="metricsuser")
@@ -157,6 +181,7 @@ class BusinessMetrics(unittest.TestCase):
         cancelled = re.sub(r"code=[^&]+", "error=access_denied", url)
         st, _, body = b.request("GET", cancelled)
         self.assertEqual(st, 400, body)
+        self.deny_consent()
 
         # AniList answers 429: counted as ratelimited; the pause it asks
         # for keeps the next call from being made at all (budget).
@@ -194,6 +219,7 @@ class BusinessMetrics(unittest.TestCase):
             'oauth_logins_total{result="failure",'
             'reason="anilist_refused"}': 1,
             'oauth_logins_total{result="failure",reason="cancelled"}': 1,
+            'oauth_logins_total{result="failure",reason="denied"}': 1,
             'db_errors_total': 0,
         }
         got = {k: delta(before, after, k) for k in want}
@@ -233,6 +259,7 @@ class BusinessMetrics(unittest.TestCase):
             "oauth.logins.failure.invalid_state:1|c": 1,
             "oauth.logins.failure.anilist_refused:1|c": 1,
             "oauth.logins.failure.cancelled:1|c": 1,
+            "oauth.logins.failure.denied:1|c": 1,
             "anilist.ratelimit_remaining:%d|g" % (90 - graphql): 1,
         }
         self.assertEqual({k: counts.get(PREFIX + k, 0) for k in want_lines},
