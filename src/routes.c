@@ -49,8 +49,6 @@ const struct route routes[] = {
 	{ "POST", "/oauth/authorize", handle_oauth_consent, NULL },
 	{ "POST", "/oauth/token", handle_oauth_token, NULL },
 	{ "POST", "/oauth/revoke", handle_oauth_revoke, NULL },
-	{ "GET", "/health/cache", handle_health_cache, NULL },
-	{ "GET", "/health/upstream", handle_health_upstream, NULL },
 	{ "GET", "/metrics", handle_metrics, NULL },
 	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
 };
