@@ -131,10 +131,19 @@ bool
 tools_fetch(struct tool_call *call, const char *op, struct json_object *vars,
     const char *kind, int ttl, const char *what, struct anilist_reply *reply)
 {
+	return (tools_fetch_as(call, op, vars, kind, ttl, NULL, NULL, what,
+	    reply));
+}
+
+bool
+tools_fetch_as(struct tool_call *call, const char *op,
+    struct json_object *vars, const char *kind, int ttl, const char *token,
+    const char *scope, const char *what, struct anilist_reply *reply)
+{
 	bool	ok;
 
 	memset(reply, 0, sizeof *reply);
-	ok = anilist_fetch(op, vars, kind, ttl, NULL, NULL, reply);
+	ok = anilist_fetch(op, vars, kind, ttl, token, scope, reply);
 	call->cache = reply->cache;
 	if (reply->upstream_ms >= 0)
 		call->upstream_ms = (call->upstream_ms > 0 ?
