@@ -420,6 +420,15 @@ class UserTools(unittest.TestCase):
         st, _, r = self.tool("get_user_list", {}, tok)
         self.assertEqual(r["result"]["structuredContent"]["results"], [])
 
+    def test_zz_no_token_in_the_service_log(self):
+        log = self.s.service_log()
+        self.assertIn("/v1/me/list", log)
+        for t in (self.owner, self.other, self.mcpuser):
+            self.assertNotIn(t["access_token"], log)
+            self.assertNotIn(t["refresh_token"], log)
+        self.assertIsNone(re.search(
+            r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}", log))
+
     # -- PostgreSQL down (last: it stops the database) ----------------------
     def test_zz_postgres_down_own_list_503_public_200(self):
         tok = self.owner["access_token"]
