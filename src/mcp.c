@@ -507,18 +507,19 @@ mcp_who(struct mcp_ctx *ctx, const struct tool_auth **auth)
  * A protected tool without a usable token: HTTP 401 with the challenge,
  * and (ChatGPT Apps) the same challenge in the result's
  * _meta["mcp/www_authenticate"] so either kind of client starts OAuth.
+ * refused: a token came but was not accepted (ours, or the AniList token
+ * behind it).
  */
 static struct json_object *
-mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t)
+mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t, bool refused)
 {
 	struct json_object	*result, *meta, *a;
 	char			*challenge, *text;
 
-	challenge = mcp_challenge(ctx->in->public_url,
-	    ctx->auth_status == 401);
+	challenge = mcp_challenge(ctx->in->public_url, refused);
 	xasprintf(&text, "%s needs you to sign in with your AniList account "
 	    "(%s). Connect the account, then call the tool again.", t->name,
-	    ctx->auth_status == 401 ? "the access token was not accepted" :
+	    refused ? "the access token was not accepted" :
 	    "no access token was sent");
 	a = json_object_new_array();
 	json_object_array_add(a, json_object_new_string(challenge));
@@ -580,10 +581,10 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 		ctx->out->log_error = "accounts unavailable";
 	} else if (who == 401 || (t->auth == TOOL_AUTH_REQUIRED &&
 	    auth == NULL))
-		result = mcp_tool_challenge(ctx, t);
+		result = mcp_tool_challenge(ctx, t, who == 401);
 	else if ((value = tool_invoke(t, args, auth, &call)) == NULL) {
 		if (call.error.status == 401)
-			result = mcp_tool_challenge(ctx, t);
+			result = mcp_tool_challenge(ctx, t, auth != NULL);
 		else {
 			result = mcp_tool_error(ctx, t, &call.error);
 			ctx->out->log_error = call.error.code;

@@ -323,6 +323,20 @@ class UserTools(unittest.TestCase):
         self.assertEqual(st, 401)
         self.assertEqual(h["www-authenticate"], self.challenge(True))
 
+    def test_expired_anilist_authorization_asks_to_sign_in_again(self):
+        t = oauth_flow.grant(self.s, user="expiring")
+        self.ok("GET", "/v1/me/list", t["access_token"])
+        self.s.psql("UPDATE anilist_tokens SET expires_at = now() - "
+                    "interval '1 day' WHERE user_id = (SELECT id FROM users "
+                    "WHERE anilist_name = 'expiring')")
+        st, h, b = self.call("GET", "/v1/me/list", t["access_token"])
+        self.assertEqual(st, 401, b)
+        self.assertIn("sign in again", b["error"]["message"])
+        self.assert_challenge(h["www-authenticate"], True)
+        st, h, r = self.tool("get_user_list", {}, t["access_token"])
+        self.assertEqual(st, 401, r)
+        self.assert_challenge(h["www-authenticate"], True)
+
     def test_delete_me_drops_the_cached_lists(self):
         t = oauth_flow.grant(self.s, user="leaver")
         mid = self.media[4]["id"]
