@@ -310,31 +310,33 @@ users_row_cmp(const void *pa, const void *pb)
 	struct json_object	*va, *vb;
 	const char		*sa, *sb;
 	long long		 na, nb;
+	bool			 known_a, known_b;
 	int			 c = 0;
 
 	if (strcmp(a->key, "title") == 0) {
 		sa = users_row_title(a->entry);
 		sb = users_row_title(b->entry);
-		if (sa == NULL || sb == NULL)
-			c = sa == NULL && sb == NULL ? 0 : sa == NULL ? 2 : -2;
-		else
+		known_a = sa != NULL;
+		known_b = sb != NULL;
+		if (known_a && known_b)
 			c = strcasecmp(sa, sb);
 	} else {
 		va = users_get(a->entry, a->key);
 		vb = users_get(b->entry, b->key);
-		if (va == NULL || vb == NULL)
-			c = va == NULL && vb == NULL ? 0 : va == NULL ? 2 : -2;
-		else if (json_object_is_type(va, json_type_string)) {
+		known_a = va != NULL;
+		known_b = vb != NULL;
+		if (known_a && known_b && json_object_is_type(va,
+		    json_type_string))
 			c = strcmp(json_object_get_string(va),
 			    json_object_get_string(vb));
-		} else {
+		else if (known_a && known_b) {
 			na = json_object_get_int64(va);
 			nb = json_object_get_int64(vb);
 			c = na < nb ? -1 : na > nb;
 		}
 	}
-	if (c == 2 || c == -2)
-		return (c / 2);
+	if (known_a != known_b)
+		return (known_a ? -1 : 1);
 	if (a->desc)
 		c = -c;
 	if (c != 0)
@@ -462,7 +464,6 @@ users_get_list(const struct tool *t, struct json_object *args,
 				    50);
 	bool			 has_next = false;
 
-	(void)t;
 	if (name == NULL && auth == NULL) {
 		tool_fail(call, 401, "unauthorized", NULL, "without user_name "
 		    "get_user_list shows the signed-in user's own list: sign "
@@ -502,7 +503,10 @@ users_get_list(const struct tool *t, struct json_object *args,
 	json_object_object_add(vars, "perChunk",
 	    json_object_new_int(per_page));
 
-	xasprintf(&who, "user %s", name != NULL ? name : "(you)");
+	if (name != NULL)
+		xasprintf(&who, "user %s", name);
+	else
+		who = xstrdup("list for your account");
 	if (!tools_fetch_as(call, TOOLS_OP_USER_LIST, vars, "user_list",
 	    cfg->cache_ttl_user_list, token, scope, who, &reply) ||
 	    (coll = tools_data(call, &reply, "MediaListCollection", who)) ==
@@ -621,7 +625,6 @@ users_update(const struct tool *t, struct json_object *args,
 	char			*status_now = NULL;
 	bool			 fetched = false;
 
-	(void)t;
 	memset(&reply, 0, sizeof reply);
 	if (status == NULL && !json_object_object_get_ex(args, "progress",
 	    NULL) && !json_object_object_get_ex(args, "score", NULL)) {
@@ -703,7 +706,6 @@ users_delete(const struct tool *t, struct json_object *args,
 	char			*text;
 	bool			 fetched;
 
-	(void)t;
 	if ((entry = users_find_entry(call, auth, media_id)) == NULL)
 		return (NULL);
 	v = users_get(entry, "id");
