@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -950,6 +951,7 @@ class PoolLimits(unittest.TestCase):
 class Configuration(unittest.TestCase):
     def run_binary(self, secret, environment="production", cmd="serve"):
         d = tempfile.mkdtemp(prefix="agpt-cfg-")
+        self.addCleanup(shutil.rmtree, d, True)
         conf = os.path.join(d, "anilist-gpt.conf")
         with open(conf, "w") as f:
             f.write("LISTEN = unix:%s/s.sock\nENVIRONMENT = %s\n"
