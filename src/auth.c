@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "tool.h"
 #include "util.h"
 
 /* Tokens we issue are 43 characters; anything far off is not ours. */
@@ -154,27 +155,36 @@ auth_set_cookie(struct http_resp *resp, const char *name, const char *value,
 	    name, value, max_age);
 }
 
-void
-auth_challenge(struct http_resp *resp, const char *error, const char *why)
+char *
+auth_challenge_value(const char *error)
 {
-	char	*issuer;
+	char	*issuer, *v;
 	size_t	 n;
 
 	issuer = xstrdup(cfg->public_url);
 	n = strlen(issuer);
 	while (n > 0 && issuer[n - 1] == '/')
 		issuer[--n] = '\0';
-	http_resp_error(resp, 401, "unauthorized", NULL, "%s",
-	    why != NULL ? why : "authentication required");
 	if (error != NULL)
-		http_resp_header(resp, "WWW-Authenticate", "Bearer "
-		    "error=\"%s\", resource_metadata=\"%s/.well-known/"
-		    "oauth-protected-resource\"", error, issuer);
+		xasprintf(&v, "Bearer error=\"%s\", resource_metadata=\"%s/"
+		    ".well-known/oauth-protected-resource\"", error, issuer);
 	else
-		http_resp_header(resp, "WWW-Authenticate", "Bearer "
-		    "resource_metadata=\"%s/.well-known/"
+		xasprintf(&v, "Bearer resource_metadata=\"%s/.well-known/"
 		    "oauth-protected-resource\"", issuer);
 	free(issuer);
+	return (v);
+}
+
+void
+auth_challenge(struct http_resp *resp, const char *error, const char *why)
+{
+	char	*v;
+
+	http_resp_error(resp, 401, "unauthorized", NULL, "%s",
+	    why != NULL ? why : "authentication required");
+	v = auth_challenge_value(error);
+	http_resp_header(resp, "WWW-Authenticate", "%s", v);
+	free(v);
 }
 
 void
@@ -190,6 +200,34 @@ auth_unavailable(struct http_resp *resp, const char *cause)
 	http_resp_header(resp, "Retry-After", "5");
 	http_resp_error(resp, 503, "accounts_unavailable", NULL,
 	    "the account database is unavailable; try again shortly");
+}
+
+bool
+auth_credentials_present(const struct http_req *req)
+{
+	const char	*cookie;
+	char		*v;
+	bool		 present;
+
+	if (http_req_header(req, "Authorization") != NULL)
+		return (true);
+	if ((cookie = http_req_header(req, "Cookie")) == NULL)
+		return (false);
+	v = auth_cookie_value(cookie, AUTH_SESSION_COOKIE);
+	present = v != NULL && *v != '\0';
+	free(v);
+	return (present);
+}
+
+void
+auth_principal_tool(const struct auth_principal *p, struct tool_auth *ta)
+{
+	memset(ta, 0, sizeof *ta);
+	ta->user_id = p->user_id;
+	ta->anilist_id = p->anilist_id;
+	ta->name = p->name;
+	ta->anilist_token = p->anilist_token;
+	ta->scope = p->scope;
 }
 
 /* Only base64url of a sane length can be one of our tokens. */

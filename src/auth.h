@@ -9,6 +9,7 @@
 
 struct http_req;
 struct http_resp;
+struct tool_auth;
 
 #define AUTH_SESSION_COOKIE	"__Host-agpt_session"
 #define AUTH_LOGIN_COOKIE	"__Host-agpt_login"
@@ -57,9 +58,22 @@ int	 auth_authenticate(struct http_req *, struct auth_principal *, char **)
 bool	 auth_require(struct http_req *, struct http_resp *,
 	    struct auth_principal *) __attribute__((warn_unused_result));
 void	 auth_principal_free(struct auth_principal *);
+/*
+ * Does the request carry credentials (an Authorization header or a
+ * non-empty session cookie)? Without any, a tool that works anonymously
+ * runs anonymously and no database is asked.
+ */
+bool	 auth_credentials_present(const struct http_req *);
+/* The tool's view of a principal; ta borrows p's strings. */
+void	 auth_principal_tool(const struct auth_principal *, struct tool_auth *);
 
 /* Write 401 with the WWW-Authenticate challenge; error may be NULL. */
 void	 auth_challenge(struct http_resp *, const char *, const char *);
+/*
+ * The WWW-Authenticate value: Bearer [error="…", ]resource_metadata="…"
+ * (RFC 9728); error may be NULL. Caller frees.
+ */
+char	*auth_challenge_value(const char *);
 /* Write the 503 of an accounts route (database down or not configured). */
 void	 auth_unavailable(struct http_resp *, const char *);
 

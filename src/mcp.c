@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mcp.h"
+#include "oauth.h"
 #include "tool.h"
 #include "util.h"
 #include "widget.h"
@@ -21,6 +22,8 @@
 #define MCP_META_UI_EXT		"io.modelcontextprotocol/ui"
 #define MCP_META_ERROR		"anilist-gpt/error"
 #define MCP_MAX_DEPTH		64
+/* Seconds to wait when the accounts cannot be asked (auth.c says 5). */
+#define MCP_AUTH_RETRY_AFTER	5
 /* Freshness hints (ms) of cacheable results: they change with a deploy. */
 #define MCP_TTL_LIST		3600000
 #define MCP_TTL_RESOURCE	3600000
@@ -46,6 +49,10 @@ struct mcp_ctx {
 	bool			 modern;	/* 2026-07-28 per-request _meta */
 	bool			 batch;
 	int			 status;	/* HTTP status this message asks for */
+	/* Who calls, once asked (mcp_who). */
+	bool			 auth_asked;
+	int			 auth_status;	/* 0, 401, 503 */
+	const struct tool_auth	*auth;
 };
 
 const char *
@@ -300,7 +307,7 @@ mcp_discover(struct mcp_ctx *ctx, struct json_object *id)
 static struct json_object *
 mcp_security_schemes(const struct tool *t)
 {
-	struct json_object	*a = json_object_new_array(), *s;
+	struct json_object	*a = json_object_new_array(), *s, *scopes;
 
 	if (t->auth != TOOL_AUTH_REQUIRED) {
 		s = json_object_new_object();
@@ -312,6 +319,10 @@ mcp_security_schemes(const struct tool *t)
 		s = json_object_new_object();
 		json_object_object_add(s, "type",
 		    json_object_new_string("oauth2"));
+		scopes = json_object_new_array();
+		json_object_array_add(scopes,
+		    json_object_new_string(OAUTH_SCOPE));
+		json_object_object_add(s, "scopes", scopes);
 		json_object_array_add(a, s);
 	}
 	return (a);
@@ -472,22 +483,43 @@ mcp_tool_error(const struct mcp_ctx *ctx, const struct tool *t,
 	return (result);
 }
 
+/* Who calls (0, 401 or 503 as mcp_auth_fn says), asked at most once. */
+static int
+mcp_who(struct mcp_ctx *ctx, const struct tool_auth **auth)
+{
+	if (!ctx->auth_asked) {
+		ctx->auth_asked = true;
+		if (ctx->in->authenticate != NULL)
+			ctx->auth_status = ctx->in->authenticate(
+			    ctx->in->auth_arg, &ctx->auth);
+		else {
+			ctx->auth = ctx->in->auth;
+			ctx->auth_status = ctx->in->token_rejected ? 401 : 0;
+		}
+		if (ctx->auth_status != 0)
+			ctx->auth = NULL;
+	}
+	*auth = ctx->auth;
+	return (ctx->auth_status);
+}
+
 /*
  * A protected tool without a usable token: HTTP 401 with the challenge,
  * and (ChatGPT Apps) the same challenge in the result's
  * _meta["mcp/www_authenticate"] so either kind of client starts OAuth.
+ * refused: a token came but was not accepted (ours, or the AniList token
+ * behind it).
  */
 static struct json_object *
-mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t)
+mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t, bool refused)
 {
 	struct json_object	*result, *meta, *a;
 	char			*challenge, *text;
 
-	challenge = mcp_challenge(ctx->in->public_url,
-	    ctx->in->token_rejected);
+	challenge = mcp_challenge(ctx->in->public_url, refused);
 	xasprintf(&text, "%s needs you to sign in with your AniList account "
 	    "(%s). Connect the account, then call the tool again.", t->name,
-	    ctx->in->token_rejected ? "the access token was not accepted" :
+	    refused ? "the access token was not accepted" :
 	    "no access token was sent");
 	a = json_object_new_array();
 	json_object_array_add(a, json_object_new_string(challenge));
@@ -514,7 +546,10 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 {
 	struct json_object	*name, *args = NULL, *value, *result;
 	const struct tool	*t;
+	const struct tool_auth	*auth;
 	struct tool_call	 call;
+	struct tool_error	 unavailable;
+	int			 who;
 
 	if (params == NULL || !json_object_object_get_ex(params, "name",
 	    &name) || !json_object_is_type(name, json_type_string))
@@ -532,13 +567,24 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 	if (args != NULL && json_object_is_type(args, json_type_null))
 		args = NULL;
 
-	if ((t->auth != TOOL_AUTH_NONE && ctx->in->token_rejected) ||
-	    (t->auth == TOOL_AUTH_REQUIRED && ctx->in->auth == NULL))
-		result = mcp_tool_challenge(ctx, t);
-	else if ((value = tool_invoke(t, args, ctx->in->auth, &call)) ==
-	    NULL) {
+	auth = NULL;
+	who = t->auth != TOOL_AUTH_NONE ? mcp_who(ctx, &auth) : 0;
+	if (who == 503) {
+		memset(&unavailable, 0, sizeof unavailable);
+		unavailable.status = 503;
+		unavailable.code = "accounts_unavailable";
+		unavailable.message = xstrdup("the account database is "
+		    "unavailable, so the signed-in user cannot be checked");
+		unavailable.retry_after = MCP_AUTH_RETRY_AFTER;
+		result = mcp_tool_error(ctx, t, &unavailable);
+		tool_error_clear(&unavailable);
+		ctx->out->log_error = "accounts unavailable";
+	} else if (who == 401 || (t->auth == TOOL_AUTH_REQUIRED &&
+	    auth == NULL))
+		result = mcp_tool_challenge(ctx, t, who == 401);
+	else if ((value = tool_invoke(t, args, auth, &call)) == NULL) {
 		if (call.error.status == 401)
-			result = mcp_tool_challenge(ctx, t);
+			result = mcp_tool_challenge(ctx, t, auth != NULL);
 		else {
 			result = mcp_tool_error(ctx, t, &call.error);
 			ctx->out->log_error = call.error.code;

@@ -27,6 +27,14 @@ enum mcp_version {
 #define MCP_UNSUPPORTED_VERSION	-32022	/* 2026-07-28 */
 
 /*
+ * Who calls: asked only when a tool that can act for a user is called, at
+ * most once per POST (public tools never look at a token). Returns 0 with
+ * *auth set (NULL: no token was sent), 401 when the token did not verify,
+ * 503 when the accounts cannot be asked now.
+ */
+typedef int (*mcp_auth_fn)(void *, const struct tool_auth **);
+
+/*
  * What the HTTP layer knows about one POST besides its body. Strings are
  * borrowed header values (NULL when absent).
  */
@@ -36,6 +44,9 @@ struct mcp_input {
 	const char		*name;			/* Mcp-Name */
 	const char		*public_url;		/* PUBLIC_URL, no slash at the end */
 	const char		*widgets_dir;		/* WIDGETS_DIR */
+	/* authenticate, when set, answers; else auth and token_rejected. */
+	mcp_auth_fn		 authenticate;
+	void			*auth_arg;
 	const struct tool_auth	*auth;			/* NULL: anonymous */
 	bool			 token_rejected;	/* a bearer token that did not verify */
 };

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "anilist.h"
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
@@ -18,7 +19,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "oauth.h"
-#include "queries.h"
 #include "util.h"
 
 #define OAUTH_MAX_ANSWER	(1024 * 1024)	/* bytes we read from AniList */
@@ -209,61 +209,43 @@ out:
 	return (status);
 }
 
+/*
+ * Through the AniList client (never cached: ttl 0), so the rate-limit
+ * governor, the breaker and the retries cover the login too.
+ */
 int
 oauth_anilist_viewer(const char *token, long long *id, char **name,
     char **cause)
 {
-	struct json_object	*req, *answer = NULL, *data, *viewer, *v;
+	struct json_object	*vars, *viewer, *v;
+	struct anilist_reply	 reply;
 	const char		*n;
-	char			*body;
-	const char		*result;
-	uint64_t		 t0;
-	long			 http;
 	int			 status;
 
 	*name = NULL;
-	req = json_object_new_object();
-	json_object_object_add(req, "query",
-	    json_object_new_string(queries_get("Viewer")));
-	json_object_object_add(req, "operationName",
-	    json_object_new_string("Viewer"));
-	json_object_object_add(req, "variables", json_object_new_object());
-	body = xstrdup(json_object_to_json_string_ext(req,
-	    JSON_C_TO_STRING_PLAIN));
-	json_object_put(req);
-	t0 = util_mono_us();
-	status = oauth_post_json(cfg->anilist_api_url, body, token, &http,
-	    &answer, cause);
-	free(body);
-	/* A GraphQL call like anilist.c's: the same counter and words. */
-	result = status == 504 ? "timeout" : status != 0 ? "network" :
-	    http == 429 ? "ratelimited" : http == 200 ? "graphql_error" :
-	    http >= 500 ? "server_error" : "client_error";
-	if (status != 0)
-		goto out;
-	if (http == 200 && json_object_object_get_ex(answer, "data", &data) &&
-	    json_object_object_get_ex(data, "Viewer", &viewer) &&
+	vars = json_object_new_object();
+	(void)anilist_fetch("Viewer", vars, "viewer", 0, token, NULL, &reply);
+	json_object_put(vars);
+	if (reply.status == 200 &&
+	    json_object_object_get_ex(reply.data, "Viewer", &viewer) &&
 	    json_object_object_get_ex(viewer, "id", &v) &&
 	    json_object_is_type(v, json_type_int) &&
 	    (n = oauth_json_str(viewer, "name")) != NULL &&
 	    json_object_get_int64(v) > 0) {
 		*id = json_object_get_int64(v);
 		*name = xstrdup(n);
-		result = "ok";
-		goto out;
-	}
-	if (http == 429 || http >= 500) {
-		xasprintf(cause, "AniList could not name the user (HTTP %ld)",
-		    http);
+		status = 0;
+	} else if (reply.status == 503 || reply.status == 504) {
+		xasprintf(cause, "AniList could not name the user (%s)",
+		    reply.message != NULL ? reply.message : "unavailable");
 		status = 503;
 	} else {
 		xasprintf(cause, "AniList refused the new token for Viewer "
-		    "(HTTP %ld)", http);
+		    "(%d: %s)", reply.status == 200 ? 502 : reply.status,
+		    reply.message != NULL ? reply.message : "no Viewer");
 		status = 502;
 	}
-out:
-	metrics_upstream(result, (double)(util_mono_us() - t0) / 1e6);
-	json_object_put(answer);
+	anilist_reply_free(&reply);
 	return (status);
 }
 

@@ -222,11 +222,12 @@ openapi_is_array(struct json_object *schema)
 
 /*
  * Parameters (path, and query unless the body carries them) and the
- * request body, from the input schema.
+ * request body, from the input schema. An argument that a route of the
+ * same tool captures in its path is taken from paths only (handlers/api.c).
  */
 static void
-openapi_inputs(const struct route *r, const struct tool *t,
-    struct json_object *op)
+openapi_inputs(const struct route *table, size_t n, router_fn tool_fn,
+    const struct route *r, const struct tool *t, struct json_object *op)
 {
 	struct json_object		*in = tool_input_schema_public(t);
 	struct json_object		*props, *params, *p, *desc, *body;
@@ -240,6 +241,9 @@ openapi_inputs(const struct route *r, const struct tool *t,
 	if (json_object_object_get_ex(in, "properties", &props)) {
 		json_object_object_foreach(props, name, schema) {
 			path = openapi_is_path_param(r->pattern, name);
+			if (!path && router_capturing(table, n, tool_fn,
+			    t->name, name) != NULL)
+				continue;
 			if (!path && has_body) {
 				json_object_object_add(bprops, name,
 				    tool_schema_copy(schema));
@@ -342,8 +346,8 @@ openapi_security(const struct tool *t)
 }
 
 static struct json_object *
-openapi_operation(const struct route *r, const struct tool *t,
-    struct json_object *used)
+openapi_operation(const struct route *table, size_t n, router_fn tool_fn,
+    const struct route *r, const struct tool *t, struct json_object *used)
 {
 	struct json_object	*op, *responses, *ok;
 	char			*id, *desc;
@@ -357,7 +361,7 @@ openapi_operation(const struct route *r, const struct tool *t,
 	desc = text_truncate(t->description, OPENAPI_DESCRIPTION_MAX - 3);
 	json_object_object_add(op, "description", openapi_str(desc));
 	free(desc);
-	openapi_inputs(r, t, op);
+	openapi_inputs(table, n, tool_fn, r, t, op);
 
 	responses = json_object_new_object();
 	ok = json_object_new_object();
@@ -408,7 +412,8 @@ openapi_document(const struct route *table, size_t n, router_fn tool_fn,
 			    (unsigned char)table[i].method[j]);
 		method[j] = '\0';
 		json_object_object_add(item, method,
-		    openapi_operation(&table[i], t, used));
+		    openapi_operation(table, n, tool_fn, &table[i], t,
+		    used));
 	}
 	json_object_put(used);
 

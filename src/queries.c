@@ -115,9 +115,10 @@ const char queries_viewer[] =
 
 const char queries_user_list[] =
 	"query UserList($userId:Int,$userName:String,$type:MediaType,"
-	"$status:MediaListStatus,$chunk:Int,$perChunk:Int){"
+	"$status:MediaListStatus,$sort:[MediaListSort],$chunk:Int,"
+	"$perChunk:Int){"
 	"MediaListCollection(userId:$userId,userName:$userName,type:$type,"
-	"status:$status,chunk:$chunk,perChunk:$perChunk){"
+	"status:$status,sort:$sort,chunk:$chunk,perChunk:$perChunk){"
 	"hasNextChunk "
 	"lists{name status entries{id mediaId status score(format:POINT_100) "
 	"progress repeat updatedAt "
@@ -127,12 +128,18 @@ const char queries_user_list[] =
 	"user{id name}"
 	"}}";
 
+/* One list entry as the user tools show it. */
+#define QUERIES_LIST_ENTRY						\
+	"id mediaId status score(format:POINT_100) progress updatedAt "	\
+	"media{id type title{romaji english} episodes format "		\
+	"coverImage{medium}}"
+
 const char queries_save_list_entry[] =
 	"mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
 	"$progress:Int,$scoreRaw:Int){"
 	"SaveMediaListEntry(mediaId:$mediaId,status:$status,"
 	"progress:$progress,scoreRaw:$scoreRaw){"
-	"id mediaId status score(format:POINT_100) progress"
+	QUERIES_LIST_ENTRY
 	"}}";
 
 const char queries_delete_list_entry[] =
@@ -143,7 +150,7 @@ const char queries_delete_list_entry[] =
 const char queries_media_list_entry[] =
 	"query MediaListEntry($mediaId:Int,$userId:Int){"
 	"MediaList(mediaId:$mediaId,userId:$userId){"
-	"id mediaId status score(format:POINT_100) progress"
+	QUERIES_LIST_ENTRY
 	"}}";
 
 const struct queries_op queries_ops[] = {

@@ -156,3 +156,35 @@ router_dispatch(const struct route *table, size_t n, struct http_req *req,
 	http_resp_header(resp, "Allow", "%s", allow);
 	free(allow);
 }
+
+bool
+router_pattern_captures(const char *pattern, const char *name)
+{
+	const char	*p = pattern, *end;
+	size_t		 len = strlen(name);
+
+	while ((p = strstr(p, "/{")) != NULL) {
+		p += 2;
+		if ((end = strchr(p, '}')) == NULL)
+			return (false);
+		if ((size_t)(end - p) == len && strncmp(p, name, len) == 0)
+			return (true);
+		p = end;
+	}
+	return (false);
+}
+
+const char *
+router_capturing(const struct route *table, size_t n, router_fn fn,
+    const char *arg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (table[i].fn == fn && table[i].arg != NULL &&
+		    strcmp(table[i].arg, arg) == 0 &&
+		    router_pattern_captures(table[i].pattern, name))
+			return (table[i].pattern);
+	}
+	return (NULL);
+}

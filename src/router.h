@@ -2,6 +2,7 @@
 #ifndef ROUTER_H
 #define ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct http_req;
@@ -29,5 +30,14 @@ void	router_dispatch(const struct route *, size_t, struct http_req *,
 	    struct http_resp *);
 /* Comma-separated methods the path allows (empty if none); caller frees. */
 char	*router_allow(const struct route *, size_t, const char *);
+/* Does pattern capture name ("{name}" as one of its segments)? */
+bool	 router_pattern_captures(const char *, const char *);
+/*
+ * The pattern of the first route of table with handler fn and arg (a
+ * string, compared by value) that captures name, or NULL: a tool's
+ * arguments that some route puts in its path come only from paths.
+ */
+const char *router_capturing(const struct route *, size_t, router_fn,
+	    const char *, const char *);
 
 #endif

@@ -28,10 +28,10 @@ struct tool_annotations {
  */
 struct tool_auth {
 	long long	 user_id;	/* our user id */
+	long long	 anilist_id;	/* the user's AniList id */
+	const char	*name;		/* the user's AniList name */
 	const char	*anilist_token;	/* the user's AniList bearer token */
-	long long	 anilist_id;	/* the user's AniList id, 0 unknown */
-	const char	*anilist_name;	/* the user's AniList name or NULL */
-	const char	*scope;		/* cache scope of the user's answers */
+	const char	*scope;		/* cache scope ("user:<id>") */
 };
 
 /* Why a call failed, in the terms of DESIGN §4. */

@@ -1,7 +1,9 @@
-/* handlers/api.c: REST routes that call a tool with arguments from the query string and path. */
+/* handlers/api.c: REST routes that call a tool: who calls, and arguments from the path, the query string or a JSON body. */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <math.h>
@@ -14,12 +16,15 @@
 #include "auth.h"
 #include "handlers.h"
 #include "http.h"
+#include "router.h"
 #include "text.h"
 #include "tool.h"
 #include "util.h"
 
 /* How much of a bad value an error message repeats. */
 #define API_ECHO_MAX	40
+/* Nesting a JSON body may have (arguments are flat, arrays of scalars). */
+#define API_BODY_DEPTH	8
 
 /* The first "type" of a property schema ("integer", "array" …). */
 static const char *
@@ -42,7 +47,7 @@ api_invalid(struct tool_error *err, const char *field, const char *fmt, ...)
 	tool_error_clear(err);
 	err->status = 400;
 	err->code = "invalid_argument";
-	err->field = xstrdup(field);
+	err->field = field != NULL ? xstrdup(field) : NULL;
 	va_start(ap, fmt);
 	if (vasprintf(&err->message, fmt, ap) < 0)
 		err->message = xstrdup("invalid argument");
@@ -96,35 +101,66 @@ api_convert(const char *type, const char *name, const char *text,
 }
 
 /*
- * Add one parameter to args. Arrays take repeated keys and
+ * Where a route of tool t puts name in its path, or NULL. Such an argument
+ * is taken from paths only: /v1/me/list never reads user_name from its
+ * query string, which /v1/users/{user_name}/list carries in its path.
+ */
+static const char *
+api_path_only(const struct tool *t, const char *name)
+{
+	return (router_capturing(routes, routes_count, handle_tool, t->name,
+	    name));
+}
+
+/* err: name is not an argument of this endpoint; say which ones are. */
+static void
+api_unknown(const struct tool *t, const struct json_object *props,
+    const char *name, const char *where, struct tool_error *err)
+{
+	struct buf	 names;
+	const char	*pattern;
+
+	if ((pattern = api_path_only(t, name)) != NULL) {
+		api_invalid(err, name, "%s is not taken from the %s here; it "
+		    "is part of the path %s", name, where, pattern);
+		return;
+	}
+	buf_init(&names);
+	json_object_object_foreach((struct json_object *)props, k, s) {
+		(void)s;
+		if (api_path_only(t, k) != NULL)
+			continue;
+		buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", k);
+	}
+	if (names.len == 0)
+		api_invalid(err, name, "unknown parameter \"%s\": this "
+		    "endpoint takes none", name);
+	else
+		api_invalid(err, name, "unknown parameter \"%s\"; this "
+		    "endpoint takes: %s", name, names.data);
+	buf_free(&names);
+}
+
+/*
+ * Add one text parameter (a path capture, or a query parameter when
+ * from_path is false) to args. Arrays take repeated keys and
  * comma-separated values; anything else may be given once.
  */
 static bool
-api_put(struct json_object *args, const struct json_object *props,
-    const char *key, const char *value, struct tool_error *err)
+api_put(const struct tool *t, struct json_object *args,
+    const struct json_object *props, const char *key, const char *value,
+    bool from_path, struct tool_error *err)
 {
 	struct json_object	*ps, *items, *arr, *v;
-	struct buf		 names;
 	char			*name, *copy, *p, *piece;
 	size_t			 len = strlen(key);
 	bool			 brackets, ok = false;
 
 	brackets = len > 2 && strcmp(key + len - 2, "[]") == 0;
 	name = xstrndup(key, brackets ? len - 2 : len);
-	if (!json_object_object_get_ex(props, name, &ps)) {
-		buf_init(&names);
-		json_object_object_foreach((struct json_object *)props, k, s) {
-			(void)s;
-			buf_printf(&names, "%s%s", names.len > 0 ? ", " : "",
-			    k);
-		}
-		if (names.len == 0)
-			api_invalid(err, name, "unknown parameter \"%s\": this "
-			    "endpoint takes none", name);
-		else
-			api_invalid(err, name, "unknown parameter \"%s\"; "
-			    "this endpoint takes: %s", name, names.data);
-		buf_free(&names);
+	if (!json_object_object_get_ex(props, name, &ps) ||
+	    (!from_path && api_path_only(t, name) != NULL)) {
+		api_unknown(t, props, name, "query string", err);
 		goto out;
 	}
 	if (strcmp(api_type(ps), "array") != 0) {
@@ -168,7 +204,93 @@ out:
 	return (ok);
 }
 
-/* The arguments object of a request: path captures, then the query. */
+static bool
+api_has_body(const char *method)
+{
+	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0);
+}
+
+/*
+ * The fields of a JSON object body, as they are: the tool's schema checks
+ * their types, exactly as for MCP tools/call arguments. An empty body is
+ * no arguments.
+ */
+static bool
+api_body(const struct tool *t, const struct http_req *req,
+    const struct json_object *props, struct json_object *args,
+    struct tool_error *err)
+{
+	struct json_tokener	*tok;
+	struct json_object	*body, *v;
+	const char		*type = http_req_header(req, "Content-Type");
+	size_t			 n;
+	bool			 ok = false;
+
+	if (req->body == NULL || req->body_len == 0)
+		return (true);
+	n = strcspn(type != NULL ? type : "", "; \t");
+	if (type != NULL && !(n == 16 && strncasecmp(type,
+	    "application/json", 16) == 0)) {
+		tool_error_clear(err);
+		err->status = 415;
+		err->code = "unsupported_media_type";
+		err->message = xstrdup("send the arguments as a JSON object "
+		    "(Content-Type: application/json)");
+		return (false);
+	}
+	if (req->body_len > (size_t)INT32_MAX || memchr(req->body, '\0',
+	    req->body_len) != NULL || !util_utf8_valid(req->body,
+	    req->body_len)) {
+		api_invalid(err, NULL, "the body is not UTF-8 JSON text");
+		return (false);
+	}
+	tok = json_tokener_new_ex(API_BODY_DEPTH);
+	body = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+	if (body == NULL || json_tokener_get_error(tok) !=
+	    json_tokener_success) {
+		api_invalid(err, NULL, "the body is not valid JSON: %s",
+		    json_tokener_get_error(tok) == json_tokener_continue ?
+		    "it ends too early" : json_tokener_error_desc(
+		    json_tokener_get_error(tok)));
+		goto out;
+	}
+	for (n = json_tokener_get_parse_end(tok); n < req->body_len; n++) {
+		if (!isspace((unsigned char)req->body[n])) {
+			api_invalid(err, NULL, "the body is not valid JSON: "
+			    "text after the value");
+			goto out;
+		}
+	}
+	if (!json_object_is_type(body, json_type_object)) {
+		api_invalid(err, NULL, "the body must be a JSON object of "
+		    "arguments, like {\"status\":\"CURRENT\"}");
+		goto out;
+	}
+	json_object_object_foreach(body, key, value) {
+		if (!json_object_object_get_ex(props, key, NULL) ||
+		    api_path_only(t, key) != NULL) {
+			api_unknown(t, props, key, "body", err);
+			goto out;
+		}
+		v = NULL;
+		if (value != NULL && json_object_deep_copy(value, &v,
+		    NULL) != 0)
+			abort();
+		json_object_object_add(args, key, v);
+	}
+	ok = true;
+out:
+	json_object_put(body);
+	json_tokener_free(tok);
+	return (ok);
+}
+
+/*
+ * The arguments object of a request: path captures, then the query string
+ * (GET, DELETE) or the JSON body (POST, PUT, PATCH, which take no query
+ * parameters).
+ */
 static struct json_object *
 api_arguments(const struct tool *t, const struct http_req *req,
     struct tool_error *err)
@@ -182,13 +304,24 @@ api_arguments(const struct tool *t, const struct http_req *req,
 		return (NULL);
 	args = json_object_new_object();
 	for (i = 0; i < req->npath_args; i++) {
-		if (!api_put(args, props, req->path_names[i],
-		    req->path_args[i], err))
+		if (!api_put(t, args, props, req->path_names[i],
+		    req->path_args[i], true, err))
 			goto fail;
 	}
+	if (api_has_body(req->method)) {
+		if (req->nquery > 0) {
+			api_invalid(err, req->query[0].key, "%s takes its "
+			    "arguments in a JSON body, not in the query "
+			    "string", req->method);
+			goto fail;
+		}
+		if (!api_body(t, req, props, args, err))
+			goto fail;
+		return (args);
+	}
 	for (i = 0; i < req->nquery; i++) {
-		if (!api_put(args, props, req->query[i].key,
-		    req->query[i].value, err))
+		if (!api_put(t, args, props, req->query[i].key,
+		    req->query[i].value, false, err))
 			goto fail;
 	}
 	return (args);
@@ -200,48 +333,19 @@ fail:
 static void
 api_error(struct http_resp *resp, const struct tool_error *err)
 {
+	char	*challenge;
+
 	http_resp_error(resp, err->status, err->code, err->field, "%s",
 	    err->message);
 	if (err->retry_after > 0)
 		http_resp_header(resp, "Retry-After", "%d", err->retry_after);
-	if (err->status == 401)
-		http_resp_header(resp, "WWW-Authenticate", "Bearer");
-}
-
-/*
- * Who calls a tool that can use a user: req->auth when the pipeline set
- * it, else the request's own credentials (a bearer token or the session
- * cookie) checked by the accounts layer. Without credentials the call is
- * anonymous; bad ones are refused (the 401/403/503 is written, false).
- */
-static bool
-api_caller(const struct tool *t, struct http_req *req, struct http_resp *resp,
-    struct auth_principal *p, struct tool_auth *ta,
-    const struct tool_auth **out)
-{
-	const char	*cookie = http_req_header(req, "Cookie");
-	char		*session = NULL;
-	bool		 has;
-
-	*out = req->auth;
-	if (t->auth == TOOL_AUTH_NONE || req->auth != NULL)
-		return (true);
-	if (cookie != NULL)
-		session = auth_cookie_value(cookie, AUTH_SESSION_COOKIE);
-	has = http_req_header(req, "Authorization") != NULL ||
-	    (session != NULL && *session != '\0');
-	free(session);
-	if (!has)
-		return (true);
-	if (!auth_require(req, resp, p))
-		return (false);
-	ta->user_id = p->user_id;
-	ta->anilist_token = p->anilist_token;
-	ta->anilist_id = p->anilist_id;
-	ta->anilist_name = p->name;
-	ta->scope = p->scope;
-	*out = ta;
-	return (true);
+	if (err->status == 401) {
+		challenge = auth_challenge_value(err->code != NULL &&
+		    strcmp(err->code, "token_rejected") == 0 ?
+		    "invalid_token" : NULL);
+		http_resp_header(resp, "WWW-Authenticate", "%s", challenge);
+		free(challenge);
+	}
 }
 
 /* arg: the tool's name. */
@@ -254,6 +358,9 @@ HANDLER(handle_tool)
 	struct json_object	*args, *result;
 	struct tool_error	 err = { 0 };
 	struct tool_call	 call;
+	struct auth_principal	 p;
+	struct tool_auth	 ta;
+	const struct tool_auth	*auth = NULL;
 
 	if (t == NULL || tool_input_schema(t) == NULL) {
 		req->log_error = "tool_missing";
@@ -262,20 +369,28 @@ HANDLER(handle_tool)
 		return;
 	}
 	req->log_tool = t->name;
+	memset(&p, 0, sizeof p);
+	/*
+	 * A tool that acts for a user needs to know who calls; one that also
+	 * works anonymously runs anonymously when no credentials came (and
+	 * then never asks the database).
+	 */
+	if (t->auth == TOOL_AUTH_REQUIRED || (t->auth == TOOL_AUTH_OPTIONAL &&
+	    auth_credentials_present(req))) {
+		http_resp_header(resp, "Cache-Control", "private, no-store");
+		if (!auth_require(req, resp, &p))
+			return;
+		auth_principal_tool(&p, &ta);
+		auth = &ta;
+	}
 	if ((args = api_arguments(t, req, &err)) == NULL) {
 		req->log_error = "invalid_argument";
 		api_error(resp, &err);
 		tool_error_clear(&err);
-		return;
-	}
-	memset(&ta, 0, sizeof ta);
-	memset(&principal, 0, sizeof principal);
-	if (!api_caller(t, req, resp, &principal, &ta, &auth)) {
-		json_object_put(args);
+		auth_principal_free(&p);
 		return;
 	}
 	result = tool_invoke(t, args, auth, &call);
-	auth_principal_free(&principal);
 	req->log_cache = call.cache;
 	req->log_upstream_ms = call.upstream_ms;
 	if (result == NULL) {
@@ -285,4 +400,5 @@ HANDLER(handle_tool)
 		http_resp_json(resp, 200, result);
 	tool_call_free(&call);
 	json_object_put(args);
+	auth_principal_free(&p);
 }

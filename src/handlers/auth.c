@@ -14,6 +14,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "oauth.h"
+#include "tool.h"
+#include "tools/tools.h"
 #include "util.h"
 
 /* 503 unless accounts and AniList login are configured. */
@@ -260,6 +262,7 @@ HANDLER(handle_auth_logout)
 HANDLER(handle_me_delete)
 {
 	struct auth_principal	 p;
+	struct tool_auth	 ta;
 	struct json_object	*o;
 	char			*cause = NULL;
 
@@ -269,6 +272,9 @@ HANDLER(handle_me_delete)
 	if (auth_user_delete(p.user_id, &cause) != 0)
 		auth_unavailable(resp, cause);
 	else {
+		/* Their AniList data goes from the cache with them. */
+		auth_principal_tool(&p, &ta);
+		users_invalidate(&ta);
 		log_info("account deleted", LF_END);
 		auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
 		o = json_object_new_object();

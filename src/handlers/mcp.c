@@ -5,9 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
+#include "log.h"
 #include "mcp.h"
 #include "tool.h"
 #include "util.h"
@@ -76,28 +78,50 @@ mcp_is_json_type(const char *type)
 	return (len == 16 && strncasecmp(type, "application/json", 16) == 0);
 }
 
+/* What mcp_authenticate needs and keeps for the length of one POST. */
+struct mcp_auth_state {
+	struct http_req		*req;
+	struct auth_principal	 principal;	/* freed by the handler */
+	struct tool_auth	 tool;		/* borrows principal's strings */
+};
+
 /*
- * Who calls. This is the one place the accounts layer plugs in: once it
- * sets req->auth (or offers auth_authenticate), a verified principal comes
- * back from here. Until then no bearer token can be verified, so a token
- * presented is reported as rejected and protected tools answer with the
- * OAuth challenge; public tools ignore it.
+ * Who calls, asked by mcp.c only when a tool that can act for a user is
+ * called: our OAuth access token (Authorization: Bearer) checked by the
+ * accounts layer. No Authorization header: anonymous. MCP clients
+ * authenticate with bearer tokens only; a session cookie is not looked at.
  */
-static const struct tool_auth *
-mcp_authenticate(struct http_req *req, bool *rejected)
+static int
+mcp_authenticate(void *arg, const struct tool_auth **auth)
 {
-	*rejected = false;
-	if (req->auth != NULL)
-		return (req->auth);
-	if (http_req_header(req, "Authorization") != NULL)
-		*rejected = true;
-	return (NULL);
+	struct mcp_auth_state	*st = arg;
+	const char		*authz;
+	char			*cause = NULL;
+	int			 status;
+
+	*auth = NULL;
+	if ((authz = http_req_header(st->req, "Authorization")) == NULL)
+		return (0);
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
+		return (401);
+	status = auth_authenticate(st->req, &st->principal, &cause);
+	if (status == 0) {
+		auth_principal_tool(&st->principal, &st->tool);
+		*auth = &st->tool;
+	} else if (status != 401) {
+		log_warn("MCP caller not checked", LF_STR("error", cause),
+		    LF_END);
+		status = 503;
+	}
+	free(cause);
+	return (status);
 }
 
 HANDLER(handle_mcp)
 {
 	struct mcp_input	 in;
 	struct mcp_output	 out;
+	struct mcp_auth_state	 st;
 	const char		*origin = http_req_header(req, "Origin");
 
 	if (origin != NULL && !config_origin_allowed(cfg, origin) &&
@@ -127,7 +151,10 @@ HANDLER(handle_mcp)
 	in.public_url = cfg->public_url;
 	in.widgets_dir = *cfg->widgets_dir != '\0' ? cfg->widgets_dir :
 	    PKGDATADIR "/widgets";
-	in.auth = mcp_authenticate(req, &in.token_rejected);
+	memset(&st, 0, sizeof st);
+	st.req = req;
+	in.authenticate = mcp_authenticate;
+	in.auth_arg = &st;
 
 	mcp_handle(&in, req->body != NULL ? req->body : "", req->body_len,
 	    &out);
@@ -144,4 +171,5 @@ HANDLER(handle_mcp)
 	req->log_upstream_ms = out.log_upstream_ms;
 	req->log_error = out.log_error;
 	mcp_output_free(&out);
+	auth_principal_free(&st.principal);
 }

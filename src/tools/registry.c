@@ -14,5 +14,8 @@ const struct tool *const tool_registry[] = {
 	&tools_get_airing_schedule,
 	&tools_list_genres_and_tags,
 	&tools_get_anime_recommendations,
+	&tools_get_user_list,
+	&tools_update_list_entry,
+	&tools_delete_list_entry,
 };
 const size_t tool_registry_count = nitems(tool_registry);

@@ -20,6 +20,9 @@ struct json_object;
 #define TOOLS_OP_AIRING_SCHEDULE	"AiringSchedule"
 #define TOOLS_OP_GENRES_AND_TAGS	"GenresAndTags"
 #define TOOLS_OP_USER_LIST		"UserList"
+#define TOOLS_OP_SAVE_LIST_ENTRY	"SaveListEntry"
+#define TOOLS_OP_DELETE_LIST_ENTRY	"DeleteListEntry"
+#define TOOLS_OP_MEDIA_LIST_ENTRY	"MediaListEntry"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -66,6 +69,20 @@ extern const struct tool tools_get_airing_schedule;
 extern const struct tool tools_list_genres_and_tags;
 /* tools/recommend.c */
 extern const struct tool tools_get_anime_recommendations;
+/* tools/users.c */
+extern const struct tool tools_get_user_list;
+extern const struct tool tools_update_list_entry;
+extern const struct tool tools_delete_list_entry;
+/*
+ * The argument an AniList validation key stands for ("scoreRaw" is
+ * "score"); the key itself when it has no other name.
+ */
+const char	*users_field_of(const char *);
+/*
+ * Drop every cached list of a user: their scope (own lists) and the public
+ * lists of their name. After their own changes, and when they leave.
+ */
+void		 users_invalidate(const struct tool_auth *);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {
@@ -95,7 +112,10 @@ bool		 tools_check_depth(struct json_object *, struct tool_call *);
 bool		 tools_fetch(struct tool_call *, const char *,
 		    struct json_object *, const char *, int, const char *,
 		    struct anilist_reply *);
-/* tools_fetch as a user: token and cache scope (either may be NULL). */
+/*
+ * tools_fetch for a user: token is their AniList bearer token (or NULL),
+ * scope partitions the cache (anilist_fetch).
+ */
 bool		 tools_fetch_as(struct tool_call *, const char *,
 		    struct json_object *, const char *, int, const char *,
 		    const char *, const char *, struct anilist_reply *);

@@ -74,6 +74,11 @@ ENUMS = {
                   "STATUS_DESC", "CHAPTERS", "CHAPTERS_DESC", "VOLUMES",
                   "VOLUMES_DESC", "UPDATED_AT", "UPDATED_AT_DESC",
                   "SEARCH_MATCH", "FAVOURITES", "FAVOURITES_DESC"},
+    "MediaListSort": {v + d for v in (
+        "MEDIA_ID", "SCORE", "STATUS", "PROGRESS", "PROGRESS_VOLUMES",
+        "REPEAT", "PRIORITY", "STARTED_ON", "FINISHED_ON", "ADDED_TIME",
+        "UPDATED_TIME", "MEDIA_TITLE_ROMAJI", "MEDIA_TITLE_ENGLISH",
+        "MEDIA_TITLE_NATIVE", "MEDIA_POPULARITY") for d in ("", "_DESC")},
 }
 
 # Operation name -> (root field, is mutation).
@@ -105,9 +110,9 @@ LIST_NAMES = {
 }
 SERIES_FORMATS = {"TV", "TV_SHORT", "ONA"}
 # Fields the UserList document selects on media; absent ones become null.
-LIST_MEDIA_FIELDS = ("id", "title", "episodes", "format", "status", "genres",
-                     "averageScore", "coverImage", "tags", "studios",
-                     "seasonYear")
+LIST_MEDIA_FIELDS = ("id", "type", "title", "episodes", "format", "status",
+                     "genres", "averageScore", "coverImage", "tags",
+                     "studios", "seasonYear")
 FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors"}
 
 
@@ -492,6 +497,45 @@ MEDIA_SORT_KEYS = {
     "UPDATED_AT": lambda m: None,
     "FAVOURITES": lambda m: m.get("favourites"),
 }
+
+
+def _list_title_key(field):
+    def key(e):
+        v = ((e.get("media") or {}).get("title") or {}).get(field)
+        return v.casefold() if isinstance(v, str) else None
+    return key
+
+
+# MediaListSort on list entries (each with its "media"); None sorts last.
+LIST_SORT_KEYS = {
+    "MEDIA_ID": lambda e: e.get("mediaId"),
+    "SCORE": lambda e: e.get("score"),
+    "STATUS": lambda e: e.get("status"),
+    "PROGRESS": lambda e: e.get("progress"),
+    "PROGRESS_VOLUMES": lambda e: e.get("progressVolumes"),
+    "REPEAT": lambda e: e.get("repeat"),
+    "PRIORITY": lambda e: e.get("priority"),
+    "STARTED_ON": lambda e: date_tuple(e.get("startedAt")),
+    "FINISHED_ON": lambda e: date_tuple(e.get("completedAt")),
+    "ADDED_TIME": lambda e: e.get("createdAt"),
+    "UPDATED_TIME": lambda e: e.get("updatedAt"),
+    "MEDIA_TITLE_ROMAJI": _list_title_key("romaji"),
+    "MEDIA_TITLE_ENGLISH": _list_title_key("english"),
+    "MEDIA_TITLE_NATIVE": _list_title_key("native"),
+    "MEDIA_POPULARITY": lambda e: (e.get("media") or {}).get("popularity"),
+}
+
+
+def sort_list_entries(items, sorts):
+    """Sort list entries in place by MediaListSort values, in the order
+    given (stable, nulls last either way)."""
+    for s in reversed(sorts):
+        desc = s.endswith("_DESC")
+        keyf = LIST_SORT_KEYS[s[:-5] if desc else s]
+        known = [e for e in items if keyf(e) is not None]
+        unknown = [e for e in items if keyf(e) is None]
+        known.sort(key=keyf, reverse=desc)
+        items[:] = known + unknown
 
 
 def sort_media(items, sorts, search_rank):
@@ -1060,6 +1104,9 @@ class Resolver:
             entries = [e for e in entries if e["status"] == v["status"]]
         order = {s: i for i, s in enumerate(LIST_STATUS_ORDER)}
         entries.sort(key=lambda e: order.get(e["status"], 99))
+        if v.get("sort"):
+            entries = [self._entry(e) for e in entries]
+            sort_list_entries(entries, v["sort"])
         has_next = False
         if v.get("chunk") is not None or v.get("perChunk") is not None:
             chunk = max(1, v.get("chunk") or 1)
@@ -1071,7 +1118,8 @@ class Resolver:
         names = LIST_NAMES.get(mtype or "ANIME")
         lists = []
         for status in LIST_STATUS_ORDER:
-            group = [self._entry(e) for e in entries if e["status"] == status]
+            group = [e if "media" in e else self._entry(e)
+                     for e in entries if e["status"] == status]
             if group:
                 lists.append({"name": names[status], "status": status,
                               "isCustomList": False,

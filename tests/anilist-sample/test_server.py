@@ -1365,6 +1365,22 @@ class TestLists(Base):
         self.assertEqual(len(self.entries(a)), 20)
         self.assertEqual(len(self.entries(b)), len(seed_entries()) - 40)
 
+    def test_sorted_chunks(self):
+        ids = sorted(e["media"]["id"] for e in seed_entries())
+        got = []
+        for chunk in (1, 2, 3):
+            d = self.ok("UserList", {"userId": 1, "chunk": chunk,
+                                     "perChunk": 20,
+                                     "sort": ["MEDIA_ID_DESC"]})
+            got += [e["mediaId"] for e in self.entries(d)]
+        self.assertEqual(got, ids[::-1])
+        d = self.ok("UserList", {"userId": 1, "sort": ["SCORE_DESC",
+                                                       "MEDIA_ID"]})
+        scores = [(-e["score"], e["mediaId"]) for e in self.entries(d)]
+        self.assertEqual(scores, sorted(scores))
+        self.assertEqual(gql("UserList", {"userId": 1,
+                                          "sort": ["NOPE"]}).status, 400)
+
     def test_status_filter_and_unknown_users(self):
         d = self.ok("UserList", {"userId": 1, "status": "CURRENT"})
         self.assertEqual(d["MediaListCollection"]["lists"], [])

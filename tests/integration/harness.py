@@ -413,6 +413,19 @@ class Stack:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read() or b"null")
 
+    def upstream_graphql(self, query, variables=None, token=None):
+        """One GraphQL request straight to the sample upstream (as another
+        AniList client would make it): the parsed answer."""
+        h = {"Content-Type": "application/json"}
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(
+            self.upstream_url + "/", method="POST", headers=h,
+            data=json.dumps({"query": query,
+                             "variables": variables or {}}).encode())
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
     def upstream_requests(self):
         return self.upstream("GET", "/__stats")["requests"]
 

@@ -7,28 +7,25 @@ urllib and a cookie jar; an MCP client with plain HTTP requests.
 import base64
 import hashlib
 import hmac
-import http.cookiejar
 import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from oauth_flow import CLIENT_CB, FORM, Browser, pkce_pair  # noqa: E402
 
 harness.watchdog(170)
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-CLIENT_CB = "http://127.0.0.1:9/callback"      # nothing listens: we stop there
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
 SQLI = ["' OR '1'='1", "'; DROP TABLE users; --", "\\x00'); DELETE FROM tokens;--",
         "1) OR 1=1 --", "$1", "\"; TRUNCATE oauth_clients; --"]
@@ -54,70 +51,6 @@ HASH_KEY = hkdf_sha256(harness.SECRET.encode(), b"anilist-gpt v1",
 def token_hash(token):
     """What the service stores for one of its tokens (hex of the HMAC)."""
     return hmac.new(HASH_KEY, token.encode(), hashlib.sha256).hexdigest()
-
-
-def pkce_pair():
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(
-        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kw):
-        return None
-
-
-class Browser:
-    """A cookie jar and manual redirects, like a browser."""
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=stack._ssl),
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
-
-    def request(self, method, url, data=None, headers=None):
-        if isinstance(data, dict):
-            data = urllib.parse.urlencode(data)
-        if isinstance(data, str):
-            data = data.encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers=dict(headers or {}))
-        try:
-            r = self.opener.open(req, timeout=20)
-            return r.status, r.headers, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, e.read()
-
-    def follow(self, url, method="GET", data=None, headers=None,
-               stop=None, user=None):
-        """Follow redirects; stop before a URL for which stop(url) holds.
-
-        user picks who logs in at the sample AniList (its `user` param).
-        Returns (status, url, headers, body) of the last response, or
-        (302, url, None, None) when stopped before url.
-        """
-        if user and "/api/v2/oauth/authorize?" in url:
-            url += "&user=" + urllib.parse.quote(user)
-        for _ in range(10):
-            if stop is not None and stop(url):
-                return 302, url, None, None
-            status, h, body = self.request(method, url, data, headers)
-            if status not in (301, 302, 303, 307):
-                return status, url, h, body
-            url = urllib.parse.urljoin(url, h["Location"])
-            if user and "/api/v2/oauth/authorize?" in url:
-                url += "&user=" + urllib.parse.quote(user)
-            method, data, headers = "GET", None, None
-        raise AssertionError("redirect loop")
-
-    def cookie(self, name):
-        for c in self.jar:
-            if c.name == name:
-                return c.value
-        return None
 
 
 class Accounts(unittest.TestCase):
@@ -1022,6 +955,7 @@ class PoolLimits(unittest.TestCase):
 class Configuration(unittest.TestCase):
     def run_binary(self, secret, environment="production", cmd="serve"):
         d = tempfile.mkdtemp(prefix="agpt-cfg-")
+        self.addCleanup(shutil.rmtree, d, True)
         conf = os.path.join(d, "anilist-gpt.conf")
         with open(conf, "w") as f:
             f.write("LISTEN = unix:%s/s.sock\nENVIRONMENT = %s\n"

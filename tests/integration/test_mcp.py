@@ -315,7 +315,9 @@ class McpTest(unittest.TestCase):
             json.dump({"search_anime": {"query": "Frieren"},
                        "get_character_info": {"search": "Frieren"},
                        "get_anime_recommendations":
-                           {"reference_title": "Frieren", "count": 3}}, f)
+                           {"reference_title": "Frieren", "count": 3},
+                       "get_user_list": {"user_name": "sampleuser",
+                                         "per_page": 5}}, f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)
@@ -377,12 +379,25 @@ class McpTest(unittest.TestCase):
         self.assertEqual(r["cards"], len(found["results"]))
         self.assertIn(EVIL + " because", r["text"])
 
-        entries = {"user": {"name": EVIL}, "entries": [
-            {"status": "CURRENT", "progress": 3, "score": 8, "media": m}
-            for m in found["results"]]}
-        r = self.render("ui://widget/user-list.html", entries, "list-user")
-        self.assertIn("progress 3", r["text"])
-        self.assertIn(EVIL, r["text"])
+        # A real get_user_list result (a public list: no sign-in needed).
+        lst = self.tool_result("get_user_list", {"user_name": "sampleuser",
+                                                 "per_page": 6})
+        self.assertEqual(len(lst["results"]), 6)
+        evil = json.loads(json.dumps(lst))
+        evil["user"]["name"] = EVIL
+        evil["results"][0]["title"]["english"] = EVIL + "Evil entry"
+        evil["results"][0].update(progress=3, score=85)
+        r = self.render("ui://widget/user-list.html", evil, "list-user")
+        self.assertEqual(r["cards"], 6)
+        self.assertIn(EVIL + "\u2019s anime list", r["text"])
+        self.assertIn(EVIL + "Evil entry", r["text"])
+        self.assertIn("Current" if evil["results"][0]["status"] == "CURRENT"
+                      else "Planning", r["text"])
+        self.assertIn("episode 3", r["text"])
+        self.assertIn("your score 85/100", r["text"])
+        second = lst["results"][1]["title"]
+        self.assertIn(second["english"] or second["romaji"], r["text"])
+        self.assertTrue(r["images"])
 
     # -- GPT Actions -----------------------------------------------------
     def test_openapi_is_valid_and_consistent(self):

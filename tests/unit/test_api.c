@@ -1,4 +1,4 @@
-/* test_api.c: REST arguments from query strings and path captures, and their 400s, without AniList. */
+/* test_api.c: REST arguments from query strings, path captures and bodies, their 400s, and the 401/503 of user routes, without AniList. */
 #include "autoconf.h"
 
 #include <check.h>
@@ -14,6 +14,7 @@
 #include "log.h"
 #include "serve.h"
 #include "tool.h"
+#include "tools/tools.h"
 #include "util.h"
 
 static int	devnull = -1;
@@ -108,7 +109,7 @@ static const struct {
 	/* path captures */
 	{ "/v1/anime/abc", "id", "id must be a whole number; got \"abc\"" },
 	{ "/v1/anime/-3", "id", "id must be at least 1" },
-	{ "/v1/anime/5?id=6", "id", "more than once" },
+	{ "/v1/anime/5?id=6", "id", "part of the path /v1/anime/{id}" },
 	{ "/v1/anime/5?full=yes", "full", "true or false" },
 	{ "/v1/characters/abc", "id", "whole number" },
 	{ "/v1/characters/1?search=x", "search", "not both" },
@@ -118,7 +119,140 @@ static const struct {
 	{ "/v1/genres?full=1&full=0", "full", "more than once" },
 	{ "/v1/anime/trending?media_type=anime", "media_type",
 	    "one of ANIME, MANGA" },
+	/* user lists: a name comes from the path only */
+	{ "/v1/me/list?user_name=bob", "user_name",
+	    "part of the path /v1/users/{user_name}/list" },
+	{ "/v1/users/bob/list?user_name=al", "user_name", "part of the path" },
+	{ "/v1/users/bob/list?foo=1", "foo", "this endpoint takes: list_type, "
+	    "status, sort, page, per_page" },
+	{ "/v1/users/bob/list?list_type=BOOK", "list_type", "ANIME, MANGA" },
+	{ "/v1/users/bob/list?status=WATCHING", "status", "CURRENT" },
+	{ "/v1/users/bob/list?per_page=501", "per_page", "at most 500" },
+	{ "/v1/users/bob/list?sort=SCORE_ASC", "sort", "SCORE_DESC" },
+	{ "/v1/users/b%20b/list", "user_name", "letters, digits" },
+	{ "/v1/users/" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxx/list", "user_name", "at most 64" },
 };
+
+/*
+ * method uri with an optional Authorization header and body through the
+ * pipeline: the parsed body (caller puts), the status, and the
+ * WWW-Authenticate header (caller frees) when www is not NULL.
+ */
+static struct json_object *
+call(const char *method, const char *uri, const char *authz,
+    const char *body, int *status, char **www)
+{
+	struct http_resp	 resp;
+	struct json_object	*out;
+	char			*env[8], rid[64];
+	const char		*q = strchr(uri, '?'), *h;
+	int			 n = 0, i;
+
+	xasprintf(&env[n++], "REQUEST_METHOD=%s", method);
+	xasprintf(&env[n++], "REQUEST_URI=%s", uri);
+	if (q != NULL)
+		xasprintf(&env[n++], "QUERY_STRING=%s", q + 1);
+	if (authz != NULL)
+		xasprintf(&env[n++], "HTTP_AUTHORIZATION=%s", authz);
+	if (body != NULL) {
+		xasprintf(&env[n++], "CONTENT_LENGTH=%zu", strlen(body));
+		env[n++] = xstrdup("CONTENT_TYPE=application/json");
+	}
+	env[n] = NULL;
+	http_resp_init(&resp);
+	serve_handle(env, body, body != NULL ? strlen(body) : 0, &resp, rid,
+	    sizeof rid);
+	*status = resp.status;
+	out = json_tokener_parse(resp.body.data);
+	if (www != NULL) {
+		*www = NULL;
+		if ((h = strstr(resp.headers.data != NULL ?
+		    resp.headers.data : "", "WWW-Authenticate: ")) != NULL)
+			*www = xstrndup(h + 18, strcspn(h + 18, "\r\n"));
+	}
+	http_resp_free(&resp);
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	return (out);
+}
+
+static const char *
+error_code(struct json_object *body)
+{
+	struct json_object	*err, *v;
+
+	if (!json_object_object_get_ex(body, "error", &err) ||
+	    !json_object_object_get_ex(err, "code", &v))
+		return ("");
+	return (json_object_get_string(v));
+}
+
+/*
+ * Own-list routes without credentials: 401 and the RFC 9728 challenge,
+ * before any argument is looked at; a public list needs none.
+ */
+static const struct {
+	const char	*method;
+	const char	*uri;
+	const char	*body;
+} own_routes[] = {
+	{ "GET", "/v1/me/list", NULL },
+	{ "GET", "/v1/me/list?status=CURRENT", NULL },
+	{ "PUT", "/v1/me/list/1", "{\"status\":\"CURRENT\"}" },
+	{ "PUT", "/v1/me/list/abc", "{\"status\":\"NOPE\"}" },
+	{ "DELETE", "/v1/me/list/1", NULL },
+};
+
+START_TEST(test_own_list_routes_challenge_without_credentials)
+{
+	struct json_object	*body;
+	char			*www;
+	int			 status;
+
+	body = call(own_routes[_i].method, own_routes[_i].uri, NULL,
+	    own_routes[_i].body, &status, &www);
+	ck_assert_msg(status == 401, "%s %s: %d", own_routes[_i].method,
+	    own_routes[_i].uri, status);
+	ck_assert_str_eq(error_code(body), "unauthorized");
+	ck_assert_ptr_nonnull(www);
+	ck_assert_msg(strncmp(www, "Bearer resource_metadata=\"", 26) == 0 &&
+	    strstr(www, "/.well-known/oauth-protected-resource\"") != NULL,
+	    "%s", www);
+	free(www);
+	json_object_put(body);
+}
+END_TEST
+
+/* A bearer token with no accounts configured: 503, never anonymous. */
+START_TEST(test_token_without_accounts_is_503)
+{
+	struct json_object	*body;
+	int			 status;
+
+	body = call("GET", "/v1/me/list", "Bearer "
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", NULL, &status, NULL);
+	ck_assert_int_eq(status, 503);
+	ck_assert_str_eq(error_code(body), "accounts_disabled");
+	json_object_put(body);
+	body = call("PUT", "/v1/me/list/1", "Bearer "
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", "{}", &status,
+	    NULL);
+	ck_assert_int_eq(status, 503);
+	json_object_put(body);
+}
+END_TEST
+
+/* AniList's validation keys name our arguments. */
+START_TEST(test_anilist_validation_keys_name_arguments)
+{
+	ck_assert_str_eq(users_field_of("scoreRaw"), "score");
+	ck_assert_str_eq(users_field_of("mediaId"), "media_id");
+	ck_assert_str_eq(users_field_of("progress"), "progress");
+	ck_assert_str_eq(users_field_of("status"), "status");
+	ck_assert_str_eq(users_field_of("notes"), "notes");
+}
+END_TEST
 
 START_TEST(test_rest_argument_errors_name_the_field)
 {
@@ -165,6 +299,10 @@ api_suite(void)
 	tcase_add_loop_test(tc, test_rest_argument_errors_name_the_field, 0,
 	    (int)nitems(cases));
 	tcase_add_test(tc, test_invalid_utf8_query_is_400);
+	tcase_add_loop_test(tc, test_own_list_routes_challenge_without_credentials,
+	    0, (int)nitems(own_routes));
+	tcase_add_test(tc, test_token_without_accounts_is_503);
+	tcase_add_test(tc, test_anilist_validation_keys_name_arguments);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -512,6 +512,10 @@ START_TEST(test_tools_list_follows_the_version)
 		ck_assert_ptr_nonnull(at(t, "outputSchema"));
 		ck_assert_str_eq(str_at(t, "securitySchemes.0.type"),
 		    rt->auth == TOOL_AUTH_REQUIRED ? "oauth2" : "noauth");
+		if (rt->auth != TOOL_AUTH_NONE)
+			ck_assert_str_eq(str_at(t, rt->auth ==
+			    TOOL_AUTH_REQUIRED ? "securitySchemes.0.scopes.0" :
+			    "securitySchemes.1.scopes.0"), "anilist");
 		ck_assert_ptr_nonnull(at(t, "_meta.securitySchemes"));
 		ck_assert_int_le((int)strlen(str_at(t,
 		    "_meta.openai/toolInvocation/invoking")), 64);
@@ -639,7 +643,125 @@ START_TEST(test_protected_tools_answer_with_the_challenge)
 	ck_assert_ptr_null(out.www_authenticate);
 	mcp_output_free(&out);
 	free(body);
-	(void)protected;
+	ck_assert_uint_ge(protected, 3);	/* the user tools, at least */
+}
+END_TEST
+
+/* A stand-in for the accounts layer: what it answers and how often asked. */
+static struct {
+	int			 status;
+	const struct tool_auth	*auth;
+	unsigned		 asked;
+} who;
+
+static int
+who_answer(void *arg, const struct tool_auth **auth)
+{
+	(void)arg;
+	who.asked++;
+	*auth = who.auth;
+	return (who.status);
+}
+
+static struct mcp_output
+post_as(const char *version, const char *text)
+{
+	struct mcp_input	in;
+	struct mcp_output	out;
+
+	memset(&in, 0, sizeof in);
+	in.protocol_version = version;
+	in.public_url = "https://example.test";
+	in.widgets_dir = widgets_dir;
+	in.authenticate = who_answer;
+	mcp_handle(&in, text, strlen(text), &out);
+	return (out);
+}
+
+#define CALL(name, args)						\
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","	\
+	"\"params\":{\"name\":\"" name "\",\"arguments\":" args "}}"
+
+/*
+ * The accounts are asked only for a tool that can act for a user, once
+ * per POST; a token is never looked at for public tools or tools/list.
+ */
+START_TEST(test_caller_is_asked_only_for_user_tools)
+{
+	struct mcp_output	 out;
+	struct json_object	*o;
+
+	memset(&who, 0, sizeof who);
+	out = post_as(V11, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"tools/list\"}");
+	ck_assert_int_eq(out.status, 200);
+	mcp_output_free(&out);
+	out = post_as(V11, CALL("get_anime", "{\"id\":0}"));
+	ck_assert_int_eq(out.status, 200);
+	mcp_output_free(&out);
+	ck_assert_uint_eq(who.asked, 0);
+
+	/* No token (0, NULL): the required tool challenges, no error=. */
+	out = post_as(V11, CALL("delete_list_entry", "{\"media_id\":1}"));
+	ck_assert_int_eq(out.status, 401);
+	ck_assert_ptr_null(strstr(out.www_authenticate, "invalid_token"));
+	mcp_output_free(&out);
+	ck_assert_uint_eq(who.asked, 1);
+
+	/* A refused token: invalid_token, even for an optional tool. */
+	who.status = 401;
+	out = post_as(V11, CALL("get_user_list", "{\"user_name\":\"x\"}"));
+	ck_assert_int_eq(out.status, 401);
+	ck_assert_ptr_nonnull(strstr(out.www_authenticate, "invalid_token"));
+	mcp_output_free(&out);
+
+	/* Two user tools in one batch (2025-03-26): asked once. */
+	who.asked = 0;
+	out = post_as(V03, "[" CALL("delete_list_entry", "{\"media_id\":1}")
+	    "," CALL("update_list_entry", "{\"media_id\":1}") "]");
+	ck_assert_int_eq(out.status, 200);
+	ck_assert_uint_eq(who.asked, 1);
+	mcp_output_free(&out);
+
+	/* The accounts down: a tool error the model can act on, not a 401. */
+	who.status = 503;
+	out = post_as(V11, CALL("get_user_list", "{}"));
+	ck_assert_int_eq(out.status, 200);
+	ck_assert_ptr_null(out.www_authenticate);
+	o = json_tokener_parse(out.body);
+	ck_assert(json_object_get_boolean(at(o, "result.isError")));
+	ck_assert_int_eq(json_object_get_int(at(o, "result._meta."
+	    "anilist-gpt/error.status")), 503);
+	ck_assert_str_eq(str_at(o, "result._meta.anilist-gpt/error.code"),
+	    "accounts_unavailable");
+	ck_assert_int_eq(json_object_get_int(at(o, "result._meta."
+	    "anilist-gpt/error.retry_after")), 5);
+	json_object_put(o);
+	mcp_output_free(&out);
+}
+END_TEST
+
+/* Signed in: arguments are still checked before anything is sent. */
+START_TEST(test_signed_in_user_tool_validates_arguments)
+{
+	struct tool_auth	 ta = { .user_id = 7, .anilist_id = 70,
+				    .name = "someone", .anilist_token = "t",
+				    .scope = "user:7" };
+	struct mcp_output	 out;
+	struct json_object	*o;
+
+	memset(&who, 0, sizeof who);
+	who.auth = &ta;
+	out = post_as(V11, CALL("update_list_entry",
+	    "{\"media_id\":1,\"score\":101}"));
+	ck_assert_int_eq(out.status, 200);
+	o = json_tokener_parse(out.body);
+	ck_assert(json_object_get_boolean(at(o, "result.isError")));
+	ck_assert_str_eq(str_at(o, "result._meta.anilist-gpt/error.field"),
+	    "score");
+	json_object_put(o);
+	mcp_output_free(&out);
+	ck_assert_uint_eq(who.asked, 1);
 }
 END_TEST
 
@@ -774,6 +896,8 @@ mcp_suite(void)
 	tcase_add_loop_test(tc, test_tools_call_errors, 0,
 	    (int)nitems(call_cases));
 	tcase_add_test(tc, test_protected_tools_answer_with_the_challenge);
+	tcase_add_test(tc, test_caller_is_asked_only_for_user_tools);
+	tcase_add_test(tc, test_signed_in_user_tool_validates_arguments);
 	tcase_add_test(tc, test_widget_resources_list_and_read);
 	tcase_add_test(tc, test_widget_include_refuses_escapes);
 	suite_add_tcase(s, tc);
