@@ -352,9 +352,6 @@ api_error(struct http_resp *resp, const struct tool_error *err)
 HANDLER(handle_tool)
 {
 	const struct tool	*t = tool_find(arg);
-	const struct tool_auth	*auth;
-	struct tool_auth	 ta;
-	struct auth_principal	 principal;
 	struct json_object	*args, *result;
 	struct tool_error	 err = { 0 };
 	struct tool_call	 call;
