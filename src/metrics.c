@@ -58,6 +58,8 @@ enum metrics_fam {
 	MF_NOTIFICATIONS,
 	MF_ALERTS,
 	MF_SEARCH_DROPPED,
+	MF_RATE_LIMITED,
+	MF_RATE_LIMIT_FAIL_OPEN,
 	MF_COUNT
 };
 
@@ -105,6 +107,11 @@ static const struct metrics_family metrics_families[MF_COUNT] = {
 	[MF_SEARCH_DROPPED] = { "search_stats_dropped_total", METRICS_COUNTER,
 	    false, "Searches left out of the top-searches statistics, by "
 	    "reason (disabled, full, database)." },
+	[MF_RATE_LIMITED] = { "http_rate_limited_total", METRICS_COUNTER,
+	    true, "Requests refused by the per-client rate limit (429)." },
+	[MF_RATE_LIMIT_FAIL_OPEN] = { "rate_limit_fail_open_total",
+	    METRICS_COUNTER, false, "Requests let through without a rate "
+	    "limit check, by reason (cache, no_client)." },
 };
 
 /* One label set of one family. state: 0 free, 1 being claimed, 2 ready. */
@@ -1049,6 +1056,26 @@ metrics_alert_received(const char *source)
 		metrics_count(MF_ALERTS, labels);
 	metrics_statsd2("alerts.received", "source", source, NULL, NULL, "1",
 	    "c");
+}
+
+void
+metrics_rate_limited(void)
+{
+	if (metrics_shm != NULL)
+		metrics_count(MF_RATE_LIMITED, "");
+	metrics_statsd("http.rate_limited", "1", "c", NULL);
+}
+
+void
+metrics_rate_limit_fail_open(const char *reason)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "reason", reason, (char *)NULL))
+		metrics_count(MF_RATE_LIMIT_FAIL_OPEN, labels);
+	metrics_statsd2("ratelimit.fail_open", "reason", reason, NULL, NULL,
+	    "1", "c");
 }
 
 /* ---- active users: a HyperLogLog per 5-minute window ---- */

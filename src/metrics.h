@@ -98,6 +98,13 @@ void	metrics_user(const char *);
 void	metrics_notification(const char *, const char *);
 /* alerts_received_total{source}: alertmanager, grafana, plain. */
 void	metrics_alert_received(const char *);
+/* http_rate_limited_total: requests our own rate limit refused (429). */
+void	metrics_rate_limited(void);
+/*
+ * rate_limit_fail_open_total{reason}: requests let through unchecked;
+ * reason cache (memcached down or slow) or no_client (no REMOTE_ADDR).
+ */
+void	metrics_rate_limit_fail_open(const char *);
 
 /* The Prometheus text exposition (format 0.0.4) of every process. */
 void	metrics_expose(struct buf *);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "searchstats.h"
 #include "sentry.h"
@@ -136,7 +137,8 @@ serve_cors(struct http_req *req, struct http_resp *resp)
 	}
 	http_resp_header(resp, "Vary", "Origin");
 	http_resp_header(resp, "Access-Control-Expose-Headers",
-	    "X-Request-ID, Mcp-Session-Id, WWW-Authenticate, Retry-After");
+	    "X-Request-ID, Mcp-Session-Id, WWW-Authenticate, Retry-After, "
+	    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
 	if (strcmp(req->method, "OPTIONS") != 0 || want == NULL)
 		return (false);
 
@@ -250,6 +252,8 @@ serve_dispatch(struct http_req *req, struct http_resp *resp)
 		serve_options(req, resp);
 		return;
 	}
+	if (!ratelimit_check(req, resp))
+		return;
 	router_dispatch(routes, routes_count, req, resp);
 }
 

@@ -274,7 +274,7 @@ START_TEST(test_unlabelled_series_exist_before_any_event)
 		"anilist_request_duration_seconds_count",
 		"db_pool_wait_seconds_count", "workers_alive", "active_users",
 		"anilist_breaker_state", "http_in_flight_requests",
-		"metrics_series_dropped_total"
+		"metrics_series_dropped_total", "http_rate_limited_total"
 	};
 	size_t		 i;
 

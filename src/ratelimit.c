@@ -1,0 +1,295 @@
+/* ratelimit.c: the per-client request limit of our own API (fixed windows counted in memcached). */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "config.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "util.h"
+
+#define RATELIMIT_SALT		"anilist-gpt v1"
+#define RATELIMIT_INFO		"anilist-gpt rate limit client"
+/*
+ * Without SECRET_KEY (development only: production refuses to start) the
+ * key comes from this fixed text; client hashes are then pseudonyms anyone
+ * with the source can reverse for IPv4.
+ */
+#define RATELIMIT_DEV_SECRET	"anilist-gpt development rate limit key"
+
+struct ratelimit_entry {
+	uint64_t	client;		/* first 64 bits of the client hash */
+	uint64_t	start;		/* window start; 0: free */
+	uint64_t	count;
+};
+
+struct ratelimit_table {
+	pthread_mutex_t		lock;
+	struct ratelimit_entry	entries[RATELIMIT_TABLE_SETS]
+				    [RATELIMIT_TABLE_WAYS];
+};
+
+/* This process's key and table, made on first use; they live until exit. */
+static pthread_once_t		 ratelimit_once = PTHREAD_ONCE_INIT;
+static unsigned char		 ratelimit_key[CRYPTO_KEY_LEN];
+static bool			 ratelimit_key_ok;
+static struct ratelimit_table	*ratelimit_local;
+
+bool
+ratelimit_exempt(const char *method, const char *path)
+{
+	static const char *const prefixes[] = {
+		"/health", "/metrics"
+	};
+	size_t	i, n;
+
+	if (strcmp(method, "OPTIONS") == 0)
+		return (true);
+	for (i = 0; i < nitems(prefixes); i++) {
+		n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/'))
+			return (true);
+	}
+	return (strncmp(path, "/.well-known/", 13) == 0);
+}
+
+void
+ratelimit_window(uint64_t now_ms, int window, uint64_t *start, int *reset)
+{
+	uint64_t	w = (uint64_t)window, end_ms;
+
+	*start = now_ms / 1000 / w * w;
+	end_ms = (*start + w) * 1000;
+	*reset = (int)((end_ms - now_ms + 999) / 1000);
+}
+
+bool
+ratelimit_derive_key(const char *secret, unsigned char key[CRYPTO_KEY_LEN])
+{
+	if (secret == NULL || *secret == '\0')
+		secret = RATELIMIT_DEV_SECRET;
+	return (crypto_hkdf_sha256(secret, strlen(secret), RATELIMIT_SALT,
+	    strlen(RATELIMIT_SALT), RATELIMIT_INFO, strlen(RATELIMIT_INFO),
+	    key, CRYPTO_KEY_LEN));
+}
+
+/*
+ * The bytes that name addr's group into group (at most 9): a family byte,
+ * then the IPv4 address or the first 8 bytes of the IPv6 one. 0 when addr
+ * is not an address.
+ */
+static size_t
+ratelimit_group(const char *addr, unsigned char *group)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	unsigned char	a6[16];
+	char		text[INET6_ADDRSTRLEN + 2];
+	size_t		len;
+	char		*zone;
+
+	if (addr == NULL)
+		return (0);
+	len = strlen(addr);
+	if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+		addr++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof text)
+		return (0);
+	memcpy(text, addr, len);
+	text[len] = '\0';
+	if (inet_pton(AF_INET, text, group + 1) == 1) {
+		group[0] = 4;
+		return (5);
+	}
+	if ((zone = strchr(text, '%')) != NULL)
+		*zone = '\0';
+	if (inet_pton(AF_INET6, text, a6) != 1)
+		return (0);
+	if (memcmp(a6, mapped, sizeof mapped) == 0) {
+		group[0] = 4;
+		memcpy(group + 1, a6 + 12, 4);
+		return (5);
+	}
+	group[0] = 6;
+	memcpy(group + 1, a6, 8);
+	return (9);
+}
+
+bool
+ratelimit_client(const char *addr, const unsigned char key[CRYPTO_KEY_LEN],
+    char out[RATELIMIT_CLIENT_LEN])
+{
+	unsigned char	group[9], mac[CRYPTO_HASH_LEN];
+	size_t		n;
+
+	*out = '\0';
+	if ((n = ratelimit_group(addr, group)) == 0)
+		return (false);
+	if (!crypto_hmac_sha256(key, CRYPTO_KEY_LEN, group, n, mac))
+		return (false);
+	util_hex(mac, (RATELIMIT_CLIENT_LEN - 1) / 2, out);
+	return (true);
+}
+
+void
+ratelimit_cache_key(char key[CACHE_KEY_LEN], int window, uint64_t start,
+    const char *client)
+{
+	char	id[CACHE_KEY_LEN];
+
+	snprintf(id, sizeof id, "%d:%llu:%s", window,
+	    (unsigned long long)start, client);
+	cache_key(key, "rl", id);
+}
+
+int
+ratelimit_local_limit(int limit, int workers)
+{
+	if (workers < 1)
+		workers = 1;
+	if (limit <= workers)
+		return (1);
+	return ((limit + workers - 1) / workers);
+}
+
+struct ratelimit_table *
+ratelimit_table_create(void)
+{
+	struct ratelimit_table	*t;
+
+	t = xcalloc(1, sizeof *t);
+	if (pthread_mutex_init(&t->lock, NULL) != 0)
+		abort();
+	return (t);
+}
+
+void
+ratelimit_table_free(struct ratelimit_table *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* The first 64 bits of a client hash (hex). */
+static uint64_t
+ratelimit_client_bits(const char *client)
+{
+	char	head[17];
+
+	snprintf(head, sizeof head, "%s", client);
+	return (strtoull(head, NULL, 16));
+}
+
+uint64_t
+ratelimit_table_hit(struct ratelimit_table *t, const char *client,
+    uint64_t start)
+{
+	struct ratelimit_entry	*set, *e, *victim = NULL;
+	uint64_t		 id = ratelimit_client_bits(client), count;
+	size_t			 i;
+
+	pthread_mutex_lock(&t->lock);
+	set = t->entries[id % RATELIMIT_TABLE_SETS];
+	for (i = 0; i < RATELIMIT_TABLE_WAYS; i++) {
+		e = &set[i];
+		if (e->start == start && e->client == id) {
+			victim = e;
+			break;
+		}
+		/* Free or from an older window first, then the smallest. */
+		if (victim == NULL || (victim->start == start &&
+		    (e->start != start || e->count < victim->count)))
+			victim = e;
+	}
+	if (victim->start != start || victim->client != id) {
+		victim->client = id;
+		victim->start = start;
+		victim->count = 0;
+	}
+	count = ++victim->count;
+	pthread_mutex_unlock(&t->lock);
+	return (count);
+}
+
+static void
+ratelimit_init(void)
+{
+	ratelimit_key_ok = ratelimit_derive_key(cfg->secret_key, ratelimit_key);
+	if (!ratelimit_key_ok)
+		log_error("rate limit: cannot derive the client key", LF_END);
+	ratelimit_local = ratelimit_table_create();
+}
+
+/*
+ * This request's count in its window from memcached, or from this
+ * worker's table when there is no memcached (*limit is then this worker's
+ * share). False when memcached could not answer.
+ */
+static bool
+ratelimit_count(const char *client, uint64_t start, int reset, int *limit,
+    uint64_t *count)
+{
+	char	key[CACHE_KEY_LEN];
+
+	if (!cache_configured()) {
+		*limit = ratelimit_local_limit(*limit, cfg->workers);
+		*count = ratelimit_table_hit(ratelimit_local, client, start);
+		return (true);
+	}
+	ratelimit_cache_key(key, cfg->rate_limit_window, start, client);
+	/* The counter outlives its window by a second, then expires. */
+	return (cache_incr(cache_thread(), key, 1, 1, reset + 1, count) ==
+	    CACHE_OK);
+}
+
+bool
+ratelimit_check(struct http_req *req, struct http_resp *resp)
+{
+	char		client[RATELIMIT_CLIENT_LEN];
+	uint64_t	start, count;
+	int		limit = cfg->rate_limit_requests, reset;
+
+	if (limit <= 0 || ratelimit_exempt(req->method, req->path))
+		return (true);
+	pthread_once(&ratelimit_once, ratelimit_init);
+	if (!ratelimit_key_ok || !ratelimit_client(http_req_env(req,
+	    "REMOTE_ADDR"), ratelimit_key, client)) {
+		metrics_rate_limit_fail_open("no_client");
+		log_debug("rate limit: no client address", LF_END);
+		return (true);
+	}
+	ratelimit_window(util_wall_ms(), cfg->rate_limit_window, &start,
+	    &reset);
+	if (!ratelimit_count(client, start, reset, &limit, &count)) {
+		metrics_rate_limit_fail_open("cache");
+		return (true);
+	}
+	http_resp_header(resp, "RateLimit-Limit", "%d", limit);
+	http_resp_header(resp, "RateLimit-Remaining", "%llu",
+	    count >= (uint64_t)limit ? 0ULL :
+	    (unsigned long long)((uint64_t)limit - count));
+	http_resp_header(resp, "RateLimit-Reset", "%d", reset);
+	if (count <= (uint64_t)limit)
+		return (true);
+	req->route = "rate_limited";
+	http_resp_header(resp, "Retry-After", "%d", reset);
+	http_resp_error(resp, 429, "rate_limited", NULL,
+	    "too many requests: %d per %d seconds; retry in %d seconds",
+	    limit, cfg->rate_limit_window, reset);
+	metrics_rate_limited();
+	return (false);
+}
