@@ -301,6 +301,9 @@ class Stack:
             "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.memcached_port
                                   if self.want_memcached else ""),
             "STATSD_HOST": "",
+            # Tests send many requests from one address: the per-client
+            # limit is off unless a test sets it (test_ratelimit.py).
+            "RATE_LIMIT_REQUESTS": "0",
             "WIDGETS_DIR": os.path.join(TOP_SRCDIR, "widgets"),
         }
         if self.want_upstream:
