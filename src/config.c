@@ -106,9 +106,10 @@ const struct config_def config_defs[] = {
 	I("CACHE_STALE_TTL", "259200", 0, 2592000, cache_stale_ttl,
 	    "seconds a stale copy may serve while AniList fails"),
 	I("RATE_LIMIT_REQUESTS", "120", 0, 1000000, rate_limit_requests,
-	    "requests per client per window; 0 disables"),
+	    "requests per client (IPv4 address, IPv6 /64) per window, "
+	    "counted in memcached; 0 disables"),
 	I("RATE_LIMIT_WINDOW", "60", 1, 86400, rate_limit_window,
-	    "seconds"),
+	    "seconds of a rate-limit window (fixed, aligned on the clock)"),
 	S("CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com",
 	    cors_origins, false, NULL, "allowed origins, comma separated, or *"),
 	I("MAX_BODY_SIZE", "65536", 1024, 16777216, max_body_size,

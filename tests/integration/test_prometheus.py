@@ -88,7 +88,7 @@ class ConfigChecks(unittest.TestCase):
             ETC, "prometheus", "prometheus.yml")], capture_output=True,
             text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("10 rules found", r.stdout + r.stderr)
+        self.assertIn("11 rules found", r.stdout + r.stderr)
         r = subprocess.run([PROMTOOL, "check", "rules", os.path.join(
             ETC, "prometheus", "alerts.yml")], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
