@@ -109,14 +109,17 @@ driver_one(int thread, int i, int seq)
 {
 	struct json_object	*vars;
 
-	vars = driver_vars != NULL ? json_object_get(driver_vars) : NULL;
+	/*
+	 * A copy per call: json-c serialises an object into a buffer inside
+	 * it, so threads must not share one (ASan: heap-use-after-free).
+	 */
+	vars = NULL;
+	if (driver_vars != NULL &&
+	    json_object_deep_copy(driver_vars, &vars, NULL) != 0)
+		abort();
 	if (driver_distinct != NULL) {
-		vars = json_object_new_object();
-		if (driver_vars != NULL) {
-			json_object_object_foreach(driver_vars, k, v)
-				json_object_object_add(vars, k,
-				    json_object_get(v));
-		}
+		if (vars == NULL)
+			vars = json_object_new_object();
 		json_object_object_add(vars, driver_distinct,
 		    json_object_new_int(seq + 1));
 	}
