@@ -16,6 +16,8 @@
 enum log_level		 log_threshold = LOG_INFO;
 static int		 log_fd = 2;
 static const char	*log_role = "main";
+/* Set with the role, once per process after fork; 0 asks getpid(). */
+static long		 log_pid;
 static __thread char	 log_rid[64];
 
 static const char *log_names[] = { "debug", "info", "warn", "error", "fatal" };
@@ -56,6 +58,7 @@ void
 log_set_role(const char *role)
 {
 	log_role = role;
+	log_pid = (long)getpid();
 }
 
 void
@@ -76,14 +79,20 @@ log_request_id(void)
 void
 log_format_ts(unsigned long long ms, char *out)
 {
-	time_t		t = (time_t)(ms / 1000);
-	struct tm	tm;
-	size_t		n;
+	/* The seconds part changes once a second: format it only then. */
+	static __thread time_t	cached = (time_t)-1;
+	static __thread char	secs[24];
+	time_t			t = (time_t)(ms / 1000);
+	struct tm		tm;
+	unsigned		frac = (unsigned)(ms % 1000);
 
-	gmtime_r(&t, &tm);
-
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000));
+	if (t != cached) {
+		gmtime_r(&t, &tm);
+		if (strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			secs[0] = '\0';
+		cached = t;
+	}
+	snprintf(out, 32, "%s.%03uZ", secs, frac);
 }
 
 void
@@ -103,8 +112,8 @@ log_emit(enum log_level level, const char *msg, ...)
 	buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
 	    log_level_name(level));
 	buf_json_string(&b, msg);
-	buf_printf(&b, ",\"pid\":%ld,\"role\":\"%s\"", (long)getpid(),
-	    log_role);
+	buf_printf(&b, ",\"pid\":%ld,\"role\":\"%s\"", log_pid != 0 ?
+	    log_pid : (long)getpid(), log_role);
 	if (log_rid[0] != '\0') {
 		buf_puts(&b, ",\"request_id\":");
 		buf_json_string(&b, log_rid);
