@@ -11,6 +11,7 @@ import atexit
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -32,17 +33,32 @@ _live = []
 
 
 def free_port():
+    """A free loopback port below the kernel's ephemeral range, so that a
+    client connection of some other test cannot take it before our server
+    binds it."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_for(pred, timeout=15.0, what="condition"):
+def wait_for(pred, timeout=15.0, what="condition", fatal=()):
+    """Poll pred until true; exceptions of the fatal kinds end it at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if pred():
                 return True
+        except fatal:
+            raise
         except Exception:
             pass
         time.sleep(0.05)
@@ -359,8 +375,17 @@ class Stack:
             env, self.logdir)
         self.ca = os.path.join(self.dir, "caddy-data", "caddy", "pki",
                                "authorities", "local", "root.crt")
-        wait_for(lambda: os.path.exists(self.ca) and
-                 port_open(self.https_port), what="caddy")
+        caddy = self.procs["caddy"]
+
+        def caddy_up():
+            if not caddy.alive():
+                raise RuntimeError("caddy exited:\n" + caddy.output()[-2000:])
+            return os.path.exists(self.ca) and port_open(self.https_port)
+        try:
+            wait_for(caddy_up, timeout=45, what="caddy", fatal=RuntimeError)
+        except TimeoutError:
+            raise TimeoutError("caddy did not start:\n" +
+                               caddy.output()[-2000:])
         self._ssl = ssl.create_default_context(cafile=self.ca)
         self.base = "https://localhost:%d" % self.https_port
         wait_for(lambda: self.request("GET", "/health")[0] == 200,
