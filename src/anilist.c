@@ -638,8 +638,15 @@ anilist_upstream(struct anilist_call *call, const char *document,
 	buf_puts(&req, ",\"operationName\":");
 	buf_json_string(&req, call->op);
 	buf_puts(&req, ",\"variables\":");
-	buf_puts(&req, vars != NULL ? json_object_to_json_string_ext(vars,
-	    JSON_C_TO_STRING_PLAIN) : "{}");
+	/*
+	 * vars is borrowed and may be shared with other threads: json-c's
+	 * own serializer writes into the object (its print buffer), so the
+	 * text comes from a reader that only reads.
+	 */
+	if (vars != NULL)
+		cache_canonical_json(vars, &req);
+	else
+		buf_puts(&req, "{}");
 	buf_putc(&req, '}');
 
 	for (;;) {

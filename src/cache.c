@@ -1,6 +1,7 @@
 /* cache.c: memcached access per thread (libmemcached, ketama), canonical keys, scope generations. */
 #include "autoconf.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,6 +562,7 @@ cache_canonical_json(struct json_object *obj, struct buf *out)
 	const char			**keys;
 	size_t				 n, i;
 	char				 num[40];
+	double				 d;
 
 	switch (json_object_get_type(obj)) {
 	case json_type_null:
@@ -575,8 +577,13 @@ cache_canonical_json(struct json_object *obj, struct buf *out)
 		buf_puts(out, num);
 		break;
 	case json_type_double:
-		snprintf(num, sizeof num, "%.17g",
-		    json_object_get_double(obj));
+		/* JSON has no NaN or infinity (json-c parses them). */
+		d = json_object_get_double(obj);
+		if (!isfinite(d)) {
+			buf_puts(out, "null");
+			break;
+		}
+		snprintf(num, sizeof num, "%.17g", d);
 		buf_puts(out, num);
 		break;
 	case json_type_string:
