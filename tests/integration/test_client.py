@@ -185,6 +185,32 @@ class ClientTest(ClientBase):
         self.assertEqual(self.upstream_count(), 1)
         self.assertEqual(stats["singleflight_shared"], 19)
 
+    def test_fetch_driver_crash_threads_sharing_one_vars_object(self):
+        # Regression: the client wrote into the borrowed vars object when
+        # it built the request body (json-c keeps the printed text in the
+        # object), so threads sharing one object freed each other's
+        # buffer: fetch-driver died with SIGSEGV under load. First against
+        # the sample upstream, then many calls to a port that refuses
+        # connections: each is short, so they overlap.
+        lines, _ = self.run_driver("-o", "SearchMedia", "-v",
+                                   '{"search":"naruto","perPage":3}',
+                                   "-X", "-t", "0", "-j", "4", "-n", "2")
+        self.assertTrue(all(x["status"] == 200 for x in lines), lines)
+        self.assertEqual(self.upstream_count(), 8)
+        with socket.socket() as refuse:
+            refuse.bind(("127.0.0.1", 0))
+            url = "http://127.0.0.1:%d/" % refuse.getsockname()[1]
+            lines, _ = self.run_driver(
+                "-o", "SearchMedia", "-v",
+                '{"search":"naruto","perPage":3,'
+                '"genres":["Action","Adventure","Comedy"]}',
+                "-X", "-t", "0", "-j", "16", "-n", "40",
+                env=self.env(ANILIST_API_URL=url, UPSTREAM_RETRIES=0,
+                             UPSTREAM_TIMEOUT_MS=100))
+        self.assertEqual(len(lines), 640)
+        self.assertTrue(all(x["status"] in (503, 504) for x in lines),
+                        lines[:3])
+
     def test_twenty_concurrent_identical_cold_requests_processes(self):
         self.upstream_config(delay_ms=400)
         procs = [self.spawn("-o", "SearchMedia", "-v",
