@@ -117,6 +117,7 @@ class ClientBase(unittest.TestCase):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
+        self.driver_stderr = p.stderr
         lines = [json.loads(x) for x in p.stdout.splitlines() if x]
         stats = [x for x in lines if x.get("stats")]
         return ([x for x in lines if not x.get("stats")],
@@ -623,7 +624,7 @@ class ClientTwoServersTest(ClientBase):
         self.assertTrue(all(x["status"] == 200 for x in lines), lines)
         caches = [x["cache"] for x in lines]
         # The keys on the live server still hit; the others go to AniList.
-        self.assertIn("hit", caches)
+        self.assertIn("hit", caches, self.driver_stderr)
         self.assertTrue(set(caches) - {"hit"}, caches)
         self.assertLess(max(x["ms"] for x in lines), 500)
         status, _, body = self.stack.json("GET", "/health/cache")
