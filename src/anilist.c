@@ -244,10 +244,48 @@ anilist_perform(const char *body, size_t len, const char *token,
 	curl_slist_free_all(hdrs);
 }
 
+/* The length of the UTF-8 character at s, or 0 when it is not one. */
+static size_t
+anilist_utf8_char(const char *s)
+{
+	size_t	n, avail = strnlen(s, 4);
+
+	for (n = 1; n <= avail; n++) {
+		if (util_utf8_valid(s, n))
+			return (n);
+	}
+	return (0);
+}
+
+/*
+ * s into msg (len bytes, the NUL included) for a person, and so for our
+ * clients' JSON: cut on a character boundary, and a byte that is not
+ * UTF-8 (AniList's text is not checked) becomes '?'.
+ */
 static void
 anilist_copy_message(char *msg, size_t len, const char *s)
 {
-	snprintf(msg, len, "%s", s != NULL ? s : "");
+	size_t	i = 0, o = 0, n;
+
+	if (len == 0)
+		return;
+	if (s == NULL)
+		s = "";
+	while (s[i] != '\0') {
+		if ((n = anilist_utf8_char(s + i)) == 0) {
+			if (o + 1 >= len)
+				break;
+			msg[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(msg + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	msg[o] = '\0';
 }
 
 /* The first errors[] entry: its "status" and "message". */

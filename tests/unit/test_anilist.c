@@ -114,6 +114,35 @@ START_TEST(test_class_names)
 END_TEST
 
 /*
+ * Regression (found by fuzz_classify): AniList's message was cut with
+ * snprintf, in the middle of a UTF-8 character, and copied byte for byte,
+ * so error answers to our clients could hold text that is not UTF-8.
+ */
+START_TEST(test_classify_message_is_utf8_cut_on_a_character_boundary)
+{
+	struct json_object	*body, *validation;
+	char			 msg[8];
+	int			 status;
+
+	/* "café é" : the second "é" would straddle the 8-byte buffer. */
+	body = json_tokener_parse("{\"data\":null,\"errors\":[{\"message\":"
+	    "\"caf\\u00e9 \\u00e9\",\"status\":404}]}");
+	ck_assert_ptr_nonnull(body);
+	anilist_classify(404, body, &status, msg, sizeof msg, &validation);
+	ck_assert_str_eq(msg, "caf\xc3\xa9 ");
+	json_object_put(body);
+
+	/* Bytes that are not UTF-8 (json-c does not check) become '?'. */
+	body = json_tokener_parse("{\"data\":null,\"errors\":[{\"message\":"
+	    "\"a\xff\xc3" "b\",\"status\":500}]}");
+	ck_assert_ptr_nonnull(body);
+	anilist_classify(500, body, &status, msg, sizeof msg, &validation);
+	ck_assert_str_eq(msg, "a??b");
+	json_object_put(body);
+}
+END_TEST
+
+/*
  * anilist_fetch without memcached against a loopback port that refuses
  * connections: each call builds its request and fails fast.
  */
@@ -242,6 +271,8 @@ anilist_suite(void)
 
 	tcase_add_loop_test(tc, test_classify_answers, 0, (int)nitems(cases));
 	tcase_add_test(tc, test_class_names);
+	tcase_add_test(tc,
+	    test_classify_message_is_utf8_cut_on_a_character_boundary);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fetch");
 	tcase_add_checked_fixture(tc, fetch_setup, fetch_teardown);
