@@ -244,19 +244,6 @@ anilist_perform(const char *body, size_t len, const char *token,
 	curl_slist_free_all(hdrs);
 }
 
-/* The length of the UTF-8 character at s, or 0 when it is not one. */
-static size_t
-anilist_utf8_char(const char *s)
-{
-	size_t	n, avail = strnlen(s, 4);
-
-	for (n = 1; n <= avail; n++) {
-		if (util_utf8_valid(s, n))
-			return (n);
-	}
-	return (0);
-}
-
 /*
  * s into msg (len bytes, the NUL included) for a person, and so for our
  * clients' JSON: cut on a character boundary, and a byte that is not
@@ -272,7 +259,7 @@ anilist_copy_message(char *msg, size_t len, const char *s)
 	if (s == NULL)
 		s = "";
 	while (s[i] != '\0') {
-		if ((n = anilist_utf8_char(s + i)) == 0) {
+		if ((n = util_utf8_char(s + i, strnlen(s + i, 4))) == 0) {
 			if (o + 1 >= len)
 				break;
 			msg[o++] = '?';
