@@ -8,7 +8,7 @@ PACKAGES=(
 	libmemcached-dev libssl-dev check
 	caddy memcached postgresql python3 wrk curl spawn-fcgi
 	chromium prometheus prometheus-alertmanager graphite-carbon
-	python3-whisper python3-yaml
+	python3-whisper python3-yaml clang
 )
 # Node.js runs the MCP SDK client, the OpenAPI validator and the widget
 # renderer in the tests: Debian's packages unless a node is already there.

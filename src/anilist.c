@@ -255,10 +255,35 @@ anilist_perform(const char *body, size_t len, const char *token,
 	curl_slist_free_all(hdrs);
 }
 
+/*
+ * s into msg (len bytes, the NUL included) for a person, and so for our
+ * clients' JSON: cut on a character boundary, and a byte that is not
+ * UTF-8 (AniList's text is not checked) becomes '?'.
+ */
 static void
 anilist_copy_message(char *msg, size_t len, const char *s)
 {
-	snprintf(msg, len, "%s", s != NULL ? s : "");
+	size_t	i = 0, o = 0, n;
+
+	if (len == 0)
+		return;
+	if (s == NULL)
+		s = "";
+	while (s[i] != '\0') {
+		if ((n = util_utf8_char(s + i, strnlen(s + i, 4))) == 0) {
+			if (o + 1 >= len)
+				break;
+			msg[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(msg + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	msg[o] = '\0';
 }
 
 /* The first errors[] entry: its "status" and "message". */
@@ -673,8 +698,15 @@ anilist_upstream(struct anilist_call *call, const char *document,
 	buf_puts(&req, ",\"operationName\":");
 	buf_json_string(&req, call->op);
 	buf_puts(&req, ",\"variables\":");
-	buf_puts(&req, vars != NULL ? json_object_to_json_string_ext(vars,
-	    JSON_C_TO_STRING_PLAIN) : "{}");
+	/*
+	 * vars is borrowed and may be shared with other threads: json-c's
+	 * own serializer writes into the object (its print buffer), so the
+	 * text comes from a reader that only reads.
+	 */
+	if (vars != NULL)
+		cache_canonical_json(vars, &req);
+	else
+		buf_puts(&req, "{}");
 	buf_putc(&req, '}');
 
 	for (;;) {

@@ -1,6 +1,7 @@
 /* cache.c: memcached access per thread (libmemcached, ketama), canonical keys, scope generations. */
 #include "autoconf.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +392,23 @@ cache_get(struct cache *c, const char *key, char **val, size_t *len)
 	return (CACHE_OK);
 }
 
+/*
+ * Read and drop whatever a failed multi-get left to read. When one server
+ * fails, libmemcached has still sent the request to the others: their
+ * replies would otherwise be read as the answer to the next command on
+ * those connections (MEMCACHED_END for a set), making a healthy server
+ * look broken.
+ */
+static void
+cache_mget_drain(struct cache *c)
+{
+	memcached_result_st	*res;
+	memcached_return_t	 rc;
+
+	while ((res = memcached_fetch_result(c->mc, NULL, &rc)) != NULL)
+		memcached_result_free(res);
+}
+
 enum cache_status
 cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 {
@@ -413,6 +431,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 	rc = memcached_mget(c->mc, keys, lens, n);
 	free(lens);
 	if (rc != MEMCACHED_SUCCESS) {
+		cache_mget_drain(c);
 		cache_mget_failed(c, keys, n, rc);
 		return (cache_error(c, "mget", keys[0], rc));
 	}
@@ -433,6 +452,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 	}
 	if (rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS &&
 	    rc != MEMCACHED_NOTFOUND) {
+		cache_mget_drain(c);
 		for (i = 0; i < n; i++) {
 			free(vals[i]);
 			vals[i] = NULL;
@@ -561,6 +581,7 @@ cache_canonical_json(struct json_object *obj, struct buf *out)
 	const char			**keys;
 	size_t				 n, i;
 	char				 num[40];
+	double				 d;
 
 	switch (json_object_get_type(obj)) {
 	case json_type_null:
@@ -575,8 +596,13 @@ cache_canonical_json(struct json_object *obj, struct buf *out)
 		buf_puts(out, num);
 		break;
 	case json_type_double:
-		snprintf(num, sizeof num, "%.17g",
-		    json_object_get_double(obj));
+		/* JSON has no NaN or infinity (json-c parses them). */
+		d = json_object_get_double(obj);
+		if (!isfinite(d)) {
+			buf_puts(out, "null");
+			break;
+		}
+		snprintf(num, sizeof num, "%.17g", d);
 		buf_puts(out, num);
 		break;
 	case json_type_string:

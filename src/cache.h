@@ -91,6 +91,8 @@ enum cache_status cache_decr(struct cache *, const char *, uint64_t,
 /*
  * Append the canonical JSON text of obj: object keys sorted bytewise at
  * every level, no whitespace, arrays in order. Equal values give equal text.
+ * It only reads obj, so obj may be shared between threads (json-c's own
+ * json_object_to_json_string writes into the object it prints).
  */
 void		 cache_canonical_json(struct json_object *, struct buf *);
 /*

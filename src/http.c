@@ -230,6 +230,20 @@ http_headers_size(char *const *env)
 	return (total);
 }
 
+/* An HTTP token (RFC 9110 §5.6.2), as a method must be. */
+static bool
+http_is_token(const char *s)
+{
+	if (*s == '\0')
+		return (false);
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return (false);
+	}
+	return (true);
+}
+
 int
 http_req_init(struct http_req *req, char *const *env, char **cause)
 {
@@ -243,6 +257,12 @@ http_req_init(struct http_req *req, char *const *env, char **cause)
 
 	method = http_req_env(req, "REQUEST_METHOD");
 	req->method = method != NULL ? method : "GET";
+	if (!http_is_token(req->method)) {
+		req->method = "GET";
+		req->path = xstrdup("/");
+		xasprintf(cause, "the request method is not an HTTP token");
+		return (400);
+	}
 
 	if (http_headers_size(env) > HTTP_MAX_HEADERS) {
 		req->path = xstrdup("/");
@@ -364,6 +384,18 @@ http_resp_header(struct http_resp *resp, const char *name, const char *fmt,
 	return (true);
 }
 
+/* Types we declare "; charset=utf-8" for (http_resp_serialise). */
+static bool
+http_type_is_utf8(const char *type)
+{
+	return (strncmp(type, "text/", 5) == 0 ||
+	    strcmp(type, "application/json") == 0);
+}
+
+/*
+ * Text we declare UTF-8 is UTF-8: a stray byte (an echoed header, say)
+ * becomes U+FFFD rather than break the client's decoder.
+ */
 void
 http_resp_text(struct http_resp *resp, int status, const char *type,
     const char *text)
@@ -373,6 +405,8 @@ http_resp_text(struct http_resp *resp, int status, const char *type,
 	resp->content_type = xstrdup(type);
 	buf_reset(&resp->body);
 	buf_puts(&resp->body, text);
+	if (http_type_is_utf8(type))
+		buf_utf8_repair(&resp->body);
 }
 
 void
@@ -384,6 +418,8 @@ http_resp_json(struct http_resp *resp, int status, struct json_object *obj)
 	buf_reset(&resp->body);
 	buf_puts(&resp->body, json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* json-c copies bytes >= 0x80 as they are, valid or not. */
+	buf_utf8_repair(&resp->body);
 	json_object_put(obj);
 }
 
@@ -421,8 +457,7 @@ http_resp_serialise(const struct http_resp *resp, const char *request_id,
 	    http_status_text(resp->status));
 	if (resp->content_type != NULL)
 		buf_printf(out, "Content-Type: %s%s\r\n", resp->content_type,
-		    strncmp(resp->content_type, "text/", 5) == 0 ||
-		    strcmp(resp->content_type, "application/json") == 0 ?
+		    http_type_is_utf8(resp->content_type) ?
 		    "; charset=utf-8" : "");
 	if (resp->status != 204 && resp->status != 304)
 		buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);

@@ -251,6 +251,47 @@ buf_detach(struct buf *b)
 	return (p);
 }
 
+size_t
+util_utf8_char(const char *s, size_t left)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	if (left == 0)
+		return (0);
+	if (p[0] < 0x80)
+		return (1);
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4;
+	else
+		return (0);
+	return (n <= left && util_utf8_valid(s, n) ? n : 0);
+}
+
+void
+buf_utf8_repair(struct buf *b)
+{
+	struct buf	out;
+	size_t		i, n;
+
+	if (b->data == NULL || util_utf8_valid(b->data, b->len))
+		return;
+	buf_init(&out);
+	for (i = 0; i < b->len; i += n) {
+		if ((n = util_utf8_char(b->data + i, b->len - i)) == 0) {
+			buf_puts(&out, "\xef\xbf\xbd");
+			n = 1;
+		} else
+			buf_append(&out, b->data + i, n);
+	}
+	buf_free(b);
+	*b = out;
+}
+
 uint64_t
 util_mono_us(void)
 {

@@ -42,6 +42,8 @@ void	 buf_vprintf(struct buf *, const char *, va_list)
 void	 buf_json_string(struct buf *, const char *);
 /* Hand the contents to the caller (caller frees) and reset the buffer. */
 char	*buf_detach(struct buf *);
+/* Replace each byte that is not part of valid UTF-8 by U+FFFD. */
+void	 buf_utf8_repair(struct buf *);
 
 /* Milliseconds: monotonic for durations, wall clock for timestamps. */
 uint64_t util_mono_ms(void);
@@ -50,6 +52,11 @@ uint64_t util_wall_ms(void);
 uint64_t util_mono_us(void);
 
 bool	 util_utf8_valid(const char *, size_t);
+/*
+ * The length of the UTF-8 character at s (left bytes available): 1 to 4,
+ * or 0 when the bytes there are not one.
+ */
+size_t	 util_utf8_char(const char *, size_t);
 /* Parse a whole decimal integer; false on garbage or overflow. */
 bool	 util_parse_ll(const char *, long long *);
 /* Fill with cryptographically random bytes; false if the RNG fails. */

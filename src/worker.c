@@ -25,6 +25,18 @@
 #include "util.h"
 #include "worker.h"
 
+/* Built with AddressSanitizer (gcc says so one way, clang another). */
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_LEAK_CHECK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORKER_LEAK_CHECK 1
+#endif
+#endif
+#ifdef WORKER_LEAK_CHECK
+#include <sanitizer/lsan_interface.h>
+#endif
+
 struct worker_thread {
 	pthread_t	 tid;
 	int		 index;
@@ -227,5 +239,9 @@ worker_main(int listen_fd, int ready_fd, pid_t master)
 	free(threads);
 	close(wake_fd);
 	log_info("worker stopped", LF_END);
+#ifdef WORKER_LEAK_CHECK
+	/* _exit skips LeakSanitizer's check at exit: run it here. */
+	__lsan_do_leak_check();
+#endif
 	_exit(status);
 }

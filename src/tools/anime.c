@@ -22,10 +22,9 @@
 	"[\"FINISHED\",\"RELEASING\",\"NOT_YET_RELEASED\",\"CANCELLED\","	\
 	"\"HIATUS\"]"
 
-static const struct tool_annotations anime_read_only = {
-	.read_only = true, .destructive = false, .idempotent = true,
-	.open_world = true
-};
+/* An initializer, not a const object: C (and clang) want constants. */
+#define ANIME_READ_ONLY { .read_only = true, .destructive = false, \
+	.idempotent = true, .open_world = true }
 
 /* Shaped media of Page.media; adult titles dropped unless asked for. */
 static struct json_object *
@@ -388,7 +387,7 @@ const struct tool tools_search_anime = {
 	    TOOLS_PROP_FULL
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
-	.annotations = anime_read_only,
+	.annotations = ANIME_READ_ONLY,
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-list.html",
 	.handler = anime_search,
@@ -410,7 +409,7 @@ const struct tool tools_get_trending_anime = {
 	    TOOLS_PROP_FULL
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
-	.annotations = anime_read_only,
+	.annotations = ANIME_READ_ONLY,
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-list.html",
 	.handler = anime_trending,
@@ -434,7 +433,7 @@ const struct tool tools_get_seasonal_anime = {
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA,
 	    "\"season\":{\"type\":\"string\"},\"year\":{\"type\":\"integer\"},"),
-	.annotations = anime_read_only,
+	.annotations = ANIME_READ_ONLY,
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-list.html",
 	.handler = anime_seasonal,
@@ -490,7 +489,7 @@ const struct tool tools_get_anime = {
 	    "\"anime\":" ANIME_DETAILS_SCHEMA ","
 	    "\"text_summary\":{\"type\":\"string\"},"
 	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
-	.annotations = anime_read_only,
+	.annotations = ANIME_READ_ONLY,
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-details.html",
 	.handler = anime_details,

@@ -27,7 +27,13 @@ static const char	*driver_kind;
 static const char	*driver_scope;
 static const char	*driver_token;
 static const char	*driver_distinct;
-static struct json_object *driver_vars;
+/*
+ * The -v text. Each call parses its own copy: json-c reference counts
+ * are not atomic, so no json object is shared between threads.
+ */
+static const char	*driver_vars;
+/* -X: one vars object, parsed once, that every call only borrows. */
+static struct json_object *driver_shared;
 static int		 driver_ttl = 60;
 static int		 driver_calls = 1;
 static int		 driver_pause_ms;
@@ -40,7 +46,7 @@ driver_usage(void)
 {
 	fprintf(stderr, "usage: fetch-driver [-c file] -o op [-v json] "
 	    "[-k kind] [-t ttl] [-n calls] [-j threads] [-s scope] "
-	    "[-T token] [-D key] [-p ms] [-d] [-S] [-i]\n"
+	    "[-T token] [-D key] [-p ms] [-d] [-S] [-i] [-X]\n"
 	    "       fetch-driver [-c file] -I scope\n"
 	    "       fetch-driver [-c file] -H\n");
 	exit(2);
@@ -100,22 +106,22 @@ driver_call(int thread, int i, struct json_object *vars)
 		json_object_object_add(o, "data", json_object_get(r.data));
 	driver_print(o);
 	json_object_put(o);
-	json_object_put(vars);
+	if (vars != driver_shared)
+		json_object_put(vars);
 	anilist_reply_free(&r);
 }
 
 static void
 driver_one(int thread, int i, int seq)
 {
-	struct json_object	*vars;
+	struct json_object	*vars = NULL;
 
-	/*
-	 * A copy per call: json-c serialises an object into a buffer inside
-	 * it, so threads must not share one (ASan: heap-use-after-free).
-	 */
-	vars = NULL;
-	if (driver_vars != NULL &&
-	    json_object_deep_copy(driver_vars, &vars, NULL) != 0)
+	if (driver_shared != NULL) {
+		driver_call(thread, i, driver_shared);
+		return;
+	}
+	if (driver_vars != NULL && (vars = json_tokener_parse(driver_vars)) ==
+	    NULL)
 		abort();
 	if (driver_distinct != NULL) {
 		if (vars == NULL)
@@ -217,11 +223,13 @@ main(int argc, char **argv)
 	const char	*path = NULL, *invalidate = NULL;
 	char		*cause = NULL;
 	pthread_t	*tids;
+	struct json_object *vars;
 	int		 ch, threads = 1, i, rc = 0;
 	bool		 stats = false, describe = false, interactive = false;
+	bool		 share = false;
 	enum log_level	 level;
 
-	while ((ch = getopt(argc, argv, "c:o:v:k:t:n:j:s:T:D:p:dSI:Hi")) != -1) {
+	while ((ch = getopt(argc, argv, "c:o:v:k:t:n:j:s:T:D:p:dSI:HiX")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -230,10 +238,14 @@ main(int argc, char **argv)
 			driver_op = optarg;
 			break;
 		case 'v':
-			if ((driver_vars = json_tokener_parse(optarg)) == NULL) {
-				fprintf(stderr, "fetch-driver: -v: bad JSON\n");
+			if ((vars = json_tokener_parse(optarg)) == NULL ||
+			    !json_object_is_type(vars, json_type_object)) {
+				fprintf(stderr, "fetch-driver: -v: not a JSON "
+				    "object\n");
 				return (2);
 			}
+			json_object_put(vars);
+			driver_vars = optarg;
 			break;
 		case 'k':
 			driver_kind = optarg;
@@ -274,13 +286,19 @@ main(int argc, char **argv)
 		case 'i':
 			interactive = true;
 			break;
+		case 'X':
+			share = true;
+			break;
 		default:
 			driver_usage();
 		}
 	}
 	if ((driver_op == NULL && invalidate == NULL && !describe) ||
-	    threads < 1 || driver_calls < 0)
+	    threads < 1 || driver_calls < 0 ||
+	    (share && (driver_vars == NULL || driver_distinct != NULL)))
 		driver_usage();
+	if (share)
+		driver_shared = json_tokener_parse(driver_vars);
 
 	if ((cfg = config_load(path, &cause)) == NULL) {
 		fprintf(stderr, "fetch-driver: %s\n", cause);
@@ -319,7 +337,7 @@ main(int argc, char **argv)
 	}
 	anilist_thread_cleanup();
 	cache_thread_cleanup();
-	json_object_put(driver_vars);
+	json_object_put(driver_shared);
 	config_free(cfg);
 	curl_global_cleanup();
 	return (rc);

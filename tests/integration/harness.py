@@ -94,6 +94,21 @@ def _cleanup():
 atexit.register(_cleanup)
 
 
+# What ASan, LeakSanitizer (workers run it at drain) and UBSan print.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:")
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a log (some lines of it), or None."""
+    for mark in SANITIZER_MARKS:
+        at = text.find(mark)
+        if at != -1:
+            start = text.rfind("\n", 0, at) + 1
+            return text[start:start + 4000]
+    return None
+
+
 class Proc:
     """A child process in its own process group, with its output in a file."""
 
@@ -190,6 +205,7 @@ class Stack:
         return self
 
     def stop(self):
+        """Stop everything; raise if the service's log has a sanitizer report."""
         for name in ("caddy", "anilist-gpt", "upstream", "memcached"):
             if name in self.procs:
                 self.procs[name].stop()
@@ -197,9 +213,15 @@ class Stack:
             self.stop_postgres()
         if self in _live:
             _live.remove(self)
+        report = None
+        if "anilist-gpt" in self.procs:
+            report = sanitizer_report(self.service_log())
         if self.dir and os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        if report is not None:
+            raise AssertionError("the service's log has a sanitizer "
+                                 "report:\n" + report)
 
     # -- components ----------------------------------------------------
     def start_memcached(self):

@@ -1,13 +1,22 @@
 /* test_anilist.c: how AniList answers are classified (status and body → outcome). */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "anilist.h"
+#include "config.h"
+#include "log.h"
 #include "util.h"
 
 static const struct {
@@ -104,6 +113,156 @@ START_TEST(test_class_names)
 }
 END_TEST
 
+/*
+ * Regression (found by fuzz_classify): AniList's message was cut with
+ * snprintf, in the middle of a UTF-8 character, and copied byte for byte,
+ * so error answers to our clients could hold text that is not UTF-8.
+ */
+START_TEST(test_classify_message_is_utf8_cut_on_a_character_boundary)
+{
+	struct json_object	*body, *validation;
+	char			 msg[8];
+	int			 status;
+
+	/* "café é" : the second "é" would straddle the 8-byte buffer. */
+	body = json_tokener_parse("{\"data\":null,\"errors\":[{\"message\":"
+	    "\"caf\\u00e9 \\u00e9\",\"status\":404}]}");
+	ck_assert_ptr_nonnull(body);
+	anilist_classify(404, body, &status, msg, sizeof msg, &validation);
+	ck_assert_str_eq(msg, "caf\xc3\xa9 ");
+	json_object_put(body);
+
+	/* Bytes that are not UTF-8 (json-c does not check) become '?'. */
+	body = json_tokener_parse("{\"data\":null,\"errors\":[{\"message\":"
+	    "\"a\xff\xc3" "b\",\"status\":500}]}");
+	ck_assert_ptr_nonnull(body);
+	anilist_classify(500, body, &status, msg, sizeof msg, &validation);
+	ck_assert_str_eq(msg, "a??b");
+	json_object_put(body);
+}
+END_TEST
+
+/*
+ * anilist_fetch without memcached against a loopback port that refuses
+ * connections: each call builds its request and fails fast.
+ */
+static int	fetch_sock = -1, fetch_devnull = -1;
+
+static void
+fetch_setup(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	char			*cause = NULL, url[64];
+
+	/* Bound, never listening: connections to it are refused. */
+	fetch_sock = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fetch_sock, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fetch_sock, (struct sockaddr *)&sin, len), 0);
+	ck_assert_int_eq(getsockname(fetch_sock, (struct sockaddr *)&sin,
+	    &len), 0);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/",
+	    (unsigned)ntohs(sin.sin_port));
+
+	cfg = config_create();
+	ck_assert(config_set(cfg, "ENVIRONMENT", "development", &cause));
+	ck_assert(config_set(cfg, "MEMCACHED_SERVERS", "", &cause));
+	ck_assert(config_set(cfg, "ANILIST_API_URL", url, &cause));
+	ck_assert(config_set(cfg, "UPSTREAM_RETRIES", "0", &cause));
+	ck_assert(config_set(cfg, "UPSTREAM_TIMEOUT_MS", "100", &cause));
+	fetch_devnull = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(fetch_devnull, 0);
+	log_set_fd(fetch_devnull);
+	log_threshold = LOG_FATAL;
+	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+}
+
+static void
+fetch_teardown(void)
+{
+	anilist_thread_cleanup();
+	curl_global_cleanup();
+	log_set_fd(2);
+	close(fetch_devnull);
+	close(fetch_sock);
+	config_free(cfg);
+	cfg = NULL;
+}
+
+/*
+ * Regression (fetch-driver SIGSEGV under parallel load): anilist_fetch
+ * serialized its borrowed vars with json_object_to_json_string, which
+ * writes into the object's own print buffer; threads sharing one vars
+ * object freed and reused each other's buffer. The text json-c printed
+ * before the call must still be there, untouched, after it.
+ */
+START_TEST(test_fetch_leaves_borrowed_vars_untouched)
+{
+	struct anilist_reply	 r;
+	struct json_object	*vars;
+	const char		*printed;
+	char			*before;
+
+	vars = json_tokener_parse("{\"search\":\"one piece\",\"page\":1,"
+	    "\"genres\":[\"Action\",\"Drama\"]}");
+	ck_assert_ptr_nonnull(vars);
+	printed = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PRETTY);
+	before = xstrdup(printed);
+	ck_assert(!anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
+	    &r));
+	ck_assert_int_eq(r.upstream_calls, 1);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_str_eq(printed, before);
+	anilist_reply_free(&r);
+	free(before);
+	json_object_put(vars);
+}
+END_TEST
+
+#define FETCH_THREADS	8
+#define FETCH_CALLS	400
+
+static void *
+fetch_thread(void *arg)
+{
+	struct json_object	*vars = arg;
+	struct anilist_reply	 r;
+	int			 i;
+
+	for (i = 0; i < FETCH_CALLS; i++) {
+		anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
+		    &r);
+		anilist_reply_free(&r);
+	}
+	anilist_thread_cleanup();
+	return (NULL);
+}
+
+/* The same: one vars object shared by threads calling at once. */
+START_TEST(test_fetch_from_threads_sharing_vars)
+{
+	pthread_t		 t[FETCH_THREADS];
+	struct json_object	*vars;
+	struct anilist_stats	 st;
+	int			 i;
+
+	vars = json_tokener_parse("{\"search\":\"one piece\",\"page\":1,"
+	    "\"perPage\":10,\"genres\":[\"Action\",\"Comedy\",\"Drama\"]}");
+	ck_assert_ptr_nonnull(vars);
+	for (i = 0; i < FETCH_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, fetch_thread,
+		    vars), 0);
+	for (i = 0; i < FETCH_THREADS; i++)
+		pthread_join(t[i], NULL);
+	anilist_stats_get(&st);
+	ck_assert_uint_eq(st.fetches, FETCH_THREADS * FETCH_CALLS);
+	json_object_put(vars);
+}
+END_TEST
+
 static Suite *
 anilist_suite(void)
 {
@@ -112,6 +271,13 @@ anilist_suite(void)
 
 	tcase_add_loop_test(tc, test_classify_answers, 0, (int)nitems(cases));
 	tcase_add_test(tc, test_class_names);
+	tcase_add_test(tc,
+	    test_classify_message_is_utf8_cut_on_a_character_boundary);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fetch");
+	tcase_add_checked_fixture(tc, fetch_setup, fetch_teardown);
+	tcase_add_test(tc, test_fetch_leaves_borrowed_vars_untouched);
+	tcase_add_test(tc, test_fetch_from_threads_sharing_vars);
 	suite_add_tcase(s, tc);
 	return (s);
 }

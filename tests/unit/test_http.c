@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -420,6 +421,73 @@ START_TEST(test_error_shape_without_field_escapes_message)
 }
 END_TEST
 
+/*
+ * Regression (found by fuzz_serve): a request method that is not a token
+ * ("OP\x8fIONS") reached the 405 message as it came, and the JSON body
+ * we declare UTF-8 was not. The method is now a 400; any other stray
+ * byte in a JSON or text body becomes U+FFFD.
+ */
+static const char *const bad_methods[] = {
+	"OP\x8fIONS", "", "GET POST", "G\"T", "GE\tT", "{}"
+};
+
+START_TEST(test_method_that_is_not_a_token_is_400)
+{
+	struct http_req	 req;
+	char		*env[3], *method, *cause = NULL;
+
+	xasprintf(&method, "REQUEST_METHOD=%s", bad_methods[_i]);
+	env[0] = method;
+	env[1] = S("REQUEST_URI=/health");
+	env[2] = NULL;
+	ck_assert_int_eq(http_req_init(&req, env, &cause), 400);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_str_eq(req.method, "GET");
+	ck_assert_ptr_nonnull(req.path);
+	free(cause);
+	http_req_free(&req);
+	free(method);
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	const char	*out;
+} repair_cases[] = {
+	{ "plain", "plain" },
+	{ "caf\xc3\xa9", "caf\xc3\xa9" },
+	{ "a\xff" "b", "a\xef\xbf\xbd" "b" },
+	{ "cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd" },
+	{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+	{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!" },
+};
+
+START_TEST(test_json_and_text_bodies_are_always_utf8)
+{
+	struct http_resp	 resp;
+	struct json_object	*o, *err;
+	char			 want[64];
+
+	http_resp_init(&resp);
+	http_resp_error(&resp, 400, "bad", NULL, "%s", repair_cases[_i].in);
+	ck_assert(util_utf8_valid(resp.body.data, resp.body.len));
+	o = body_json(&resp);
+	ck_assert(json_object_object_get_ex(o, "error", &err));
+	ck_assert_str_eq(obj_str(err, "message"), repair_cases[_i].out);
+	json_object_put(o);
+
+	http_resp_text(&resp, 200, "text/plain", repair_cases[_i].in);
+	ck_assert_str_eq(resp.body.data, repair_cases[_i].out);
+	/* Bodies of other types are bytes: left alone. */
+	http_resp_text(&resp, 200, "application/octet-stream",
+	    repair_cases[_i].in);
+	snprintf(want, sizeof want, "%s", repair_cases[_i].in);
+	ck_assert_str_eq(resp.body.data, want);
+	http_resp_free(&resp);
+}
+END_TEST
+
 START_TEST(test_resp_header_refuses_cr_lf)
 {
 	struct http_resp	resp;
@@ -536,6 +604,10 @@ http_suite(void)
 	tcase_add_test(tc, test_req_init_huge_headers_are_431);
 	tcase_add_test(tc, test_error_shape_with_field);
 	tcase_add_test(tc, test_error_shape_without_field_escapes_message);
+	tcase_add_loop_test(tc, test_method_that_is_not_a_token_is_400, 0,
+	    (int)nitems(bad_methods));
+	tcase_add_loop_test(tc, test_json_and_text_bodies_are_always_utf8, 0,
+	    (int)nitems(repair_cases));
 	tcase_add_test(tc, test_resp_header_refuses_cr_lf);
 	tcase_add_test(tc, test_serialise);
 	tcase_add_test(tc, test_serialise_head_keeps_length_drops_body);
