@@ -145,6 +145,8 @@ class BadInputTest(unittest.TestCase):
                               postgres=True, upstream=True,
                               upstream_args=["--rate-limit", "0"],
                               config={"UPSTREAM_RATE_LIMIT": "90",
+                                      "ALERT_WEBHOOK_SECRET":
+                                          "bad-input-test-secret-0123456789",
                                       "RATE_LIMIT_REQUESTS": "0"})
         cls.s.start()
         cls.pids = sorted(cls.s.worker_pids())
@@ -267,8 +269,10 @@ class BadInputTest(unittest.TestCase):
     def test_wrong_methods(self):
         for method, pattern in ROUTES:
             path = self.fill(pattern, "1")
+            # Methods another route of the same path answers are not wrong.
+            allowed = {r[0] for r in ROUTES if r[1] == pattern}
             for m in METHODS:
-                if m == method:
+                if m in allowed or (m == "HEAD" and "GET" in allowed):
                     continue
                 status, h, data = self.send(m, path, body="{}", headers={
                     "Content-Type": "application/json"})
