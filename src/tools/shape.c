@@ -21,8 +21,7 @@
 #define SHAPE_CHARACTERS	10
 #define SHAPE_TAGS		15
 
-/* The member key of o, or NULL when absent, null or o is not an object. */
-static struct json_object *
+struct json_object *
 shape_get(struct json_object *o, const char *key)
 {
 	struct json_object	*v;
@@ -33,7 +32,7 @@ shape_get(struct json_object *o, const char *key)
 	return (v);
 }
 
-static const char *
+const char *
 shape_get_str(struct json_object *o, const char *key)
 {
 	struct json_object	*v = shape_get(o, key);

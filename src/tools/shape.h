@@ -72,6 +72,11 @@ struct json_object;
 	extra								\
 	"\"source\":" SHAPE_SCHEMA_SOURCE "}}"
 
+/* The member key of o, or NULL when absent, null or o is not an object. */
+struct json_object *shape_get(struct json_object *, const char *);
+/* The string member key of o, or NULL. */
+const char *shape_get_str(struct json_object *, const char *);
+
 /* A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller owns. */
 struct json_object *shape_media(struct json_object *, bool);
 /*
