@@ -318,7 +318,7 @@ anime_details(const struct tool *t, struct json_object *args,
 	struct anilist_reply	 reply;
 	long long		 id = tools_arg_int(args, "id", 0);
 	bool			 include_adult;
-	char			*what, *summary;
+	char			*what;
 
 	include_adult = tools_arg_bool(args, "include_adult");
 	xasprintf(&what, "anime or manga with id %lld", id);
@@ -337,13 +337,9 @@ anime_details(const struct tool *t, struct json_object *args,
 	}
 	d = shape_media_details(media, tools_arg_bool(args, "full"),
 	    include_adult);
-	summary = anime_details_summary(d);
 	result = json_object_new_object();
 	json_object_object_add(result, "anime", d);
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(result, "source", shape_source(&reply));
-	free(summary);
+	tools_add_summary(result, anime_details_summary(d), &reply);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);

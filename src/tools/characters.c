@@ -83,7 +83,7 @@ characters_by_id(struct json_object *args, struct tool_call *call)
 {
 	struct json_object	*vars, *ch, *c, *result = NULL;
 	struct anilist_reply	 reply;
-	char			*what, *summary;
+	char			*what;
 
 	xasprintf(&what, "character with id %lld",
 	    tools_arg_int(args, "id", 0));
@@ -94,13 +94,9 @@ characters_by_id(struct json_object *args, struct tool_call *call)
 	    (ch = tools_data(call, &reply, "Character", what)) == NULL)
 		goto out;
 	c = shape_character(ch, tools_arg_bool(args, "full"));
-	summary = characters_summary(c);
 	result = json_object_new_object();
 	json_object_object_add(result, "character", c);
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(result, "source", shape_source(&reply));
-	free(summary);
+	tools_add_summary(result, characters_summary(c), &reply);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);
