@@ -22,6 +22,13 @@
 	"[\"FINISHED\",\"RELEASING\",\"NOT_YET_RELEASED\",\"CANCELLED\","	\
 	"\"HIATUS\"]"
 
+/* The arguments every list of media takes: paging and shaping. */
+#define ANIME_PROPS_LIST						\
+	TOOLS_PROP_PAGE ","						\
+	TOOLS_PROP_PER_PAGE(10, 50) ","					\
+	TOOLS_PROP_INCLUDE_ADULT ","					\
+	TOOLS_PROP_FULL
+
 static const struct tool_annotations anime_read_only = {
 	.read_only = true, .destructive = false, .idempotent = true,
 	.open_world = true
@@ -260,13 +267,23 @@ anime_seasonal(const struct tool *t, struct json_object *args,
 	return (result);
 }
 
+/* " A, B, C": the strings of list, each after a space, comma-separated. */
+static void
+anime_join(struct buf *b, struct json_object *list)
+{
+	size_t	i;
+
+	for (i = 0; i < json_object_array_length(list); i++)
+		buf_printf(b, "%s %s", i > 0 ? "," : "",
+		    json_object_get_string(json_object_array_get_idx(list, i)));
+}
+
 /* "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …" */
 static char *
 anime_details_summary(struct json_object *d)
 {
 	struct json_object	*v, *list;
 	struct buf		 b;
-	size_t			 i;
 
 	buf_init(&b);
 	shape_media_line(&b, d);
@@ -280,10 +297,7 @@ anime_details_summary(struct json_object *d)
 	if (json_object_object_get_ex(d, "studios", &list) &&
 	    json_object_array_length(list) > 0) {
 		buf_puts(&b, " by");
-		for (i = 0; i < json_object_array_length(list); i++)
-			buf_printf(&b, "%s %s", i > 0 ? "," : "",
-			    json_object_get_string(
-			    json_object_array_get_idx(list, i)));
+		anime_join(&b, list);
 		buf_puts(&b, ",");
 	}
 	if (b.data[b.len - 1] == ',')
@@ -292,10 +306,7 @@ anime_details_summary(struct json_object *d)
 	if (json_object_object_get_ex(d, "genres", &list) &&
 	    json_object_array_length(list) > 0) {
 		buf_puts(&b, " Genres:");
-		for (i = 0; i < json_object_array_length(list); i++)
-			buf_printf(&b, "%s %s", i > 0 ? "," : "",
-			    json_object_get_string(
-			    json_object_array_get_idx(list, i)));
+		anime_join(&b, list);
 		buf_puts(&b, ".");
 	}
 	if (json_object_object_get_ex(d, "next_airing", &v) && v != NULL) {
@@ -378,10 +389,7 @@ const struct tool tools_search_anime = {
 	    "\"SCORE_DESC\",\"TRENDING_DESC\",\"START_DATE_DESC\","
 	    "\"SEARCH_MATCH\"],\"description\":\"Default: SEARCH_MATCH with "
 	    "a query, POPULARITY_DESC without.\"},"
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = anime_read_only,
@@ -400,10 +408,7 @@ const struct tool tools_get_trending_anime = {
 	    "\"properties\":{"
 	    "\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","
 	    "\"MANGA\"],\"default\":\"ANIME\"},"
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = anime_read_only,
@@ -423,10 +428,7 @@ const struct tool tools_get_seasonal_anime = {
 	    "\"properties\":{"
 	    TOOLS_PROP_SEASON ","
 	    TOOLS_PROP_YEAR ","
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA,
 	    "\"season\":{\"type\":\"string\"},\"year\":{\"type\":\"integer\"},"),
