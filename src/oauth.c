@@ -997,6 +997,21 @@ oauth_grant_fail(struct oauth_grant *g, const char *error, const char *desc)
 	g->desc = desc;
 }
 
+/*
+ * The hash of the code or token a grant presents (*hash, caller frees),
+ * and the grant's transaction; false with *cause.
+ */
+static bool
+oauth_grant_begin(struct db_conn *c, const char *secret, char **hash,
+    char **cause)
+{
+	if ((*hash = auth_hash_param(secret)) == NULL) {
+		*cause = xstrdup("accounts are not configured");
+		return (false);
+	}
+	return (db_begin(c, cause));
+}
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
     const struct http_param *form, size_t n, struct oauth_grant *g,
@@ -1022,14 +1037,9 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 		    "43 to 128 unreserved characters");
 		return;
 	}
-	if ((hash = auth_hash_param(code)) == NULL) {
-		*cause = xstrdup("accounts are not configured");
-		g->status = 503;
-		return;
-	}
-	params[0] = hash;
-	if (!db_begin(c, cause))
+	if (!oauth_grant_begin(c, code, &hash, cause))
 		goto db;
+	params[0] = hash;
 	res = db_exec(c, "SELECT client_id, user_id, redirect_uri, "
 	    "code_challenge, scope, resource, expires_at > now(), "
 	    "used_at IS NOT NULL, family_id FROM authorization_codes "
@@ -1128,14 +1138,9 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		oauth_grant_fail(g, "invalid_scope", "scope exceeds the grant");
 		return;
 	}
-	if ((hash = auth_hash_param(token)) == NULL) {
-		*cause = xstrdup("accounts are not configured");
-		g->status = 503;
-		return;
-	}
-	params[0] = hash;
-	if (!db_begin(c, cause))
+	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
+	params[0] = hash;
 	res = db_exec(c, "SELECT t.user_id, t.client_id, t.family_id, "
 	    "t.scope, t.used_at IS NOT NULL, "
 	    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
