@@ -51,7 +51,7 @@ tool_error_vset(struct tool_error *err, int status, const char *code,
 		err->message = xstrdup(code);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void
 tool_invalid(struct tool_error *err, const char *field, const char *fmt, ...)
 {
 	va_list	ap;
