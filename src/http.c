@@ -171,6 +171,13 @@ http_req_env(const struct http_req *req, const char *name)
 	return (NULL);
 }
 
+bool
+http_method_has_body(const char *method)
+{
+	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0);
+}
+
 const char *
 http_req_header(const struct http_req *req, const char *name)
 {

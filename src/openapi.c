@@ -9,7 +9,9 @@
 
 #include <json-c/json.h>
 
+#include "http.h"
 #include "openapi.h"
+#include "router.h"
 #include "text.h"
 #include "tool.h"
 #include "util.h"
@@ -168,31 +170,6 @@ openapi_components(const char *public_url)
 	return (comp);
 }
 
-/* Is name one of the "{…}" segments of pattern? */
-static bool
-openapi_is_path_param(const char *pattern, const char *name)
-{
-	const char	*p = pattern, *end;
-	size_t		 len = strlen(name);
-
-	while ((p = strchr(p, '{')) != NULL) {
-		if ((end = strchr(p, '}')) == NULL)
-			return (false);
-		if ((size_t)(end - p - 1) == len &&
-		    strncmp(p + 1, name, len) == 0)
-			return (true);
-		p = end;
-	}
-	return (false);
-}
-
-static bool
-openapi_has_body(const char *method)
-{
-	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-	    strcmp(method, "PATCH") == 0);
-}
-
 static bool
 openapi_required(const struct json_object *schema, const char *name)
 {
@@ -235,12 +212,12 @@ openapi_inputs(const struct route *table, size_t n, router_fn tool_fn,
 	bool				 path, has_body;
 
 	params = json_object_new_array();
-	has_body = openapi_has_body(r->method);
+	has_body = http_method_has_body(r->method);
 	bprops = json_object_new_object();
 	breq = json_object_new_array();
 	if (json_object_object_get_ex(in, "properties", &props)) {
 		json_object_object_foreach(props, name, schema) {
-			path = openapi_is_path_param(r->pattern, name);
+			path = router_pattern_captures(r->pattern, name);
 			if (!path && router_capturing(table, n, tool_fn,
 			    t->name, name) != NULL)
 				continue;

@@ -188,13 +188,6 @@ out:
 	return (ok);
 }
 
-static bool
-api_has_body(const char *method)
-{
-	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-	    strcmp(method, "PATCH") == 0);
-}
-
 /*
  * The fields of a JSON object body, as they are: the tool's schema checks
  * their types, exactly as for MCP tools/call arguments. An empty body is
@@ -292,7 +285,7 @@ api_arguments(const struct tool *t, const struct http_req *req,
 		    req->path_args[i], true, err))
 			goto fail;
 	}
-	if (api_has_body(req->method)) {
+	if (http_method_has_body(req->method)) {
 		if (req->nquery > 0) {
 			tool_invalid(err, req->query[0].key, "%s takes its "
 			    "arguments in a JSON body, not in the query "
