@@ -43,6 +43,18 @@ openapi_str(const char *s)
 	return (json_object_new_string(s));
 }
 
+/* Add key: public_url + path. */
+static void
+openapi_url(struct json_object *o, const char *key, const char *public_url,
+    const char *path)
+{
+	char	*url;
+
+	xasprintf(&url, "%s%s", public_url, path);
+	json_object_object_add(o, key, openapi_str(url));
+	free(url);
+}
+
 /* {"$ref": "#/components/<kind>/<name>"} */
 static struct json_object *
 openapi_ref(const char *kind, const char *name)
@@ -108,7 +120,6 @@ openapi_components(const char *public_url)
 {
 	struct json_object	*comp, *schemas, *responses, *r, *sec, *oauth;
 	struct json_object	*flows, *code, *h, *hs;
-	char			*url;
 	size_t			 i;
 
 	schemas = json_object_new_object();
@@ -145,12 +156,8 @@ openapi_components(const char *public_url)
 	}
 
 	code = json_object_new_object();
-	xasprintf(&url, "%s/oauth/authorize", public_url);
-	json_object_object_add(code, "authorizationUrl", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/oauth/token", public_url);
-	json_object_object_add(code, "tokenUrl", openapi_str(url));
-	free(url);
+	openapi_url(code, "authorizationUrl", public_url, "/oauth/authorize");
+	openapi_url(code, "tokenUrl", public_url, "/oauth/token");
 	json_object_object_add(code, "scopes", json_object_new_object());
 	flows = json_object_new_object();
 	json_object_object_add(flows, "authorizationCode", code);
@@ -421,25 +428,18 @@ struct json_object *
 openapi_plugin_manifest(const char *public_url)
 {
 	struct json_object	*m, *auth, *api;
-	char			*url;
 
 	auth = json_object_new_object();
 	json_object_object_add(auth, "type", openapi_str("oauth"));
-	xasprintf(&url, "%s/oauth/authorize", public_url);
-	json_object_object_add(auth, "client_url", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/oauth/token", public_url);
-	json_object_object_add(auth, "authorization_url", openapi_str(url));
-	free(url);
+	openapi_url(auth, "client_url", public_url, "/oauth/authorize");
+	openapi_url(auth, "authorization_url", public_url, "/oauth/token");
 	json_object_object_add(auth, "authorization_content_type",
 	    openapi_str("application/x-www-form-urlencoded"));
 	json_object_object_add(auth, "scope", openapi_str(""));
 
 	api = json_object_new_object();
 	json_object_object_add(api, "type", openapi_str("openapi"));
-	xasprintf(&url, "%s/openapi.json", public_url);
-	json_object_object_add(api, "url", openapi_str(url));
-	free(url);
+	openapi_url(api, "url", public_url, "/openapi.json");
 
 	m = json_object_new_object();
 	json_object_object_add(m, "schema_version", openapi_str("v1"));
@@ -457,11 +457,7 @@ openapi_plugin_manifest(const char *public_url)
 	    "Data comes from AniList; mention it as the source."));
 	json_object_object_add(m, "auth", auth);
 	json_object_object_add(m, "api", api);
-	xasprintf(&url, "%s/logo.svg", public_url);
-	json_object_object_add(m, "logo_url", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/privacy", public_url);
-	json_object_object_add(m, "legal_info_url", openapi_str(url));
-	free(url);
+	openapi_url(m, "logo_url", public_url, "/logo.svg");
+	openapi_url(m, "legal_info_url", public_url, "/privacy");
 	return (m);
 }
