@@ -175,7 +175,8 @@ auth_challenge_value(const char *error)
 	return (v);
 }
 
-void
+/* Write 401 with the WWW-Authenticate challenge; error may be NULL. */
+static void
 auth_challenge(struct http_resp *resp, const char *error, const char *why)
 {
 	char	*v;

@@ -165,7 +165,8 @@ shape_time(long long secs, char *out)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-char *
+/* A fuzzy date as "2023-09-29", "2023-09" or "2023"; NULL when unknown. */
+static char *
 shape_date(struct json_object *d)
 {
 	long long	y, m, day;
