@@ -17,8 +17,6 @@
 #include "tools/tools.h"
 #include "util.h"
 
-/* MediaListCollection chunks hold at most this many entries (DESIGN §7). */
-#define USERS_MAX_PER_PAGE	500
 /* AniList user names are short; anything longer is not one. */
 #define USERS_NAME_MAX		64
 /* Cache scope of the public lists of one user name (see users_name_scope). */
@@ -103,6 +101,7 @@ static const char users_list_input[] =
 	"default.\"},"
 	"\"page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100000,"
 	"\"default\":1,\"description\":\"Page number, from 1.\"},"
+	/* A MediaListCollection chunk holds at most 500 entries (DESIGN §7). */
 	TOOLS_PROP_PER_PAGE(50, 500)
 	"}}";
 
