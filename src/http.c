@@ -357,11 +357,8 @@ http_resp_header(struct http_resp *resp, const char *name, const char *fmt,
 	char	*value;
 
 	va_start(ap, fmt);
-	if (vasprintf(&value, fmt, ap) < 0)
-		value = NULL;
+	xvasprintf(&value, fmt, ap);
 	va_end(ap);
-	if (value == NULL)
-		return (false);
 	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n: ") != NULL) {
 		free(value);
 		return (false);
@@ -403,14 +400,12 @@ http_resp_error(struct http_resp *resp, int status, const char *code,
 	char			*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 
 	err = json_object_new_object();
 	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(msg != NULL ? msg : code));
+	json_object_object_add(err, "message", json_object_new_string(msg));
 	if (field != NULL)
 		json_object_object_add(err, "field",
 		    json_object_new_string(field));

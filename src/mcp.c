@@ -141,12 +141,11 @@ mcp_error(struct mcp_ctx *ctx, struct json_object *id, int code, int status,
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	ctx->status = status;
 	ctx->out->log_error = mcp_error_log(code);
-	id = mcp_error_object(id, code, msg != NULL ? msg : "error", NULL);
+	id = mcp_error_object(id, code, msg, NULL);
 	free(msg);
 	return (id);
 }

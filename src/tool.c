@@ -47,8 +47,7 @@ tool_error_vset(struct tool_error *err, int status, const char *code,
 	err->status = status;
 	err->code = code;
 	err->field = field != NULL && *field != '\0' ? xstrdup(field) : NULL;
-	if (vasprintf(&err->message, fmt, ap) < 0)
-		err->message = xstrdup(code);
+	xvasprintf(&err->message, fmt, ap);
 }
 
 void
