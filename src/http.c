@@ -172,6 +172,15 @@ http_req_env(const struct http_req *req, const char *name)
 }
 
 bool
+http_req_is_json(const struct http_req *req)
+{
+	const char	*type = http_req_header(req, "Content-Type");
+
+	return (type != NULL && strcspn(type, "; \t") == 16 &&
+	    strncasecmp(type, "application/json", 16) == 0);
+}
+
+bool
 http_method_has_body(const char *method)
 {
 	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||

@@ -68,6 +68,8 @@ const char *http_req_header(const struct http_req *, const char *);
 const char *http_req_query(const struct http_req *, const char *);
 /* Named capture of the matched route pattern ("id" for {id}), or NULL. */
 const char *http_req_path_arg(const struct http_req *, const char *);
+/* Is the Content-Type application/json (with any parameters)? */
+bool	 http_req_is_json(const struct http_req *);
 /* POST, PUT and PATCH: methods whose arguments come in the body. */
 bool	 http_method_has_body(const char *);
 /* Decode a query string into params; 0 or HTTP status with *cause. */

@@ -200,15 +200,13 @@ api_body(const struct tool *t, const struct http_req *req,
 {
 	struct json_tokener	*tok;
 	struct json_object	*body, *v;
-	const char		*type = http_req_header(req, "Content-Type");
 	size_t			 n;
 	bool			 ok = false;
 
 	if (req->body == NULL || req->body_len == 0)
 		return (true);
-	n = strcspn(type != NULL ? type : "", "; \t");
-	if (type != NULL && !(n == 16 && strncasecmp(type,
-	    "application/json", 16) == 0)) {
+	if (http_req_header(req, "Content-Type") != NULL &&
+	    !http_req_is_json(req)) {
 		tool_error_clear(err);
 		err->status = 415;
 		err->code = "unsupported_media_type";

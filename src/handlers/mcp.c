@@ -53,17 +53,6 @@ mcp_accepts_json(const char *accept)
 	return (false);
 }
 
-static bool
-mcp_is_json_type(const char *type)
-{
-	size_t	len;
-
-	if (type == NULL)
-		return (false);
-	len = strcspn(type, "; \t");
-	return (len == 16 && strncasecmp(type, "application/json", 16) == 0);
-}
-
 /* What mcp_authenticate needs and keeps for the length of one POST. */
 struct mcp_auth_state {
 	struct http_req		*req;
@@ -117,7 +106,7 @@ HANDLER(handle_mcp)
 		    "the MCP endpoint");
 		return;
 	}
-	if (!mcp_is_json_type(http_req_header(req, "Content-Type"))) {
+	if (!http_req_is_json(req)) {
 		mcp_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
 		    "unsupported_media_type", "Unsupported Media Type: send "
 		    "the JSON-RPC message as application/json");
