@@ -1,7 +1,6 @@
 /* alerts.c: reads alert webhooks (Alertmanager, Grafana, plain) and words them for Slack and PagerDuty. */
 #include "autoconf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
