@@ -929,7 +929,7 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
     const char *family, const char *scope, struct json_object **out,
     char **cause)
 {
-	const char	*params[6];
+	const char	*params[8];
 	char		*access = NULL, *refresh = NULL, *ah = NULL, *rh = NULL;
 	char		 attl[16], rttl[16];
 	bool		 ok = false;
@@ -949,17 +949,14 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
 	params[3] = family;
 	params[4] = scope;
 	params[5] = attl;
+	params[6] = rh;
+	params[7] = rttl;
 	if (!db_run(c, "INSERT INTO tokens (token_hash, kind, user_id, "
-	    "client_id, family_id, scope, expires_at) VALUES ($1, 'access', "
-	    "$2, $3, $4, $5, now() + $6::int * interval '1 second')", 6,
-	    params, cause))
-		goto out;
-	params[0] = rh;
-	params[5] = rttl;
-	if (!db_run(c, "INSERT INTO tokens (token_hash, kind, user_id, "
-	    "client_id, family_id, scope, expires_at) VALUES ($1, 'refresh', "
-	    "$2, $3, $4, $5, now() + $6::int * interval '1 second')", 6,
-	    params, cause))
+	    "client_id, family_id, scope, expires_at) VALUES "
+	    "($1, 'access', $2, $3, $4, $5, now() + $6::int * interval "
+	    "'1 second'), "
+	    "($7, 'refresh', $2, $3, $4, $5, now() + $8::int * interval "
+	    "'1 second')", 8, params, cause))
 		goto out;
 	*out = json_object_new_object();
 	json_object_object_add(*out, "access_token",
