@@ -27,9 +27,6 @@ static struct tool_schemas	*tool_parsed;
 static bool			 tool_ready;
 static char			*tool_init_cause;
 
-/* How much of a bad string value an error message repeats. */
-#define TOOL_ECHO_MAX	40
-
 void
 tool_error_clear(struct tool_error *err)
 {

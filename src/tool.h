@@ -7,6 +7,9 @@
 
 struct json_object;
 
+/* How many bytes of a bad value an argument error repeats. */
+#define TOOL_ECHO_MAX	40
+
 /* Whether a tool needs a signed-in user. */
 enum tool_auth_need {
 	TOOL_AUTH_NONE,		/* public data; auth ignored */

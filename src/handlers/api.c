@@ -19,8 +19,6 @@
 #include "tool.h"
 #include "util.h"
 
-/* How much of a bad value an error message repeats. */
-#define API_ECHO_MAX	40
 /* Nesting a JSON body may have (arguments are flat, arrays of scalars). */
 #define API_BODY_DEPTH	8
 
@@ -45,7 +43,7 @@ api_convert(const char *type, const char *name, const char *text,
 	long long	 n;
 	double		 d;
 	char		*end;
-	int		 echo = (int)text_utf8_prefix(text, API_ECHO_MAX);
+	int		 echo = (int)text_utf8_prefix(text, TOOL_ECHO_MAX);
 	const char	*more = (size_t)echo < strlen(text) ? "\xe2\x80\xa6" : "";
 
 	*out = NULL;
