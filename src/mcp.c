@@ -28,7 +28,6 @@
 #define MCP_TTL_LIST		3600000
 #define MCP_TTL_RESOURCE	3600000
 
-#define MCP_DISPLAY_NAME	"AniList anime discovery (unofficial AniList app)"
 #define MCP_INSTRUCTIONS						\
 	"Unofficial AniList app (not made or endorsed by AniList). Tools "	\
 	"search AniList's anime catalogue, show one title in detail, list "	\
@@ -199,7 +198,7 @@ mcp_server_info(const struct mcp_ctx *ctx)
 	json_object_object_add(o, "name", json_object_new_string(PACKAGE));
 	if (ctx->version >= MCP_V2025_06_18)
 		json_object_object_add(o, "title",
-		    json_object_new_string(MCP_DISPLAY_NAME));
+		    json_object_new_string(PACKAGE_DISPLAY_NAME));
 	json_object_object_add(o, "version",
 	    json_object_new_string(PACKAGE_VERSION));
 	return (o);

@@ -401,7 +401,8 @@ openapi_document(const struct route *table, size_t n, router_fn tool_fn,
 	json_object_put(used);
 
 	info = json_object_new_object();
-	json_object_object_add(info, "title", openapi_str(OPENAPI_DISPLAY_NAME));
+	json_object_object_add(info, "title",
+	    openapi_str(PACKAGE_DISPLAY_NAME));
 	json_object_object_add(info, "description", openapi_str(
 	    "Anime discovery on top of the AniList API: search, details, "
 	    "trending and seasonal anime, characters, airing schedules and, "

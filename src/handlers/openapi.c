@@ -88,12 +88,12 @@ HANDLER(handle_privacy)
 
 	buf_init(&b);
 	buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><title>Privacy - " OPENAPI_DISPLAY_NAME
+	    "<meta charset=\"utf-8\"><title>Privacy - " PACKAGE_DISPLAY_NAME
 	    "</title><meta name=\"viewport\" content=\"width=device-width\">"
 	    "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44em;"
 	    "margin:2em auto;padding:0 1em;color:#1e2630}code{background:"
 	    "#eef;padding:0 .2em}</style></head><body>\n");
-	buf_puts(&b, "<h1>Privacy</h1>\n<p>" OPENAPI_DISPLAY_NAME " is an "
+	buf_puts(&b, "<h1>Privacy</h1>\n<p>" PACKAGE_DISPLAY_NAME " is an "
 	    "unofficial third-party app built on the AniList API. It is not "
 	    "made, run or endorsed by AniList.</p>\n");
 
