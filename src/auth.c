@@ -198,7 +198,8 @@ auth_unavailable(struct http_resp *resp, const char *cause)
 	}
 	log_warn("account database unavailable", LF_STR("error", cause),
 	    LF_END);
-	http_resp_header(resp, "Retry-After", "5");
+	http_resp_header(resp, "Retry-After", "%d",
+	    HTTP_RETRY_AFTER_DOWN);
 	http_resp_error(resp, 503, "accounts_unavailable", NULL,
 	    "the account database is unavailable; try again shortly");
 }

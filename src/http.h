@@ -16,6 +16,8 @@ typedef struct FCGX_Stream FCGX_Stream;
 #define HTTP_MAX_PATH		2048
 #define HTTP_MAX_HEADERS	32768	/* bytes of all request headers */
 #define HTTP_MAX_PATH_ARGS	4
+/* Retry-After (seconds) of a 503 while a dependency is down. */
+#define HTTP_RETRY_AFTER_DOWN	5
 
 struct http_param {
 	char	*key;

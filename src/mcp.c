@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "http.h"
 #include "log.h"
 #include "mcp.h"
 #include "oauth.h"
@@ -22,8 +23,6 @@
 #define MCP_META_UI_EXT		"io.modelcontextprotocol/ui"
 #define MCP_META_ERROR		"anilist-gpt/error"
 #define MCP_MAX_DEPTH		64
-/* Seconds to wait when the accounts cannot be asked (auth.c says 5). */
-#define MCP_AUTH_RETRY_AFTER	5
 /* Freshness hints (ms) of cacheable results: they change with a deploy. */
 #define MCP_TTL_LIST		3600000
 #define MCP_TTL_RESOURCE	3600000
@@ -573,7 +572,7 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 		unavailable.code = "accounts_unavailable";
 		unavailable.message = xstrdup("the account database is "
 		    "unavailable, so the signed-in user cannot be checked");
-		unavailable.retry_after = MCP_AUTH_RETRY_AFTER;
+		unavailable.retry_after = HTTP_RETRY_AFTER_DOWN;
 		result = mcp_tool_error(ctx, t, &unavailable);
 		tool_error_clear(&unavailable);
 		ctx->out->log_error = "accounts unavailable";

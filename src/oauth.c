@@ -481,7 +481,8 @@ oauth_error(struct http_resp *resp, int status, const char *error,
 		http_resp_header(resp, "WWW-Authenticate",
 		    "Basic realm=\"%s\"", PACKAGE);
 	if (status == 503)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, status, o);
 }
 

@@ -78,7 +78,8 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 		return;
 	}
 	if (status == 503)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_error(resp, status, code, NULL, "%s", msg);
 }
 

@@ -51,7 +51,8 @@ HANDLER(handle_health_cache)
 	    json_object_new_int64((int64_t)cs.errors));
 	json_object_object_add(o, "worker_stats", st);
 	if (up == 0)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, up == 0 ? 503 : 200, o);
 }
 
@@ -65,6 +66,7 @@ HANDLER(handle_health_upstream)
 	json_object_object_add(o, "status",
 	    json_object_new_string(ok ? "up" : "down"));
 	if (!ok)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, ok ? 200 : 503, o);
 }

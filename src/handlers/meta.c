@@ -88,6 +88,7 @@ HANDLER(handle_health_ready)
 	    json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(o, "dependencies", deps);
 	if (!ready)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, ready ? 200 : 503, o);
 }
