@@ -22,13 +22,6 @@
 	"[\"FINISHED\",\"RELEASING\",\"NOT_YET_RELEASED\",\"CANCELLED\","	\
 	"\"HIATUS\"]"
 
-/* The arguments every list of media takes: paging and shaping. */
-#define ANIME_PROPS_LIST						\
-	TOOLS_PROP_PAGE ","						\
-	TOOLS_PROP_PER_PAGE(10, 50) ","					\
-	TOOLS_PROP_INCLUDE_ADULT ","					\
-	TOOLS_PROP_FULL
-
 static const struct tool_annotations anime_read_only = {
 	.read_only = true, .destructive = false, .idempotent = true,
 	.open_world = true
@@ -357,6 +350,13 @@ out:
 	free(what);
 	return (result);
 }
+
+/* The arguments every list of media takes: paging and shaping. */
+#define ANIME_PROPS_LIST						\
+	TOOLS_PROP_PAGE ","						\
+	TOOLS_PROP_PER_PAGE(10, 50) ","					\
+	TOOLS_PROP_INCLUDE_ADULT ","					\
+	TOOLS_PROP_FULL
 
 const struct tool tools_search_anime = {
 	.name = "search_anime",
