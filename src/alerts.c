@@ -1,7 +1,6 @@
 /* alerts.c: reads alert webhooks (Alertmanager, Grafana, plain) and words them for Slack and PagerDuty. */
 #include "autoconf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,6 +57,16 @@ alerts_digest(const char *s, char *out)
 	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1)
 		n = 0;
 	util_hex(md, n, out);
+}
+
+/* m's dedup_key: stable for the same basis (a group key, a rule …). */
+static void
+alerts_dedup_key(struct alerts_msg *m, const char *basis)
+{
+	char	digest[65];
+
+	alerts_digest(basis, digest);
+	xasprintf(&m->dedup_key, "anilist-gpt-%.32s", digest);
 }
 
 /* Append s, cut to max bytes on a UTF-8 boundary, controls as spaces. */
@@ -125,7 +134,6 @@ alerts_parse_group(struct json_object *root, struct json_object *alerts,
 	struct json_object	*a, *common;
 	struct buf		 text, title;
 	const char		*name, *given, *url, *key;
-	char			 digest[65];
 	size_t			 i, n = json_object_array_length(alerts);
 	int			 firing;
 
@@ -170,7 +178,6 @@ alerts_parse_group(struct json_object *root, struct json_object *alerts,
 		alerts_put(&title, name != NULL ? name : "alert", 120);
 	}
 	m->title = buf_detach(&title);
-	buf_free(&title);
 
 	if ((url = alerts_str(root, "externalURL")) != NULL &&
 	    (strncmp(url, "http://", 7) == 0 ||
@@ -179,11 +186,9 @@ alerts_parse_group(struct json_object *root, struct json_object *alerts,
 		alerts_put(&text, url, 200);
 	}
 	m->text = buf_detach(&text);
-	buf_free(&text);
 
 	key = alerts_str(root, "groupKey");
-	alerts_digest(key != NULL ? key : m->title, digest);
-	xasprintf(&m->dedup_key, "anilist-gpt-%.32s", digest);
+	alerts_dedup_key(m, key != NULL ? key : m->title);
 	return (true);
 }
 
@@ -196,7 +201,6 @@ alerts_parse_legacy(struct json_object *root, struct alerts_msg *m)
 	const char	*rule = alerts_str(root, "ruleName");
 	const char	*state = alerts_str(root, "state");
 	const char	*msg = alerts_str(root, "message");
-	char		 digest[65];
 
 	m->source = "grafana";
 	m->count = 1;
@@ -206,14 +210,11 @@ alerts_parse_legacy(struct json_object *root, struct alerts_msg *m)
 	alerts_put(&b, title != NULL ? title : rule != NULL ? rule : "alert",
 	    200);
 	m->title = buf_detach(&b);
-	buf_free(&b);
 	buf_init(&b);
 	buf_puts(&b, "\n- ");
 	alerts_put(&b, msg != NULL ? msg : state != NULL ? state : "", 2000);
 	m->text = buf_detach(&b);
-	buf_free(&b);
-	alerts_digest(rule != NULL ? rule : m->title, digest);
-	xasprintf(&m->dedup_key, "anilist-gpt-%.32s", digest);
+	alerts_dedup_key(m, rule != NULL ? rule : m->title);
 	return (true);
 }
 
@@ -224,7 +225,6 @@ alerts_parse_plain(struct json_object *root, const char *msg,
 	struct buf	 b;
 	const char	*sev = alerts_str(root, "severity");
 	const char	*st = alerts_str(root, "status");
-	char		 digest[65];
 
 	m->source = "plain";
 	m->count = 1;
@@ -238,16 +238,13 @@ alerts_parse_plain(struct json_object *root, const char *msg,
 	}
 	alerts_put(&b, msg, 200);
 	m->title = buf_detach(&b);
-	buf_free(&b);
 	buf_init(&b);
 	if (strlen(msg) > 200) {
 		buf_puts(&b, "\n");
 		alerts_put(&b, msg, 3000);
 	}
 	m->text = buf_detach(&b);
-	buf_free(&b);
-	alerts_digest(msg, digest);
-	xasprintf(&m->dedup_key, "anilist-gpt-%.32s", digest);
+	alerts_dedup_key(m, msg);
 	return (true);
 }
 

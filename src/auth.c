@@ -175,7 +175,8 @@ auth_challenge_value(const char *error)
 	return (v);
 }
 
-void
+/* Write 401 with the WWW-Authenticate challenge; error may be NULL. */
+static void
 auth_challenge(struct http_resp *resp, const char *error, const char *why)
 {
 	char	*v;
@@ -197,7 +198,8 @@ auth_unavailable(struct http_resp *resp, const char *cause)
 	}
 	log_warn("account database unavailable", LF_STR("error", cause),
 	    LF_END);
-	http_resp_header(resp, "Retry-After", "5");
+	http_resp_header(resp, "Retry-After", "%d",
+	    HTTP_RETRY_AFTER_DOWN);
 	http_resp_error(resp, 503, "accounts_unavailable", NULL,
 	    "the account database is unavailable; try again shortly");
 }

@@ -67,8 +67,6 @@ bool	 auth_credentials_present(const struct http_req *);
 /* The tool's view of a principal; ta borrows p's strings. */
 void	 auth_principal_tool(const struct auth_principal *, struct tool_auth *);
 
-/* Write 401 with the WWW-Authenticate challenge; error may be NULL. */
-void	 auth_challenge(struct http_resp *, const char *, const char *);
 /*
  * The WWW-Authenticate value: Bearer [error="…", ]resource_metadata="…"
  * (RFC 9728); error may be NULL. Caller frees.

@@ -525,47 +525,45 @@ cache_delete(struct cache *c, const char *key)
 	return (cache_error(c, "delete", key, rc));
 }
 
-enum cache_status
-cache_incr(struct cache *c, const char *key, uint64_t delta,
+/* cache_incr (up) and cache_decr. */
+static enum cache_status
+cache_counter(struct cache *c, bool up, const char *key, uint64_t delta,
     uint64_t initial, int ttl, uint64_t *value)
 {
-	memcached_return_t	rc;
+	memcached_return_t	(*fn)(memcached_st *, const char *, size_t,
+				    uint64_t, uint64_t, time_t, uint64_t *);
+	memcached_return_t	 rc;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
 	if (cache_skipped(c, key))
 		return (cache_skip());
-	rc = memcached_increment_with_initial(c->mc, key, strlen(key), delta,
-	    initial, cache_expiry(ttl), value);
+	fn = up ? memcached_increment_with_initial :
+	    memcached_decrement_with_initial;
+	rc = fn(c->mc, key, strlen(key), delta, initial, cache_expiry(ttl),
+	    value);
 	/* Two clients created it at once: the other won, count on it. */
 	if (rc == MEMCACHED_NOTSTORED)
-		rc = memcached_increment_with_initial(c->mc, key, strlen(key),
-		    delta, initial, cache_expiry(ttl), value);
+		rc = fn(c->mc, key, strlen(key), delta, initial,
+		    cache_expiry(ttl), value);
 	if (rc != MEMCACHED_SUCCESS)
-		return (cache_error(c, "incr", key, rc));
+		return (cache_error(c, up ? "incr" : "decr", key, rc));
 	cache_server_ok(c, key);
 	return (CACHE_OK);
+}
+
+enum cache_status
+cache_incr(struct cache *c, const char *key, uint64_t delta,
+    uint64_t initial, int ttl, uint64_t *value)
+{
+	return (cache_counter(c, true, key, delta, initial, ttl, value));
 }
 
 enum cache_status
 cache_decr(struct cache *c, const char *key, uint64_t delta,
     uint64_t initial, int ttl, uint64_t *value)
 {
-	memcached_return_t	rc;
-
-	if (c == NULL)
-		return (CACHE_ERROR);
-	if (cache_skipped(c, key))
-		return (cache_skip());
-	rc = memcached_decrement_with_initial(c->mc, key, strlen(key), delta,
-	    initial, cache_expiry(ttl), value);
-	if (rc == MEMCACHED_NOTSTORED)
-		rc = memcached_decrement_with_initial(c->mc, key, strlen(key),
-		    delta, initial, cache_expiry(ttl), value);
-	if (rc != MEMCACHED_SUCCESS)
-		return (cache_error(c, "decr", key, rc));
-	cache_server_ok(c, key);
-	return (CACHE_OK);
+	return (cache_counter(c, false, key, delta, initial, ttl, value));
 }
 
 static int

@@ -32,9 +32,7 @@ HANDLER(handle_privacy);
 /* handlers/health.c */
 HANDLER(handle_health_cache);
 HANDLER(handle_health_upstream);
-bool	health_cache_configured(void);
 bool	health_cache_check(struct json_object *);
-bool	health_upstream_check(struct json_object *);
 /* handlers/db.c */
 HANDLER(handle_health_db);
 

@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -169,6 +168,22 @@ http_req_env(const struct http_req *req, const char *name)
 			return (*e + len + 1);
 	}
 	return (NULL);
+}
+
+bool
+http_req_is_json(const struct http_req *req)
+{
+	const char	*type = http_req_header(req, "Content-Type");
+
+	return (type != NULL && strcspn(type, "; \t") == 16 &&
+	    strncasecmp(type, "application/json", 16) == 0);
+}
+
+bool
+http_method_has_body(const char *method)
+{
+	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0);
 }
 
 const char *
@@ -370,11 +385,8 @@ http_resp_header(struct http_resp *resp, const char *name, const char *fmt,
 	char	*value;
 
 	va_start(ap, fmt);
-	if (vasprintf(&value, fmt, ap) < 0)
-		value = NULL;
+	xvasprintf(&value, fmt, ap);
 	va_end(ap);
-	if (value == NULL)
-		return (false);
 	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n: ") != NULL) {
 		free(value);
 		return (false);
@@ -432,14 +444,12 @@ http_resp_error(struct http_resp *resp, int status, const char *code,
 	char			*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 
 	err = json_object_new_object();
 	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(msg != NULL ? msg : code));
+	json_object_object_add(err, "message", json_object_new_string(msg));
 	if (field != NULL)
 		json_object_object_add(err, "field",
 		    json_object_new_string(field));

@@ -16,6 +16,8 @@ typedef struct FCGX_Stream FCGX_Stream;
 #define HTTP_MAX_PATH		2048
 #define HTTP_MAX_HEADERS	32768	/* bytes of all request headers */
 #define HTTP_MAX_PATH_ARGS	4
+/* Retry-After (seconds) of a 503 while a dependency is down. */
+#define HTTP_RETRY_AFTER_DOWN	5
 
 struct http_param {
 	char	*key;
@@ -68,6 +70,10 @@ const char *http_req_header(const struct http_req *, const char *);
 const char *http_req_query(const struct http_req *, const char *);
 /* Named capture of the matched route pattern ("id" for {id}), or NULL. */
 const char *http_req_path_arg(const struct http_req *, const char *);
+/* Is the Content-Type application/json (with any parameters)? */
+bool	 http_req_is_json(const struct http_req *);
+/* POST, PUT and PATCH: methods whose arguments come in the body. */
+bool	 http_method_has_body(const char *);
 /* Decode a query string into params; 0 or HTTP status with *cause. */
 int	 http_parse_query(const char *, struct http_param **, size_t *,
 	    char **);

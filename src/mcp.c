@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "http.h"
 #include "log.h"
 #include "mcp.h"
 #include "oauth.h"
@@ -22,13 +23,10 @@
 #define MCP_META_UI_EXT		"io.modelcontextprotocol/ui"
 #define MCP_META_ERROR		"anilist-gpt/error"
 #define MCP_MAX_DEPTH		64
-/* Seconds to wait when the accounts cannot be asked (auth.c says 5). */
-#define MCP_AUTH_RETRY_AFTER	5
 /* Freshness hints (ms) of cacheable results: they change with a deploy. */
 #define MCP_TTL_LIST		3600000
 #define MCP_TTL_RESOURCE	3600000
 
-#define MCP_DISPLAY_NAME	"AniList anime discovery (unofficial AniList app)"
 #define MCP_INSTRUCTIONS						\
 	"Unofficial AniList app (not made or endorsed by AniList). Tools "	\
 	"search AniList's anime catalogue, show one title in detail, list "	\
@@ -141,12 +139,11 @@ mcp_error(struct mcp_ctx *ctx, struct json_object *id, int code, int status,
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	ctx->status = status;
 	ctx->out->log_error = mcp_error_log(code);
-	id = mcp_error_object(id, code, msg != NULL ? msg : "error", NULL);
+	id = mcp_error_object(id, code, msg, NULL);
 	free(msg);
 	return (id);
 }
@@ -200,7 +197,7 @@ mcp_server_info(const struct mcp_ctx *ctx)
 	json_object_object_add(o, "name", json_object_new_string(PACKAGE));
 	if (ctx->version >= MCP_V2025_06_18)
 		json_object_object_add(o, "title",
-		    json_object_new_string(MCP_DISPLAY_NAME));
+		    json_object_new_string(PACKAGE_DISPLAY_NAME));
 	json_object_object_add(o, "version",
 	    json_object_new_string(PACKAGE_VERSION));
 	return (o);
@@ -575,7 +572,7 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 		unavailable.code = "accounts_unavailable";
 		unavailable.message = xstrdup("the account database is "
 		    "unavailable, so the signed-in user cannot be checked");
-		unavailable.retry_after = MCP_AUTH_RETRY_AFTER;
+		unavailable.retry_after = HTTP_RETRY_AFTER_DOWN;
 		result = mcp_tool_error(ctx, t, &unavailable);
 		tool_error_clear(&unavailable);
 		ctx->out->log_error = "accounts unavailable";

@@ -873,15 +873,29 @@ metrics_ms(char *out, size_t cap, double seconds)
 	snprintf(out, cap, "%.3f", seconds * 1000.0);
 }
 
+/*
+ * n events of a counter with one label (k2 NULL) or two: the shared
+ * series of fam, and the statsd counter named base.
+ */
+static void
+metrics_event(enum metrics_fam fam, const char *base, const char *k1,
+    const char *v1, const char *k2, const char *v2, uint64_t n)
+{
+	char			 labels[METRICS_LABELS_LEN], num[24];
+	struct metrics_series	*s;
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels, k1,
+	    v1, k2, v2, (char *)NULL) &&
+	    (s = metrics_series_get(fam, labels)) != NULL)
+		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+	metrics_statsd2(base, k1, v1, k2, v2, num, "c");
+}
+
 void
 metrics_cache(const char *kind, const char *result)
 {
-	char	labels[METRICS_LABELS_LEN];
-
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "kind", kind, "result", result, (char *)NULL))
-		metrics_count(MF_CACHE, labels);
-	metrics_statsd2("cache", "kind", kind, "result", result, "1", "c");
+	metrics_event(MF_CACHE, "cache", "kind", kind, "result", result, 1);
 }
 
 void
@@ -972,44 +986,23 @@ metrics_search(bool zero_results)
 void
 metrics_search_dropped(const char *reason, uint64_t n)
 {
-	char			 labels[METRICS_LABELS_LEN], num[24];
-	struct metrics_series	*s;
-
-	if (n == 0)
-		return;
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "reason", reason, (char *)NULL) &&
-	    (s = metrics_series_get(MF_SEARCH_DROPPED, labels)) != NULL)
-		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
-	metrics_statsd2("search.stats_dropped", "reason", reason, NULL, NULL,
-	    num, "c");
+	if (n > 0)
+		metrics_event(MF_SEARCH_DROPPED, "search.stats_dropped",
+		    "reason", reason, NULL, NULL, n);
 }
 
 void
 metrics_oauth(const char *result, const char *reason)
 {
-	char	labels[METRICS_LABELS_LEN];
-
-	if (reason == NULL)
-		reason = "";
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "result", result, "reason", reason, (char *)NULL))
-		metrics_count(MF_OAUTH, labels);
-	metrics_statsd2("oauth.logins", "result", result, "reason", reason,
-	    "1", "c");
+	metrics_event(MF_OAUTH, "oauth.logins", "result", result, "reason",
+	    reason != NULL ? reason : "", 1);
 }
 
 void
 metrics_feedback(const char *action)
 {
-	char	labels[METRICS_LABELS_LEN];
-
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "action", action, (char *)NULL))
-		metrics_count(MF_FEEDBACK, labels);
-	metrics_statsd2("recommendation.feedback", "action", action, NULL,
-	    NULL, "1", "c");
+	metrics_event(MF_FEEDBACK, "recommendation.feedback", "action",
+	    action, NULL, NULL, 1);
 }
 
 void
@@ -1017,45 +1010,29 @@ metrics_tool(const char *tool, const char *result, double seconds)
 {
 	char	labels[METRICS_LABELS_LEN], ms[32];
 
-	if (metrics_shm != NULL) {
-		if (metrics_labels(labels, sizeof labels, "tool", tool,
-		    "result", result, (char *)NULL))
-			metrics_count(MF_TOOL, labels);
-		if (seconds >= 0 && metrics_labels(labels, sizeof labels,
-		    "tool", tool, (char *)NULL))
-			metrics_observe(MF_TOOL_DURATION, labels, seconds);
-	}
-	metrics_statsd2("tools.calls", "tool", tool, "result", result, "1",
-	    "c");
-	if (seconds >= 0) {
-		metrics_ms(ms, sizeof ms, seconds);
-		metrics_statsd2("tools.time", "tool", tool, NULL, NULL, ms,
-		    "ms");
-	}
+	metrics_event(MF_TOOL, "tools.calls", "tool", tool, "result", result,
+	    1);
+	if (seconds < 0)
+		return;
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "tool", tool, (char *)NULL))
+		metrics_observe(MF_TOOL_DURATION, labels, seconds);
+	metrics_ms(ms, sizeof ms, seconds);
+	metrics_statsd2("tools.time", "tool", tool, NULL, NULL, ms, "ms");
 }
 
 void
 metrics_notification(const char *target, const char *result)
 {
-	char	labels[METRICS_LABELS_LEN];
-
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "target", target, "result", result, (char *)NULL))
-		metrics_count(MF_NOTIFICATIONS, labels);
-	metrics_statsd2("notifications", "target", target, "result", result,
-	    "1", "c");
+	metrics_event(MF_NOTIFICATIONS, "notifications", "target", target,
+	    "result", result, 1);
 }
 
 void
 metrics_alert_received(const char *source)
 {
-	char	labels[METRICS_LABELS_LEN];
-
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "source", source, (char *)NULL))
-		metrics_count(MF_ALERTS, labels);
-	metrics_statsd2("alerts.received", "source", source, NULL, NULL, "1",
-	    "c");
+	metrics_event(MF_ALERTS, "alerts.received", "source", source, NULL,
+	    NULL, 1);
 }
 
 void

@@ -481,7 +481,8 @@ oauth_error(struct http_resp *resp, int status, const char *error,
 		http_resp_header(resp, "WWW-Authenticate",
 		    "Basic realm=\"%s\"", PACKAGE);
 	if (status == 503)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, status, o);
 }
 
@@ -929,7 +930,7 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
     const char *family, const char *scope, struct json_object **out,
     char **cause)
 {
-	const char	*params[6];
+	const char	*params[8];
 	char		*access = NULL, *refresh = NULL, *ah = NULL, *rh = NULL;
 	char		 attl[16], rttl[16];
 	bool		 ok = false;
@@ -949,17 +950,14 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
 	params[3] = family;
 	params[4] = scope;
 	params[5] = attl;
+	params[6] = rh;
+	params[7] = rttl;
 	if (!db_run(c, "INSERT INTO tokens (token_hash, kind, user_id, "
-	    "client_id, family_id, scope, expires_at) VALUES ($1, 'access', "
-	    "$2, $3, $4, $5, now() + $6::int * interval '1 second')", 6,
-	    params, cause))
-		goto out;
-	params[0] = rh;
-	params[5] = rttl;
-	if (!db_run(c, "INSERT INTO tokens (token_hash, kind, user_id, "
-	    "client_id, family_id, scope, expires_at) VALUES ($1, 'refresh', "
-	    "$2, $3, $4, $5, now() + $6::int * interval '1 second')", 6,
-	    params, cause))
+	    "client_id, family_id, scope, expires_at) VALUES "
+	    "($1, 'access', $2, $3, $4, $5, now() + $6::int * interval "
+	    "'1 second'), "
+	    "($7, 'refresh', $2, $3, $4, $5, now() + $8::int * interval "
+	    "'1 second')", 8, params, cause))
 		goto out;
 	*out = json_object_new_object();
 	json_object_object_add(*out, "access_token",
@@ -997,6 +995,21 @@ oauth_grant_fail(struct oauth_grant *g, const char *error, const char *desc)
 	g->desc = desc;
 }
 
+/*
+ * The hash of the code or token a grant presents (*hash, caller frees),
+ * and the grant's transaction; false with *cause.
+ */
+static bool
+oauth_grant_begin(struct db_conn *c, const char *secret, char **hash,
+    char **cause)
+{
+	if ((*hash = auth_hash_param(secret)) == NULL) {
+		*cause = xstrdup("accounts are not configured");
+		return (false);
+	}
+	return (db_begin(c, cause));
+}
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
     const struct http_param *form, size_t n, struct oauth_grant *g,
@@ -1022,14 +1035,9 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 		    "43 to 128 unreserved characters");
 		return;
 	}
-	if ((hash = auth_hash_param(code)) == NULL) {
-		*cause = xstrdup("accounts are not configured");
-		g->status = 503;
-		return;
-	}
-	params[0] = hash;
-	if (!db_begin(c, cause))
+	if (!oauth_grant_begin(c, code, &hash, cause))
 		goto db;
+	params[0] = hash;
 	res = db_exec(c, "SELECT client_id, user_id, redirect_uri, "
 	    "code_challenge, scope, resource, expires_at > now(), "
 	    "used_at IS NOT NULL, family_id FROM authorization_codes "
@@ -1128,14 +1136,9 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		oauth_grant_fail(g, "invalid_scope", "scope exceeds the grant");
 		return;
 	}
-	if ((hash = auth_hash_param(token)) == NULL) {
-		*cause = xstrdup("accounts are not configured");
-		g->status = 503;
-		return;
-	}
-	params[0] = hash;
-	if (!db_begin(c, cause))
+	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
+	params[0] = hash;
 	res = db_exec(c, "SELECT t.user_id, t.client_id, t.family_id, "
 	    "t.scope, t.used_at IS NOT NULL, "
 	    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "

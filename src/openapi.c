@@ -3,13 +3,14 @@
 
 #include <ctype.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "http.h"
 #include "openapi.h"
+#include "router.h"
 #include "text.h"
 #include "tool.h"
 #include "util.h"
@@ -39,6 +40,18 @@ static struct json_object *
 openapi_str(const char *s)
 {
 	return (json_object_new_string(s));
+}
+
+/* Add key: public_url + path. */
+static void
+openapi_url(struct json_object *o, const char *key, const char *public_url,
+    const char *path)
+{
+	char	*url;
+
+	xasprintf(&url, "%s%s", public_url, path);
+	json_object_object_add(o, key, openapi_str(url));
+	free(url);
 }
 
 /* {"$ref": "#/components/<kind>/<name>"} */
@@ -106,7 +119,6 @@ openapi_components(const char *public_url)
 {
 	struct json_object	*comp, *schemas, *responses, *r, *sec, *oauth;
 	struct json_object	*flows, *code, *h, *hs;
-	char			*url;
 	size_t			 i;
 
 	schemas = json_object_new_object();
@@ -143,12 +155,8 @@ openapi_components(const char *public_url)
 	}
 
 	code = json_object_new_object();
-	xasprintf(&url, "%s/oauth/authorize", public_url);
-	json_object_object_add(code, "authorizationUrl", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/oauth/token", public_url);
-	json_object_object_add(code, "tokenUrl", openapi_str(url));
-	free(url);
+	openapi_url(code, "authorizationUrl", public_url, "/oauth/authorize");
+	openapi_url(code, "tokenUrl", public_url, "/oauth/token");
 	json_object_object_add(code, "scopes", json_object_new_object());
 	flows = json_object_new_object();
 	json_object_object_add(flows, "authorizationCode", code);
@@ -166,31 +174,6 @@ openapi_components(const char *public_url)
 	json_object_object_add(comp, "responses", responses);
 	json_object_object_add(comp, "securitySchemes", sec);
 	return (comp);
-}
-
-/* Is name one of the "{…}" segments of pattern? */
-static bool
-openapi_is_path_param(const char *pattern, const char *name)
-{
-	const char	*p = pattern, *end;
-	size_t		 len = strlen(name);
-
-	while ((p = strchr(p, '{')) != NULL) {
-		if ((end = strchr(p, '}')) == NULL)
-			return (false);
-		if ((size_t)(end - p - 1) == len &&
-		    strncmp(p + 1, name, len) == 0)
-			return (true);
-		p = end;
-	}
-	return (false);
-}
-
-static bool
-openapi_has_body(const char *method)
-{
-	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-	    strcmp(method, "PATCH") == 0);
 }
 
 static bool
@@ -235,12 +218,12 @@ openapi_inputs(const struct route *table, size_t n, router_fn tool_fn,
 	bool				 path, has_body;
 
 	params = json_object_new_array();
-	has_body = openapi_has_body(r->method);
+	has_body = http_method_has_body(r->method);
 	bprops = json_object_new_object();
 	breq = json_object_new_array();
 	if (json_object_object_get_ex(in, "properties", &props)) {
 		json_object_object_foreach(props, name, schema) {
-			path = openapi_is_path_param(r->pattern, name);
+			path = router_pattern_captures(r->pattern, name);
 			if (!path && router_capturing(table, n, tool_fn,
 			    t->name, name) != NULL)
 				continue;
@@ -418,7 +401,8 @@ openapi_document(const struct route *table, size_t n, router_fn tool_fn,
 	json_object_put(used);
 
 	info = json_object_new_object();
-	json_object_object_add(info, "title", openapi_str(OPENAPI_DISPLAY_NAME));
+	json_object_object_add(info, "title",
+	    openapi_str(PACKAGE_DISPLAY_NAME));
 	json_object_object_add(info, "description", openapi_str(
 	    "Anime discovery on top of the AniList API: search, details, "
 	    "trending and seasonal anime, characters, airing schedules and, "
@@ -444,25 +428,18 @@ struct json_object *
 openapi_plugin_manifest(const char *public_url)
 {
 	struct json_object	*m, *auth, *api;
-	char			*url;
 
 	auth = json_object_new_object();
 	json_object_object_add(auth, "type", openapi_str("oauth"));
-	xasprintf(&url, "%s/oauth/authorize", public_url);
-	json_object_object_add(auth, "client_url", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/oauth/token", public_url);
-	json_object_object_add(auth, "authorization_url", openapi_str(url));
-	free(url);
+	openapi_url(auth, "client_url", public_url, "/oauth/authorize");
+	openapi_url(auth, "authorization_url", public_url, "/oauth/token");
 	json_object_object_add(auth, "authorization_content_type",
 	    openapi_str("application/x-www-form-urlencoded"));
 	json_object_object_add(auth, "scope", openapi_str(""));
 
 	api = json_object_new_object();
 	json_object_object_add(api, "type", openapi_str("openapi"));
-	xasprintf(&url, "%s/openapi.json", public_url);
-	json_object_object_add(api, "url", openapi_str(url));
-	free(url);
+	openapi_url(api, "url", public_url, "/openapi.json");
 
 	m = json_object_new_object();
 	json_object_object_add(m, "schema_version", openapi_str("v1"));
@@ -480,11 +457,7 @@ openapi_plugin_manifest(const char *public_url)
 	    "Data comes from AniList; mention it as the source."));
 	json_object_object_add(m, "auth", auth);
 	json_object_object_add(m, "api", api);
-	xasprintf(&url, "%s/logo.svg", public_url);
-	json_object_object_add(m, "logo_url", openapi_str(url));
-	free(url);
-	xasprintf(&url, "%s/privacy", public_url);
-	json_object_object_add(m, "legal_info_url", openapi_str(url));
-	free(url);
+	openapi_url(m, "logo_url", public_url, "/logo.svg");
+	openapi_url(m, "legal_info_url", public_url, "/privacy");
 	return (m);
 }

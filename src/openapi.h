@@ -8,8 +8,6 @@
 
 struct json_object;
 
-/* The service's name as people see it: it says it is unofficial. */
-#define OPENAPI_DISPLAY_NAME	"AniList anime discovery (unofficial AniList app)"
 /* The OAuth2 security scheme's name in components.securitySchemes. */
 #define OPENAPI_OAUTH_SCHEME	"anilist_oauth"
 

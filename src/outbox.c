@@ -307,17 +307,6 @@ outbox_post(const char *target, const char *url, const char *const *headers,
 	return (true);
 }
 
-size_t
-outbox_pending(void)
-{
-	size_t	n;
-
-	pthread_mutex_lock(&outbox_mu);
-	n = outbox_count;
-	pthread_mutex_unlock(&outbox_mu);
-	return (n);
-}
-
 void
 outbox_shutdown(int ms)
 {

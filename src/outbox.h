@@ -22,8 +22,6 @@ bool	outbox_post(const char *, const char *, const char *const *,
 	    const char *, size_t, int);
 /* Give queued deliveries up to ms milliseconds, then stop the thread. */
 void	outbox_shutdown(int);
-/* Deliveries queued or in progress (tests). */
-size_t	outbox_pending(void);
 
 /*
  * One POST now, in the calling thread, with the same limits: the HTTP

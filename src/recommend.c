@@ -1220,12 +1220,6 @@ recommend_pool_add(struct recommend_pool *pool, struct json_object *o,
 	pool->n++;
 }
 
-size_t
-recommend_pool_size(const struct recommend_pool *pool)
-{
-	return (pool->n);
-}
-
 /* ---------------------------------------------------------------- ranking */
 
 struct recommend_scored {

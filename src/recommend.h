@@ -123,7 +123,6 @@ void	recommend_pool_free(struct recommend_pool *);
  */
 void	recommend_pool_add(struct recommend_pool *, struct json_object *,
 	    int, int);
-size_t	recommend_pool_size(const struct recommend_pool *);
 
 enum recommend_kind {
 	RECOMMEND_SIMILAR,

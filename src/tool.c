@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,9 +27,6 @@ static struct tool_schemas	*tool_parsed;
 static bool			 tool_ready;
 static char			*tool_init_cause;
 
-/* How much of a bad string value an error message repeats. */
-#define TOOL_ECHO_MAX	40
-
 void
 tool_error_clear(struct tool_error *err)
 {
@@ -47,11 +43,10 @@ tool_error_vset(struct tool_error *err, int status, const char *code,
 	err->status = status;
 	err->code = code;
 	err->field = field != NULL && *field != '\0' ? xstrdup(field) : NULL;
-	if (vasprintf(&err->message, fmt, ap) < 0)
-		err->message = xstrdup(code);
+	xvasprintf(&err->message, fmt, ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void
 tool_invalid(struct tool_error *err, const char *field, const char *fmt, ...)
 {
 	va_list	ap;

@@ -7,6 +7,9 @@
 
 struct json_object;
 
+/* How many bytes of a bad value an argument error repeats. */
+#define TOOL_ECHO_MAX	40
+
 /* Whether a tool needs a signed-in user. */
 enum tool_auth_need {
 	TOOL_AUTH_NONE,		/* public data; auth ignored */
@@ -139,6 +142,9 @@ struct json_object *tool_invoke(const struct tool *, struct json_object *,
 void	tool_call_init(struct tool_call *);
 void	tool_call_free(struct tool_call *);
 
+/* Set (replace) err to a 400 invalid_argument; field may be NULL or "". */
+void	tool_invalid(struct tool_error *, const char *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Set (replace) call's error; field may be NULL. For handlers. */
 void	tool_fail(struct tool_call *, int, const char *, const char *,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));

@@ -4,8 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +19,6 @@
 #include "tool.h"
 #include "util.h"
 
-/* How much of a bad value an error message repeats. */
-#define API_ECHO_MAX	40
 /* Nesting a JSON body may have (arguments are flat, arrays of scalars). */
 #define API_BODY_DEPTH	8
 
@@ -39,21 +35,6 @@ api_type(const struct json_object *schema)
 	return (json_object_get_string(type));
 }
 
-static void __attribute__((format(printf, 3, 4)))
-api_invalid(struct tool_error *err, const char *field, const char *fmt, ...)
-{
-	va_list	ap;
-
-	tool_error_clear(err);
-	err->status = 400;
-	err->code = "invalid_argument";
-	err->field = field != NULL ? xstrdup(field) : NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&err->message, fmt, ap) < 0)
-		err->message = xstrdup("invalid argument");
-	va_end(ap);
-}
-
 /* One text value as the JSON type the schema asks for, or NULL with err. */
 static bool
 api_convert(const char *type, const char *name, const char *text,
@@ -62,14 +43,14 @@ api_convert(const char *type, const char *name, const char *text,
 	long long	 n;
 	double		 d;
 	char		*end;
-	int		 echo = (int)text_utf8_prefix(text, API_ECHO_MAX);
+	int		 echo = (int)text_utf8_prefix(text, TOOL_ECHO_MAX);
 	const char	*more = (size_t)echo < strlen(text) ? "\xe2\x80\xa6" : "";
 
 	*out = NULL;
 	if (strcmp(type, "integer") == 0) {
 		if (!util_parse_ll(text, &n)) {
-			api_invalid(err, name, "%s must be a whole number; got "
-			    "\"%.*s%s\"", name, echo, text, more);
+			tool_invalid(err, name, "%s must be a whole number; "
+			    "got \"%.*s%s\"", name, echo, text, more);
 			return (false);
 		}
 		*out = json_object_new_int64(n);
@@ -78,7 +59,7 @@ api_convert(const char *type, const char *name, const char *text,
 		d = strtod(text, &end);
 		if (*text == '\0' || *end != '\0' || errno != 0 ||
 		    !isfinite(d)) {
-			api_invalid(err, name, "%s must be a number; got "
+			tool_invalid(err, name, "%s must be a number; got "
 			    "\"%.*s%s\"", name, echo, text, more);
 			return (false);
 		}
@@ -91,7 +72,7 @@ api_convert(const char *type, const char *name, const char *text,
 		    strcmp(text, "0") == 0)
 			*out = json_object_new_boolean(false);
 		else {
-			api_invalid(err, name, "%s must be true or false; got "
+			tool_invalid(err, name, "%s must be true or false; got "
 			    "\"%.*s%s\"", name, echo, text, more);
 			return (false);
 		}
@@ -121,7 +102,7 @@ api_unknown(const struct tool *t, const struct json_object *props,
 	const char	*pattern;
 
 	if ((pattern = api_path_only(t, name)) != NULL) {
-		api_invalid(err, name, "%s is not taken from the %s here; it "
+		tool_invalid(err, name, "%s is not taken from the %s here; it "
 		    "is part of the path %s", name, where, pattern);
 		return;
 	}
@@ -133,10 +114,10 @@ api_unknown(const struct tool *t, const struct json_object *props,
 		buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", k);
 	}
 	if (names.len == 0)
-		api_invalid(err, name, "unknown parameter \"%s\": this "
+		tool_invalid(err, name, "unknown parameter \"%s\": this "
 		    "endpoint takes none", name);
 	else
-		api_invalid(err, name, "unknown parameter \"%s\"; this "
+		tool_invalid(err, name, "unknown parameter \"%s\"; this "
 		    "endpoint takes: %s", name, names.data);
 	buf_free(&names);
 }
@@ -165,8 +146,8 @@ api_put(const struct tool *t, struct json_object *args,
 	}
 	if (strcmp(api_type(ps), "array") != 0) {
 		if (brackets || json_object_object_get_ex(args, name, NULL)) {
-			api_invalid(err, name, "%s takes one value; it was given "
-			    "more than once", name);
+			tool_invalid(err, name, "%s takes one value; it was "
+			    "given more than once", name);
 			goto out;
 		}
 		if (!api_convert(api_type(ps), name, value, &v, err))
@@ -204,13 +185,6 @@ out:
 	return (ok);
 }
 
-static bool
-api_has_body(const char *method)
-{
-	return (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-	    strcmp(method, "PATCH") == 0);
-}
-
 /*
  * The fields of a JSON object body, as they are: the tool's schema checks
  * their types, exactly as for MCP tools/call arguments. An empty body is
@@ -223,15 +197,13 @@ api_body(const struct tool *t, const struct http_req *req,
 {
 	struct json_tokener	*tok;
 	struct json_object	*body, *v;
-	const char		*type = http_req_header(req, "Content-Type");
 	size_t			 n;
 	bool			 ok = false;
 
 	if (req->body == NULL || req->body_len == 0)
 		return (true);
-	n = strcspn(type != NULL ? type : "", "; \t");
-	if (type != NULL && !(n == 16 && strncasecmp(type,
-	    "application/json", 16) == 0)) {
+	if (http_req_header(req, "Content-Type") != NULL &&
+	    !http_req_is_json(req)) {
 		tool_error_clear(err);
 		err->status = 415;
 		err->code = "unsupported_media_type";
@@ -242,14 +214,14 @@ api_body(const struct tool *t, const struct http_req *req,
 	if (req->body_len > (size_t)INT32_MAX || memchr(req->body, '\0',
 	    req->body_len) != NULL || !util_utf8_valid(req->body,
 	    req->body_len)) {
-		api_invalid(err, NULL, "the body is not UTF-8 JSON text");
+		tool_invalid(err, NULL, "the body is not UTF-8 JSON text");
 		return (false);
 	}
 	tok = json_tokener_new_ex(API_BODY_DEPTH);
 	body = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
 	if (body == NULL || json_tokener_get_error(tok) !=
 	    json_tokener_success) {
-		api_invalid(err, NULL, "the body is not valid JSON: %s",
+		tool_invalid(err, NULL, "the body is not valid JSON: %s",
 		    json_tokener_get_error(tok) == json_tokener_continue ?
 		    "it ends too early" : json_tokener_error_desc(
 		    json_tokener_get_error(tok)));
@@ -257,13 +229,13 @@ api_body(const struct tool *t, const struct http_req *req,
 	}
 	for (n = json_tokener_get_parse_end(tok); n < req->body_len; n++) {
 		if (!isspace((unsigned char)req->body[n])) {
-			api_invalid(err, NULL, "the body is not valid JSON: "
+			tool_invalid(err, NULL, "the body is not valid JSON: "
 			    "text after the value");
 			goto out;
 		}
 	}
 	if (!json_object_is_type(body, json_type_object)) {
-		api_invalid(err, NULL, "the body must be a JSON object of "
+		tool_invalid(err, NULL, "the body must be a JSON object of "
 		    "arguments, like {\"status\":\"CURRENT\"}");
 		goto out;
 	}
@@ -308,9 +280,9 @@ api_arguments(const struct tool *t, const struct http_req *req,
 		    req->path_args[i], true, err))
 			goto fail;
 	}
-	if (api_has_body(req->method)) {
+	if (http_method_has_body(req->method)) {
 		if (req->nquery > 0) {
-			api_invalid(err, req->query[0].key, "%s takes its "
+			tool_invalid(err, req->query[0].key, "%s takes its "
 			    "arguments in a JSON body, not in the query "
 			    "string", req->method);
 			goto fail;

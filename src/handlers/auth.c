@@ -78,7 +78,8 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 		return;
 	}
 	if (status == 503)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_error(resp, status, code, NULL, "%s", msg);
 }
 
@@ -231,11 +232,21 @@ HANDLER(handle_auth_me)
 	auth_principal_free(&p);
 }
 
+/* 200 {"status": status} that also clears the session cookie. */
+static void
+auth_signed_out(struct http_resp *resp, const char *status)
+{
+	struct json_object	*o = json_object_new_object();
+
+	auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
+	json_object_object_add(o, "status", json_object_new_string(status));
+	http_resp_json(resp, 200, o);
+}
+
 /* POST /auth/logout: revoke the session (or the bearer token shown). */
 HANDLER(handle_auth_logout)
 {
 	struct auth_principal	 p;
-	struct json_object	*o;
 	char			*cause = NULL;
 	int			 rc;
 
@@ -248,13 +259,8 @@ HANDLER(handle_auth_logout)
 		http_resp_error(resp, 403, "forbidden", NULL, "%s", cause);
 	else if (rc == 503)
 		auth_unavailable(resp, cause);
-	else {
-		auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
-		o = json_object_new_object();
-		json_object_object_add(o, "status",
-		    json_object_new_string("logged_out"));
-		http_resp_json(resp, 200, o);
-	}
+	else
+		auth_signed_out(resp, "logged_out");
 	free(cause);
 }
 
@@ -263,7 +269,6 @@ HANDLER(handle_me_delete)
 {
 	struct auth_principal	 p;
 	struct tool_auth	 ta;
-	struct json_object	*o;
 	char			*cause = NULL;
 
 	http_resp_header(resp, "Cache-Control", "no-store");
@@ -276,11 +281,7 @@ HANDLER(handle_me_delete)
 		auth_principal_tool(&p, &ta);
 		users_invalidate(&ta);
 		log_info("account deleted", LF_END);
-		auth_set_cookie(resp, AUTH_SESSION_COOKIE, "", 0);
-		o = json_object_new_object();
-		json_object_object_add(o, "status",
-		    json_object_new_string("deleted"));
-		http_resp_json(resp, 200, o);
+		auth_signed_out(resp, "deleted");
 	}
 	free(cause);
 	auth_principal_free(&p);

@@ -24,7 +24,8 @@ HANDLER(handle_health_db)
 	    json_object_new_string(ok ? "up" : "down"));
 	if (!ok) {
 		req->log_error = "database down";
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	}
 	http_resp_json(resp, ok ? 200 : 503, o);
 }

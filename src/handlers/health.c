@@ -1,4 +1,4 @@
-/* handlers/health.c: /health/cache and /health/upstream, and their /health/ready checks. */
+/* handlers/health.c: /health/cache and /health/upstream, and the cache check of /health/ready. */
 #include "autoconf.h"
 
 #include <json-c/json.h>
@@ -7,12 +7,6 @@
 #include "cache.h"
 #include "handlers.h"
 #include "http.h"
-
-bool
-health_cache_configured(void)
-{
-	return (cache_configured());
-}
 
 /* Up while at least one memcached server answers. */
 bool
@@ -26,13 +20,6 @@ health_cache_check(struct json_object *d)
 	json_object_object_add(d, "up", json_object_new_int(up));
 	json_object_object_add(d, "total", json_object_new_int(total));
 	return (up > 0);
-}
-
-/* Governor and breaker state only: never a call to AniList. */
-bool
-health_upstream_check(struct json_object *d)
-{
-	return (anilist_describe(d));
 }
 
 /* Every memcached server, each on its own connection; 503 when none answers. */
@@ -64,7 +51,8 @@ HANDLER(handle_health_cache)
 	    json_object_new_int64((int64_t)cs.errors));
 	json_object_object_add(o, "worker_stats", st);
 	if (up == 0)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, up == 0 ? 503 : 200, o);
 }
 
@@ -78,6 +66,7 @@ HANDLER(handle_health_upstream)
 	json_object_object_add(o, "status",
 	    json_object_new_string(ok ? "up" : "down"));
 	if (!ok)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, ok ? 200 : 503, o);
 }

@@ -14,20 +14,6 @@
 #include "tool.h"
 #include "util.h"
 
-/* Is origin the service's own (PUBLIC_URL's scheme://host[:port])? */
-static bool
-mcp_origin_is_self(const char *origin)
-{
-	const char	*p = cfg->public_url, *host, *end;
-	size_t		 len;
-
-	if ((host = strstr(p, "://")) == NULL)
-		return (false);
-	end = strchr(host + 3, '/');
-	len = end != NULL ? (size_t)(end - p) : strlen(p);
-	return (strlen(origin) == len && strncasecmp(origin, p, len) == 0);
-}
-
 /* A JSON-RPC error without id, for failures before the body is read. */
 static void
 mcp_reply_error(struct http_req *req, struct http_resp *resp, int status,
@@ -65,17 +51,6 @@ mcp_accepts_json(const char *accept)
 			return (true);
 	}
 	return (false);
-}
-
-static bool
-mcp_is_json_type(const char *type)
-{
-	size_t	len;
-
-	if (type == NULL)
-		return (false);
-	len = strcspn(type, "; \t");
-	return (len == 16 && strncasecmp(type, "application/json", 16) == 0);
 }
 
 /* What mcp_authenticate needs and keeps for the length of one POST. */
@@ -125,13 +100,13 @@ HANDLER(handle_mcp)
 	const char		*origin = http_req_header(req, "Origin");
 
 	if (origin != NULL && !config_origin_allowed(cfg, origin) &&
-	    !mcp_origin_is_self(origin)) {
+	    !auth_origin_is_self(cfg->public_url, origin)) {
 		mcp_reply_error(req, resp, 403, MCP_INVALID_REQUEST,
 		    "origin_not_allowed", "Forbidden: this Origin may not use "
 		    "the MCP endpoint");
 		return;
 	}
-	if (!mcp_is_json_type(http_req_header(req, "Content-Type"))) {
+	if (!http_req_is_json(req)) {
 		mcp_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
 		    "unsupported_media_type", "Unsupported Media Type: send "
 		    "the JSON-RPC message as application/json");

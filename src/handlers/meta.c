@@ -3,19 +3,22 @@
 
 #include <json-c/json.h>
 
+#include "anilist.h"
+#include "cache.h"
 #include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "util.h"
 
 /*
- * Dependencies in /health/ready; modules add theirs here as they land.
- * cache and upstream are not required: without memcached every request
- * goes to AniList, and without AniList the cache still answers.
+ * Dependencies in /health/ready, one line each. cache and upstream are
+ * not required: without memcached every request goes to AniList, and
+ * without AniList the cache still answers. upstream reports the governor
+ * and breaker state only: never a call to AniList.
  */
 const struct health_check health_checks[] = {
-	{ "cache", false, health_cache_configured, health_cache_check },
-	{ "upstream", false, NULL, health_upstream_check },
+	{ "cache", false, cache_configured, health_cache_check },
+	{ "upstream", false, NULL, anilist_describe },
 	{ "db", true, db_enabled, db_health },
 	{ NULL, false, NULL, NULL }
 };
@@ -85,6 +88,7 @@ HANDLER(handle_health_ready)
 	    json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(o, "dependencies", deps);
 	if (!ready)
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 	http_resp_json(resp, ready ? 200 : 503, o);
 }

@@ -3,9 +3,11 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
+#include "oauth.h"
 #include "openapi.h"
 #include "router.h"
 #include "util.h"
@@ -81,15 +83,17 @@ HANDLER(handle_privacy)
 		longest = cfg->cache_ttl_genres;
 	if (cfg->cache_ttl_seasonal > longest)
 		longest = cfg->cache_ttl_seasonal;
+	if (cfg->cache_ttl_trending > longest)
+		longest = cfg->cache_ttl_trending;
 
 	buf_init(&b);
 	buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><title>Privacy - " OPENAPI_DISPLAY_NAME
+	    "<meta charset=\"utf-8\"><title>Privacy - " PACKAGE_DISPLAY_NAME
 	    "</title><meta name=\"viewport\" content=\"width=device-width\">"
 	    "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44em;"
 	    "margin:2em auto;padding:0 1em;color:#1e2630}code{background:"
 	    "#eef;padding:0 .2em}</style></head><body>\n");
-	buf_puts(&b, "<h1>Privacy</h1>\n<p>" OPENAPI_DISPLAY_NAME " is an "
+	buf_puts(&b, "<h1>Privacy</h1>\n<p>" PACKAGE_DISPLAY_NAME " is an "
 	    "unofficial third-party app built on the AniList API. It is not "
 	    "made, run or endorsed by AniList.</p>\n");
 
@@ -112,9 +116,11 @@ HANDLER(handle_privacy)
 	    "one-way hash of the user id, never by name or token.</li>\n"
 	    "</ul>\n");
 
-	buf_puts(&b, "<h2>For how long</h2>\n<ul>\n"
-	    "<li>Sign-in states: 10 minutes. Authorization codes: 10 "
-	    "minutes, single use.</li>\n"
+	buf_puts(&b, "<h2>For how long</h2>\n<ul>\n<li>Sign-in states: ");
+	privacy_duration(&b, AUTH_STATE_TTL);
+	buf_puts(&b, ". Authorization codes: ");
+	privacy_duration(&b, OAUTH_CODE_TTL);
+	buf_puts(&b, ", single use.</li>\n"
 	    "<li>Access tokens issued by this service: about an hour; "
 	    "refresh tokens until used, revoked or your account is "
 	    "deleted.</li>\n"

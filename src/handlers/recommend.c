@@ -25,7 +25,8 @@ recfb_unavailable(struct http_req *req, struct http_resp *resp,
 	req->log_error = "feedback_unavailable";
 	log_warn("recommendation feedback unavailable", LF_STR("error", cause),
 	    LF_END);
-	http_resp_header(resp, "Retry-After", "5");
+	http_resp_header(resp, "Retry-After", "%d",
+	    HTTP_RETRY_AFTER_DOWN);
 	http_resp_error(resp, 503, "feedback_unavailable", NULL,
 	    "recommendation feedback cannot be stored or read right now (%s); "
 	    "try again shortly", cause);

@@ -85,7 +85,8 @@ HANDLER(handle_top_searches)
 		    LF_END);
 		free(cause);
 		req->log_error = "database unavailable";
-		http_resp_header(resp, "Retry-After", "5");
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
 		http_resp_error(resp, 503, "stats_unavailable", NULL,
 		    "search statistics are unavailable; try again shortly");
 		return;

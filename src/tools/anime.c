@@ -259,13 +259,23 @@ anime_seasonal(const struct tool *t, struct json_object *args,
 	return (result);
 }
 
+/* " A, B, C": the strings of list, each after a space, comma-separated. */
+static void
+anime_join(struct buf *b, struct json_object *list)
+{
+	size_t	i;
+
+	for (i = 0; i < json_object_array_length(list); i++)
+		buf_printf(b, "%s %s", i > 0 ? "," : "",
+		    json_object_get_string(json_object_array_get_idx(list, i)));
+}
+
 /* "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …" */
 static char *
 anime_details_summary(struct json_object *d)
 {
 	struct json_object	*v, *list;
 	struct buf		 b;
-	size_t			 i;
 
 	buf_init(&b);
 	shape_media_line(&b, d);
@@ -279,10 +289,7 @@ anime_details_summary(struct json_object *d)
 	if (json_object_object_get_ex(d, "studios", &list) &&
 	    json_object_array_length(list) > 0) {
 		buf_puts(&b, " by");
-		for (i = 0; i < json_object_array_length(list); i++)
-			buf_printf(&b, "%s %s", i > 0 ? "," : "",
-			    json_object_get_string(
-			    json_object_array_get_idx(list, i)));
+		anime_join(&b, list);
 		buf_puts(&b, ",");
 	}
 	if (b.data[b.len - 1] == ',')
@@ -291,10 +298,7 @@ anime_details_summary(struct json_object *d)
 	if (json_object_object_get_ex(d, "genres", &list) &&
 	    json_object_array_length(list) > 0) {
 		buf_puts(&b, " Genres:");
-		for (i = 0; i < json_object_array_length(list); i++)
-			buf_printf(&b, "%s %s", i > 0 ? "," : "",
-			    json_object_get_string(
-			    json_object_array_get_idx(list, i)));
+		anime_join(&b, list);
 		buf_puts(&b, ".");
 	}
 	if (json_object_object_get_ex(d, "next_airing", &v) && v != NULL) {
@@ -317,7 +321,7 @@ anime_details(const struct tool *t, struct json_object *args,
 	struct anilist_reply	 reply;
 	long long		 id = tools_arg_int(args, "id", 0);
 	bool			 include_adult;
-	char			*what, *summary;
+	char			*what;
 
 	include_adult = tools_arg_bool(args, "include_adult");
 	xasprintf(&what, "anime or manga with id %lld", id);
@@ -336,19 +340,22 @@ anime_details(const struct tool *t, struct json_object *args,
 	}
 	d = shape_media_details(media, tools_arg_bool(args, "full"),
 	    include_adult);
-	summary = anime_details_summary(d);
 	result = json_object_new_object();
 	json_object_object_add(result, "anime", d);
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(result, "source", shape_source(&reply));
-	free(summary);
+	tools_add_summary(result, anime_details_summary(d), &reply);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);
 	free(what);
 	return (result);
 }
+
+/* The arguments every list of media takes: paging and shaping. */
+#define ANIME_PROPS_LIST						\
+	TOOLS_PROP_PAGE ","						\
+	TOOLS_PROP_PER_PAGE(10, 50) ","					\
+	TOOLS_PROP_INCLUDE_ADULT ","					\
+	TOOLS_PROP_FULL
 
 const struct tool tools_search_anime = {
 	.name = "search_anime",
@@ -381,10 +388,7 @@ const struct tool tools_search_anime = {
 	    "\"SCORE_DESC\",\"TRENDING_DESC\",\"START_DATE_DESC\","
 	    "\"SEARCH_MATCH\"],\"description\":\"Default: SEARCH_MATCH with "
 	    "a query, POPULARITY_DESC without.\"},"
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = ANIME_READ_ONLY,
@@ -403,10 +407,7 @@ const struct tool tools_get_trending_anime = {
 	    "\"properties\":{"
 	    "\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","
 	    "\"MANGA\"],\"default\":\"ANIME\"},"
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA, ""),
 	.annotations = ANIME_READ_ONLY,
@@ -426,10 +427,7 @@ const struct tool tools_get_seasonal_anime = {
 	    "\"properties\":{"
 	    TOOLS_PROP_SEASON ","
 	    TOOLS_PROP_YEAR ","
-	    TOOLS_PROP_PAGE ","
-	    TOOLS_PROP_PER_PAGE(10, 50) ","
-	    TOOLS_PROP_INCLUDE_ADULT ","
-	    TOOLS_PROP_FULL
+	    ANIME_PROPS_LIST
 	    "}}",
 	.output_schema = SHAPE_SCHEMA_LIST(SHAPE_SCHEMA_MEDIA,
 	    "\"season\":{\"type\":\"string\"},\"year\":{\"type\":\"integer\"},"),

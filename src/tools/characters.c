@@ -15,17 +15,6 @@
 /* Appearances named in a character's text_summary. */
 #define CHARACTERS_SUMMARY_APPEARANCES	3
 
-static const char *
-characters_str(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /* "Frieren (in Sousou no Frieren)" for a shaped character. */
 static void
 characters_line(struct buf *b, struct json_object *c)
@@ -53,18 +42,18 @@ characters_summary(struct json_object *c)
 	buf_init(&b);
 	buf_puts(&b, shape_title(c));
 	json_object_object_get_ex(c, "name", &name);
-	if ((s = characters_str(name, "native")) != NULL)
+	if ((s = shape_get_str(name, "native")) != NULL)
 		buf_printf(&b, " (%s)", s);
 	buf_puts(&b, ":");
-	if ((s = characters_str(c, "gender")) != NULL) {
+	if ((s = shape_get_str(c, "gender")) != NULL) {
 		buf_printf(&b, " %s", s);
 		any = true;
 	}
-	if ((s = characters_str(c, "age")) != NULL) {
+	if ((s = shape_get_str(c, "age")) != NULL) {
 		buf_printf(&b, "%s age %s", any ? "," : "", s);
 		any = true;
 	}
-	if ((s = characters_str(c, "birthday")) != NULL) {
+	if ((s = shape_get_str(c, "birthday")) != NULL) {
 		buf_printf(&b, "%s born %s", any ? "," : "", s);
 		any = true;
 	}
@@ -78,7 +67,7 @@ characters_summary(struct json_object *c)
 			a = json_object_array_get_idx(apps, i);
 			buf_printf(&b, "%s %s", i > 0 ? ";" : "",
 			    shape_title(a));
-			if ((s = characters_str(a, "role")) != NULL)
+			if ((s = shape_get_str(a, "role")) != NULL)
 				buf_printf(&b, " (%s)", s);
 		}
 		if (n > CHARACTERS_SUMMARY_APPEARANCES)
@@ -94,7 +83,7 @@ characters_by_id(struct json_object *args, struct tool_call *call)
 {
 	struct json_object	*vars, *ch, *c, *result = NULL;
 	struct anilist_reply	 reply;
-	char			*what, *summary;
+	char			*what;
 
 	xasprintf(&what, "character with id %lld",
 	    tools_arg_int(args, "id", 0));
@@ -105,13 +94,9 @@ characters_by_id(struct json_object *args, struct tool_call *call)
 	    (ch = tools_data(call, &reply, "Character", what)) == NULL)
 		goto out;
 	c = shape_character(ch, tools_arg_bool(args, "full"));
-	summary = characters_summary(c);
 	result = json_object_new_object();
 	json_object_object_add(result, "character", c);
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(result, "source", shape_source(&reply));
-	free(summary);
+	tools_add_summary(result, characters_summary(c), &reply);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);

@@ -177,6 +177,17 @@ tools_data(struct tool_call *call, struct anilist_reply *reply,
 }
 
 struct json_object *
+tools_add_summary(struct json_object *o, char *summary,
+    const struct anilist_reply *reply)
+{
+	json_object_object_add(o, "text_summary",
+	    json_object_new_string(summary));
+	json_object_object_add(o, "source", shape_source(reply));
+	free(summary);
+	return (o);
+}
+
+struct json_object *
 tools_list_result(struct json_object *results, struct json_object *page_info,
     char *summary, const struct anilist_reply *reply)
 {
@@ -184,9 +195,5 @@ tools_list_result(struct json_object *results, struct json_object *page_info,
 
 	json_object_object_add(o, "results", results);
 	json_object_object_add(o, "page_info", page_info);
-	json_object_object_add(o, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(o, "source", shape_source(reply));
-	free(summary);
-	return (o);
+	return (tools_add_summary(o, summary, reply));
 }

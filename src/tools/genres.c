@@ -105,7 +105,6 @@ genres_and_tags(const struct tool *t, struct json_object *args,
 	struct json_object	*result = NULL;
 	struct anilist_reply	 reply;
 	bool			 adult = tools_arg_bool(args, "include_adult");
-	char			*summary;
 
 	vars = json_object_new_object();
 	if (!tools_fetch(call, TOOLS_OP_GENRES_AND_TAGS, vars, "genres",
@@ -116,14 +115,10 @@ genres_and_tags(const struct tool *t, struct json_object *args,
 		goto out;
 	genres = genres_list(gc, adult);
 	tags = genres_tags(tc, adult, tools_arg_bool(args, "full"));
-	summary = genres_summary(genres, tags);
 	result = json_object_new_object();
 	json_object_object_add(result, "genres", genres);
 	json_object_object_add(result, "tags", tags);
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	json_object_object_add(result, "source", shape_source(&reply));
-	free(summary);
+	tools_add_summary(result, genres_summary(genres, tags), &reply);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);

@@ -645,7 +645,7 @@ rec_run(const struct tool *t, struct json_object *args,
 	size_t			 ng = 0, i;
 	int64_t			*exclude;
 	size_t			 nexclude;
-	char			*what, *summary;
+	char			*what;
 
 	memset(&r, 0, sizeof r);
 	memset(&list_reply, 0, sizeof list_reply);
@@ -770,16 +770,12 @@ rec_run(const struct tool *t, struct json_object *args,
 			what = more;
 		}
 	}
-	summary = rec_summary(ranked, what, json_object_object_get(result,
-	    "reference"));
-	json_object_object_add(result, "text_summary",
-	    json_object_new_string(summary));
-	free(summary);
-	free(what);
 	memset(&agg, 0, sizeof agg);
 	agg.cache = r.cache;
 	agg.fetched_at = r.fetched_at;
-	json_object_object_add(result, "source", shape_source(&agg));
+	tools_add_summary(result, rec_summary(ranked, what,
+	    json_object_object_get(result, "reference")), &agg);
+	free(what);
 	json_object_object_add(json_object_object_get(result, "source"),
 	    "upstream_calls", json_object_new_int(call->upstream_calls));
 	call->cache = r.cache;

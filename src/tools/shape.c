@@ -1,7 +1,7 @@
 /* tools/shape.c: compact, LLM-friendly results from AniList objects. */
 #include "autoconf.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,8 +20,7 @@
 #define SHAPE_CHARACTERS	10
 #define SHAPE_TAGS		15
 
-/* The member key of o, or NULL when absent, null or o is not an object. */
-static struct json_object *
+struct json_object *
 shape_get(struct json_object *o, const char *key)
 {
 	struct json_object	*v;
@@ -32,7 +31,7 @@ shape_get(struct json_object *o, const char *key)
 	return (v);
 }
 
-static const char *
+const char *
 shape_get_str(struct json_object *o, const char *key)
 {
 	struct json_object	*v = shape_get(o, key);
@@ -52,6 +51,35 @@ shape_get_int(struct json_object *o, const char *key, long long *out)
 		return (false);
 	*out = json_object_get_int64(v);
 	return (true);
+}
+
+/* The array member key of o, or NULL. */
+static struct json_object *
+shape_get_array(struct json_object *o, const char *key)
+{
+	struct json_object	*v = shape_get(o, key);
+
+	return (json_object_is_type(v, json_type_array) ? v : NULL);
+}
+
+/*
+ * A new array of one(item, arg) for the items of arr (may be NULL), until
+ * it holds max; items for which one returns NULL are left out.
+ */
+static struct json_object *
+shape_each(struct json_object *arr, size_t max,
+    struct json_object *(*one)(struct json_object *, const void *),
+    const void *arg)
+{
+	struct json_object	*out = json_object_new_array(), *v;
+	size_t			 i;
+
+	for (i = 0; arr != NULL && i < json_object_array_length(arr) &&
+	    json_object_array_length(out) < max; i++) {
+		if ((v = one(json_object_array_get_idx(arr, i), arg)) != NULL)
+			json_object_array_add(out, v);
+	}
+	return (out);
 }
 
 /* Add key to dst: a copy of src's string member, or null. */
@@ -75,23 +103,19 @@ shape_copy_int(struct json_object *dst, const char *key,
 	    json_object_new_int64(n) : NULL);
 }
 
+static struct json_object *
+shape_string_item(struct json_object *v, const void *arg)
+{
+	return (json_object_is_type(v, json_type_string) ?
+	    json_object_new_string(json_object_get_string(v)) : NULL);
+}
+
 /* An array of the strings in src's array member (others skipped). */
 static struct json_object *
 shape_strings(struct json_object *src, const char *key)
 {
-	struct json_object	*arr = shape_get(src, key), *out, *v;
-	size_t			 i;
-
-	out = json_object_new_array();
-	if (arr == NULL || !json_object_is_type(arr, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		v = json_object_array_get_idx(arr, i);
-		if (json_object_is_type(v, json_type_string))
-			json_object_array_add(out, json_object_new_string(
-			    json_object_get_string(v)));
-	}
-	return (out);
+	return (shape_each(shape_get_array(src, key), SIZE_MAX,
+	    shape_string_item, NULL));
 }
 
 static struct json_object *
@@ -140,7 +164,8 @@ shape_time(long long secs, char *out)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-char *
+/* A fuzzy date as "2023-09-29", "2023-09" or "2023"; NULL when unknown. */
+static char *
 shape_date(struct json_object *d)
 {
 	long long	y, m, day;
@@ -191,28 +216,22 @@ shape_add_date(struct json_object *dst, const char *key,
 	free(s);
 }
 
+static struct json_object *
+shape_studio(struct json_object *n, const void *arg)
+{
+	struct json_object	*anim = shape_get(n, "isAnimationStudio");
+	const char		*name = shape_get_str(n, "name");
+
+	return (name != NULL && anim != NULL && json_object_get_boolean(anim) ?
+	    json_object_new_string(name) : NULL);
+}
+
 /* Names of the animation studios (not producers or licensors). */
 static struct json_object *
 shape_studios(struct json_object *media)
 {
-	struct json_object	*nodes, *n, *anim, *out;
-	const char		*name;
-	size_t			 i;
-
-	out = json_object_new_array();
-	nodes = shape_get(shape_get(media, "studios"), "nodes");
-	if (nodes == NULL || !json_object_is_type(nodes, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(nodes); i++) {
-		n = json_object_array_get_idx(nodes, i);
-		anim = shape_get(n, "isAnimationStudio");
-		name = shape_get_str(n, "name");
-		if (name != NULL && anim != NULL &&
-		    json_object_get_boolean(anim))
-			json_object_array_add(out,
-			    json_object_new_string(name));
-	}
-	return (out);
+	return (shape_each(shape_get_array(shape_get(media, "studios"),
+	    "nodes"), SIZE_MAX, shape_studio, NULL));
 }
 
 static struct json_object *
@@ -233,15 +252,16 @@ shape_next_airing(struct json_object *media)
 	return (out);
 }
 
+/* The large (else medium) URL of an image object such as coverImage. */
 static struct json_object *
-shape_cover(struct json_object *media)
+shape_image(struct json_object *o, const char *key)
 {
-	struct json_object	*c = shape_get(media, "coverImage");
+	struct json_object	*img = shape_get(o, key);
 	const char		*url;
 
-	url = shape_get_str(c, "large");
+	url = shape_get_str(img, "large");
 	if (url == NULL)
-		url = shape_get_str(c, "medium");
+		url = shape_get_str(img, "medium");
 	return (url != NULL ? json_object_new_string(url) : NULL);
 }
 
@@ -272,7 +292,8 @@ shape_media(struct json_object *media, bool full)
 	shape_copy_int(o, "popularity", media, "popularity");
 	json_object_object_add(o, "studios", shape_studios(media));
 	json_object_object_add(o, "next_airing", shape_next_airing(media));
-	json_object_object_add(o, "cover_image", shape_cover(media));
+	json_object_object_add(o, "cover_image",
+	    shape_image(media, "coverImage"));
 	shape_copy_str(o, "site_url", media, "siteUrl");
 	json_object_object_add(o, "description",
 	    shape_description(media, full));
@@ -282,30 +303,17 @@ shape_media(struct json_object *media, bool full)
 }
 
 static struct json_object *
-shape_tags(struct json_object *media)
+shape_tag(struct json_object *t, const void *arg)
 {
-	struct json_object	*tags = shape_get(media, "tags"), *t, *out;
+	struct json_object	*o;
 	const char		*name;
-	long long		 rank;
-	size_t			 i;
 
-	out = json_object_new_array();
-	if (tags == NULL || !json_object_is_type(tags, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(tags) &&
-	    json_object_array_length(out) < SHAPE_TAGS; i++) {
-		t = json_object_array_get_idx(tags, i);
-		if ((name = shape_get_str(t, "name")) == NULL)
-			continue;
-		t = json_object_new_object();
-		json_object_object_add(t, "name",
-		    json_object_new_string(name));
-		json_object_object_add(t, "rank", shape_get_int(
-		    json_object_array_get_idx(tags, i), "rank", &rank) ?
-		    json_object_new_int64(rank) : NULL);
-		json_object_array_add(out, t);
-	}
-	return (out);
+	if ((name = shape_get_str(t, "name")) == NULL)
+		return (NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	shape_copy_int(o, "rank", t, "rank");
+	return (o);
 }
 
 /* The trailer's watch URL for the sites AniList knows. */
@@ -333,89 +341,68 @@ shape_trailer(struct json_object *media)
 	return (out);
 }
 
+/* The items of src's connection (relations, characters …): edges or nodes. */
 static struct json_object *
-shape_relations(struct json_object *media)
+shape_connection(struct json_object *src, const char *key, const char *items)
 {
-	struct json_object	*edges, *e, *node, *r, *out;
-	size_t			 i;
-
-	out = json_object_new_array();
-	edges = shape_get(shape_get(media, "relations"), "edges");
-	if (edges == NULL || !json_object_is_type(edges, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(edges); i++) {
-		e = json_object_array_get_idx(edges, i);
-		if ((node = shape_get(e, "node")) == NULL)
-			continue;
-		r = json_object_new_object();
-		shape_copy_int(r, "id", node, "id");
-		shape_copy_str(r, "relation", e, "relationType");
-		json_object_object_add(r, "title", shape_titles(node, false));
-		shape_copy_str(r, "type", node, "type");
-		shape_copy_str(r, "format", node, "format");
-		shape_copy_str(r, "status", node, "status");
-		json_object_array_add(out, r);
-	}
-	return (out);
+	return (shape_get_array(shape_get(src, key), items));
 }
 
+/* A relation edge of a media. */
 static struct json_object *
-shape_recommendations(struct json_object *media, bool include_adult)
+shape_relation(struct json_object *e, const void *arg)
 {
-	struct json_object	*nodes, *n, *rec, *r, *out;
-	size_t			 i;
+	struct json_object	*node, *r;
 
-	out = json_object_new_array();
-	nodes = shape_get(shape_get(media, "recommendations"), "nodes");
-	if (nodes == NULL || !json_object_is_type(nodes, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(nodes) &&
-	    json_object_array_length(out) < SHAPE_RECOMMENDATIONS; i++) {
-		n = json_object_array_get_idx(nodes, i);
-		rec = shape_get(n, "mediaRecommendation");
-		if (rec == NULL || (!include_adult && shape_is_adult(rec)))
-			continue;
-		r = json_object_new_object();
-		shape_copy_int(r, "id", rec, "id");
-		json_object_object_add(r, "title", shape_titles(rec, false));
-		shape_copy_str(r, "format", rec, "format");
-		shape_copy_int(r, "season_year", rec, "seasonYear");
-		shape_copy_int(r, "average_score", rec, "averageScore");
-		json_object_object_add(r, "genres",
-		    shape_strings(rec, "genres"));
-		shape_copy_int(r, "rating", n, "rating");
-		shape_copy_str(r, "site_url", rec, "siteUrl");
-		json_object_array_add(out, r);
-	}
-	return (out);
+	if ((node = shape_get(e, "node")) == NULL)
+		return (NULL);
+	r = json_object_new_object();
+	shape_copy_int(r, "id", node, "id");
+	shape_copy_str(r, "relation", e, "relationType");
+	json_object_object_add(r, "title", shape_titles(node, false));
+	shape_copy_str(r, "type", node, "type");
+	shape_copy_str(r, "format", node, "format");
+	shape_copy_str(r, "status", node, "status");
+	return (r);
 }
 
+/* A recommendation node; arg points to include_adult. */
 static struct json_object *
-shape_media_characters(struct json_object *media)
+shape_recommendation(struct json_object *n, const void *arg)
 {
-	struct json_object	*edges, *e, *node, *c, *out;
-	size_t			 i;
+	struct json_object	*rec, *r;
+	bool			 include_adult = *(const bool *)arg;
 
-	out = json_object_new_array();
-	edges = shape_get(shape_get(media, "characters"), "edges");
-	if (edges == NULL || !json_object_is_type(edges, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(edges) &&
-	    json_object_array_length(out) < SHAPE_CHARACTERS; i++) {
-		e = json_object_array_get_idx(edges, i);
-		if ((node = shape_get(e, "node")) == NULL)
-			continue;
-		c = json_object_new_object();
-		shape_copy_int(c, "id", node, "id");
-		shape_copy_str(c, "name", shape_get(node, "name"), "full");
-		shape_copy_str(c, "native_name", shape_get(node, "name"),
-		    "native");
-		shape_copy_str(c, "role", e, "role");
-		shape_copy_str(c, "image", shape_get(node, "image"),
-		    "medium");
-		json_object_array_add(out, c);
-	}
-	return (out);
+	rec = shape_get(n, "mediaRecommendation");
+	if (rec == NULL || (!include_adult && shape_is_adult(rec)))
+		return (NULL);
+	r = json_object_new_object();
+	shape_copy_int(r, "id", rec, "id");
+	json_object_object_add(r, "title", shape_titles(rec, false));
+	shape_copy_str(r, "format", rec, "format");
+	shape_copy_int(r, "season_year", rec, "seasonYear");
+	shape_copy_int(r, "average_score", rec, "averageScore");
+	json_object_object_add(r, "genres", shape_strings(rec, "genres"));
+	shape_copy_int(r, "rating", n, "rating");
+	shape_copy_str(r, "site_url", rec, "siteUrl");
+	return (r);
+}
+
+/* A character edge of a media. */
+static struct json_object *
+shape_media_character(struct json_object *e, const void *arg)
+{
+	struct json_object	*node, *c;
+
+	if ((node = shape_get(e, "node")) == NULL)
+		return (NULL);
+	c = json_object_new_object();
+	shape_copy_int(c, "id", node, "id");
+	shape_copy_str(c, "name", shape_get(node, "name"), "full");
+	shape_copy_str(c, "native_name", shape_get(node, "name"), "native");
+	shape_copy_str(c, "role", e, "role");
+	shape_copy_str(c, "image", shape_get(node, "image"), "medium");
+	return (c);
 }
 
 struct json_object *
@@ -427,52 +414,46 @@ shape_media_details(struct json_object *media, bool full, bool include_adult)
 	    shape_strings(media, "synonyms"));
 	shape_copy_int(o, "duration", media, "duration");
 	shape_add_date(o, "end_date", media, "endDate");
-	json_object_object_add(o, "tags", shape_tags(media));
+	json_object_object_add(o, "tags", shape_each(shape_get_array(media,
+	    "tags"), SHAPE_TAGS, shape_tag, NULL));
 	shape_copy_int(o, "mean_score", media, "meanScore");
 	shape_copy_int(o, "favourites", media, "favourites");
 	shape_copy_str(o, "source_material", media, "source");
 	shape_copy_str(o, "country_of_origin", media, "countryOfOrigin");
 	json_object_object_add(o, "trailer", shape_trailer(media));
 	shape_copy_str(o, "banner_image", media, "bannerImage");
-	json_object_object_add(o, "relations", shape_relations(media));
-	json_object_object_add(o, "recommendations",
-	    shape_recommendations(media, include_adult));
-	json_object_object_add(o, "characters",
-	    shape_media_characters(media));
+	json_object_object_add(o, "relations", shape_each(shape_connection(
+	    media, "relations", "edges"), SIZE_MAX, shape_relation, NULL));
+	json_object_object_add(o, "recommendations", shape_each(
+	    shape_connection(media, "recommendations", "nodes"),
+	    SHAPE_RECOMMENDATIONS, shape_recommendation, &include_adult));
+	json_object_object_add(o, "characters", shape_each(shape_connection(
+	    media, "characters", "edges"), SHAPE_CHARACTERS,
+	    shape_media_character, NULL));
 	return (o);
 }
 
+/* A media edge of a character: where it appears, in which role. */
 static struct json_object *
-shape_appearances(struct json_object *ch)
+shape_appearance(struct json_object *e, const void *arg)
 {
-	struct json_object	*edges, *e, *node, *a, *out;
-	size_t			 i;
+	struct json_object	*node, *a;
 
-	out = json_object_new_array();
-	edges = shape_get(shape_get(ch, "media"), "edges");
-	if (edges == NULL || !json_object_is_type(edges, json_type_array))
-		return (out);
-	for (i = 0; i < json_object_array_length(edges); i++) {
-		e = json_object_array_get_idx(edges, i);
-		if ((node = shape_get(e, "node")) == NULL)
-			continue;
-		a = json_object_new_object();
-		shape_copy_int(a, "id", node, "id");
-		json_object_object_add(a, "title", shape_titles(node, false));
-		shape_copy_str(a, "type", node, "type");
-		shape_copy_str(a, "format", node, "format");
-		shape_copy_str(a, "role", e, "characterRole");
-		json_object_array_add(out, a);
-	}
-	return (out);
+	if ((node = shape_get(e, "node")) == NULL)
+		return (NULL);
+	a = json_object_new_object();
+	shape_copy_int(a, "id", node, "id");
+	json_object_object_add(a, "title", shape_titles(node, false));
+	shape_copy_str(a, "type", node, "type");
+	shape_copy_str(a, "format", node, "format");
+	shape_copy_str(a, "role", e, "characterRole");
+	return (a);
 }
 
 struct json_object *
 shape_character(struct json_object *ch, bool full)
 {
-	struct json_object	*o = json_object_new_object(), *name, *img;
-	struct json_object	*n;
-	const char		*url;
+	struct json_object	*o = json_object_new_object(), *name, *n;
 
 	shape_copy_int(o, "id", ch, "id");
 	name = shape_get(ch, "name");
@@ -482,12 +463,7 @@ shape_character(struct json_object *ch, bool full)
 	json_object_object_add(n, "alternative",
 	    shape_strings(name, "alternative"));
 	json_object_object_add(o, "name", n);
-	img = shape_get(ch, "image");
-	url = shape_get_str(img, "large");
-	if (url == NULL)
-		url = shape_get_str(img, "medium");
-	json_object_object_add(o, "image", url != NULL ?
-	    json_object_new_string(url) : NULL);
+	json_object_object_add(o, "image", shape_image(ch, "image"));
 	json_object_object_add(o, "description", shape_description(ch, full));
 	shape_copy_str(o, "gender", ch, "gender");
 	shape_copy_str(o, "age", ch, "age");
@@ -495,7 +471,8 @@ shape_character(struct json_object *ch, bool full)
 	    shape_birthday(shape_get(ch, "dateOfBirth")));
 	shape_copy_int(o, "favourites", ch, "favourites");
 	shape_copy_str(o, "site_url", ch, "siteUrl");
-	json_object_object_add(o, "appearances", shape_appearances(ch));
+	json_object_object_add(o, "appearances", shape_each(shape_connection(
+	    ch, "media", "edges"), SIZE_MAX, shape_appearance, NULL));
 	return (o);
 }
 

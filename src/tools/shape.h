@@ -72,6 +72,11 @@ struct json_object;
 	extra								\
 	"\"source\":" SHAPE_SCHEMA_SOURCE "}}"
 
+/* The member key of o, or NULL when absent, null or o is not an object. */
+struct json_object *shape_get(struct json_object *, const char *);
+/* The string member key of o, or NULL. */
+const char *shape_get_str(struct json_object *, const char *);
+
 /* A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller owns. */
 struct json_object *shape_media(struct json_object *, bool);
 /*
@@ -87,8 +92,6 @@ struct json_object *shape_character(struct json_object *, bool);
 struct json_object *shape_page_info(struct json_object *, int, int);
 /* {cache, fetched_at} of a reply. */
 struct json_object *shape_source(const struct anilist_reply *);
-/* A fuzzy date as "2023-09-29", "2023-09" or "2023"; NULL when unknown. Caller frees. */
-char	*shape_date(struct json_object *);
 /* Unix seconds as an RFC 3339 UTC string ("2025-01-02T03:04:05Z"); out holds 32 bytes. */
 void	 shape_time(long long, char *);
 /* The best title of a shaped media or character: romaji, else English, else native. */

@@ -123,6 +123,12 @@ bool		 tools_fetch_as(struct tool_call *, const char *,
 struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
 		    const char *, const char *);
 /*
+ * Add text_summary and source (the reply's cache and fetch time) to a
+ * result, last; takes ownership of summary (a malloc'd string). Returns o.
+ */
+struct json_object *tools_add_summary(struct json_object *, char *,
+		    const struct anilist_reply *);
+/*
  * The result of a paged list: {results, page_info, text_summary, source};
  * takes ownership of results, page_info and summary (a malloc'd string).
  */

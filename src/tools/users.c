@@ -17,8 +17,6 @@
 #include "tools/tools.h"
 #include "util.h"
 
-/* MediaListCollection chunks hold at most this many entries (DESIGN §7). */
-#define USERS_MAX_PER_PAGE	500
 /* AniList user names are short; anything longer is not one. */
 #define USERS_NAME_MAX		64
 /* Cache scope of the public lists of one user name (see users_name_scope). */
@@ -103,6 +101,7 @@ static const char users_list_input[] =
 	"default.\"},"
 	"\"page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100000,"
 	"\"default\":1,\"description\":\"Page number, from 1.\"},"
+	/* A MediaListCollection chunk holds at most 500 entries (DESIGN §7). */
 	TOOLS_PROP_PER_PAGE(50, 500)
 	"}}";
 
@@ -159,31 +158,11 @@ users_field_of(const char *key)
 	return (key);
 }
 
-static struct json_object *
-users_get(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return (NULL);
-	return (v);
-}
-
-static const char *
-users_get_str(struct json_object *o, const char *key)
-{
-	struct json_object	*v = users_get(o, key);
-
-	return (json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : NULL);
-}
-
 /* An integer field as a new JSON integer, or NULL (JSON null). */
 static struct json_object *
 users_int(struct json_object *o, const char *key)
 {
-	struct json_object	*v = users_get(o, key);
+	struct json_object	*v = shape_get(o, key);
 
 	return (json_object_is_type(v, json_type_int) ?
 	    json_object_new_int64(json_object_get_int64(v)) : NULL);
@@ -192,7 +171,7 @@ users_int(struct json_object *o, const char *key)
 static struct json_object *
 users_str(struct json_object *o, const char *key)
 {
-	const char	*s = users_get_str(o, key);
+	const char	*s = shape_get_str(o, key);
 
 	return (s != NULL ? json_object_new_string(s) : NULL);
 }
@@ -233,39 +212,39 @@ users_entry(struct json_object *e, const char *list_type)
 	long long		 score = 0, mid = 0;
 	char			 ts[32], *url;
 
-	media = users_get(e, "media");
+	media = shape_get(e, "media");
 	o = json_object_new_object();
 	json_object_object_add(o, "id", users_int(e, "id"));
-	if ((v = users_get(e, "mediaId")) != NULL &&
+	if ((v = shape_get(e, "mediaId")) != NULL &&
 	    json_object_is_type(v, json_type_int))
 		mid = json_object_get_int64(v);
-	else if ((v = users_get(media, "id")) != NULL &&
+	else if ((v = shape_get(media, "id")) != NULL &&
 	    json_object_is_type(v, json_type_int))
 		mid = json_object_get_int64(v);
 	json_object_object_add(o, "media_id", json_object_new_int64(mid));
-	t = users_get(media, "title");
+	t = shape_get(media, "title");
 	title = json_object_new_object();
 	json_object_object_add(title, "romaji", users_str(t, "romaji"));
 	json_object_object_add(title, "english", users_str(t, "english"));
 	json_object_object_add(o, "title", title);
 	json_object_object_add(o, "status", json_object_new_string(
-	    users_get_str(e, "status") != NULL ? users_get_str(e, "status") :
+	    shape_get_str(e, "status") != NULL ? shape_get_str(e, "status") :
 	    "CURRENT"));
-	if ((v = users_get(e, "score")) != NULL &&
+	if ((v = shape_get(e, "score")) != NULL &&
 	    (json_object_is_type(v, json_type_int) ||
 	    json_object_is_type(v, json_type_double)))
 		score = json_object_get_int64(v);
 	json_object_object_add(o, "score", score > 0 ?
 	    json_object_new_int64(score) : NULL);
-	v = users_get(e, "progress");
+	v = shape_get(e, "progress");
 	json_object_object_add(o, "progress", json_object_new_int64(
 	    json_object_is_type(v, json_type_int) ?
 	    json_object_get_int64(v) : 0));
 	json_object_object_add(o, "episodes", users_int(media, "episodes"));
 	json_object_object_add(o, "format", users_str(media, "format"));
 	json_object_object_add(o, "cover_image",
-	    users_str(users_get(media, "coverImage"), "medium"));
-	if ((type = users_get_str(media, "type")) == NULL)
+	    users_str(shape_get(media, "coverImage"), "medium"));
+	if ((type = shape_get_str(media, "type")) == NULL)
 		type = list_type;
 	if (mid > 0 && type != NULL) {
 		xasprintf(&url, "https://anilist.co/%s/%lld",
@@ -275,7 +254,7 @@ users_entry(struct json_object *e, const char *list_type)
 		free(url);
 	} else
 		json_object_object_add(o, "site_url", NULL);
-	v = users_get(e, "updatedAt");
+	v = shape_get(e, "updatedAt");
 	if (json_object_is_type(v, json_type_int) &&
 	    json_object_get_int64(v) > 0) {
 		shape_time(json_object_get_int64(v), ts);
@@ -296,11 +275,11 @@ struct users_row {
 static const char *
 users_row_title(struct json_object *entry)
 {
-	struct json_object	*t = users_get(entry, "title");
+	struct json_object	*t = shape_get(entry, "title");
 	const char		*s;
 
-	if ((s = users_get_str(t, "romaji")) == NULL)
-		s = users_get_str(t, "english");
+	if ((s = shape_get_str(t, "romaji")) == NULL)
+		s = shape_get_str(t, "english");
 	return (s);
 }
 
@@ -323,8 +302,8 @@ users_row_cmp(const void *pa, const void *pb)
 		if (known_a && known_b)
 			c = strcasecmp(sa, sb);
 	} else {
-		va = users_get(a->entry, a->key);
-		vb = users_get(b->entry, b->key);
+		va = shape_get(a->entry, a->key);
+		vb = shape_get(b->entry, b->key);
 		known_a = va != NULL;
 		known_b = vb != NULL;
 		if (known_a && known_b && json_object_is_type(va,
@@ -343,8 +322,8 @@ users_row_cmp(const void *pa, const void *pb)
 		c = -c;
 	if (c != 0)
 		return (c);
-	na = json_object_get_int64(users_get(a->entry, "media_id"));
-	nb = json_object_get_int64(users_get(b->entry, "media_id"));
+	na = json_object_get_int64(shape_get(a->entry, "media_id"));
+	nb = json_object_get_int64(shape_get(b->entry, "media_id"));
 	return (na < nb ? -1 : na > nb);
 }
 
@@ -366,17 +345,17 @@ users_entries(struct json_object *collection, const char *list_type,
 
 	out = json_object_new_array();
 	seen = json_object_new_object();
-	lists = users_get(collection, "lists");
+	lists = shape_get(collection, "lists");
 	for (i = 0; json_object_is_type(lists, json_type_array) &&
 	    i < json_object_array_length(lists); i++) {
-		entries = users_get(json_object_array_get_idx(lists, i),
+		entries = shape_get(json_object_array_get_idx(lists, i),
 		    "entries");
 		for (j = 0; json_object_is_type(entries, json_type_array) &&
 		    j < json_object_array_length(entries); j++) {
 			e = json_object_array_get_idx(entries, j);
 			if (!json_object_is_type(e, json_type_object))
 				continue;
-			id = users_get(e, "id");
+			id = shape_get(e, "id");
 			if (json_object_is_type(id, json_type_int)) {
 				snprintf(idbuf, sizeof idbuf, "%lld",
 				    (long long)json_object_get_int64(id));
@@ -423,13 +402,13 @@ users_entry_line(struct buf *b, struct json_object *e)
 	const char		*title = users_row_title(e);
 
 	buf_printf(b, "%s: %s", title != NULL ? title : "Untitled",
-	    users_get_str(e, "status"));
-	v = users_get(e, "episodes");
+	    shape_get_str(e, "status"));
+	v = shape_get(e, "episodes");
 	buf_printf(b, ", progress %lld", (long long)json_object_get_int64(
-	    users_get(e, "progress")));
+	    shape_get(e, "progress")));
 	if (v != NULL)
 		buf_printf(b, "/%lld", (long long)json_object_get_int64(v));
-	if ((v = users_get(e, "score")) != NULL)
+	if ((v = shape_get(e, "score")) != NULL)
 		buf_printf(b, ", score %lld/100",
 		    (long long)json_object_get_int64(v));
 }
@@ -516,7 +495,7 @@ users_get_list(const struct tool *t, struct json_object *args,
 		goto out;
 
 	results = users_entries(coll, type, sort);
-	next = users_get(coll, "hasNextChunk");
+	next = shape_get(coll, "hasNextChunk");
 	has_next = json_object_is_type(next, json_type_boolean) &&
 	    json_object_get_boolean(next);
 	info = json_object_new_object();
@@ -527,8 +506,8 @@ users_get_list(const struct tool *t, struct json_object *args,
 	    json_object_new_boolean(has_next));
 	user = json_object_new_object();
 	json_object_object_add(user, "id",
-	    users_int(users_get(coll, "user"), "id"));
-	uname = users_get_str(users_get(coll, "user"), "name");
+	    users_int(shape_get(coll, "user"), "id"));
+	uname = shape_get_str(shape_get(coll, "user"), "name");
 	if (uname == NULL)
 		uname = name != NULL ? name : auth->name;
 	json_object_object_add(user, "name",
@@ -668,8 +647,8 @@ users_update(const struct tool *t, struct json_object *args,
 			}
 			return (NULL);
 		}
-		if (users_get_str(entry, "status") != NULL)
-			status_now = xstrdup(users_get_str(entry, "status"));
+		if (shape_get_str(entry, "status") != NULL)
+			status_now = xstrdup(shape_get_str(entry, "status"));
 		json_object_put(entry);
 		if (status_now == NULL) {
 			tool_fail(call, 502, "upstream_error", NULL, "AniList "
@@ -729,7 +708,7 @@ users_delete(const struct tool *t, struct json_object *args,
 
 	if ((entry = users_find_entry(call, auth, media_id)) == NULL)
 		return (NULL);
-	v = users_get(entry, "id");
+	v = shape_get(entry, "id");
 	if (!json_object_is_type(v, json_type_int)) {
 		json_object_put(entry);
 		tool_fail(call, 502, "upstream_error", NULL, "AniList gave the "
@@ -756,17 +735,17 @@ users_delete(const struct tool *t, struct json_object *args,
 	if ((done = tools_data(call, &reply, "DeleteMediaListEntry",
 	    "such list entry")) == NULL)
 		goto out;
-	v = users_get(done, "deleted");
+	v = shape_get(done, "deleted");
 	if (!json_object_is_type(v, json_type_boolean) ||
 	    !json_object_get_boolean(v)) {
 		tool_fail(call, 502, "upstream_error", NULL, "AniList did not "
 		    "confirm the deletion");
 		goto out;
 	}
-	title = users_get_str(users_get(users_get(entry, "media"), "title"),
+	title = shape_get_str(shape_get(shape_get(entry, "media"), "title"),
 	    "romaji");
 	if (title == NULL)
-		title = users_get_str(users_get(users_get(entry, "media"),
+		title = shape_get_str(shape_get(shape_get(entry, "media"),
 		    "title"), "english");
 	result = json_object_new_object();
 	json_object_object_add(result, "deleted",
