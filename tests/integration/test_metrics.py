@@ -167,6 +167,11 @@ class Exposition(unittest.TestCase):
             self.assertEqual(status, 404)
             self.assertNotIn("healthy", body)
 
+    @staticmethod
+    def three_workers_listed(text):
+        return sample(text, "workers_alive") == 3 and len(re.findall(
+            r'process_resident_memory_bytes\{process="worker-', text)) == 3
+
     def test_totals_across_workers_survive_crash_and_reload(self):
         n_threads, per_thread = 8, 40
         with Stack(workers=3, threads=4, memcached=False,
@@ -214,6 +219,9 @@ class Exposition(unittest.TestCase):
                      what="replacement worker")
             wait_for(lambda: sample(s.metrics(), "worker_restarts_total") ==
                      1, timeout=10, what="restart counted")
+            # The new worker registers once its start-up is done.
+            wait_for(lambda: self.three_workers_listed(s.metrics()),
+                     timeout=10, what="replacement worker registered")
             text = s.metrics()
             self.assertGreaterEqual(sample(text, key) - before, sent)
             self.assertEqual(sample(text, "workers_alive"), 3)
