@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -463,16 +464,32 @@ void
 http_resp_serialise(const struct http_resp *resp, const char *request_id,
     struct buf *out)
 {
-	buf_printf(out, "Status: %d %s\r\n", resp->status,
-	    http_status_text(resp->status));
-	if (resp->content_type != NULL)
-		buf_printf(out, "Content-Type: %s%s\r\n", resp->content_type,
-		    http_type_is_utf8(resp->content_type) ?
-		    "; charset=utf-8" : "");
-	if (resp->status != 204 && resp->status != 304)
-		buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
-	if (request_id != NULL && *request_id != '\0')
-		buf_printf(out, "X-Request-ID: %s\r\n", request_id);
+	char	num[24];
+
+	/* Fixed text with buf_puts: this runs for every response. */
+	snprintf(num, sizeof num, "%d ", resp->status);
+	buf_puts(out, "Status: ");
+	buf_puts(out, num);
+	buf_puts(out, http_status_text(resp->status));
+	buf_puts(out, "\r\n");
+	if (resp->content_type != NULL) {
+		buf_puts(out, "Content-Type: ");
+		buf_puts(out, resp->content_type);
+		if (http_type_is_utf8(resp->content_type))
+			buf_puts(out, "; charset=utf-8");
+		buf_puts(out, "\r\n");
+	}
+	if (resp->status != 204 && resp->status != 304) {
+		snprintf(num, sizeof num, "%zu", resp->body.len);
+		buf_puts(out, "Content-Length: ");
+		buf_puts(out, num);
+		buf_puts(out, "\r\n");
+	}
+	if (request_id != NULL && *request_id != '\0') {
+		buf_puts(out, "X-Request-ID: ");
+		buf_puts(out, request_id);
+		buf_puts(out, "\r\n");
+	}
 	buf_append(out, resp->headers.data, resp->headers.len);
 	buf_puts(out, "\r\n");
 	if (!resp->head_only)
