@@ -78,7 +78,6 @@ worker_thread_main(void *arg)
 	struct epoll_event	 ev, evs[2];
 	FCGX_Request		 r;
 	int			 ep, n;
-	bool			 busy;
 
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_error("epoll_create1 failed", LF_STR("error",
@@ -102,29 +101,19 @@ worker_thread_main(void *arg)
 	 * and epoll says when to try, so the eventfd can wake us to drain.
 	 */
 	FCGX_InitRequest(&r, t->listen_fd, 0);
-	busy = false;
 	while (!atomic_load(&worker_draining)) {
-		/*
-		 * Right after a request more are often queued: try to accept
-		 * before sleeping (a system call saved per request under load).
-		 */
-		if (!busy) {
-			n = epoll_wait(ep, evs, nitems(evs), 1000);
-			if (n == -1 && errno != EINTR) {
-				log_error("epoll_wait failed", LF_STR("error",
-				    strerror(errno)), LF_END);
-				break;
-			}
-			if (n <= 0 || atomic_load(&worker_draining))
-				continue;
+		n = epoll_wait(ep, evs, nitems(evs), 1000);
+		if (n == -1 && errno != EINTR) {
+			log_error("epoll_wait failed", LF_STR("error",
+			    strerror(errno)), LF_END);
+			break;
 		}
-		/* Another thread or worker may win the race: EAGAIN. */
-		if (FCGX_Accept_r(&r) < 0) {
-			busy = false;
+		if (n <= 0 || atomic_load(&worker_draining))
 			continue;
-		}
+		/* Another thread or worker may win the race: EAGAIN. */
+		if (FCGX_Accept_r(&r) < 0)
+			continue;
 		worker_serve(&r);
-		busy = true;
 	}
 
 	/*
