@@ -181,26 +181,6 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Length of the valid UTF-8 sequence at p (NUL-terminated), or 0. The
- * bytes are checked one by one, so a NUL ends the check before the end.
- */
-static size_t
-util_utf8_len(const unsigned char *p)
-{
-	size_t	n;
-
-	if ((p[0] & 0xe0) == 0xc0)
-		n = 2;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((p[0] & 0xf8) == 0xf0)
-		n = 4;
-	else
-		return (0);
-	return (util_utf8_valid((const char *)p, n) ? n : 0);
-}
-
 /* Invalid UTF-8 becomes U+FFFD so every line stays valid JSON. */
 void
 buf_json_string(struct buf *b, const char *s)
@@ -237,7 +217,8 @@ buf_json_string(struct buf *b, const char *s)
 				buf_puts(b, esc);
 			} else if (*p < 0x80)
 				buf_putc(b, (char)*p);
-			else if ((n = util_utf8_len(p)) != 0) {
+			else if ((n = util_utf8_char((const char *)p,
+			    strnlen((const char *)p, 4))) != 0) {
 				buf_append(b, p, n);
 				p += n - 1;
 			} else

@@ -600,28 +600,13 @@ rec_taste_candidates(struct rec *r, struct recommend_pool *pool,
 {
 	const char	*g1 = recommend_profile_genre(p, 0);
 	const char	*g2 = recommend_profile_genre(p, 1);
-	struct json_object *vars, *media;
-	struct anilist_reply reply;
-	size_t		 i;
 
 	if (g1 == NULL) {
 		/* nothing liked yet: AniList's most popular (or trending) */
 		rec_note(r, "%s", "the list says little about taste yet "
 		    "(no scored or completed titles with genres); these are "
 		    "AniList's most popular titles the list does not have");
-		vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
-		    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
-		    "POPULARITY_DESC", NULL);
-		if (rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
-		    cfg->cache_ttl_default, false, NULL, true, &reply) &&
-		    (media = rec_page_media(&reply)) != NULL) {
-			for (i = 0; i < json_object_array_length(media); i++)
-				recommend_pool_add(pool,
-				    json_object_array_get_idx(media, i), 0,
-				    trending ? (int)i + 1 : 0);
-		}
-		anilist_reply_free(&reply);
-		json_object_put(vars);
+		rec_search(r, pool, NULL, 0, NULL, 0, trending);
 		return;
 	}
 	rec_search(r, pool, &g1, 1, NULL, 0, trending);
