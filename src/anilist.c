@@ -1150,6 +1150,14 @@ done:
 }
 
 void
+anilist_count_hit(const char *kind)
+{
+	anilist_count(fetches);
+	anilist_count(hits);
+	metrics_cache(kind, "hit");
+}
+
+void
 anilist_reply_free(struct anilist_reply *r)
 {
 	if (r == NULL)

@@ -41,6 +41,11 @@ struct anilist_reply {
 bool	anilist_fetch(const char *, struct json_object *, const char *, int,
 	    const char *, const char *, struct anilist_reply *);
 void	anilist_reply_free(struct anilist_reply *);
+/*
+ * Count a cache hit of kind answered above this module (a result kept by
+ * rescache.h), so hit rates include it.
+ */
+void	anilist_count_hit(const char *);
 /* Drop every cached entry of a scope (a user's own changes). */
 void	anilist_invalidate_scope(const char *);
 

@@ -103,6 +103,12 @@ const struct config_def config_defs[] = {
 	    "seconds; genre and tag collections"),
 	I("CACHE_TTL_USER_LIST", "300", 1, 86400, cache_ttl_user_list,
 	    "seconds; a user's list"),
+	I("RESULT_CACHE_KB", "4096", 0, 1048576, result_cache_kb,
+	    "KiB per worker of finished public tool results kept in memory "
+	    "in front of memcached; 0 turns it off"),
+	I("RESULT_CACHE_SECONDS", "300", 1, 86400, result_cache_seconds,
+	    "seconds a result stays in memory at most (never past the "
+	    "freshness of its AniList data)"),
 	I("CACHE_STALE_TTL", "259200", 0, 2592000, cache_stale_ttl,
 	    "seconds a stale copy may serve while AniList fails"),
 	I("RATE_LIMIT_REQUESTS", "120", 0, 1000000, rate_limit_requests,

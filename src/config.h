@@ -48,6 +48,8 @@ struct config {
 	int	 cache_ttl_character;
 	int	 cache_ttl_genres;
 	int	 cache_ttl_user_list;
+	int	 result_cache_kb;
+	int	 result_cache_seconds;
 	int	 cache_stale_ttl;
 	int	 rate_limit_requests;
 	int	 rate_limit_window;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mcp.h"
 #include "oauth.h"
+#include "rescache.h"
 #include "tool.h"
 #include "util.h"
 #include "widget.h"
@@ -421,17 +422,24 @@ mcp_tools_list(struct mcp_ctx *ctx, struct json_object *id,
 	return (mcp_result(id, result));
 }
 
+/* [{"type":"text","text":text}]; text is a string node (owned). */
 static struct json_object *
-mcp_text_content(const char *text)
+mcp_text_node_content(struct json_object *text)
 {
 	struct json_object	*a, *c;
 
 	c = json_object_new_object();
 	json_object_object_add(c, "type", json_object_new_string("text"));
-	json_object_object_add(c, "text", json_object_new_string(text));
+	json_object_object_add(c, "text", text);
 	a = json_object_new_array();
 	json_object_array_add(a, c);
 	return (a);
+}
+
+static struct json_object *
+mcp_text_content(const char *text)
+{
+	return (mcp_text_node_content(json_object_new_string(text)));
 }
 
 /* A tool execution error the model can act on. */
@@ -541,7 +549,7 @@ static struct json_object *
 mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
     struct json_object *params)
 {
-	struct json_object	*name, *args = NULL, *value, *result;
+	struct json_object	*name, *args = NULL, *value, *result, *text;
 	const struct tool	*t;
 	const struct tool_auth	*auth;
 	struct tool_call	 call;
@@ -591,9 +599,15 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 		tool_call_free(&call);
 	} else {
 		result = json_object_new_object();
-		json_object_object_add(result, "content", mcp_text_content(
-		    json_object_to_json_string_ext(value,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+		/* A kept result carries its text quoted once already. */
+		if ((text = rescache_quoted(value)) != NULL)
+			json_object_object_add(result, "content",
+			    mcp_text_node_content(text));
+		else
+			json_object_object_add(result, "content",
+			    mcp_text_content(json_object_to_json_string_ext(
+			    value, JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE)));
 		if (ctx->version >= MCP_V2025_06_18)
 			json_object_object_add(result, "structuredContent",
 			    value);

@@ -11,7 +11,11 @@
 
 #include <json-c/json.h>
 
+#include "anilist.h"
+#include "cache.h"
+#include "config.h"
 #include "metrics.h"
+#include "rescache.h"
 #include "text.h"
 #include "tool.h"
 #include "util.h"
@@ -781,12 +785,38 @@ tool_annotations_json(const struct tool *t)
 	return (o);
 }
 
+/* What a kept result is found by: the tool and its canonical arguments. */
+static char *
+tool_result_key(const struct tool *t, struct json_object *args)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	buf_puts(&b, t->name);
+	buf_putc(&b, '\n');
+	cache_canonical_json(args, &b);
+	return (buf_detach(&b));
+}
+
+static bool
+tool_results_empty(struct json_object *result)
+{
+	struct json_object	*results;
+
+	return (json_object_object_get_ex(result, "results", &results) &&
+	    json_object_is_type(results, json_type_array) &&
+	    json_object_array_length(results) == 0);
+}
+
 static struct json_object *
 tool_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	const struct json_object	*schema;
 	struct json_object		*own = NULL, *result;
+	struct rescache_hit		 hit;
+	char				*key = NULL;
+	bool				 empty;
 
 	tool_call_init(call);
 	if (t->auth == TOOL_AUTH_REQUIRED && auth == NULL) {
@@ -812,11 +842,31 @@ tool_run(const struct tool *t, struct json_object *args,
 		json_object_put(own);
 		return (NULL);
 	}
+	if (t->keep_results && t->auth == TOOL_AUTH_NONE &&
+	    cfg->result_cache_kb > 0) {
+		key = tool_result_key(t, args);
+		if ((result = rescache_get(key, &hit)) != NULL) {
+			call->cache = "hit";
+			anilist_count_hit(hit.kind);
+			if (t->answered != NULL)
+				t->answered(args, hit.empty);
+			free(key);
+			json_object_put(own);
+			return (result);
+		}
+	}
 	result = t->handler(t, args, t->auth == TOOL_AUTH_NONE ? NULL : auth,
 	    call);
 	if (result == NULL && call->error.status == 0)
 		tool_fail(call, 500, "internal_error", NULL,
 		    "%s failed without saying why", t->name);
+	empty = result != NULL && tool_results_empty(result);
+	if (result != NULL && key != NULL && !call->not_reusable &&
+	    call->fresh_until != 0)
+		rescache_put(key, result, call->kind, call->fresh_until, empty);
+	if (result != NULL && t->answered != NULL)
+		t->answered(args, empty);
+	free(key);
 	json_object_put(own);
 	return (result);
 }

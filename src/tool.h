@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -52,6 +53,15 @@ struct tool_call {
 	const char		*cache;		/* "hit" … (static) or NULL */
 	long			 upstream_ms;	/* -1 when AniList was not asked */
 	int			 upstream_calls;
+	/*
+	 * Whether the result may be kept (rescache.h): every AniList answer
+	 * behind it came fresh from the shared cache or from AniList, for
+	 * everyone (no token, no scope), and stays fresh until fresh_until
+	 * (unix ms; 0 when nothing was fetched). kind names the cache class.
+	 */
+	bool			 not_reusable;
+	uint64_t		 fresh_until;
+	const char		*kind;
 };
 
 struct tool;
@@ -79,6 +89,18 @@ struct tool {
 	enum tool_auth_need	 auth;
 	const char		*widget;	/* "ui://widget/…" or NULL */
 	tool_handler		 handler;
+	/*
+	 * The same arguments give the same answer for everyone while the
+	 * AniList data is fresh: successful results are kept as text in the
+	 * worker (rescache.h). Only for TOOL_AUTH_NONE tools whose defaults
+	 * do not move with the clock.
+	 */
+	bool			 keep_results;
+	/*
+	 * Called after every successful call, kept answer or not, with the
+	 * validated arguments and whether "results" was empty (counting).
+	 */
+	void			(*answered)(struct json_object *, bool);
 };
 
 /* The registry: tools/registry.c. */

@@ -127,16 +127,15 @@ anime_search_what(struct json_object *args)
 }
 
 /*
- * An answered search: counted, whether it found nothing, and its query for
- * the top searches (no user, nothing but the text).
+ * An answered search, kept answer or not: counted, whether it found
+ * nothing, and its query for the top searches (no user, only the text).
  */
 static void
-anime_search_count(struct json_object *result, const char *query)
+anime_search_count(struct json_object *args, bool empty)
 {
-	struct json_object	*results;
+	const char	*query = tools_arg_str(args, "query");
 
-	metrics_search(json_object_object_get_ex(result, "results", &results) &&
-	    json_object_array_length(results) == 0);
+	metrics_search(empty);
 	if (query != NULL)
 		searchstats_record(query);
 }
@@ -191,8 +190,6 @@ anime_search(const struct tool *t, struct json_object *args,
 		    "results", label);
 		free(label);
 		free(what);
-		if (result != NULL)
-			anime_search_count(result, query);
 	}
 	anilist_reply_free(&reply);
 	json_object_put(vars);
@@ -395,6 +392,8 @@ const struct tool tools_search_anime = {
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-list.html",
 	.handler = anime_search,
+	.keep_results = true,
+	.answered = anime_search_count,
 };
 
 const struct tool tools_get_trending_anime = {
@@ -414,6 +413,7 @@ const struct tool tools_get_trending_anime = {
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-list.html",
 	.handler = anime_trending,
+	.keep_results = true,
 };
 
 const struct tool tools_get_seasonal_anime = {
@@ -491,4 +491,5 @@ const struct tool tools_get_anime = {
 	.auth = TOOL_AUTH_NONE,
 	.widget = "ui://widget/anime-details.html",
 	.handler = anime_details,
+	.keep_results = true,
 };

@@ -219,4 +219,5 @@ const struct tool tools_get_character_info = {
 	.auth = TOOL_AUTH_NONE,
 	.widget = NULL,
 	.handler = characters_info,
+	.keep_results = true,
 };

@@ -127,6 +127,30 @@ tools_reply_error(struct tool_call *call, const struct anilist_reply *r,
 	}
 }
 
+/*
+ * Whether what this answer goes into may be kept (tool.h): only while
+ * fresh, only from a shared entry (a hit or a miss now stored), only with
+ * no user behind it.
+ */
+static void
+tools_note_freshness(struct tool_call *call, const char *kind, int ttl,
+    bool personal, const struct anilist_reply *reply)
+{
+	uint64_t	until;
+
+	if (personal || ttl <= 0 || reply->status != 200 ||
+	    reply->cache == NULL || (strcmp(reply->cache, "hit") != 0 &&
+	    strcmp(reply->cache, "miss") != 0)) {
+		call->not_reusable = true;
+		return;
+	}
+	until = reply->fetched_at + (uint64_t)ttl * 1000;
+	if (call->fresh_until == 0 || until < call->fresh_until)
+		call->fresh_until = until;
+	if (call->kind == NULL)
+		call->kind = kind;
+}
+
 bool
 tools_fetch(struct tool_call *call, const char *op, struct json_object *vars,
     const char *kind, int ttl, const char *what, struct anilist_reply *reply)
@@ -149,6 +173,8 @@ tools_fetch_as(struct tool_call *call, const char *op,
 		call->upstream_ms = (call->upstream_ms > 0 ?
 		    call->upstream_ms : 0) + reply->upstream_ms;
 	call->upstream_calls += reply->upstream_calls;
+	tools_note_freshness(call, kind, ttl, token != NULL || scope != NULL,
+	    reply);
 	if (ok && reply->status == 200 && reply->data != NULL)
 		return (true);
 	if (ok)

@@ -151,4 +151,5 @@ const struct tool tools_list_genres_and_tags = {
 	.auth = TOOL_AUTH_NONE,
 	.widget = NULL,
 	.handler = genres_and_tags,
+	.keep_results = true,
 };

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "config.h"
 #include "handlers.h"
 #include "router.h"
 #include "tool.h"
@@ -486,12 +487,16 @@ tool_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(tool_suite());
+	SRunner	*sr;
 	int	 failed;
 
+	/* The defaults: tool_invoke reads the result cache's settings. */
+	cfg = config_create();
+	sr = srunner_create(tool_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	tool_shutdown();
+	config_free(cfg);
 	return (failed == 0 ? 0 : 1);
 }

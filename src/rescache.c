@@ -1,0 +1,305 @@
+/* rescache.c: shaped tool results kept as JSON text in each worker, in front of memcached. */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "rescache.h"
+#include "util.h"
+
+#define RESCACHE_BUCKETS	1024	/* a power of two */
+#define RESCACHE_MAGIC		0x72657363u	/* "resc" */
+
+/*
+ * One result. The table holds one reference; every value handed out holds
+ * another, so an entry evicted while a response still uses it lives until
+ * that response is written.
+ */
+struct rescache_entry {
+	unsigned		 magic;
+	_Atomic unsigned	 refs;
+	struct rescache_entry	*chain;		/* same bucket */
+	struct rescache_entry	*newer, *older;	/* use order */
+	uint64_t		 hash;
+	uint64_t		 fresh_until;	/* unix ms */
+	char			*key;
+	const char		*kind;
+	bool			 empty;
+	char			*text;		/* the result, "source.cache" hit */
+	size_t			 text_len;
+	char			*quoted;	/* text as one JSON string */
+	size_t			 quoted_len;
+	size_t			 bytes;		/* counted against the budget */
+};
+
+static pthread_mutex_t		 rescache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rescache_entry	*rescache_table[RESCACHE_BUCKETS];
+static struct rescache_entry	*rescache_newest, *rescache_oldest;
+static struct rescache_stats	 rescache_counts;	/* under the lock */
+
+/* FNV-1a: keys are short and the table is ours alone. */
+static uint64_t
+rescache_hash(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h);
+}
+
+static void
+rescache_release(struct rescache_entry *e)
+{
+	if (atomic_fetch_sub(&e->refs, 1) != 1)
+		return;
+	free(e->key);
+	free(e->text);
+	free(e->quoted);
+	free(e);
+}
+
+/* Lock held: take e out of the table and the use order. */
+static void
+rescache_unlink(struct rescache_entry *e)
+{
+	struct rescache_entry	**pp;
+
+	pp = &rescache_table[e->hash & (RESCACHE_BUCKETS - 1)];
+	while (*pp != e)
+		pp = &(*pp)->chain;
+	*pp = e->chain;
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		rescache_newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		rescache_oldest = e->newer;
+	rescache_counts.entries--;
+	rescache_counts.bytes -= e->bytes;
+	rescache_release(e);
+}
+
+/* Lock held: e becomes the most recently used. */
+static void
+rescache_touch(struct rescache_entry *e)
+{
+	if (rescache_newest == e)
+		return;
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else if (rescache_oldest == e)
+		rescache_oldest = e->newer;
+	e->newer = NULL;
+	e->older = rescache_newest;
+	if (rescache_newest != NULL)
+		rescache_newest->newer = e;
+	rescache_newest = e;
+	if (rescache_oldest == NULL)
+		rescache_oldest = e;
+}
+
+/* Lock held. */
+static struct rescache_entry *
+rescache_find(const char *key, uint64_t hash)
+{
+	struct rescache_entry	*e;
+
+	for (e = rescache_table[hash & (RESCACHE_BUCKETS - 1)]; e != NULL;
+	    e = e->chain)
+		if (e->hash == hash && strcmp(e->key, key) == 0)
+			return (e);
+	return (NULL);
+}
+
+static int
+rescache_serialise(struct json_object *o, struct printbuf *pb, int level,
+    int flags)
+{
+	const struct rescache_entry *e = json_object_get_userdata(o);
+
+	(void)level;
+	(void)flags;
+	return (printbuf_memappend(pb, e->text, (int)e->text_len));
+}
+
+static int
+rescache_serialise_quoted(struct json_object *o, struct printbuf *pb,
+    int level, int flags)
+{
+	const struct rescache_entry *e = json_object_get_userdata(o);
+
+	(void)level;
+	(void)flags;
+	return (printbuf_memappend(pb, e->quoted, (int)e->quoted_len));
+}
+
+static void
+rescache_value_free(struct json_object *o, void *userdata)
+{
+	(void)o;
+	rescache_release(userdata);
+}
+
+/* A node that serialises as e (one more reference on e). */
+static struct json_object *
+rescache_node(struct rescache_entry *e, json_object_to_json_string_fn *fn)
+{
+	struct json_object	*o = json_object_new_object();
+
+	atomic_fetch_add(&e->refs, 1);
+	json_object_set_serializer(o, fn, e, rescache_value_free);
+	return (o);
+}
+
+struct json_object *
+rescache_get(const char *key, struct rescache_hit *hit)
+{
+	struct rescache_entry	*e;
+	struct json_object	*o = NULL;
+	uint64_t		 hash, now;
+
+	if (cfg->result_cache_kb == 0)
+		return (NULL);
+	hash = rescache_hash(key);
+	now = util_wall_ms();
+	pthread_mutex_lock(&rescache_lock);
+	if ((e = rescache_find(key, hash)) != NULL && e->fresh_until <= now) {
+		rescache_unlink(e);
+		e = NULL;
+	}
+	if (e != NULL) {
+		rescache_touch(e);
+		rescache_counts.hits++;
+		hit->kind = e->kind;
+		hit->empty = e->empty;
+		o = rescache_node(e, rescache_serialise);
+	} else
+		rescache_counts.misses++;
+	pthread_mutex_unlock(&rescache_lock);
+	return (o);
+}
+
+/* The text a hit answers with: result, with "source.cache" saying so. */
+static char *
+rescache_hit_text(struct json_object *result, size_t *len)
+{
+	struct json_object	*source, *was = NULL;
+	const char		*s;
+	char			*text;
+	bool			 had = false;
+
+	if (json_object_object_get_ex(result, "source", &source) &&
+	    json_object_is_type(source, json_type_object)) {
+		had = json_object_object_get_ex(source, "cache", &was);
+		json_object_get(was);
+		json_object_object_add(source, "cache",
+		    json_object_new_string("hit"));
+	} else
+		source = NULL;
+	s = json_object_to_json_string_length(result,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+	text = xstrndup(s, *len);
+	if (source != NULL) {
+		if (had)
+			json_object_object_add(source, "cache", was);
+		else
+			json_object_object_del(source, "cache");
+	}
+	return (text);
+}
+
+void
+rescache_put(const char *key, struct json_object *result, const char *kind,
+    uint64_t fresh_until, bool empty)
+{
+	struct rescache_entry	*e, *old;
+	struct buf		 q;
+	size_t			 budget = (size_t)cfg->result_cache_kb * 1024;
+	uint64_t		 now = util_wall_ms();
+
+	if (budget == 0 || fresh_until <= now)
+		return;
+	if (fresh_until > now + (uint64_t)cfg->result_cache_seconds * 1000)
+		fresh_until = now + (uint64_t)cfg->result_cache_seconds * 1000;
+
+	e = xcalloc(1, sizeof *e);
+	e->magic = RESCACHE_MAGIC;
+	e->refs = 1;
+	e->key = xstrdup(key);
+	e->hash = rescache_hash(key);
+	e->kind = kind;
+	e->fresh_until = fresh_until;
+	e->empty = empty;
+	e->text = rescache_hit_text(result, &e->text_len);
+	/* Bytes >= 0x80 that are not UTF-8 become U+FFFD, as in responses. */
+	buf_init(&q);
+	buf_json_string(&q, e->text);
+	e->quoted_len = q.len;
+	e->quoted = buf_detach(&q);
+	e->bytes = sizeof *e + strlen(e->key) + e->text_len + e->quoted_len;
+	if (e->bytes > budget / 4) {
+		/* One answer never takes more than a quarter of the room. */
+		rescache_release(e);
+		return;
+	}
+
+	pthread_mutex_lock(&rescache_lock);
+	if ((old = rescache_find(key, e->hash)) != NULL)
+		rescache_unlink(old);
+	while (rescache_oldest != NULL &&
+	    rescache_counts.bytes + e->bytes > budget) {
+		rescache_unlink(rescache_oldest);
+		rescache_counts.evictions++;
+	}
+	e->chain = rescache_table[e->hash & (RESCACHE_BUCKETS - 1)];
+	rescache_table[e->hash & (RESCACHE_BUCKETS - 1)] = e;
+	e->older = rescache_newest;
+	if (rescache_newest != NULL)
+		rescache_newest->newer = e;
+	rescache_newest = e;
+	if (rescache_oldest == NULL)
+		rescache_oldest = e;
+	rescache_counts.entries++;
+	rescache_counts.bytes += e->bytes;
+	rescache_counts.stores++;
+	pthread_mutex_unlock(&rescache_lock);
+}
+
+struct json_object *
+rescache_quoted(struct json_object *value)
+{
+	struct rescache_entry	*e;
+
+	if (value == NULL || !json_object_is_type(value, json_type_object) ||
+	    (e = json_object_get_userdata(value)) == NULL ||
+	    e->magic != RESCACHE_MAGIC)
+		return (NULL);
+	return (rescache_node(e, rescache_serialise_quoted));
+}
+
+void
+rescache_clear(void)
+{
+	pthread_mutex_lock(&rescache_lock);
+	while (rescache_oldest != NULL)
+		rescache_unlink(rescache_oldest);
+	pthread_mutex_unlock(&rescache_lock);
+}
+
+void
+rescache_stats_get(struct rescache_stats *out)
+{
+	pthread_mutex_lock(&rescache_lock);
+	*out = rescache_counts;
+	pthread_mutex_unlock(&rescache_lock);
+}

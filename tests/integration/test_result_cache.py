@@ -1,0 +1,178 @@
+"""test_result_cache.py: finished tool results kept in the worker (src/rescache.c),
+through Caddy, real memcached and the sample upstream.
+
+One worker, so every request meets the same memory. memcached is flushed
+between requests where a test must know that an answer came from the
+worker's memory and not from memcached: the upstream's request counter then
+tells a kept answer (no call) from a fetched one. Search data is fresh for
+2 s here (CACHE_TTL_DEFAULT), trending for the default 30 min, and a kept
+result lives at most RESULT_CACHE_SECONDS = 2.
+"""
+import json
+import os
+import socket
+import sys
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Stack, watchdog  # noqa: E402
+
+watchdog(100)
+
+ACCEPT = "application/json, text/event-stream"
+
+
+def url(path, **params):
+    return path + "?" + urllib.parse.urlencode(params, doseq=True)
+
+
+class ResultCacheTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(workers=1, threads=4, memcached=True, upstream=True,
+                      upstream_args=["--rate-limit", "0"],
+                      config={"CACHE_TTL_DEFAULT": "2",
+                              "RESULT_CACHE_SECONDS": "2",
+                              "UPSTREAM_BREAKER_THRESHOLD": "1000"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def setUp(self):
+        self.flush()
+
+    # -- helpers -------------------------------------------------------
+    def flush(self):
+        with socket.create_connection(("127.0.0.1",
+                                       self.s.memcached_port)) as c:
+            c.sendall(b"flush_all\r\n")
+            self.assertEqual(c.recv(64), b"OK\r\n")
+
+    def get(self, path, **params):
+        st, _, body = self.s.json("GET", url(path, **params))
+        self.assertEqual(st, 200, body)
+        return body
+
+    def series(self, want):
+        for line in self.s.metrics().splitlines():
+            if line.startswith(want + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def mcp_call(self, name, arguments):
+        msg = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+               "params": {"name": name, "arguments": arguments}}
+        st, _, out = self.s.request(
+            "POST", "/mcp", json.dumps(msg),
+            {"Content-Type": "application/json", "Accept": ACCEPT,
+             "MCP-Protocol-Version": "2025-11-25"})
+        self.assertEqual(st, 200, out)
+        return json.loads(out)
+
+    # -- tests ---------------------------------------------------------
+    def test_repeat_is_answered_from_memory_as_a_hit(self):
+        hit = 'cache_requests_total{kind="search",result="hit"}'
+        hits0 = self.series(hit)
+        searches0 = self.series("search_queries_total")
+        first = self.get("/v1/anime/search", query="frieren")
+        self.assertEqual(first["source"]["cache"], "miss")
+        self.assertTrue(first["results"])
+        calls = self.s.upstream_requests()
+        self.flush()
+        # memcached is empty: only the worker's memory can answer this.
+        again = self.get("/v1/anime/search", query="frieren")
+        self.assertEqual(self.s.upstream_requests(), calls)
+        self.assertEqual(again["source"]["cache"], "hit")
+        first["source"]["cache"] = "hit"
+        self.assertEqual(again, first)
+        # The same arguments spelt out (defaults, order): the same entry.
+        same = self.get("/v1/anime/search", per_page=10, page=1,
+                        include_adult="false", query="frieren")
+        self.assertEqual(same, first)
+        self.assertEqual(self.s.upstream_requests(), calls)
+        # Different arguments are a different answer.
+        other = self.get("/v1/anime/search", query="frieren", per_page=1)
+        self.assertEqual(other["source"]["cache"], "miss")
+        self.assertEqual(len(other["results"]), 1)
+        self.assertEqual(self.s.upstream_requests(), calls + 1)
+        # Kept answers still count as cache hits and as searches.
+        self.assertEqual(self.series(hit) - hits0, 2)
+        self.assertEqual(self.series("search_queries_total") - searches0, 4)
+        log = [l for l in self.s.log_lines()
+               if l.get("path") == "/v1/anime/search"]
+        self.assertEqual(log[-2]["cache"], "hit")
+        self.assertEqual(log[-2]["tool"], "search_anime")
+
+    def test_mcp_call_of_a_kept_result(self):
+        rest = self.get("/v1/anime/search", query="bocchi")
+        self.flush()
+        calls = self.s.upstream_requests()
+        out = self.mcp_call("search_anime", {"query": "bocchi"})
+        self.assertEqual(self.s.upstream_requests(), calls)
+        result = out["result"]
+        self.assertFalse(result["isError"])
+        rest["source"]["cache"] = "hit"
+        self.assertEqual(result["structuredContent"], rest)
+        self.assertEqual(result["content"][0]["type"], "text")
+        self.assertEqual(json.loads(result["content"][0]["text"]), rest)
+        self.assertEqual(out["id"], 7)
+
+    def test_never_kept_past_the_freshness_of_the_data(self):
+        self.get("/v1/anime/search", query="mushishi")
+        time.sleep(2.3)
+        # The data is 2.3 s old (fresh for 2): memory must not answer.
+        calls = self.s.upstream_requests()
+        late = self.get("/v1/anime/search", query="mushishi")
+        self.assertEqual(late["source"]["cache"], "miss")
+        self.assertEqual(self.s.upstream_requests(), calls + 1)
+
+    def test_kept_at_most_result_cache_seconds(self):
+        # Trending data is fresh for 30 min; memory keeps it 2 s at most.
+        self.get("/v1/anime/trending")
+        self.flush()
+        calls = self.s.upstream_requests()
+        self.assertEqual(self.get("/v1/anime/trending")["source"]["cache"],
+                         "hit")
+        self.assertEqual(self.s.upstream_requests(), calls)
+        time.sleep(2.3)
+        self.flush()
+        self.assertEqual(self.get("/v1/anime/trending")["source"]["cache"],
+                         "miss")
+        self.assertEqual(self.s.upstream_requests(), calls + 1)
+
+    def test_stale_and_failed_answers_are_not_kept(self):
+        self.get("/v1/anime/search", query="haikyu")
+        time.sleep(2.3)
+        self.s.upstream_fault("500", count=50)
+        try:
+            stale = self.get("/v1/anime/search", query="haikyu")
+            self.assertEqual(stale["source"]["cache"], "stale")
+            st, _, body = self.s.json("GET", url("/v1/anime/search",
+                                                 query="never seen"))
+            self.assertEqual(st, 503, body)
+        finally:
+            self.s.upstream_reset()
+        # AniList is back. Without memcached's copies (and its short memory
+        # of the failure), only the worker's memory could avoid a fetch.
+        self.flush()
+        calls = self.s.upstream_requests()
+        fresh = self.get("/v1/anime/search", query="haikyu")
+        self.assertEqual(fresh["source"]["cache"], "miss")
+        seen = self.get("/v1/anime/search", query="never seen")
+        self.assertEqual(seen["source"]["cache"], "miss")
+        self.assertEqual(self.s.upstream_requests(), calls + 2)
+
+    def test_invalid_arguments_are_refused_before_memory(self):
+        self.get("/v1/anime/search", query="frieren")
+        st, _, body = self.s.json("GET", url("/v1/anime/search",
+                                             query="frieren", per_page=51))
+        self.assertEqual(st, 400, body)
+        self.assertEqual(body["error"]["field"], "per_page")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
