@@ -1494,10 +1494,12 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     def _send(self, status, payload, extra=None, count=True, raw=None,
-              content_type="application/json; charset=utf-8"):
+              content_type="application/json; charset=utf-8", delay=False):
         if raw is None:
             raw = b"" if payload is None else json.dumps(
                 payload, separators=(",", ":")).encode("ascii")
+        if delay:
+            self._delay()
         limit, remaining = self.app.state.rate_headers(time.time())
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -1622,9 +1624,15 @@ class Handler(BaseHTTPRequestHandler):
                 {"message": "Not Found.", "status": 404}]})
 
     def _delay(self):
+        """The configured delay counts from the request's arrival: the
+        answer leaves delay_ms after it came, whatever the stand-in's own
+        work took (up to the delay), so the delay is the same fixed cost
+        for every operation."""
         ms = self.app.state.get_config()["delay_ms"]
         if ms > 0:
-            time.sleep(ms / 1000.0)
+            left = ms / 1000.0 - (time.monotonic() - self.started)
+            if left > 0:
+                time.sleep(left)
 
     def _fault(self, operation):
         """Apply an injected fault; True if the request is answered."""
@@ -1663,21 +1671,21 @@ class Handler(BaseHTTPRequestHandler):
         st.count(opname)
         if self._fault(opname):
             return
-        self._delay()
         now = time.time()
         allowed, limit, remaining, reset_at = st.rate_check(now)
         if not allowed:
             self._send(429, {"data": None, "errors": [
                 {"message": "Too Many Requests.", "status": 429}]},
                 extra={"Retry-After": str(max(1, math.ceil(reset_at - now))),
-                       "X-RateLimit-Reset": str(math.ceil(reset_at))})
+                       "X-RateLimit-Reset": str(math.ceil(reset_at))},
+                delay=True)
             return
         if isinstance(parsed, GraphQLError):
-            self._send(parsed.status, parsed.body())
+            self._send(parsed.status, parsed.body(), delay=True)
             return
         decl, variables = parsed
         status, payload = app.resolve(opname, decl, variables, self.headers)
-        self._send(status, payload)
+        self._send(status, payload, delay=True)
 
     def _control(self, path, body):
         st = self.app.state
