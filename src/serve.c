@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "ratelimit.h"
+#include "rescache.h"
 #include "router.h"
 #include "searchstats.h"
 #include "sentry.h"
@@ -60,6 +61,7 @@ void
 serve_shutdown(void)
 {
 	searchstats_shutdown();
+	rescache_clear();
 	tool_shutdown();
 	db_shutdown();
 	crypto_reset();
