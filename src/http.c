@@ -423,6 +423,17 @@ http_resp_text(struct http_resp *resp, int status, const char *type,
 }
 
 void
+http_resp_json_text(struct http_resp *resp, int status, const char *text,
+    size_t len)
+{
+	resp->status = status;
+	free(resp->content_type);
+	resp->content_type = xstrdup("application/json");
+	buf_reset(&resp->body);
+	buf_append(&resp->body, text, len);
+}
+
+void
 http_resp_json(struct http_resp *resp, int status, struct json_object *obj)
 {
 	resp->status = status;

@@ -93,6 +93,11 @@ bool	 http_resp_header(struct http_resp *, const char *, const char *, ...)
 void	 http_resp_json(struct http_resp *, int, struct json_object *);
 /* Replace the body with text of the given type. */
 void	 http_resp_text(struct http_resp *, int, const char *, const char *);
+/*
+ * Replace the body with JSON text of len bytes that is already valid UTF-8
+ * (a kept result, rescache.h): copied as it is.
+ */
+void	 http_resp_json_text(struct http_resp *, int, const char *, size_t);
 /* The error shape of DESIGN §4; field may be NULL. */
 void	 http_resp_error(struct http_resp *, int, const char *, const char *,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));

@@ -109,11 +109,18 @@ log_emit(enum log_level level, const char *msg, ...)
 
 	buf_init(&b);
 	log_format_ts(util_wall_ms(), ts);
-	buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
-	    log_level_name(level));
+	/* Fixed parts without printf: this runs for every request. */
+	buf_puts(&b, "{\"ts\":\"");
+	buf_puts(&b, ts);
+	buf_puts(&b, "\",\"level\":\"");
+	buf_puts(&b, log_level_name(level));
+	buf_puts(&b, "\",\"msg\":");
 	buf_json_string(&b, msg);
-	buf_printf(&b, ",\"pid\":%ld,\"role\":\"%s\"", log_pid != 0 ?
-	    log_pid : (long)getpid(), log_role);
+	buf_puts(&b, ",\"pid\":");
+	buf_put_ll(&b, log_pid != 0 ? log_pid : (long)getpid());
+	buf_puts(&b, ",\"role\":\"");
+	buf_puts(&b, log_role);
+	buf_putc(&b, '"');
 	if (log_rid[0] != '\0') {
 		buf_puts(&b, ",\"request_id\":");
 		buf_json_string(&b, log_rid);
@@ -136,7 +143,7 @@ log_emit(enum log_level level, const char *msg, ...)
 			buf_json_string(&b, s);
 			break;
 		case LOG_F_INT:
-			buf_printf(&b, "%lld", va_arg(ap, long long));
+			buf_put_ll(&b, va_arg(ap, long long));
 			break;
 		case LOG_F_DBL:
 			d = va_arg(ap, double);

@@ -600,10 +600,11 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 	} else {
 		result = json_object_new_object();
 		/* A kept result carries its text quoted once already. */
-		if ((text = rescache_quoted(value)) != NULL)
+		if ((text = rescache_quoted(value)) != NULL) {
 			json_object_object_add(result, "content",
 			    mcp_text_node_content(text));
-		else
+			ctx->out->body_utf8 = !ctx->batch;
+		} else
 			json_object_object_add(result, "content",
 			    mcp_text_content(json_object_to_json_string_ext(
 			    value, JSON_C_TO_STRING_PLAIN |
@@ -1000,9 +1001,12 @@ mcp_parse(const char *body, size_t len)
 static void
 mcp_set_body(struct mcp_output *out, struct json_object *o)
 {
+	const char	*s;
+
 	free(out->body);
-	out->body = xstrdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &out->body_len);
+	out->body = xstrndup(s, out->body_len);
 	json_object_put(o);
 }
 

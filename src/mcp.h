@@ -55,6 +55,12 @@ struct mcp_input {
 struct mcp_output {
 	int		 status;		/* 200, 202, 400, 401, 404 */
 	char		*body;			/* JSON text, NULL for 202; owned */
+	size_t		 body_len;
+	/*
+	 * The body is valid UTF-8 as it is: a kept result (rescache.h) in an
+	 * envelope of our own and the checked request's strings.
+	 */
+	bool		 body_utf8;
 	char		*www_authenticate;	/* challenge for 401, or NULL; owned */
 	/* For the access log (static or pointing into the registry). */
 	const char	*log_tool;

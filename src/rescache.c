@@ -196,6 +196,7 @@ rescache_hit_text(struct json_object *result, size_t *len)
 	struct json_object	*source, *was = NULL;
 	const char		*s;
 	char			*text;
+	struct buf		 b;
 	bool			 had = false;
 
 	if (json_object_object_get_ex(result, "source", &source) &&
@@ -208,7 +209,12 @@ rescache_hit_text(struct json_object *result, size_t *len)
 		source = NULL;
 	s = json_object_to_json_string_length(result,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
-	text = xstrndup(s, *len);
+	/* json-c copies bytes >= 0x80 as they are; responses must be UTF-8. */
+	buf_init(&b);
+	buf_append(&b, s, *len);
+	buf_utf8_repair(&b);
+	*len = b.len;
+	text = buf_detach(&b);
 	if (source != NULL) {
 		if (had)
 			json_object_object_add(source, "cache", was);
@@ -241,7 +247,6 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
 	e->fresh_until = fresh_until;
 	e->empty = empty;
 	e->text = rescache_hit_text(result, &e->text_len);
-	/* Bytes >= 0x80 that are not UTF-8 become U+FFFD, as in responses. */
 	buf_init(&q);
 	buf_json_string(&q, e->text);
 	e->quoted_len = q.len;
@@ -275,8 +280,9 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
 	pthread_mutex_unlock(&rescache_lock);
 }
 
-struct json_object *
-rescache_quoted(struct json_object *value)
+/* The entry behind a value of rescache_get, or NULL. */
+static struct rescache_entry *
+rescache_entry_of(struct json_object *value)
 {
 	struct rescache_entry	*e;
 
@@ -284,7 +290,26 @@ rescache_quoted(struct json_object *value)
 	    (e = json_object_get_userdata(value)) == NULL ||
 	    e->magic != RESCACHE_MAGIC)
 		return (NULL);
-	return (rescache_node(e, rescache_serialise_quoted));
+	return (e);
+}
+
+struct json_object *
+rescache_quoted(struct json_object *value)
+{
+	struct rescache_entry	*e = rescache_entry_of(value);
+
+	return (e != NULL ? rescache_node(e, rescache_serialise_quoted) : NULL);
+}
+
+const char *
+rescache_text(struct json_object *value, size_t *len)
+{
+	struct rescache_entry	*e = rescache_entry_of(value);
+
+	if (e == NULL)
+		return (NULL);
+	*len = e->text_len;
+	return (e->text);
 }
 
 void

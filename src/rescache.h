@@ -48,6 +48,12 @@ void	rescache_put(const char *, struct json_object *, const char *,
  */
 struct json_object *rescache_quoted(struct json_object *);
 
+/*
+ * The text of a value from rescache_get (valid UTF-8, *len bytes; valid
+ * while value is held), or NULL when value is not one.
+ */
+const char *rescache_text(struct json_object *, size_t *);
+
 /* Drop everything (tests; SIGHUP replaces whole workers instead). */
 void	rescache_clear(void);
 

@@ -281,9 +281,9 @@ tool_check_number(const struct json_object *schema, struct json_object *v,
 
 	buf_init(&got);
 	buf_init(&want);
-	tool_describe(&got, v);
 	if (json_object_object_get_ex(schema, "minimum", &lim) &&
 	    d < (bound = json_object_get_double(lim))) {
+		tool_describe(&got, v);
 		tool_put_number(&want, bound);
 		tool_invalid(err, field, "%s must be at least %s; got %s",
 		    name, want.data, got.data);
@@ -299,6 +299,7 @@ tool_check_number(const struct json_object *schema, struct json_object *v,
 		has_max = true;
 	}
 	if (has_max && d > bound) {
+		tool_describe(&got, v);
 		tool_put_number(&want, bound);
 		tool_invalid(err, field, "%s must be at most %s; got %s",
 		    name, want.data, got.data);

@@ -161,14 +161,36 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list	ap2;
 	int	n;
 
+	/* Format into the spare room; grow and format again if short. */
+	buf_grow(b, 63);
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_grow(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
+}
+
+void
+buf_put_ll(struct buf *b, long long v)
+{
+	char			 num[24], *p = num + sizeof num;
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(num + sizeof num - p));
 }
 
 void
@@ -313,6 +335,17 @@ util_utf8_valid(const char *s, size_t len)
 	uint32_t		 cp;
 
 	while (i < len) {
+		/* Runs of ASCII, eight bytes at a time. */
+		while (i + 8 <= len) {
+			uint64_t	w;
+
+			memcpy(&w, p + i, sizeof w);
+			if ((w & 0x8080808080808080ULL) != 0)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		if (p[i] < 0x80) {
 			i++;
 			continue;

@@ -41,6 +41,8 @@ void	 buf_printf(struct buf *, const char *, ...)
 void	 buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 /* Append s as a quoted, escaped JSON string. */
+/* A decimal integer, without printf. */
+void	 buf_put_ll(struct buf *, long long);
 void	 buf_json_string(struct buf *, const char *);
 /* Hand the contents to the caller (caller frees) and reset the buffer. */
 char	*buf_detach(struct buf *);

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "handlers.h"
 #include "http.h"
+#include "rescache.h"
 #include "router.h"
 #include "text.h"
 #include "tool.h"
@@ -330,6 +331,8 @@ HANDLER(handle_tool)
 	struct auth_principal	 p;
 	struct tool_auth	 ta;
 	const struct tool_auth	*auth = NULL;
+	const char		*text;
+	size_t			 len;
 
 	if (t == NULL || tool_input_schema(t) == NULL) {
 		req->log_error = "tool_missing";
@@ -365,6 +368,9 @@ HANDLER(handle_tool)
 	if (result == NULL) {
 		req->log_error = call.error.code;
 		api_error(resp, &call.error);
+	} else if ((text = rescache_text(result, &len)) != NULL) {
+		http_resp_json_text(resp, 200, text, len);
+		json_object_put(result);
 	} else
 		http_resp_json(resp, 200, result);
 	tool_call_free(&call);

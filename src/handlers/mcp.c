@@ -133,7 +133,9 @@ HANDLER(handle_mcp)
 
 	mcp_handle(&in, req->body != NULL ? req->body : "", req->body_len,
 	    &out);
-	if (out.body != NULL)
+	if (out.body != NULL && out.body_utf8)
+		http_resp_json_text(resp, out.status, out.body, out.body_len);
+	else if (out.body != NULL)
 		http_resp_text(resp, out.status, "application/json", out.body);
 	else
 		resp->status = out.status;

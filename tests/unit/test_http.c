@@ -488,6 +488,65 @@ START_TEST(test_json_and_text_bodies_are_always_utf8)
 }
 END_TEST
 
+/* The eight-byte ASCII runs must not hide a bad byte at any offset. */
+START_TEST(test_utf8_valid_at_every_offset)
+{
+	static const char *const bad[] = {
+		"\x80", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xe3\x81", "\xff"
+	};
+	char	s[64];
+	size_t	i, j, n;
+
+	for (i = 0; i < nitems(bad); i++) {
+		n = strlen(bad[i]);
+		for (j = 0; j + n < 40; j++) {
+			memset(s, 'a', 40);
+			memcpy(s + j, bad[i], n);
+			ck_assert_msg(!util_utf8_valid(s, 40), "bad %zu at %zu",
+			    i, j);
+			/* Cut short: what comes before it is fine. */
+			ck_assert(util_utf8_valid(s, j));
+		}
+	}
+	for (j = 0; j + 3 <= 40; j++) {
+		memset(s, 'a', 40);
+		memcpy(s + j, "\xe8\x91\xac", 3);	/* 葬 */
+		ck_assert(util_utf8_valid(s, 40));
+		ck_assert(!util_utf8_valid(s, j + 2));
+	}
+}
+END_TEST
+
+START_TEST(test_buf_put_ll_and_printf)
+{
+	struct buf	b;
+	char		big[300];
+
+	buf_init(&b);
+	buf_put_ll(&b, 0);
+	buf_putc(&b, ' ');
+	buf_put_ll(&b, -42);
+	buf_putc(&b, ' ');
+	buf_put_ll(&b, 9223372036854775807LL);
+	buf_putc(&b, ' ');
+	buf_put_ll(&b, -9223372036854775807LL - 1);
+	ck_assert_str_eq(b.data, "0 -42 9223372036854775807 "
+	    "-9223372036854775808");
+	/* Longer than the spare room: formatted again after growing. */
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	buf_reset(&b);
+	buf_printf(&b, "<%s|%d>", big, 7);
+	ck_assert_uint_eq(b.len, sizeof big - 1 + 4);
+	ck_assert_int_eq(b.data[0], '<');
+	ck_assert_str_eq(b.data + b.len - 3, "|7>");
+	buf_printf(&b, "%s", "");
+	ck_assert_uint_eq(b.len, sizeof big - 1 + 4);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_resp_header_refuses_cr_lf)
 {
 	struct http_resp	resp;
@@ -609,6 +668,8 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_json_and_text_bodies_are_always_utf8, 0,
 	    (int)nitems(repair_cases));
 	tcase_add_test(tc, test_resp_header_refuses_cr_lf);
+	tcase_add_test(tc, test_utf8_valid_at_every_offset);
+	tcase_add_test(tc, test_buf_put_ll_and_printf);
 	tcase_add_test(tc, test_serialise);
 	tcase_add_test(tc, test_serialise_head_keeps_length_drops_body);
 	tcase_add_test(tc, test_serialise_204_has_no_length);
