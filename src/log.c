@@ -82,17 +82,47 @@ log_format_ts(unsigned long long ms, char *out)
 	/* The seconds part changes once a second: format it only then. */
 	static __thread time_t	cached = (time_t)-1;
 	static __thread char	secs[24];
+	static __thread size_t	len;
 	time_t			t = (time_t)(ms / 1000);
 	struct tm		tm;
 	unsigned		frac = (unsigned)(ms % 1000);
 
 	if (t != cached) {
 		gmtime_r(&t, &tm);
-		if (strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-			secs[0] = '\0';
+		len = strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
 		cached = t;
 	}
-	snprintf(out, 32, "%s.%03uZ", secs, frac);
+	memcpy(out, secs, len);
+	out[len] = '.';
+	out[len + 1] = (char)('0' + frac / 100);
+	out[len + 2] = (char)('0' + frac / 10 % 10);
+	out[len + 3] = (char)('0' + frac % 10);
+	out[len + 4] = 'Z';
+	out[len + 5] = '\0';
+}
+
+/* d with three decimals, as "%.3f" prints it, without printf. */
+static void
+log_put_fixed3(struct buf *b, double d)
+{
+	long long	m;
+	char		frac[4];
+
+	if (d >= 9e15 || d <= -9e15) {
+		buf_printf(b, "%.3f", d);
+		return;
+	}
+	m = llround(d * 1000.0);
+	if (m < 0) {
+		buf_putc(b, '-');
+		m = -m;
+	}
+	buf_put_ll(b, m / 1000);
+	frac[0] = '.';
+	frac[1] = (char)('0' + m / 100 % 10);
+	frac[2] = (char)('0' + m / 10 % 10);
+	frac[3] = (char)('0' + m % 10);
+	buf_append(b, frac, sizeof frac);
 }
 
 void
@@ -148,7 +178,7 @@ log_emit(enum log_level level, const char *msg, ...)
 		case LOG_F_DBL:
 			d = va_arg(ap, double);
 			if (isfinite(d))
-				buf_printf(&b, "%.3f", d);
+				log_put_fixed3(&b, d);
 			else
 				buf_puts(&b, "null");
 			break;

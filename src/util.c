@@ -208,44 +208,50 @@ void
 buf_json_string(struct buf *b, const char *s)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
+	const unsigned char	*p = (const unsigned char *)s, *run;
 	char			 esc[7];
 	size_t			 n;
 
 	buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (;;) {
+		/* Plain printable ASCII goes in whole runs. */
+		for (run = p; *p >= 0x20 && *p < 0x7f && *p != '"' &&
+		    *p != '\\'; p++)
+			;
+		if (p > run)
+			buf_append(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		switch (*p) {
 		case '"':
-			buf_puts(b, "\\\"");
+			buf_append(b, "\\\"", 2);
 			break;
 		case '\\':
-			buf_puts(b, "\\\\");
+			buf_append(b, "\\\\", 2);
 			break;
 		case '\n':
-			buf_puts(b, "\\n");
+			buf_append(b, "\\n", 2);
 			break;
 		case '\r':
-			buf_puts(b, "\\r");
+			buf_append(b, "\\r", 2);
 			break;
 		case '\t':
-			buf_puts(b, "\\t");
+			buf_append(b, "\\t", 2);
 			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f) {
 				memcpy(esc, "\\u00", 4);
 				esc[4] = hex[*p >> 4];
 				esc[5] = hex[*p & 0xf];
-				esc[6] = '\0';
-				buf_puts(b, esc);
-			} else if (*p < 0x80)
-				buf_putc(b, (char)*p);
-			else if ((n = util_utf8_char((const char *)p,
+				buf_append(b, esc, 6);
+			} else if ((n = util_utf8_char((const char *)p,
 			    strnlen((const char *)p, 4))) != 0) {
 				buf_append(b, p, n);
 				p += n - 1;
 			} else
-				buf_puts(b, "\\ufffd");	/* not UTF-8 */
+				buf_append(b, "\\ufffd", 6);	/* not UTF-8 */
 		}
+		p++;
 	}
 	buf_putc(b, '"');
 }

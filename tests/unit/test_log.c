@@ -243,6 +243,36 @@ START_TEST(test_non_finite_double_is_null)
 }
 END_TEST
 
+/* Doubles are written as "%.3f" writes them (durations: every line). */
+START_TEST(test_doubles_have_three_decimals)
+{
+	static const double	 values[] = {
+		0.0, 1.5, 12.3456, 0.0004, 0.0006, 999.9996, 55.012, 3.25,
+		-2.5, -0.25, 123456789.125, 1e17, -1e17
+	};
+	char			*text, want[64], key[8];
+	struct buf		 line;
+	size_t			 i;
+
+	for (i = 0; i < nitems(values); i++) {
+		teardown();
+		setup();
+		snprintf(key, sizeof key, "v%zu", i);
+		log_info("m", LF_DBL(key, values[i]), LF_END);
+		text = logged();
+		buf_init(&line);
+		buf_printf(&line, "\"%s\":", key);
+		snprintf(want, sizeof want, "%.3f", values[i]);
+		buf_puts(&line, want);
+		buf_putc(&line, '}');
+		ck_assert_msg(strstr(text, line.data) != NULL, "%s in %s",
+		    line.data, text);
+		buf_free(&line);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(test_request_id_is_carried_then_cleared)
 {
 	struct json_object	*o;
@@ -322,6 +352,7 @@ log_suite(void)
 	tcase_add_test(tc, test_level_filter_skips_argument_evaluation);
 	tcase_add_test(tc, test_null_strings_are_omitted);
 	tcase_add_test(tc, test_non_finite_double_is_null);
+	tcase_add_test(tc, test_doubles_have_three_decimals);
 	tcase_add_test(tc, test_request_id_is_carried_then_cleared);
 	tcase_add_test(tc, test_role_is_shown);
 	tcase_add_loop_test(tc, test_level_parse, 0,
