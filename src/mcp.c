@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "mcp.h"
 #include "oauth.h"
+#include "rawjson.h"
 #include "rescache.h"
 #include "tool.h"
 #include "util.h"
@@ -364,8 +366,10 @@ mcp_tool_meta(const struct tool *t)
 	return (meta);
 }
 
+/* A tool as tools/list shows it, its years resolved as of UTC year. */
 static struct json_object *
-mcp_tool_descriptor(const struct mcp_ctx *ctx, const struct tool *t)
+mcp_tool_descriptor(const struct mcp_ctx *ctx, const struct tool *t,
+    long long year)
 {
 	struct json_object	*o, *ann;
 
@@ -376,7 +380,8 @@ mcp_tool_descriptor(const struct mcp_ctx *ctx, const struct tool *t)
 		    json_object_new_string(t->title));
 	json_object_object_add(o, "description",
 	    json_object_new_string(t->description));
-	json_object_object_add(o, "inputSchema", tool_input_schema_public(t));
+	json_object_object_add(o, "inputSchema",
+	    tool_input_schema_for_year(t, year));
 	if (ctx->version >= MCP_V2025_06_18)
 		json_object_object_add(o, "outputSchema",
 		    tool_schema_copy(tool_output_schema(t)));
@@ -402,23 +407,94 @@ mcp_cursor_ok(struct json_object *params)
 	    json_object_is_type(c, json_type_null));
 }
 
+/*
+ * The "result" of tools/list. It depends on the protocol revision (and the
+ * era it implies), the registry and the widgets (fixed in a process) and
+ * the UTC year of "x-maximumYearOffset", nothing else: it is built from a
+ * context that carries only version and modern, so that a builder reading
+ * more of the request fails loudly instead of being cached. Caller owns.
+ */
+static struct json_object *
+mcp_tools_list_build(enum mcp_version version, bool modern, long long year)
+{
+	struct mcp_ctx		 ctx;
+	struct json_object	*result, *tools;
+	size_t			 i;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.version = version;
+	ctx.modern = modern;
+	tools = json_object_new_array();
+	for (i = 0; i < tool_registry_count; i++)
+		json_object_array_add(tools,
+		    mcp_tool_descriptor(&ctx, tool_registry[i], year));
+	result = json_object_new_object();
+	json_object_object_add(result, "tools", tools);
+	mcp_modern_result(&ctx, result, MCP_TTL_LIST);
+	return (result);
+}
+
+/*
+ * tools/list results of this worker process, serialised once per
+ * (revision, era, year) and shared by its accept threads: one slot per
+ * revision and era holding the last year asked for. A slot is (re)built
+ * under the lock; callers take a reference, so a slot replaced at the turn
+ * of the year stays valid for whoever is still sending it.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	long long	 year[MCP_NVERSIONS][2];
+	struct rawjson	*text[MCP_NVERSIONS][2];
+} mcp_lists = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The tools/list result for these inputs; a new reference (rawjson_free). */
+static struct rawjson *
+mcp_tools_list_cached(enum mcp_version version, bool modern, long long year)
+{
+	struct rawjson	**slot, *r;
+
+	pthread_mutex_lock(&mcp_lists.lock);
+	slot = &mcp_lists.text[version][modern];
+	if (*slot == NULL || mcp_lists.year[version][modern] != year) {
+		rawjson_free(*slot);
+		*slot = rawjson_create(mcp_tools_list_build(version, modern,
+		    year));
+		mcp_lists.year[version][modern] = year;
+	}
+	r = rawjson_ref(*slot);
+	pthread_mutex_unlock(&mcp_lists.lock);
+	return (r);
+}
+
+char *
+mcp_tools_list_text(enum mcp_version version, long long year, bool cached)
+{
+	bool		 modern = version == MCP_V2026_07_28;
+	struct rawjson	*r;
+	char		*s;
+
+	if (!cached)
+		r = rawjson_create(mcp_tools_list_build(version, modern, year));
+	else
+		r = mcp_tools_list_cached(version, modern, year);
+	s = xstrdup(rawjson_text(r, NULL));
+	rawjson_free(r);
+	return (s);
+}
+
 static struct json_object *
 mcp_tools_list(struct mcp_ctx *ctx, struct json_object *id,
     struct json_object *params)
 {
-	struct json_object	*result, *tools;
-	size_t			 i;
+	struct rawjson		*r;
+	struct json_object	*result;
 
 	if (!mcp_cursor_ok(params))
 		return (mcp_error(ctx, id, MCP_INVALID_PARAMS, 200,
 		    "invalid cursor: tools/list has a single page"));
-	tools = json_object_new_array();
-	for (i = 0; i < tool_registry_count; i++)
-		json_object_array_add(tools,
-		    mcp_tool_descriptor(ctx, tool_registry[i]));
-	result = json_object_new_object();
-	json_object_object_add(result, "tools", tools);
-	mcp_modern_result(ctx, result, MCP_TTL_LIST);
+	r = mcp_tools_list_cached(ctx->version, ctx->modern, tool_this_year());
+	result = rawjson_node(r);
+	rawjson_free(r);
 	return (mcp_result(id, result));
 }
 

@@ -85,6 +85,13 @@ void	 mcp_handle(const struct mcp_input *, const char *, size_t,
 void	 mcp_output_free(struct mcp_output *);
 
 /*
+ * The "result" member of a tools/list response for version as of UTC
+ * year, as JSON text: the worker's shared copy when cached (built on first
+ * use), else built afresh. Caller frees. Tests compare the two.
+ */
+char	*mcp_tools_list_text(enum mcp_version, long long, bool);
+
+/*
  * The WWW-Authenticate challenge of a protected tool (RFC 9728
  * resource_metadata under public_url); invalid says the token presented
  * did not verify. Caller frees.

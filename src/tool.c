@@ -258,8 +258,7 @@ tool_check_enum(const struct json_object *schema, struct json_object *v,
 	return (false);
 }
 
-/* The current UTC year, for "x-maximumYearOffset". */
-static long long
+long long
 tool_this_year(void)
 {
 	time_t		now = time(NULL);
@@ -736,37 +735,47 @@ tool_schema_copy(const struct json_object *schema)
 	return (copy);
 }
 
-/* Replace every "x-maximumYearOffset" under o by the "maximum" it means. */
+/*
+ * Replace every "x-maximumYearOffset" under o by the "maximum" it means in
+ * UTC year year.
+ */
 static void
-tool_resolve_years(struct json_object *o)
+tool_resolve_years(struct json_object *o, long long year)
 {
 	struct json_object	*off;
 	size_t			 i;
 
 	if (json_object_is_type(o, json_type_array)) {
 		for (i = 0; i < json_object_array_length(o); i++)
-			tool_resolve_years(json_object_array_get_idx(o, i));
+			tool_resolve_years(json_object_array_get_idx(o, i),
+			    year);
 		return;
 	}
 	if (!json_object_is_type(o, json_type_object))
 		return;
 	if (json_object_object_get_ex(o, "x-maximumYearOffset", &off)) {
 		json_object_object_add(o, "maximum", json_object_new_int64(
-		    tool_this_year() + json_object_get_int64(off)));
+		    year + json_object_get_int64(off)));
 		json_object_object_del(o, "x-maximumYearOffset");
 	}
 	json_object_object_foreach(o, key, val) {
 		(void)key;
-		tool_resolve_years(val);
+		tool_resolve_years(val, year);
 	}
 }
 
 struct json_object *
 tool_input_schema_public(const struct tool *t)
 {
+	return (tool_input_schema_for_year(t, tool_this_year()));
+}
+
+struct json_object *
+tool_input_schema_for_year(const struct tool *t, long long year)
+{
 	struct json_object	*copy = tool_schema_copy(tool_input_schema(t));
 
-	tool_resolve_years(copy);
+	tool_resolve_years(copy, year);
 	return (copy);
 }
 

@@ -134,6 +134,10 @@ struct json_object *tool_schema_copy(const struct json_object *);
  * current year. Caller owns.
  */
 struct json_object *tool_input_schema_public(const struct tool *);
+/* The same as of a given UTC year. Caller owns. */
+struct json_object *tool_input_schema_for_year(const struct tool *, long long);
+/* The current UTC year, what "x-maximumYearOffset" counts from. */
+long long	 tool_this_year(void);
 /* {"readOnlyHint":…, …} for MCP; caller owns. */
 struct json_object *tool_annotations_json(const struct tool *);
 

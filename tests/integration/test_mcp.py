@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -211,6 +212,32 @@ class McpTest(unittest.TestCase):
                     self.assertIn("securitySchemes", t["_meta"])
             st, _, b = self.rpc("ping", version=answered)
             self.assertEqual((st, b["result"]), (200, {}))
+
+    def test_tools_list_is_the_same_text_every_call(self):
+        """Issue 7: a worker serialises tools/list once per revision and UTC
+        year and splices that text into every response: any call, any id,
+        any worker gets the same bytes, with the year bounds resolved."""
+        for version in LEGACY + (V26,):
+            results = set()
+            for i in range(8):
+                params = {"_meta": META26} if version == V26 else {}
+                msg = {"jsonrpc": "2.0", "id": "c%d" % i,
+                       "method": "tools/list", "params": params}
+                year = time.gmtime().tm_year
+                st, _, raw = self.post(msg, version, {"Mcp-Method":
+                                                      "tools/list"}, raw=True)
+                self.assertEqual(st, 200, raw[:200])
+                head = b'{"jsonrpc":"2.0","id":"c%d","result":' % i
+                self.assertTrue(raw.startswith(head) and raw.endswith(b"}"),
+                                raw[:200])
+                results.add(raw[len(head):-1])
+            self.assertEqual(len(results), 1, version)
+            tools = json.loads(results.pop())["tools"]
+            search = [t for t in tools if t["name"] == "search_anime"][0]
+            prop = search["inputSchema"]["properties"]["year"]
+            self.assertNotIn("x-maximumYearOffset", prop)
+            self.assertIn(prop["maximum"], (year + 1, time.gmtime().tm_year
+                                            + 1))
 
     def test_batches_only_in_2025_03_26(self):
         batch = [{"jsonrpc": "2.0", "id": 1, "method": "ping"},

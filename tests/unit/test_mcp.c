@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,6 +545,236 @@ START_TEST(test_tools_list_follows_the_version)
 }
 END_TEST
 
+/* got and want are the same text; else say where they part (they are long). */
+#define assert_same_text(got, want)	same_text(got, want, __LINE__)
+
+static void
+same_text(const char *got, const char *want, int line)
+{
+	size_t	i;
+
+	for (i = 0; got[i] != '\0' && got[i] == want[i]; i++)
+		;
+	ck_assert_msg(got[i] == want[i], "line %d: texts differ at byte %zu "
+	    "of %zu/%zu: got \"%.80s\", want \"%.80s\"", line, i,
+	    strlen(got), strlen(want), got + (i > 20 ? i - 20 : 0),
+	    want + (i > 20 ? i - 20 : 0));
+}
+
+/* The body of one tools/list POST (raw text), with id as JSON text. */
+static char *
+list_body(enum mcp_version v, const char *id)
+{
+	struct mcp_input	 in;
+	struct mcp_output	 out;
+	char			*text, *body;
+
+	if (v == MCP_V2026_07_28)
+		xasprintf(&text, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":"
+		    "\"tools/list\",\"params\":{" META26 "}}", id);
+	else
+		xasprintf(&text, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":"
+		    "\"tools/list\"}", id);
+	memset(&in, 0, sizeof in);
+	in.protocol_version = mcp_version_name(v);
+	in.method = "tools/list";
+	in.public_url = "https://example.test";
+	in.widgets_dir = widgets_dir;
+	mcp_handle(&in, text, strlen(text), &out);
+	body = out.body;
+	out.body = NULL;
+	ck_assert_int_eq(out.status, 200);
+	mcp_output_free(&out);
+	free(text);
+	return (body);
+}
+
+/* What a fresh build gives, in the JSON-RPC envelope with id (JSON text). */
+static char *
+list_expected(enum mcp_version v, long long year, const char *id)
+{
+	char	*fresh, *s;
+
+	fresh = mcp_tools_list_text(v, year, false);
+	xasprintf(&s, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}", id,
+	    fresh);
+	free(fresh);
+	return (s);
+}
+
+/* An id as sent and as json-c writes it back. */
+static const struct {
+	const char	*sent;
+	const char	*echoed;
+} list_ids[] = {
+	{ "1", "1" },
+	{ "-7", "-7" },
+	{ "\"abc\"", "\"abc\"" },
+	{ "\"a\\\"b\\/c\\u00e9\"", "\"a\\\"b/c\xc3\xa9\"" },
+	{ "9007199254740993", "9007199254740993" },
+};
+
+/*
+ * Issue 7: tools/list is served from a per-process cache; every answer is
+ * byte for byte what a fresh build gives, for every id and every call.
+ */
+START_TEST(test_tools_list_cached_answer_is_the_fresh_build)
+{
+	enum mcp_version	 v;
+	char			*got, *want;
+	long long		 year;
+	size_t			 i;
+	int			 round, tries;
+
+	/* the revisions interleaved: one process, one cache, all its slots */
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < nitems(list_ids) * MCP_NVERSIONS; i++) {
+			v = (enum mcp_version)(i % MCP_NVERSIONS);
+			/* retried if the year turns during the call */
+			for (tries = 0; tries < 2; tries++) {
+				year = tool_this_year();
+				got = list_body(v, list_ids[i /
+				    MCP_NVERSIONS].sent);
+				want = list_expected(v, year, list_ids[i /
+				    MCP_NVERSIONS].echoed);
+				if (year == tool_this_year())
+					break;
+				free(got);
+				free(want);
+			}
+			assert_same_text(got, want);
+			free(got);
+			free(want);
+		}
+	}
+}
+END_TEST
+
+/* A batch (2025-03-26) splices the same text into each response. */
+START_TEST(test_tools_list_cached_in_a_batch)
+{
+	struct mcp_input	 in;
+	struct mcp_output	 out;
+	const char		*text = "[{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"tools/list\"},{\"jsonrpc\":\"2.0\",\"id\":\"x\","
+	    "\"method\":\"tools/list\"}]";
+	char			*one, *two, *want;
+	long long		 year = tool_this_year();
+
+	memset(&in, 0, sizeof in);
+	in.public_url = "https://example.test";
+	in.widgets_dir = widgets_dir;
+	mcp_handle(&in, text, strlen(text), &out);
+	one = list_expected(MCP_V2025_03_26, year, "1");
+	two = list_expected(MCP_V2025_03_26, year, "\"x\"");
+	xasprintf(&want, "[%s,%s]", one, two);
+	ck_assert_int_eq(out.status, 200);
+	assert_same_text(out.body, want);
+	mcp_output_free(&out);
+	free(one);
+	free(two);
+	free(want);
+}
+END_TEST
+
+/*
+ * The cache is keyed by the year: going from one year to the next and
+ * back, each answer is that year's fresh build (and the years differ, so
+ * an answer kept across the turn of the year would be caught).
+ */
+START_TEST(test_tools_list_cache_follows_the_year)
+{
+	enum mcp_version	 v = (enum mcp_version)_i;
+	static const int	 offsets[] = { 0, 1, 1, 0, -30, 0 };
+	long long		 now = tool_this_year();
+	char			*cached, *fresh, *other;
+	size_t			 i;
+
+	fresh = mcp_tools_list_text(v, now, false);
+	other = mcp_tools_list_text(v, now + 1, false);
+	ck_assert(strcmp(fresh, other) != 0);
+	free(fresh);
+	free(other);
+	for (i = 0; i < nitems(offsets); i++) {
+		cached = mcp_tools_list_text(v, now + offsets[i], true);
+		fresh = mcp_tools_list_text(v, now + offsets[i], false);
+		assert_same_text(cached, fresh);
+		free(cached);
+		free(fresh);
+	}
+}
+END_TEST
+
+/*
+ * Accept threads share the cache: some turn the year of a slot back and
+ * forth (replacing its text) while others answer tools/list from it; every
+ * answer stays exact (and, under ASan, no text is used after it is freed).
+ */
+#define LIST_THREADS	8
+#define LIST_ROUNDS	40
+
+struct list_worker {
+	int		 n;
+	enum mcp_version v;
+	const char	*want_now;	/* envelope with id 1, this year */
+	const char	*want_year[2];	/* fresh result, this year and next */
+	long long	 now;
+	int		 wrong;
+};
+
+static void *
+list_thread(void *arg)
+{
+	struct list_worker	*w = arg;
+	char			*s;
+	int			 i;
+
+	for (i = 0; i < LIST_ROUNDS; i++) {
+		if (w->n % 2 == 0) {
+			s = mcp_tools_list_text(w->v, w->now + (i % 2), true);
+			w->wrong += strcmp(s, w->want_year[i % 2]) != 0;
+		} else {
+			s = list_body(w->v, "1");
+			w->wrong += strcmp(s, w->want_now) != 0;
+		}
+		free(s);
+	}
+	return (NULL);
+}
+
+START_TEST(test_tools_list_cache_is_shared_by_threads)
+{
+	struct list_worker	 w[LIST_THREADS];
+	pthread_t		 t[LIST_THREADS];
+	char			*now_env, *fresh[2];
+	long long		 now = tool_this_year();
+	int			 i;
+
+	now_env = list_expected(MCP_V2025_11_25, now, "1");
+	fresh[0] = mcp_tools_list_text(MCP_V2025_11_25, now, false);
+	fresh[1] = mcp_tools_list_text(MCP_V2025_11_25, now + 1, false);
+	for (i = 0; i < LIST_THREADS; i++) {
+		w[i].n = i;
+		w[i].v = MCP_V2025_11_25;
+		w[i].want_now = now_env;
+		w[i].want_year[0] = fresh[0];
+		w[i].want_year[1] = fresh[1];
+		w[i].now = now;
+		w[i].wrong = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, list_thread,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < LIST_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < LIST_THREADS; i++)
+		ck_assert_msg(w[i].wrong == 0, "thread %d: %d answers differ "
+		    "from the fresh build", i, w[i].wrong);
+	free(now_env);
+	free(fresh[0]);
+	free(fresh[1]);
+}
+END_TEST
+
 /* tools/call errors: protocol errors vs isError results. */
 static const struct {
 	const char	*params;
@@ -893,6 +1124,11 @@ mcp_suite(void)
 	    (int)nitems(modern_cases));
 	tcase_add_test(tc, test_server_discover);
 	tcase_add_loop_test(tc, test_tools_list_follows_the_version, 0, 4);
+	tcase_add_test(tc, test_tools_list_cached_answer_is_the_fresh_build);
+	tcase_add_test(tc, test_tools_list_cached_in_a_batch);
+	tcase_add_loop_test(tc, test_tools_list_cache_follows_the_year, 0,
+	    MCP_NVERSIONS);
+	tcase_add_test(tc, test_tools_list_cache_is_shared_by_threads);
 	tcase_add_loop_test(tc, test_tools_call_errors, 0,
 	    (int)nitems(call_cases));
 	tcase_add_test(tc, test_protected_tools_answer_with_the_challenge);

@@ -1,0 +1,35 @@
+/* rawjson.h: JSON text serialised once, shared by threads, and spliced into later json-c documents without reparsing. */
+#ifndef RAWJSON_H
+#define RAWJSON_H
+
+#include <stddef.h>
+
+struct json_object;
+
+/* Immutable serialised JSON, reference counted (any thread may hold one). */
+struct rawjson;
+
+/*
+ * Serialise o as responses are (JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE) into a new rawjson holding one
+ * reference. Takes ownership of o.
+ */
+struct rawjson	*rawjson_create(struct json_object *);
+/* One more reference to r; returns r. */
+struct rawjson	*rawjson_ref(struct rawjson *);
+/* Drop one reference; the last one frees. NULL: no-op. */
+void		 rawjson_free(struct rawjson *);
+/* The text (NUL-terminated); *len, when not NULL, gets its length. */
+const char	*rawjson_text(const struct rawjson *, size_t *);
+
+/*
+ * A json-c node that serialises as r's text wherever it is added (an
+ * object member, an array element). The node holds its own reference to
+ * r, dropped when the node is freed; caller owns the node. Its content
+ * cannot be read through json-c (it is an empty object to json-c's
+ * getters), and the text is not re-indented: only for documents
+ * serialised with JSON_C_TO_STRING_PLAIN.
+ */
+struct json_object *rawjson_node(struct rawjson *);
+
+#endif

@@ -1,0 +1,112 @@
+/* test_rawjson.c: JSON text serialised once and spliced as raw text into later json-c documents. */
+#include "autoconf.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "rawjson.h"
+#include "util.h"
+
+#define FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* {"a":[1,2.50,"x/y\u00e9"],"b":null}, parsed (so 2.50 keeps its text). */
+static struct json_object *
+sample(void)
+{
+	struct json_object	*o = json_tokener_parse("{\"a\":[1,2.50,"
+	    "\"x/y\\u00e9\"],\"b\":null}");
+
+	ck_assert_ptr_nonnull(o);
+	return (o);
+}
+
+START_TEST(test_rawjson_text_is_the_plain_serialisation)
+{
+	struct json_object	*o = sample();
+	struct rawjson		*r;
+	const char		*want;
+	size_t			 len;
+
+	want = "{\"a\":[1,2.50,\"x/y\xc3\xa9\"],\"b\":null}";
+	ck_assert_str_eq(json_object_to_json_string_ext(o, FLAGS), want);
+	r = rawjson_create(o);
+	ck_assert_str_eq(rawjson_text(r, &len), want);
+	ck_assert_uint_eq(len, strlen(want));
+	rawjson_free(r);
+	rawjson_free(NULL);
+}
+END_TEST
+
+/* Spliced as a member and as array elements: the same bytes as the object. */
+START_TEST(test_rawjson_node_splices_the_same_bytes)
+{
+	struct json_object	*doc, *arr;
+	struct rawjson		*r = rawjson_create(sample());
+	char			*spliced;
+
+	doc = json_object_new_object();
+	json_object_object_add(doc, "id", json_object_new_string("a\"b"));
+	json_object_object_add(doc, "result", rawjson_node(r));
+	arr = json_object_new_array();
+	json_object_array_add(arr, rawjson_node(r));
+	json_object_array_add(arr, rawjson_node(r));
+	json_object_object_add(doc, "more", arr);
+	spliced = xstrdup(json_object_to_json_string_ext(doc, FLAGS));
+	json_object_put(doc);
+
+	doc = json_object_new_object();
+	json_object_object_add(doc, "id", json_object_new_string("a\"b"));
+	json_object_object_add(doc, "result", sample());
+	arr = json_object_new_array();
+	json_object_array_add(arr, sample());
+	json_object_array_add(arr, sample());
+	json_object_object_add(doc, "more", arr);
+	ck_assert_str_eq(spliced, json_object_to_json_string_ext(doc, FLAGS));
+	json_object_put(doc);
+	free(spliced);
+	rawjson_free(r);
+}
+END_TEST
+
+/* A node keeps its text alive after the creator's reference is gone. */
+START_TEST(test_rawjson_node_holds_a_reference)
+{
+	struct rawjson		*r = rawjson_create(sample());
+	struct json_object	*node = rawjson_node(r), *copy;
+
+	rawjson_free(r);
+	copy = json_object_get(node);
+	json_object_put(node);
+	ck_assert_str_eq(json_object_to_json_string_ext(copy, FLAGS),
+	    "{\"a\":[1,2.50,\"x/y\xc3\xa9\"],\"b\":null}");
+	json_object_put(copy);
+}
+END_TEST
+
+static Suite *
+rawjson_suite(void)
+{
+	Suite	*s = suite_create("rawjson");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_rawjson_text_is_the_plain_serialisation);
+	tcase_add_test(tc, test_rawjson_node_splices_the_same_bytes);
+	tcase_add_test(tc, test_rawjson_node_holds_a_reference);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(rawjson_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? 0 : 1);
+}
