@@ -95,7 +95,7 @@ void	 http_resp_json(struct http_resp *, int, struct json_object *);
 void	 http_resp_text(struct http_resp *, int, const char *, const char *);
 /*
  * Replace the body with JSON text of len bytes that is already valid UTF-8
- * (a kept result, rescache.h): copied as it is.
+ * (a rawjson's text): copied as it is.
  */
 void	 http_resp_json_text(struct http_resp *, int, const char *, size_t);
 /* The error shape of DESIGN §4; field may be NULL. */

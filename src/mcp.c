@@ -15,7 +15,6 @@
 #include "mcp.h"
 #include "oauth.h"
 #include "rawjson.h"
-#include "rescache.h"
 #include "tool.h"
 #include "util.h"
 #include "widget.h"
@@ -625,7 +624,8 @@ static struct json_object *
 mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
     struct json_object *params)
 {
-	struct json_object	*name, *args = NULL, *value, *result, *text;
+	struct json_object	*name, *args = NULL, *value, *result;
+	struct rawjson		*raw;
 	const struct tool	*t;
 	const struct tool_auth	*auth;
 	struct tool_call	 call;
@@ -676,9 +676,10 @@ mcp_tools_call(struct mcp_ctx *ctx, struct json_object *id,
 	} else {
 		result = json_object_new_object();
 		/* A kept result carries its text quoted once already. */
-		if ((text = rescache_quoted(value)) != NULL) {
+		if ((raw = rawjson_of(value)) != NULL) {
 			json_object_object_add(result, "content",
-			    mcp_text_node_content(text));
+			    mcp_text_node_content(rawjson_node(
+			    rawjson_quoted(raw))));
 			ctx->out->body_utf8 = !ctx->batch;
 		} else
 			json_object_object_add(result, "content",

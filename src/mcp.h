@@ -57,7 +57,7 @@ struct mcp_output {
 	char		*body;			/* JSON text, NULL for 202; owned */
 	size_t		 body_len;
 	/*
-	 * The body is valid UTF-8 as it is: a kept result (rescache.h) in an
+	 * The body is valid UTF-8 as it is: a kept result (rawjson.h) in an
 	 * envelope of our own and the checked request's strings.
 	 */
 	bool		 body_utf8;

@@ -12,9 +12,13 @@ struct rawjson;
 /*
  * Serialise o as responses are (JSON_C_TO_STRING_PLAIN |
  * JSON_C_TO_STRING_NOSLASHESCAPE) into a new rawjson holding one
- * reference. Takes ownership of o.
+ * reference. Takes ownership of o. The text is valid UTF-8: bytes json-c
+ * copied as they were and that are not UTF-8 become U+FFFD, as in every
+ * response (http_resp_json).
  */
 struct rawjson	*rawjson_create(struct json_object *);
+/* The same from len bytes of JSON text (one value), repaired the same way. */
+struct rawjson	*rawjson_from_text(const char *, size_t);
 /* One more reference to r; returns r. */
 struct rawjson	*rawjson_ref(struct rawjson *);
 /* Drop one reference; the last one frees. NULL: no-op. */
@@ -31,5 +35,12 @@ const char	*rawjson_text(const struct rawjson *, size_t *);
  * serialised with JSON_C_TO_STRING_PLAIN.
  */
 struct json_object *rawjson_node(struct rawjson *);
+/* The rawjson behind a node of rawjson_node (borrowed), or NULL. */
+struct rawjson	*rawjson_of(struct json_object *);
+/*
+ * r's text as one JSON string (MCP's text content of a structured result),
+ * made on the first call and kept with r; borrowed from r.
+ */
+struct rawjson	*rawjson_quoted(struct rawjson *);
 
 #endif

@@ -2,27 +2,20 @@
 #include "autoconf.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "config.h"
+#include "rawjson.h"
 #include "rescache.h"
 #include "util.h"
 
 #define RESCACHE_BUCKETS	1024	/* a power of two */
-#define RESCACHE_MAGIC		0x72657363u	/* "resc" */
 
-/*
- * One result. The table holds one reference; every value handed out holds
- * another, so an entry evicted while a response still uses it lives until
- * that response is written.
- */
+/* One result, in the table alone (values handed out hold its text). */
 struct rescache_entry {
-	unsigned		 magic;
-	_Atomic unsigned	 refs;
 	struct rescache_entry	*chain;		/* same bucket */
 	struct rescache_entry	*newer, *older;	/* use order */
 	uint64_t		 hash;
@@ -30,10 +23,7 @@ struct rescache_entry {
 	char			*key;
 	const char		*kind;
 	bool			 empty;
-	char			*text;		/* the result, "source.cache" hit */
-	size_t			 text_len;
-	char			*quoted;	/* text as one JSON string */
-	size_t			 quoted_len;
+	struct rawjson		*text;		/* the result, "source.cache" hit */
 	size_t			 bytes;		/* counted against the budget */
 };
 
@@ -54,13 +44,10 @@ rescache_hash(const char *s)
 }
 
 static void
-rescache_release(struct rescache_entry *e)
+rescache_entry_free(struct rescache_entry *e)
 {
-	if (atomic_fetch_sub(&e->refs, 1) != 1)
-		return;
 	free(e->key);
-	free(e->text);
-	free(e->quoted);
+	rawjson_free(e->text);
 	free(e);
 }
 
@@ -84,7 +71,7 @@ rescache_unlink(struct rescache_entry *e)
 		rescache_oldest = e->newer;
 	rescache_counts.entries--;
 	rescache_counts.bytes -= e->bytes;
-	rescache_release(e);
+	rescache_entry_free(e);
 }
 
 /* Lock held: e becomes the most recently used. */
@@ -121,50 +108,11 @@ rescache_find(const char *key, uint64_t hash)
 	return (NULL);
 }
 
-static int
-rescache_serialise(struct json_object *o, struct printbuf *pb, int level,
-    int flags)
-{
-	const struct rescache_entry *e = json_object_get_userdata(o);
-
-	(void)level;
-	(void)flags;
-	return (printbuf_memappend(pb, e->text, (int)e->text_len));
-}
-
-static int
-rescache_serialise_quoted(struct json_object *o, struct printbuf *pb,
-    int level, int flags)
-{
-	const struct rescache_entry *e = json_object_get_userdata(o);
-
-	(void)level;
-	(void)flags;
-	return (printbuf_memappend(pb, e->quoted, (int)e->quoted_len));
-}
-
-static void
-rescache_value_free(struct json_object *o, void *userdata)
-{
-	(void)o;
-	rescache_release(userdata);
-}
-
-/* A node that serialises as e (one more reference on e). */
-static struct json_object *
-rescache_node(struct rescache_entry *e, json_object_to_json_string_fn *fn)
-{
-	struct json_object	*o = json_object_new_object();
-
-	atomic_fetch_add(&e->refs, 1);
-	json_object_set_serializer(o, fn, e, rescache_value_free);
-	return (o);
-}
-
 struct json_object *
 rescache_get(const char *key, struct rescache_hit *hit)
 {
 	struct rescache_entry	*e;
+	struct rawjson		*text = NULL;
 	struct json_object	*o = NULL;
 	uint64_t		 hash, now;
 
@@ -182,21 +130,25 @@ rescache_get(const char *key, struct rescache_hit *hit)
 		rescache_counts.hits++;
 		hit->kind = e->kind;
 		hit->empty = e->empty;
-		o = rescache_node(e, rescache_serialise);
+		text = rawjson_ref(e->text);
 	} else
 		rescache_counts.misses++;
 	pthread_mutex_unlock(&rescache_lock);
+	if (text != NULL) {
+		o = rawjson_node(text);
+		rawjson_free(text);
+	}
 	return (o);
 }
 
 /* The text a hit answers with: result, with "source.cache" saying so. */
-static char *
-rescache_hit_text(struct json_object *result, size_t *len)
+static struct rawjson *
+rescache_hit_text(struct json_object *result)
 {
 	struct json_object	*source, *was = NULL;
+	struct rawjson		*text;
 	const char		*s;
-	char			*text;
-	struct buf		 b;
+	size_t			 len;
 	bool			 had = false;
 
 	if (json_object_object_get_ex(result, "source", &source) &&
@@ -208,13 +160,8 @@ rescache_hit_text(struct json_object *result, size_t *len)
 	} else
 		source = NULL;
 	s = json_object_to_json_string_length(result,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
-	/* json-c copies bytes >= 0x80 as they are; responses must be UTF-8. */
-	buf_init(&b);
-	buf_append(&b, s, *len);
-	buf_utf8_repair(&b);
-	*len = b.len;
-	text = buf_detach(&b);
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	text = rawjson_from_text(s, len);
 	if (source != NULL) {
 		if (had)
 			json_object_object_add(source, "cache", was);
@@ -229,7 +176,7 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
     uint64_t fresh_until, bool empty)
 {
 	struct rescache_entry	*e, *old;
-	struct buf		 q;
+	size_t			 len, quoted;
 	size_t			 budget = (size_t)cfg->result_cache_kb * 1024;
 	uint64_t		 now = util_wall_ms();
 
@@ -239,22 +186,19 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
 		fresh_until = now + (uint64_t)cfg->result_cache_seconds * 1000;
 
 	e = xcalloc(1, sizeof *e);
-	e->magic = RESCACHE_MAGIC;
-	e->refs = 1;
 	e->key = xstrdup(key);
 	e->hash = rescache_hash(key);
 	e->kind = kind;
 	e->fresh_until = fresh_until;
 	e->empty = empty;
-	e->text = rescache_hit_text(result, &e->text_len);
-	buf_init(&q);
-	buf_json_string(&q, e->text);
-	e->quoted_len = q.len;
-	e->quoted = buf_detach(&q);
-	e->bytes = sizeof *e + strlen(e->key) + e->text_len + e->quoted_len;
+	e->text = rescache_hit_text(result);
+	/* Made now, outside the lock: MCP answers carry it too. */
+	(void)rawjson_text(rawjson_quoted(e->text), &quoted);
+	(void)rawjson_text(e->text, &len);
+	e->bytes = sizeof *e + strlen(e->key) + len + quoted;
 	if (e->bytes > budget / 4) {
 		/* One answer never takes more than a quarter of the room. */
-		rescache_release(e);
+		rescache_entry_free(e);
 		return;
 	}
 
@@ -278,38 +222,6 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
 	rescache_counts.bytes += e->bytes;
 	rescache_counts.stores++;
 	pthread_mutex_unlock(&rescache_lock);
-}
-
-/* The entry behind a value of rescache_get, or NULL. */
-static struct rescache_entry *
-rescache_entry_of(struct json_object *value)
-{
-	struct rescache_entry	*e;
-
-	if (value == NULL || !json_object_is_type(value, json_type_object) ||
-	    (e = json_object_get_userdata(value)) == NULL ||
-	    e->magic != RESCACHE_MAGIC)
-		return (NULL);
-	return (e);
-}
-
-struct json_object *
-rescache_quoted(struct json_object *value)
-{
-	struct rescache_entry	*e = rescache_entry_of(value);
-
-	return (e != NULL ? rescache_node(e, rescache_serialise_quoted) : NULL);
-}
-
-const char *
-rescache_text(struct json_object *value, size_t *len)
-{
-	struct rescache_entry	*e = rescache_entry_of(value);
-
-	if (e == NULL)
-		return (NULL);
-	*len = e->text_len;
-	return (e->text);
 }
 
 void

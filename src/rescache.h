@@ -17,9 +17,10 @@ struct json_object;
  * (least recently used out first). A hit is served as the stored text: no
  * memcached round trip, no parse, no shaping.
  *
- * Values are handed out as json-c objects that serialise as the stored
- * text (a custom serialiser); they can be placed in a larger document
- * (MCP's structuredContent) but have no members to read.
+ * Values are handed out as rawjson nodes (rawjson.h): json-c objects that
+ * serialise as the stored text, with its quoted form ready for MCP's text
+ * content; they can be placed in a larger document but have no members to
+ * read.
  */
 
 /* What a hit says about itself. */
@@ -41,18 +42,6 @@ struct json_object *rescache_get(const char *, struct rescache_hit *);
  */
 void	rescache_put(const char *, struct json_object *, const char *,
 	    uint64_t, bool);
-
-/*
- * A value from rescache_get as a JSON string node (its text, quoted once
- * when stored): for MCP's text content. NULL when value is not one.
- */
-struct json_object *rescache_quoted(struct json_object *);
-
-/*
- * The text of a value from rescache_get (valid UTF-8, *len bytes; valid
- * while value is held), or NULL when value is not one.
- */
-const char *rescache_text(struct json_object *, size_t *);
 
 /* Drop everything (tests; SIGHUP replaces whole workers instead). */
 void	rescache_clear(void);

@@ -14,7 +14,7 @@
 #include "auth.h"
 #include "handlers.h"
 #include "http.h"
-#include "rescache.h"
+#include "rawjson.h"
 #include "router.h"
 #include "text.h"
 #include "tool.h"
@@ -331,6 +331,7 @@ HANDLER(handle_tool)
 	struct auth_principal	 p;
 	struct tool_auth	 ta;
 	const struct tool_auth	*auth = NULL;
+	struct rawjson		*raw;
 	const char		*text;
 	size_t			 len;
 
@@ -368,7 +369,8 @@ HANDLER(handle_tool)
 	if (result == NULL) {
 		req->log_error = call.error.code;
 		api_error(resp, &call.error);
-	} else if ((text = rescache_text(result, &len)) != NULL) {
+	} else if ((raw = rawjson_of(result)) != NULL) {
+		text = rawjson_text(raw, &len);
 		http_resp_json_text(resp, 200, text, len);
 		json_object_put(result);
 	} else

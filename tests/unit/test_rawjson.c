@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,58 @@ START_TEST(test_rawjson_node_holds_a_reference)
 }
 END_TEST
 
+/* Bytes that are not UTF-8 never reach a response through a rawjson. */
+START_TEST(test_rawjson_text_is_always_utf8)
+{
+	struct rawjson	*r;
+	size_t		 len;
+
+	r = rawjson_from_text("\"a\xff\xc3\"", 5);
+	ck_assert_str_eq(rawjson_text(r, &len), "\"a\xef\xbf\xbd\xef\xbf\xbd\"");
+	ck_assert_uint_eq(len, 9);
+	rawjson_free(r);
+}
+END_TEST
+
+static void *
+quote_it(void *arg)
+{
+	return (rawjson_quoted(arg));
+}
+
+/* Made once, by whichever thread comes first; the same for everyone. */
+START_TEST(test_rawjson_quoted_is_one_string_made_once)
+{
+	struct rawjson		*r = rawjson_create(sample()), *q;
+	struct json_object	*doc, *back;
+	pthread_t		 t[8];
+	void			*got[8];
+	size_t			 i;
+
+	for (i = 0; i < nitems(t); i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, quote_it, r), 0);
+	for (i = 0; i < nitems(t); i++)
+		ck_assert_int_eq(pthread_join(t[i], &got[i]), 0);
+	q = rawjson_quoted(r);
+	for (i = 0; i < nitems(t); i++)
+		ck_assert_ptr_eq(got[i], q);
+	/* As a member: a string whose value is r's text. */
+	doc = json_object_new_object();
+	json_object_object_add(doc, "text", rawjson_node(q));
+	back = json_tokener_parse(json_object_to_json_string_ext(doc, FLAGS));
+	ck_assert_ptr_nonnull(back);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(back,
+	    "text")), rawjson_text(r, NULL));
+	/* Nodes are recognised; plain objects are not. */
+	ck_assert_ptr_eq(rawjson_of(json_object_object_get(doc, "text")), q);
+	ck_assert_ptr_null(rawjson_of(back));
+	ck_assert_ptr_null(rawjson_of(NULL));
+	json_object_put(back);
+	json_object_put(doc);
+	rawjson_free(r);
+}
+END_TEST
+
 static Suite *
 rawjson_suite(void)
 {
@@ -95,6 +148,8 @@ rawjson_suite(void)
 	tcase_add_test(tc, test_rawjson_text_is_the_plain_serialisation);
 	tcase_add_test(tc, test_rawjson_node_splices_the_same_bytes);
 	tcase_add_test(tc, test_rawjson_node_holds_a_reference);
+	tcase_add_test(tc, test_rawjson_text_is_always_utf8);
+	tcase_add_test(tc, test_rawjson_quoted_is_one_string_made_once);
 	suite_add_tcase(s, tc);
 	return (s);
 }

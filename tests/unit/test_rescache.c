@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "rawjson.h"
 #include "rescache.h"
 #include "util.h"
 
@@ -93,8 +94,8 @@ START_TEST(test_rescache_hit_answers_the_text_with_cache_hit)
 	ck_assert(json_object_equal(parsed, r));
 
 	/* The quoted form is one JSON string whose value is the text. */
-	q = rescache_quoted(v);
-	ck_assert_ptr_nonnull(q);
+	ck_assert_ptr_nonnull(rawjson_of(v));
+	q = rawjson_node(rawjson_quoted(rawjson_of(v)));
 	json_object_put(parsed);
 	parsed = json_tokener_parse(json_object_to_json_string_ext(q, FLAGS));
 	ck_assert_ptr_nonnull(parsed);
@@ -111,7 +112,7 @@ START_TEST(test_rescache_hit_answers_the_text_with_cache_hit)
 	ck_assert_ptr_nonnull(r);
 	ck_assert(json_object_is_type(json_object_object_get(r, "structured"),
 	    json_type_object));
-	ck_assert_ptr_null(rescache_quoted(r));
+	ck_assert_ptr_null(rawjson_of(r));
 
 	json_object_put(parsed);
 	json_object_put(v);
