@@ -51,7 +51,35 @@ rescache_entry_free(struct rescache_entry *e)
 	free(e);
 }
 
-/* Lock held: take e out of the table and the use order. */
+/* Lock held: e leaves the use order. */
+static void
+rescache_order_remove(struct rescache_entry *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		rescache_newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		rescache_oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+/* Lock held: e becomes the most recently used. */
+static void
+rescache_order_push(struct rescache_entry *e)
+{
+	e->newer = NULL;
+	e->older = rescache_newest;
+	if (rescache_newest != NULL)
+		rescache_newest->newer = e;
+	rescache_newest = e;
+	if (rescache_oldest == NULL)
+		rescache_oldest = e;
+}
+
+/* Lock held: take e out of the table and the use order, and free it. */
 static void
 rescache_unlink(struct rescache_entry *e)
 {
@@ -61,38 +89,10 @@ rescache_unlink(struct rescache_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->chain;
 	*pp = e->chain;
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		rescache_newest = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		rescache_oldest = e->newer;
+	rescache_order_remove(e);
 	rescache_counts.entries--;
 	rescache_counts.bytes -= e->bytes;
 	rescache_entry_free(e);
-}
-
-/* Lock held: e becomes the most recently used. */
-static void
-rescache_touch(struct rescache_entry *e)
-{
-	if (rescache_newest == e)
-		return;
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else if (rescache_oldest == e)
-		rescache_oldest = e->newer;
-	e->newer = NULL;
-	e->older = rescache_newest;
-	if (rescache_newest != NULL)
-		rescache_newest->newer = e;
-	rescache_newest = e;
-	if (rescache_oldest == NULL)
-		rescache_oldest = e;
 }
 
 /* Lock held. */
@@ -126,7 +126,8 @@ rescache_get(const char *key, struct rescache_hit *hit)
 		e = NULL;
 	}
 	if (e != NULL) {
-		rescache_touch(e);
+		rescache_order_remove(e);
+		rescache_order_push(e);
 		rescache_counts.hits++;
 		hit->kind = e->kind;
 		hit->empty = e->empty;
@@ -212,12 +213,7 @@ rescache_put(const char *key, struct json_object *result, const char *kind,
 	}
 	e->chain = rescache_table[e->hash & (RESCACHE_BUCKETS - 1)];
 	rescache_table[e->hash & (RESCACHE_BUCKETS - 1)] = e;
-	e->older = rescache_newest;
-	if (rescache_newest != NULL)
-		rescache_newest->newer = e;
-	rescache_newest = e;
-	if (rescache_oldest == NULL)
-		rescache_oldest = e;
+	rescache_order_push(e);
 	rescache_counts.entries++;
 	rescache_counts.bytes += e->bytes;
 	rescache_counts.stores++;
