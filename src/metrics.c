@@ -598,17 +598,20 @@ static void
 metrics_flusher_start(void)
 {
 	struct metrics_pending	*p = &metrics_pending;
+	bool			 ok;
 
 	pthread_mutex_lock(&p->lock);
 	p->stop = false;
 	p->len = 0;
-	if (pthread_create(&p->tid, NULL, metrics_flusher_main, NULL) == 0) {
+	ok = pthread_create(&p->tid, NULL, metrics_flusher_main, NULL) == 0;
+	if (ok) {
 		p->running = p->active = true;
 		atomic_store(&metrics_batching, true);
-	} else
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!ok)
 		log_warn("statsd: no flusher thread; sending per request",
 		    LF_END);
-	pthread_mutex_unlock(&p->lock);
 }
 
 /* Stop batching, join the flusher and send what was waiting. */
