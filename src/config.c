@@ -129,6 +129,9 @@ const struct config_def config_defs[] = {
 	    "prefix of every statsd name"),
 	S("STATSD_TAGS", "", statsd_tags, false, config_check_tags,
 	    "empty, or dogstatsd for tagged lines"),
+	I("STATSD_FLUSH_MS", "100", 0, 10000, statsd_flush_ms,
+	    "milliseconds a statsd line may wait to share a datagram with "
+	    "later ones; 0 sends each request's lines when it ends"),
 	I("SEARCH_STATS_FLUSH_SECONDS", "10", 1, 3600,
 	    search_stats_flush_seconds,
 	    "seconds between a worker's writes of search counts to PostgreSQL"),

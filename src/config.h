@@ -60,6 +60,7 @@ struct config {
 	int	 statsd_port;
 	char	*statsd_prefix;
 	char	*statsd_tags;
+	int	 statsd_flush_ms;
 	int	 search_stats_flush_seconds;
 	char	*sentry_dsn;
 	char	*alert_webhook_secret;

@@ -552,6 +552,7 @@ master_run(const char *config_path)
 
 	status = master_drain(&origmask);
 	master_unlink_socket();
+	metrics_process_shutdown();	/* its last statsd lines, then the socket */
 	log_info("stopped", LF_INT("status", status), LF_END);
 	return (status);
 }

@@ -1,4 +1,4 @@
-/* metrics.c: statsd lines batched per request over UDP, and the shared-memory registry. */
+/* metrics.c: statsd lines batched across requests over UDP, and the shared-memory registry. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -153,6 +154,28 @@ struct metrics_batch {
 	bool	holding;
 };
 
+/*
+ * The datagram the threads of one process fill together when
+ * STATSD_FLUSH_MS > 0: a request hands over its batch once, at its end,
+ * under the lock (a memcpy, never a system call); the thread whose batch
+ * does not fit any more sends the full datagram after unlocking, and the
+ * flusher thread sends the rest once its first line is STATSD_FLUSH_MS
+ * old. One per process rather than per thread: an idle thread would hold
+ * its lines until the flusher looked, and one shared datagram fills up
+ * THREADS times sooner. All fields are under lock.
+ */
+struct metrics_pending {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;		/* lines arrived, or stop */
+	char		 data[METRICS_PACKET_MAX];
+	size_t		 len;
+	uint64_t	 since_ms;	/* monotonic, when data got its first line */
+	bool		 active;	/* batches wait here (else sent at once) */
+	bool		 stop;		/* the flusher is to return */
+	bool		 running;	/* this process's flusher thread exists */
+	pthread_t	 tid;
+};
+
 static struct metrics_shm	*metrics_shm;
 static struct metrics_proc	*metrics_self;
 static _Atomic int		 metrics_fd = -1;
@@ -160,6 +183,12 @@ static _Atomic unsigned		 metrics_generation;	/* of metrics_fd */
 static bool			 metrics_dogstatsd;
 static bool			 metrics_warned;
 static __thread struct metrics_batch metrics_tl;
+static struct metrics_pending	 metrics_pending = {
+	.lock = PTHREAD_MUTEX_INITIALIZER
+};
+static pthread_once_t		 metrics_pending_once = PTHREAD_ONCE_INIT;
+static atomic_bool		 metrics_batching;	/* pending.active, unlocked */
+static _Atomic int		 metrics_flush_ms;
 
 static const char *const metrics_methods[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
@@ -423,6 +452,197 @@ metrics_statsd_resolver(void *arg)
 	return (NULL);
 }
 
+/* ---- the process's pending datagram and its flusher thread ---- */
+
+/* Fire and forget: a full socket buffer or a refused port is ignored. */
+static void
+metrics_statsd_send(const char *data, size_t len)
+{
+	int	fd = atomic_load_explicit(&metrics_fd, memory_order_relaxed);
+
+	if (len != 0 && fd != -1)
+		(void)send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+metrics_pending_cond_init(void)
+{
+	pthread_condattr_t	attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&metrics_pending.cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+/*
+ * fork (the master starting a worker or a crash reporter) happens with the
+ * lock held by the forking thread, so the child gets the datagram whole.
+ * The child has no flusher thread, and the lines waiting are the parent's
+ * to send: it starts empty, sending at once until it starts its own.
+ */
+static void
+metrics_pending_prefork(void)
+{
+	pthread_mutex_lock(&metrics_pending.lock);
+}
+
+static void
+metrics_pending_parent(void)
+{
+	pthread_mutex_unlock(&metrics_pending.lock);
+}
+
+static void
+metrics_pending_child(void)
+{
+	struct metrics_pending	*p = &metrics_pending;
+
+	p->len = 0;
+	p->active = p->stop = p->running = false;
+	atomic_store(&metrics_batching, false);
+	/* The parent's flusher may be waiting on it; no such thread here. */
+	metrics_pending_cond_init();
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+metrics_pending_setup(void)
+{
+	metrics_pending_cond_init();
+	pthread_atfork(metrics_pending_prefork, metrics_pending_parent,
+	    metrics_pending_child);
+}
+
+/*
+ * Add whole lines (no trailing newline) to the pending datagram, or send
+ * them now if nothing batches in this process.
+ */
+static void
+metrics_pending_add(const char *data, size_t len)
+{
+	struct metrics_pending	*p = &metrics_pending;
+	char			 full[METRICS_PACKET_MAX];
+	size_t			 n = 0;
+	bool			 wake = false;
+
+	if (!atomic_load_explicit(&metrics_batching, memory_order_relaxed)) {
+		metrics_statsd_send(data, len);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (!p->active) {
+		pthread_mutex_unlock(&p->lock);
+		metrics_statsd_send(data, len);
+		return;
+	}
+	if (p->len != 0 && p->len + 1 + len > sizeof p->data) {
+		memcpy(full, p->data, p->len);
+		n = p->len;
+		p->len = 0;
+	}
+	if (p->len == 0) {
+		p->since_ms = util_mono_ms();
+		wake = true;
+	} else
+		p->data[p->len++] = '\n';
+	memcpy(p->data + p->len, data, len);
+	p->len += len;
+	if (wake)
+		pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	metrics_statsd_send(full, n);
+}
+
+/* Sleep until lines wait, then until the first is STATSD_FLUSH_MS old. */
+static void *
+metrics_flusher_main(void *arg)
+{
+	struct metrics_pending	*p = &metrics_pending;
+	char			 out[METRICS_PACKET_MAX];
+	struct timespec		 ts;
+	uint64_t		 due, now;
+	size_t			 n;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		if (p->len == 0) {
+			pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		due = p->since_ms + (uint64_t)atomic_load(&metrics_flush_ms);
+		if ((now = util_mono_ms()) < due) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += (time_t)((due - now) / 1000);
+			ts.tv_nsec += (long)((due - now) % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+			continue;
+		}
+		memcpy(out, p->data, p->len);
+		n = p->len;
+		p->len = 0;
+		pthread_mutex_unlock(&p->lock);
+		metrics_statsd_send(out, n);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return (NULL);
+}
+
+/* Batch from now on, with a flusher thread; else every batch goes at once. */
+static void
+metrics_flusher_start(void)
+{
+	struct metrics_pending	*p = &metrics_pending;
+	bool			 ok;
+
+	pthread_mutex_lock(&p->lock);
+	p->stop = false;
+	p->len = 0;
+	ok = pthread_create(&p->tid, NULL, metrics_flusher_main, NULL) == 0;
+	if (ok) {
+		p->running = p->active = true;
+		atomic_store(&metrics_batching, true);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!ok)
+		log_warn("statsd: no flusher thread; sending per request",
+		    LF_END);
+}
+
+/* Stop batching, join the flusher and send what was waiting. */
+static void
+metrics_flusher_stop(void)
+{
+	struct metrics_pending	*p = &metrics_pending;
+	char			 out[METRICS_PACKET_MAX];
+	size_t			 n;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->running) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	p->active = false;
+	atomic_store(&metrics_batching, false);
+	p->stop = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->tid, NULL);
+
+	pthread_mutex_lock(&p->lock);
+	p->running = false;
+	memcpy(out, p->data, p->len);
+	n = p->len;
+	p->len = 0;
+	pthread_mutex_unlock(&p->lock);
+	metrics_statsd_send(out, n);
+}
+
 static void
 metrics_proc_clear(struct metrics_proc *p)
 {
@@ -444,6 +664,8 @@ metrics_process_init(bool master)
 	size_t			 i;
 	int			 fd;
 
+	pthread_once(&metrics_pending_once, metrics_pending_setup);
+	metrics_flusher_stop();		/* a reload: the old socket sends */
 	atomic_fetch_add(&metrics_generation, 1);
 	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
 		close(fd);	/* inherited from the master, or a reload */
@@ -467,8 +689,11 @@ metrics_process_init(bool master)
 		}
 	}
 	metrics_dogstatsd = strcmp(cfg->statsd_tags, "dogstatsd") == 0;
+	atomic_store(&metrics_flush_ms, cfg->statsd_flush_ms);
 	if (*cfg->statsd_host == '\0')
 		return;
+	if (cfg->statsd_flush_ms > 0)
+		metrics_flusher_start();
 	t = xcalloc(1, sizeof *t);
 	t->host = xstrdup(cfg->statsd_host);
 	snprintf(t->port, sizeof t->port, "%d", cfg->statsd_port);
@@ -491,6 +716,8 @@ metrics_process_shutdown(void)
 {
 	int	fd;
 
+	pthread_once(&metrics_pending_once, metrics_pending_setup);
+	metrics_flusher_stop();
 	atomic_fetch_add(&metrics_generation, 1);
 	if ((fd = atomic_exchange(&metrics_fd, -1)) != -1)
 		close(fd);
@@ -591,15 +818,14 @@ metrics_statsd_line(struct buf *out, const char *name, const char *value,
 		buf_append(out, line, n);
 }
 
+/* Hand this thread's batch on: to the process's datagram, or sent now. */
 static void
 metrics_statsd_flush(void)
 {
 	struct metrics_batch	*b = &metrics_tl;
-	int			 fd = atomic_load(&metrics_fd);
 
-	/* Fire and forget: a full buffer or a refused port is ignored. */
-	if (b->len != 0 && fd != -1)
-		(void)send(fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (b->len != 0)
+		metrics_pending_add(b->data, b->len);
 	b->len = 0;
 }
 

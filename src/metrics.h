@@ -31,7 +31,11 @@ struct buf;
  * or the mapping failed. Each process (master and every worker) then calls
  * metrics_process_init once: it claims a per-process slot in the registry
  * and resolves STATSD_HOST once (an unknown host is logged once and turns
- * statsd off for that process; nothing else changes).
+ * statsd off for that process; nothing else changes). With STATSD_FLUSH_MS
+ * > 0 it starts the process's statsd flusher thread: call it after fork
+ * (threads do not survive one), again after a reload (the old flusher sends
+ * what waits and stops). metrics_process_shutdown stops the flusher, sends
+ * what waits and closes the socket (a worker's drain, the master's exit).
  */
 bool	metrics_shared_init(void);
 void	metrics_process_init(bool);		/* true in the master */
@@ -44,7 +48,9 @@ bool	metrics_enabled(void);
 /*
  * Requests (serve.c). begin counts the request in flight and starts
  * batching this thread's statsd lines; end records count, duration and
- * status and sends the batch. route is the route PATTERN ("/v1/anime/{id}")
+ * status and hands the batch on: to the process's pending datagram (sent
+ * when full or STATSD_FLUSH_MS later), or sent now with STATSD_FLUSH_MS 0.
+ * Neither waits on the network. route is the route PATTERN ("/v1/anime/{id}")
  * or a fixed word ("unmatched"), never the raw path.
  */
 void	metrics_request_begin(void);

@@ -76,6 +76,38 @@ def internal(s, path):
         return e.code, dict(e.headers), e.read().decode()
 
 
+PACKET_MAX = 1432      # METRICS_PACKET_MAX in src/metrics.h
+
+
+def lines_of(packets):
+    return [line for p in packets for line in p.split("\n")]
+
+
+def settled(udp, pred, want, timeout, what):
+    """Wait until want lines matching pred have arrived (and 0.3 s more, so
+    an extra or duplicate one would show too); every packet so far."""
+    def count():
+        with udp.lock:
+            return sum(1 for l in lines_of(udp.packets) if pred(l))
+    wait_for(lambda: count() >= want, timeout=timeout, what=what)
+    time.sleep(0.3)
+    return udp.take()
+
+
+def started(udp, flush_s=0.1):
+    """What the start-up sent has arrived and is dropped: the master's first
+    gauges and the harness's readiness /health (the next master tick is
+    10 s away). From now on, only what the test's requests send."""
+    def seen(what):
+        with udp.lock:
+            return any(re.search(what, p) for p in udp.packets)
+    wait_for(lambda: seen(r"\.workers\.alive:") and
+             seen(r"\.http\.requests[.:]"),
+             timeout=flush_s + 5, what="the start-up's statsd lines")
+    time.sleep(flush_s + 0.2)
+    udp.take()
+
+
 class StatsdLines(unittest.TestCase):
     SEQUENCE = [("GET", "/health", "health", "GET", "2xx"),
                 ("GET", "/nope", "unmatched", "GET", "4xx"),
@@ -83,29 +115,24 @@ class StatsdLines(unittest.TestCase):
                 ("GET", "/", "root", "GET", "2xx")]
 
     def run_sequence(self, config):
+        """The datagrams the sequence's requests sent."""
         udp = UdpListener()
         config = dict(config, STATSD_HOST="127.0.0.1",
                       STATSD_PORT=str(udp.port))
         try:
             with Stack(workers=2, threads=2, memcached=False,
                        upstream=False, config=config) as s:
-                time.sleep(0.3)
-                udp.take()      # start-up traffic and master gauges
+                started(udp)
                 for method, path, *_ in self.SEQUENCE:
                     s.request(method, path)
-                # The master's 10 s gauges (process.*) are not requests.
-                def requests():
-                    return [p for p in udp.packets
-                            if re.match(r"\S*\.http\.requests", p)]
-                wait_for(lambda: len(requests()) >= 4, timeout=5,
-                         what="4 request datagrams")
-                time.sleep(0.2)
-                return requests()
+                return settled(udp, lambda l: re.match(
+                    r"\S*\.http\.requests", l), 4, 5, "4 request lines")
         finally:
             udp.close()
 
     def test_known_request_sequence_sends_exact_lines(self):
-        packets = self.run_sequence({})
+        """STATSD_FLUSH_MS = 0: one datagram per request, at its end."""
+        packets = self.run_sequence({"STATSD_FLUSH_MS": "0"})
         self.assertEqual(len(packets), 4, packets)
         for packet, (_, _, route, method, cls) in zip(packets,
                                                        self.SEQUENCE):
@@ -117,17 +144,136 @@ class StatsdLines(unittest.TestCase):
             self.assertEqual(lines[2], "anilist_gpt.http.in_flight:0|g")
             self.assertEqual(len(lines), 3, packet)
 
+    def test_known_request_sequence_batched_sends_exact_lines(self):
+        """The default interval: the same lines, each once, fewer packets
+        allowed; nothing else."""
+        packets = self.run_sequence({})
+        got = sorted(re.sub(r"^(\S+response_time\.\w+):\d+\.\d{3}\|ms$",
+                            r"\1:T|ms", l) for l in lines_of(packets))
+        want = []
+        for _, _, route, method, cls in self.SEQUENCE:
+            want += ["anilist_gpt.http.requests.%s.%s.%s:1|c" % (
+                route, method, cls),
+                "anilist_gpt.http.response_time.%s:T|ms" % route,
+                "anilist_gpt.http.in_flight:0|g"]
+        self.assertEqual(got, sorted(want), packets)
+        self.assertLessEqual(len(packets), 4)
+
     def test_dogstatsd_tags_and_prefix(self):
         packets = self.run_sequence({"STATSD_TAGS": "dogstatsd",
                                      "STATSD_PREFIX": "svc."})
-        self.assertEqual(len(packets), 4, packets)
-        lines = packets[0].split("\n")
-        self.assertEqual(lines[0], "svc.http.requests:1|c|#route:/health,"
-                         "method:GET,status:200")
-        self.assertRegex(lines[1], r"^svc\.http\.response_time:\d+\.\d{3}"
-                         r"\|ms\|#route:/health$")
-        self.assertEqual(packets[1].split("\n")[0], "svc.http.requests:1|c|"
-                         "#route:unmatched,method:GET,status:404")
+        lines = lines_of(packets)
+        requests = [l for l in lines if l.startswith("svc.http.requests:")]
+        self.assertEqual(sorted(requests), sorted([
+            "svc.http.requests:1|c|#route:/health,method:GET,status:200",
+            "svc.http.requests:1|c|#route:unmatched,method:GET,status:404",
+            "svc.http.requests:1|c|#route:method_not_allowed,method:POST,"
+            "status:405",
+            "svc.http.requests:1|c|#route:/,method:GET,status:200"]), lines)
+        times = [l for l in lines if l.startswith("svc.http.response_time")]
+        self.assertEqual(len(times), 4, lines)
+        self.assertTrue(any(re.match(r"^svc\.http\.response_time:\d+\.\d{3}"
+                                     r"\|ms\|#route:/health$", l)
+                            for l in times), times)
+        self.assertEqual(len(lines), 12, lines)
+
+    def test_many_requests_share_datagrams_every_line_once(self):
+        """Batching across requests: 240 requests from 8 clients leave in
+        far fewer datagrams, none over the size limit, every line once."""
+        n_clients, per_client = 8, 30
+        n = n_clients * per_client
+        udp = UdpListener()
+        try:
+            with Stack(workers=2, threads=4, memcached=False, upstream=False,
+                       config={"STATSD_HOST": "127.0.0.1",
+                               "STATSD_PORT": str(udp.port)}) as s:
+                started(udp)
+                errors = []
+
+                def client():
+                    for _ in range(per_client):
+                        if s.request("GET", "/health")[0] != 200:
+                            errors.append(1)
+                threads = [threading.Thread(target=client)
+                           for _ in range(n_clients)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertEqual(errors, [])
+                packets = settled(udp, lambda l: l.startswith(
+                    "anilist_gpt.http.requests."), n, 10, "every request")
+        finally:
+            udp.close()
+        lines = lines_of(packets)
+        self.assertEqual(lines.count(
+            "anilist_gpt.http.requests.health.GET.2xx:1|c"), n)
+        self.assertEqual(sum(1 for l in lines if re.match(
+            r"^anilist_gpt\.http\.response_time\.health:\d+\.\d{3}\|ms$",
+            l)), n)
+        self.assertEqual(sum(1 for l in lines if re.match(
+            r"^anilist_gpt\.http\.in_flight:\d+\|g$", l)), n)
+        self.assertEqual(len(lines), 3 * n, "lines other than the requests'")
+        self.assertLessEqual(max(len(p.encode()) for p in packets),
+                             PACKET_MAX)
+        # One request is 3 lines (~125 bytes): ~11 fit in a datagram.
+        self.assertLessEqual(len(packets), n // 4, len(packets))
+
+    def test_line_waits_at_most_the_flush_interval(self):
+        """STATSD_FLUSH_MS = 2000: a lone request's lines wait for later
+        ones, then leave within the interval."""
+        udp = UdpListener()
+        try:
+            with Stack(workers=1, threads=2, memcached=False, upstream=False,
+                       config={"STATSD_HOST": "127.0.0.1",
+                               "STATSD_PORT": str(udp.port),
+                               "STATSD_FLUSH_MS": "2000"}) as s:
+                def mine():
+                    with udp.lock:
+                        return [l for l in lines_of(udp.packets)
+                                if ".http.requests." in l]
+                started(udp, 2.0)
+                t0 = time.monotonic()
+                self.assertEqual(s.request("GET", "/health")[0], 200)
+                t1 = time.monotonic()
+                time.sleep(1.5)
+                self.assertEqual(mine(), [], "sent before the interval")
+                wait_for(lambda: mine(), timeout=5, what="the request line")
+                arrived = time.monotonic()
+                self.assertGreaterEqual(arrived - t0, 1.9)
+                self.assertLessEqual(arrived - t1, 2.5)
+                self.assertEqual(mine(), ["anilist_gpt.http.requests.health."
+                                          "GET.2xx:1|c"])
+        finally:
+            udp.close()
+
+    def test_drain_sends_waiting_lines(self):
+        """STATSD_FLUSH_MS = 10000, then SIGTERM: the drain sends what
+        waits instead of losing it."""
+        udp = UdpListener()
+        try:
+            s = Stack(workers=2, threads=2, memcached=False, upstream=False,
+                      config={"STATSD_HOST": "127.0.0.1",
+                              "STATSD_PORT": str(udp.port),
+                              "STATSD_FLUSH_MS": "10000"})
+            with s:
+                for _ in range(3):
+                    self.assertEqual(s.request("GET", "/")[0], 200)
+                time.sleep(0.3)
+                self.assertEqual([l for l in lines_of(udp.take())
+                                  if ".http." in l], [], "sent early")
+                t0 = time.monotonic()
+            # The stack stopped: workers drained, the master exited.
+            self.assertLess(time.monotonic() - t0, 9)
+            time.sleep(0.3)
+            lines = lines_of(udp.take())
+            self.assertEqual(lines.count(
+                "anilist_gpt.http.requests.root.GET.2xx:1|c"), 3, lines)
+            # The master's own waiting gauges are sent at its exit too.
+            self.assertTrue(any(l.startswith("anilist_gpt.workers.alive:")
+                                for l in lines), lines)
+        finally:
+            udp.close()
 
     def test_unreachable_statsd_changes_nothing(self):
         dead = free_port()      # nothing listens: ICMP port unreachable

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ setup(void)
 	cfg = config_create();
 	free(cfg->statsd_host);
 	cfg->statsd_host = xstrdup("");
+	/* Each request's lines sent when it ends, unless a test batches. */
+	cfg->statsd_flush_ms = 0;
 	log_set_fd(open("/dev/null", O_WRONLY));
 }
 
@@ -565,13 +568,15 @@ END_TEST
 /* A closed port (ICMP refusals) or an unknown host changes nothing. */
 START_TEST(test_statsd_unreachable_never_delays)
 {
-	static const char *hosts[] = { "127.0.0.1", "statsd.invalid" };
+	static const char *hosts[] = { "127.0.0.1", "statsd.invalid",
+	    "127.0.0.1", "statsd.invalid" };
 	uint64_t	t0;
 	size_t		h;
 	int		i;
 
 	for (h = 0; h < nitems(hosts); h++) {
 		statsd_listen();
+		cfg->statsd_flush_ms = h < 2 ? 0 : 100;
 		close(udp_fd);		/* nobody listens there now */
 		udp_fd = -1;
 		free(cfg->statsd_host);
@@ -584,6 +589,173 @@ START_TEST(test_statsd_unreachable_never_delays)
 		ck_assert_uint_lt(util_mono_ms() - t0, 1000);
 		metrics_process_shutdown();
 	}
+}
+END_TEST
+
+/* Every datagram left: its lines appended to *lines, counted per text. */
+struct statsd_seen {
+	int	packets;
+	int	lines;
+	int	largest;
+};
+
+static void
+statsd_drain(struct statsd_seen *seen, const char *needle, int *needles)
+{
+	char	*p, *line, *save;
+
+	while ((p = datagram()) != NULL) {
+		seen->packets++;
+		if ((int)strlen(p) > seen->largest)
+			seen->largest = (int)strlen(p);
+		for (line = strtok_r(p, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			ck_assert_msg(strchr(line, ':') != NULL &&
+			    strchr(line, '|') != NULL, "split line %s", line);
+			seen->lines++;
+			if (needle != NULL && strcmp(line, needle) == 0)
+				(*needles)++;
+		}
+		free(p);
+	}
+}
+
+/* Batching: requests share a datagram, sent once the first line is due. */
+START_TEST(test_statsd_requests_share_a_datagram_until_flush_interval)
+{
+	const char	*want = "anilist_gpt.http.requests.health.GET.2xx:1|c\n"
+	    "anilist_gpt.http.response_time.health:";
+	uint64_t	 t0;
+	char		*p, *q;
+	int		 i, lines = 1;
+
+	statsd_listen();
+	cfg->statsd_flush_ms = 400;
+	metrics_process_init(false);
+	t0 = util_mono_ms();
+	for (i = 0; i < 5; i++)
+		request("/health", "GET", 200);
+	metrics_user("0123456789abcdef");	/* outside a request: same path */
+	ck_assert_ptr_null(datagram());		/* ~100 ms: still waiting */
+	while ((p = datagram()) == NULL && util_mono_ms() - t0 < 2000)
+		;
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ge(util_mono_ms() - t0, 400);
+	ck_assert_uint_lt(util_mono_ms() - t0, 900);
+	for (q = p; (q = strchr(q, '\n')) != NULL; q++)
+		lines++;
+	ck_assert_int_eq(lines, 11);
+	ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "%s", p);
+	ck_assert_str_eq(strrchr(p, '\n') + 1,
+	    "anilist_gpt.users.active:0123456789abcdef|s");
+	free(p);
+	ck_assert_ptr_null(datagram());
+}
+END_TEST
+
+/* A datagram that cannot take the next request's lines leaves at once. */
+START_TEST(test_statsd_full_datagram_leaves_without_waiting)
+{
+	struct statsd_seen	seen = { 0, 0, 0 };
+	uint64_t		t0;
+	char			*p;
+	int			i;
+
+	statsd_listen();
+	cfg->statsd_flush_ms = 10000;
+	metrics_process_init(false);
+	t0 = util_mono_ms();
+	for (i = 0; i < 20; i++)		/* 13 fit in one datagram */
+		request("/v1/anime/search", "GET", 200);
+	p = datagram();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_lt(util_mono_ms() - t0, 5000);
+	/* Full: the next request's two lines did not fit. */
+	ck_assert_uint_le(strlen(p), METRICS_PACKET_MAX);
+	ck_assert_uint_gt(strlen(p), METRICS_PACKET_MAX - 2 * 64);
+	free(p);
+	seen.packets = 1;
+	statsd_drain(&seen, NULL, NULL);
+	ck_assert_int_eq(seen.packets, 1);	/* the rest still waits */
+	/* Shutdown (a worker's drain) sends what waits. */
+	metrics_process_shutdown();
+	statsd_drain(&seen, NULL, NULL);
+	ck_assert_int_eq(seen.packets, 2);
+	ck_assert_int_le(seen.largest, METRICS_PACKET_MAX);
+}
+END_TEST
+
+static void *
+statsd_requests_thread(void *arg)
+{
+	int	i;
+
+	for (i = 0; i < 100; i++)
+		request("/health", "GET", 200);
+	return (NULL);
+}
+
+/* Threads fill one datagram together: every line exactly once, none cut. */
+START_TEST(test_statsd_threads_batch_every_line_once)
+{
+	struct statsd_seen	seen = { 0, 0, 0 };
+	pthread_t		t[4];
+	int			i, users = 0;
+
+	statsd_listen();
+	cfg->statsd_flush_ms = 50;
+	metrics_process_init(false);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL,
+		    statsd_requests_thread, NULL), 0);
+	metrics_user("feedfacefeedface");
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	metrics_process_shutdown();
+	statsd_drain(&seen, "anilist_gpt.users.active:feedfacefeedface|s",
+	    &users);
+	ck_assert_int_eq(seen.lines, 4 * 100 * 2 + 1);
+	ck_assert_int_eq(users, 1);
+	ck_assert_int_le(seen.largest, METRICS_PACKET_MAX);
+	/* About 12 requests of 2 lines a datagram: far fewer than 400. */
+	ck_assert_int_le(seen.packets, 4 * 100 / 8);
+}
+END_TEST
+
+/*
+ * The master forks with lines waiting: the worker neither sends them again
+ * nor waits for a flusher thread it does not have.
+ */
+START_TEST(test_statsd_forked_child_leaves_parent_lines_to_parent)
+{
+	struct statsd_seen	seen = { 0, 0, 0 };
+	pid_t			pid;
+	int			status, parent = 0, child = 0;
+
+	statsd_listen();
+	cfg->statsd_flush_ms = 10000;
+	metrics_process_init(true);
+	metrics_user("aaaaaaaaaaaaaaaa");
+	if ((pid = fork()) == 0) {
+		alarm(10);
+		metrics_user("bbbbbbbbbbbbbbbb");	/* before its init: sent */
+		metrics_process_init(false);
+		request("/health", "GET", 200);
+		metrics_process_shutdown();
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	statsd_drain(&seen, "anilist_gpt.users.active:bbbbbbbbbbbbbbbb|s",
+	    &child);
+	ck_assert_int_eq(child, 1);
+	ck_assert_int_eq(seen.lines, 1 + 2);
+	metrics_process_shutdown();
+	statsd_drain(&seen, "anilist_gpt.users.active:aaaaaaaaaaaaaaaa|s",
+	    &parent);
+	ck_assert_int_eq(parent, 1);
+	ck_assert_int_eq(seen.lines, 1 + 2 + 1);
 }
 END_TEST
 
@@ -611,6 +783,10 @@ metrics_suite(void)
 	tcase_add_test(tc, test_statsd_batches_split_at_packet_size);
 	tcase_add_test(tc, test_statsd_outside_request_sends_at_once);
 	tcase_add_test(tc, test_statsd_unreachable_never_delays);
+	tcase_add_test(tc, test_statsd_requests_share_a_datagram_until_flush_interval);
+	tcase_add_test(tc, test_statsd_full_datagram_leaves_without_waiting);
+	tcase_add_test(tc, test_statsd_threads_batch_every_line_once);
+	tcase_add_test(tc, test_statsd_forked_child_leaves_parent_lines_to_parent);
 	suite_add_tcase(s, tc);
 	return (s);
 }
