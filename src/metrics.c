@@ -222,7 +222,7 @@ static bool
 metrics_label(char *out, size_t cap, size_t *len, const char *key,
     const char *value)
 {
-	size_t		n = *len, i;
+	size_t		n = *len, i, klen = strlen(key);
 	unsigned char	c;
 
 	if (value == NULL)
@@ -232,9 +232,13 @@ metrics_label(char *out, size_t cap, size_t *len, const char *key,
 			return (false);
 		out[n++] = ',';
 	}
-	n += (size_t)snprintf(out + n, cap - n, "%s=\"", key);
-	if (n >= cap)
+	/* Every request comes here a few times: no printf. */
+	if (n + klen + 2 >= cap)
 		return (false);
+	memcpy(out + n, key, klen);
+	n += klen;
+	out[n++] = '=';
+	out[n++] = '"';
 	for (i = 0; value[i] != '\0' && i < METRICS_VALUE_MAX; i++) {
 		c = (unsigned char)value[i];
 		if (n + 3 >= cap)
