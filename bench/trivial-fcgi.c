@@ -1,4 +1,9 @@
 /* bench/trivial-fcgi.c: the smallest FastCGI responder, the ceiling for bench/run. */
+/*
+ * With a fourth argument, a file, it reads each request's body to the end
+ * and answers with the file's bytes instead: the ceiling for an exchange
+ * of the same size as one of the service's (a POST and its answer).
+ */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,9 +16,10 @@
 #include <fcgiapp.h>
 
 static const char	body[] = "{\"status\":\"healthy\",\"service\":\"trivial\"}";
-static char		response[256];
+static char		*response;
 static int		response_len;
 static int		listen_fd;
+static int		read_body;
 
 static void *
 trivial_thread(void *arg)
@@ -21,7 +27,11 @@ trivial_thread(void *arg)
 	FCGX_Request	r;
 
 	FCGX_InitRequest(&r, listen_fd, 0);
+	char		in[4096];
+
 	while (FCGX_Accept_r(&r) >= 0) {
+		while (read_body && FCGX_GetStr(in, sizeof in, r.in) > 0)
+			;
 		FCGX_PutStr(response, response_len, r.out);
 		FCGX_Finish_r(&r);
 	}
@@ -33,9 +43,13 @@ main(int argc, char **argv)
 {
 	pthread_t	*t;
 	int		 procs, threads, i;
+	FILE		*f;
+	char		*file = NULL;
+	size_t		 file_len = 0;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: trivial-fcgi :port|/socket procs threads\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: trivial-fcgi :port|/socket procs threads "
+		    "[body-file]\n");
 		return (2);
 	}
 	procs = atoi(argv[2]);
@@ -45,9 +59,22 @@ main(int argc, char **argv)
 		return (2);
 	}
 	/* Built once: FCGX_FPrintF knows no %zu, and the ceiling does no work. */
-	response_len = snprintf(response, sizeof response, "Status: 200 OK\r\n"
+	if (argc == 5) {
+		if ((f = fopen(argv[4], "rb")) == NULL) {
+			perror(argv[4]);
+			return (1);
+		}
+		file = malloc(1 << 20);
+		file_len = fread(file, 1, (1 << 20) - 1, f);
+		fclose(f);
+		file[file_len] = '\0';
+		read_body = 1;
+	}
+	response = malloc(256 + file_len);
+	response_len = snprintf(response, 256 + file_len, "Status: 200 OK\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", sizeof body - 1, body);
+	    "Content-Length: %zu\r\n\r\n%s", file != NULL ? file_len :
+	    sizeof body - 1, file != NULL ? file : body);
 	FCGX_Init();
 	/* FCGX_Init catches SIGTERM (and keeps accepting): let it end us. */
 	signal(SIGTERM, SIG_DFL);
