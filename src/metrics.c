@@ -128,7 +128,8 @@ struct metrics_series {
 
 /* Gauges one process owns; the master clears them when it is reaped. */
 struct metrics_proc {
-	_Atomic int32_t		pid;
+	/* One cache line each: every request moves its process's in_flight. */
+	_Alignas(64) _Atomic int32_t pid;
 	int32_t			master;
 	_Atomic int64_t		in_flight;
 	_Atomic int64_t		db_in_use;
@@ -334,14 +335,11 @@ metrics_count(enum metrics_fam fam, const char *labels)
 }
 
 static void
-metrics_observe(enum metrics_fam fam, const char *labels, double seconds)
+metrics_observe_series(struct metrics_series *s, double seconds)
 {
-	struct metrics_series	*s;
-	size_t			 i;
+	size_t	i;
 
-	if (seconds < 0 || isnan(seconds))
-		return;
-	if ((s = metrics_series_get(fam, labels)) == NULL)
+	if (s == NULL || seconds < 0 || isnan(seconds))
 		return;
 	for (i = 0; i < METRICS_NBUCKETS; i++) {
 		if (seconds <= metrics_buckets[i])
@@ -350,6 +348,14 @@ metrics_observe(enum metrics_fam fam, const char *labels, double seconds)
 	atomic_fetch_add_explicit(&s->buckets[i], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->sum_ns, (uint64_t)(seconds * 1e9),
 	    memory_order_relaxed);
+}
+
+static void
+metrics_observe(enum metrics_fam fam, const char *labels, double seconds)
+{
+	if (seconds >= 0 && !isnan(seconds))
+		metrics_observe_series(metrics_series_get(fam, labels),
+		    seconds);
 }
 
 bool
@@ -833,12 +839,38 @@ metrics_statsd_flush(void)
 	b->len = 0;
 }
 
+/*
+ * Add the line a + b + c (b and c may be empty) to this thread's batch; a
+ * full datagram is sent first.
+ */
+static void
+metrics_statsd_append(const char *a, size_t na, const char *b_, size_t nb,
+    const char *c, size_t nc)
+{
+	struct metrics_batch	*b = &metrics_tl;
+	size_t			 n = na + nb + nc;
+
+	if (n > sizeof b->data)
+		return;
+	if (b->len != 0 && b->len + 1 + n > sizeof b->data)
+		metrics_statsd_flush();
+	if (b->len != 0)
+		b->data[b->len++] = '\n';
+	memcpy(b->data + b->len, a, na);
+	if (nb != 0)
+		memcpy(b->data + b->len + na, b_, nb);
+	if (nc != 0)
+		memcpy(b->data + b->len + na + nb, c, nc);
+	b->len += n;
+	if (!b->holding)
+		metrics_statsd_flush();
+}
+
 /* Add a line to this thread's batch; a full datagram is sent first. */
 static void
 metrics_statsd(const char *name, const char *value, const char *type,
     const char *tags)
 {
-	struct metrics_batch	*b = &metrics_tl;
 	char			 line[METRICS_LINE_MAX];
 	size_t			 n;
 
@@ -846,16 +878,8 @@ metrics_statsd(const char *name, const char *value, const char *type,
 		return;
 	n = metrics_statsd_format(line, sizeof line, name, value, type, tags,
 	    metrics_dogstatsd);
-	if (n == 0)
-		return;
-	if (b->len != 0 && b->len + 1 + n > sizeof b->data)
-		metrics_statsd_flush();
-	if (b->len != 0)
-		b->data[b->len++] = '\n';
-	memcpy(b->data + b->len, line, n);
-	b->len += n;
-	if (!b->holding)
-		metrics_statsd_flush();
+	if (n != 0)
+		metrics_statsd_append(line, n, NULL, 0, NULL, 0);
 }
 
 static bool
@@ -898,51 +922,135 @@ metrics_method(const char *m)
 	return ("other");
 }
 
+/*
+ * What one kind of request (route, method, status) counts into, worked out
+ * once per thread: its two series and its statsd lines, whole (the count)
+ * or cut where the value goes (the time).
+ */
+struct metrics_kind {
+	const char		*route;		/* NULL: a free slot */
+	const char		*method;
+	int			 status;
+	struct metrics_series	*requests;
+	struct metrics_series	*duration;
+	char			 count[METRICS_LINE_MAX];
+	size_t			 count_len;	/* 0: no statsd line */
+	char			 time[METRICS_LINE_MAX];
+	size_t			 time_head;	/* up to the value */
+	size_t			 time_len;
+};
+#define METRICS_KINDS	8
+static __thread struct metrics_kind	*metrics_kinds;
+/* Frees a thread's kinds when it exits. */
+static pthread_key_t			 metrics_kinds_key;
+static pthread_once_t			 metrics_kinds_once = PTHREAD_ONCE_INIT;
+
+static void
+metrics_kinds_key_make(void)
+{
+	(void)pthread_key_create(&metrics_kinds_key, free);
+}
+
+static void
+metrics_kind_make(struct metrics_kind *k, const char *route,
+    const char *method, int status)
+{
+	char	labels[METRICS_LABELS_LEN], st[8], name[160], comp[80];
+	char	tags[160], tv[80];
+
+	k->route = route;
+	k->method = method;
+	k->status = status;
+	k->requests = k->duration = NULL;
+	snprintf(st, sizeof st, "%d", status);
+	if (metrics_labels(labels, sizeof labels, "route", route, "method",
+	    method, "status", st, (char *)NULL))
+		k->requests = metrics_series_get(MF_HTTP_REQUESTS, labels);
+	if (metrics_labels(labels, sizeof labels, "route", route,
+	    (char *)NULL))
+		k->duration = metrics_series_get(MF_HTTP_DURATION, labels);
+	if (metrics_dogstatsd) {
+		metrics_statsd_tag_value(tv, sizeof tv, route);
+		snprintf(tags, sizeof tags, "route:%s,method:%s,status:%s", tv,
+		    method, st);
+		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
+		    "http.requests", "1", "c", tags, true);
+		snprintf(tags, sizeof tags, "route:%s", tv);
+		snprintf(name, sizeof name, "http.response_time");
+	} else {
+		metrics_statsd_component(comp, sizeof comp, route);
+		snprintf(name, sizeof name, "http.requests.%s.%s.%dxx", comp,
+		    method, status / 100);
+		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
+		    name, "1", "c", NULL, false);
+		snprintf(name, sizeof name, "http.response_time.%s", comp);
+		tags[0] = '\0';
+	}
+	/* With an empty value the line is its head and its tail. */
+	k->time_len = metrics_statsd_format(k->time, sizeof k->time, name, "",
+	    "ms", tags, metrics_dogstatsd);
+	k->time_head = strlen(cfg->statsd_prefix) + strlen(name) + 1;
+	if (k->time_len < k->time_head)
+		k->time_len = 0;
+}
+
+static struct metrics_kind *
+metrics_kind_get(const char *route, const char *method, int status)
+{
+	struct metrics_kind	*k;
+	size_t			 i;
+
+	if (metrics_kinds == NULL) {
+		metrics_kinds = xcalloc(METRICS_KINDS, sizeof *metrics_kinds);
+		pthread_once(&metrics_kinds_once, metrics_kinds_key_make);
+		(void)pthread_setspecific(metrics_kinds_key, metrics_kinds);
+	}
+	/* Routes are patterns from the route table or fixed words. */
+	i = ((uintptr_t)route / 8 + (size_t)status) % METRICS_KINDS;
+	k = &metrics_kinds[i];
+	if (k->route == NULL || k->status != status || k->method != method ||
+	    (k->route != route && strcmp(k->route, route) != 0))
+		metrics_kind_make(k, route, method, status);
+	return (k);
+}
+
 void
 metrics_request_end(const char *route, const char *method, int status,
     uint64_t start_us)
 {
-	char		 labels[METRICS_LABELS_LEN], st[8], ms[32], name[160];
-	char		 comp[80], tags[160], tv[80], num[32];
-	double		 secs = (double)(util_mono_us() - start_us) / 1e6;
-	int64_t		 flight = 0;
+	struct metrics_kind	*k;
+	char			 ms[32], num[24];
+	uint64_t		 us = util_mono_us() - start_us;
+	int64_t			 flight = 0;
+	size_t			 n;
 
 	if (route == NULL)
 		route = "unknown";
 	method = metrics_method(method);
-	snprintf(st, sizeof st, "%d", status);
+	k = metrics_kind_get(route, method, status);
 	if (metrics_shm != NULL) {
 		if (metrics_self != NULL)
 			atomic_fetch_sub(&metrics_self->in_flight, 1);
-		if (metrics_labels(labels, sizeof labels, "route", route,
-		    "method", method, "status", st, (char *)NULL))
-			metrics_count(MF_HTTP_REQUESTS, labels);
-		if (metrics_labels(labels, sizeof labels, "route", route,
-		    (char *)NULL))
-			metrics_observe(MF_HTTP_DURATION, labels, secs);
+		if (k->requests != NULL)
+			atomic_fetch_add_explicit(&k->requests->value, 1,
+			    memory_order_relaxed);
+		metrics_observe_series(k->duration, (double)us / 1e6);
 		flight = metrics_in_flight_total();
 	}
 	if (metrics_statsd_on()) {
-		snprintf(ms, sizeof ms, "%.3f", secs * 1000.0);
-		snprintf(num, sizeof num, "%lld", (long long)flight);
-		if (metrics_dogstatsd) {
-			metrics_statsd_tag_value(tv, sizeof tv, route);
-			snprintf(tags, sizeof tags,
-			    "route:%s,method:%s,status:%s", tv, method, st);
-			metrics_statsd("http.requests", "1", "c", tags);
-			snprintf(tags, sizeof tags, "route:%s", tv);
-			metrics_statsd("http.response_time", ms, "ms", tags);
-		} else {
-			metrics_statsd_component(comp, sizeof comp, route);
-			snprintf(name, sizeof name, "http.requests.%s.%s.%dxx",
-			    comp, method, status / 100);
-			metrics_statsd(name, "1", "c", NULL);
-			snprintf(name, sizeof name, "http.response_time.%s",
-			    comp);
-			metrics_statsd(name, ms, "ms", NULL);
-		}
-		if (metrics_shm != NULL)
+		if (k->count_len != 0)
+			metrics_statsd_append(k->count, k->count_len, NULL, 0,
+			    NULL, 0);
+		n = (size_t)snprintf(ms, sizeof ms, "%llu.%03llu",
+		    (unsigned long long)(us / 1000),
+		    (unsigned long long)(us % 1000));
+		if (k->time_len != 0)
+			metrics_statsd_append(k->time, k->time_head, ms, n,
+			    k->time + k->time_head, k->time_len - k->time_head);
+		if (metrics_shm != NULL) {
+			snprintf(num, sizeof num, "%lld", (long long)flight);
 			metrics_statsd("http.in_flight", num, "g", NULL);
+		}
 	}
 	metrics_tl.holding = false;
 	metrics_statsd_flush();
