@@ -174,6 +174,7 @@ struct metrics_pending {
 	bool		 active;	/* batches wait here (else sent at once) */
 	bool		 stop;		/* the flusher is to return */
 	bool		 running;	/* this process's flusher thread exists */
+	bool		 idle;		/* the flusher sleeps until lines come */
 	pthread_t	 tid;
 };
 
@@ -553,14 +554,19 @@ metrics_pending_add(const char *data, size_t len)
 	}
 	if (p->len == 0) {
 		p->since_ms = util_mono_ms();
-		wake = true;
+		/*
+		 * Only a flusher asleep on an empty datagram needs waking: one
+		 * already waiting for older lines' due time finds these then.
+		 */
+		wake = p->idle;
+		p->idle = false;
 	} else
 		p->data[p->len++] = '\n';
 	memcpy(p->data + p->len, data, len);
 	p->len += len;
+	pthread_mutex_unlock(&p->lock);
 	if (wake)
 		pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
 	metrics_statsd_send(full, n);
 }
 
@@ -577,7 +583,9 @@ metrics_flusher_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		if (p->len == 0) {
+			p->idle = true;
 			pthread_cond_wait(&p->cond, &p->lock);
+			p->idle = false;
 			continue;
 		}
 		due = p->since_ms + (uint64_t)atomic_load(&metrics_flush_ms);
