@@ -8,6 +8,7 @@ file. Set ANILIST_GPT_TEST_URL (and ANILIST_GPT_TEST_CA) to point the tests at
 an already running stack instead.
 """
 import atexit
+import fcntl
 import http.client
 import json
 import os
@@ -32,13 +33,40 @@ SECRET = "integration-test-secret-key-0123456789abcdef"
 _live = []
 
 
+# Ports handed out by free_port in this process, each held by a lock on a
+# file that every test process agrees on: `make -j2 check` runs tests side
+# by side, and two of them must not pick the same port between checking it
+# and binding it. A lock goes away with its process.
+PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "anilist-gpt-test-ports")
+_port_locks = []
+
+
+def _claim_port(port):
+    """Lock port for this process; False if another test holds it."""
+    try:
+        os.makedirs(PORT_LOCK_DIR, mode=0o1777, exist_ok=True)
+        fd = os.open(os.path.join(PORT_LOCK_DIR, str(port)),
+                     os.O_CREAT | os.O_RDWR, 0o666)
+    except OSError:
+        return True     # no shared directory: the bind check alone
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _port_locks.append(fd)
+    return True
+
+
 def free_port():
     """A free loopback port below the kernel's ephemeral range, so that a
     client connection of some other test cannot take it before our server
-    binds it."""
+    binds it, and that no other test process was given."""
     rng = random.SystemRandom()
     for _ in range(200):
         port = rng.randrange(20000, 32000)
+        if not _claim_port(port):
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("127.0.0.1", port))

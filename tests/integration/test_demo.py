@@ -189,11 +189,28 @@ class DemoScript(unittest.TestCase):
                 pass
         return out
 
+    def ours(self, pid):
+        """The process names the demo's state directory in its command
+        line or its environment (DEMO_STATE_DIR, inherited)."""
+        want = self.state.encode()
+        for part in ("cmdline", "environ"):
+            try:
+                with open("/proc/%d/%s" % (pid, part), "rb") as f:
+                    if want in f.read():
+                        return True
+            except OSError:
+                pass
+        return False
+
     def collect(self):
         """Every live process the demo started: the recorded pids, their
         sessions and their descendants. Adds them to self.seen."""
         table = proc_table()
-        roots = set(self.pidfiles().values())
+        # A pidfile can outlive its process, and the pid can come back as
+        # any other process on the machine (pids wrap at 32768 here, and a
+        # test run starts tens of thousands): only a process that names
+        # this demo's state directory is a root.
+        roots = {p for p in self.pidfiles().values() if self.ours(p)}
         found = {p for p, t in table.items()
                  if p in roots or t[3] in roots}
         grew = True
@@ -281,6 +298,9 @@ class DemoScript(unittest.TestCase):
         recorded = self.pidfiles()
         self.assertEqual(len(recorded), 5 + bool(shutil.which("prometheus")),
                          recorded)
+        # Each recorded process is recognised as this demo's.
+        self.assertEqual({p for p in recorded.values() if p in procs},
+                         set(recorded.values()), recorded)
         master = recorded["anilist-gpt.pid"]
         table = proc_table()
         self.assertEqual(len([p for p in procs if table[p][1] == master]), 2)
