@@ -5,8 +5,10 @@
 
 #include "anilist.h"
 #include "cache.h"
+#include "config.h"
 #include "handlers.h"
 #include "http.h"
+#include "rescache.h"
 
 /* Up while at least one memcached server answers. */
 bool
@@ -23,12 +25,37 @@ health_cache_check(struct json_object *d)
 }
 
 /* Every memcached server, each on its own connection; 503 when none answers. */
+/* This worker's kept answers (rescache.h), shown whether memcached is on. */
+static void
+health_kept_answers(struct json_object *o)
+{
+	struct json_object	*k = json_object_new_object();
+	struct rescache_stats	 rs;
+
+	rescache_stats_get(&rs);
+	json_object_object_add(k, "entries",
+	    json_object_new_int64((int64_t)rs.entries));
+	json_object_object_add(k, "bytes",
+	    json_object_new_int64((int64_t)rs.bytes));
+	json_object_object_add(k, "budget_bytes",
+	    json_object_new_int64((int64_t)cfg->result_cache_kb * 1024));
+	json_object_object_add(k, "hits", json_object_new_int64((int64_t)rs.hits));
+	json_object_object_add(k, "misses",
+	    json_object_new_int64((int64_t)rs.misses));
+	json_object_object_add(k, "stores",
+	    json_object_new_int64((int64_t)rs.stores));
+	json_object_object_add(k, "evictions",
+	    json_object_new_int64((int64_t)rs.evictions));
+	json_object_object_add(o, "worker_kept_answers", k);
+}
+
 HANDLER(handle_health_cache)
 {
 	struct json_object	*o = json_object_new_object(), *st;
 	struct cache_stats	 cs;
 	int			 up, total;
 
+	health_kept_answers(o);
 	if (!cache_configured()) {
 		json_object_object_add(o, "status",
 		    json_object_new_string("disabled"));

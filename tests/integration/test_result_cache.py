@@ -107,6 +107,22 @@ class ResultCacheTest(unittest.TestCase):
         self.assertEqual(log[-2]["cache"], "hit")
         self.assertEqual(log[-2]["tool"], "search_anime")
 
+    def test_health_cache_shows_the_kept_answers(self):
+        def kept():
+            st, _, body = self.s.json("GET", "/health/cache")
+            self.assertEqual(st, 200, body)
+            return body["worker_kept_answers"]
+        before = kept()
+        self.get("/v1/anime/search", query="one piece")
+        self.get("/v1/anime/search", query="one piece")
+        after = kept()
+        self.assertEqual(after["stores"] - before["stores"], 1)
+        self.assertEqual(after["hits"] - before["hits"], 1)
+        self.assertGreaterEqual(after["entries"], 1)
+        self.assertGreater(after["bytes"], 0)
+        self.assertLessEqual(after["bytes"], after["budget_bytes"])
+        self.assertEqual(after["budget_bytes"], 4096 * 1024)
+
     def test_mcp_call_of_a_kept_result(self):
         rest = self.get("/v1/anime/search", query="bocchi")
         self.flush()
