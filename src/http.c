@@ -409,15 +409,23 @@ http_type_is_utf8(const char *type)
  * Text we declare UTF-8 is UTF-8: a stray byte (an echoed header, say)
  * becomes U+FFFD rather than break the client's decoder.
  */
-void
-http_resp_text(struct http_resp *resp, int status, const char *type,
-    const char *text)
+/* Replace status, type and body with len bytes of text, as they are. */
+static void
+http_resp_body(struct http_resp *resp, int status, const char *type,
+    const char *text, size_t len)
 {
 	resp->status = status;
 	free(resp->content_type);
 	resp->content_type = xstrdup(type);
 	buf_reset(&resp->body);
-	buf_puts(&resp->body, text);
+	buf_append(&resp->body, text, len);
+}
+
+void
+http_resp_text(struct http_resp *resp, int status, const char *type,
+    const char *text)
+{
+	http_resp_body(resp, status, type, text, strlen(text));
 	if (http_type_is_utf8(type))
 		buf_utf8_repair(&resp->body);
 }
@@ -426,22 +434,18 @@ void
 http_resp_json_text(struct http_resp *resp, int status, const char *text,
     size_t len)
 {
-	resp->status = status;
-	free(resp->content_type);
-	resp->content_type = xstrdup("application/json");
-	buf_reset(&resp->body);
-	buf_append(&resp->body, text, len);
+	http_resp_body(resp, status, "application/json", text, len);
 }
 
 void
 http_resp_json(struct http_resp *resp, int status, struct json_object *obj)
 {
-	resp->status = status;
-	free(resp->content_type);
-	resp->content_type = xstrdup("application/json");
-	buf_reset(&resp->body);
-	buf_puts(&resp->body, json_object_to_json_string_ext(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	const char	*s;
+	size_t		 len;
+
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	http_resp_body(resp, status, "application/json", s, len);
 	/* json-c copies bytes >= 0x80 as they are, valid or not. */
 	buf_utf8_repair(&resp->body);
 	json_object_put(obj);
@@ -475,12 +479,10 @@ void
 http_resp_serialise(const struct http_resp *resp, const char *request_id,
     struct buf *out)
 {
-	char	num[24];
-
 	/* Fixed text with buf_puts: this runs for every response. */
-	snprintf(num, sizeof num, "%d ", resp->status);
 	buf_puts(out, "Status: ");
-	buf_puts(out, num);
+	buf_put_ll(out, resp->status);
+	buf_putc(out, ' ');
 	buf_puts(out, http_status_text(resp->status));
 	buf_puts(out, "\r\n");
 	if (resp->content_type != NULL) {
@@ -491,9 +493,8 @@ http_resp_serialise(const struct http_resp *resp, const char *request_id,
 		buf_puts(out, "\r\n");
 	}
 	if (resp->status != 204 && resp->status != 304) {
-		snprintf(num, sizeof num, "%zu", resp->body.len);
 		buf_puts(out, "Content-Length: ");
-		buf_puts(out, num);
+		buf_put_ll(out, (long long)resp->body.len);
 		buf_puts(out, "\r\n");
 	}
 	if (request_id != NULL && *request_id != '\0') {

@@ -101,35 +101,11 @@ log_format_ts(unsigned long long ms, char *out)
 	out[len + 5] = '\0';
 }
 
-/* d with three decimals, as "%.3f" prints it, without printf. */
-static void
-log_put_fixed3(struct buf *b, double d)
-{
-	long long	m;
-	char		frac[4];
-
-	if (d >= 9e15 || d <= -9e15) {
-		buf_printf(b, "%.3f", d);
-		return;
-	}
-	m = llround(d * 1000.0);
-	if (m < 0) {
-		buf_putc(b, '-');
-		m = -m;
-	}
-	buf_put_ll(b, m / 1000);
-	frac[0] = '.';
-	frac[1] = (char)('0' + m / 100 % 10);
-	frac[2] = (char)('0' + m / 10 % 10);
-	frac[3] = (char)('0' + m % 10);
-	buf_append(b, frac, sizeof frac);
-}
-
 void
 log_emit(enum log_level level, const char *msg, ...)
 {
 	struct buf	 b;
-	char		 ts[32];
+	char		 ts[32], num[UTIL_NUM_MAX];
 	va_list		 ap;
 	int		 tag;
 	const char	*key, *s = NULL;
@@ -178,7 +154,7 @@ log_emit(enum log_level level, const char *msg, ...)
 		case LOG_F_DBL:
 			d = va_arg(ap, double);
 			if (isfinite(d))
-				log_put_fixed3(&b, d);
+				buf_append(&b, num, util_fmt_fixed3(num, d));
 			else
 				buf_puts(&b, "null");
 			break;

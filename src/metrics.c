@@ -1027,7 +1027,7 @@ metrics_request_end(const char *route, const char *method, int status,
     uint64_t start_us)
 {
 	struct metrics_kind	*k;
-	char			 ms[32], num[24];
+	char			 ms[UTIL_NUM_MAX], num[UTIL_NUM_MAX];
 	uint64_t		 us = util_mono_us() - start_us;
 	int64_t			 flight = 0;
 	size_t			 n;
@@ -1049,14 +1049,12 @@ metrics_request_end(const char *route, const char *method, int status,
 		if (k->count_len != 0)
 			metrics_statsd_append(k->count, k->count_len, NULL, 0,
 			    NULL, 0);
-		n = (size_t)snprintf(ms, sizeof ms, "%llu.%03llu",
-		    (unsigned long long)(us / 1000),
-		    (unsigned long long)(us % 1000));
+		n = util_fmt_fixed3(ms, (double)us / 1000.0);
 		if (k->time_len != 0)
 			metrics_statsd_append(k->time, k->time_head, ms, n,
 			    k->time + k->time_head, k->time_len - k->time_head);
 		if (metrics_shm != NULL) {
-			snprintf(num, sizeof num, "%lld", (long long)flight);
+			(void)util_fmt_ll(num, flight);
 			metrics_statsd("http.in_flight", num, "g", NULL);
 		}
 	}

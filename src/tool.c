@@ -870,12 +870,15 @@ tool_run(const struct tool *t, struct json_object *args,
 	if (result == NULL && call->error.status == 0)
 		tool_fail(call, 500, "internal_error", NULL,
 		    "%s failed without saying why", t->name);
-	empty = result != NULL && tool_results_empty(result);
-	if (result != NULL && key != NULL && !call->not_reusable &&
-	    call->fresh_until != 0)
-		rescache_put(key, result, call->kind, call->fresh_until, empty);
-	if (result != NULL && t->answered != NULL)
-		t->answered(args, empty);
+	if (result != NULL && (key != NULL || t->answered != NULL)) {
+		empty = tool_results_empty(result);
+		if (key != NULL && !call->not_reusable &&
+		    call->fresh_until != 0)
+			rescache_put(key, result, call->kind,
+			    call->fresh_until, empty);
+		if (t->answered != NULL)
+			t->answered(args, empty);
+	}
 	free(key);
 	json_object_put(own);
 	return (result);

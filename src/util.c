@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,12 +178,13 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	b->len += (size_t)n;
 }
 
-void
-buf_put_ll(struct buf *b, long long v)
+size_t
+util_fmt_ll(char out[UTIL_NUM_MAX], long long v)
 {
-	char			 num[24], *p = num + sizeof num;
+	char			 num[UTIL_NUM_MAX], *p = num + sizeof num;
 	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
 				    (unsigned long long)v;
+	size_t			 n;
 
 	do {
 		*--p = (char)('0' + u % 10);
@@ -190,7 +192,40 @@ buf_put_ll(struct buf *b, long long v)
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
-	buf_append(b, p, (size_t)(num + sizeof num - p));
+	n = (size_t)(num + sizeof num - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return (n);
+}
+
+size_t
+util_fmt_fixed3(char out[UTIL_NUM_MAX], double d)
+{
+	long long	m;
+	size_t		n = 0;
+
+	if (!(d < 9e15 && d > -9e15))
+		return ((size_t)snprintf(out, UTIL_NUM_MAX, "%.3f", d));
+	m = llround(d * 1000.0);
+	if (m < 0) {
+		out[n++] = '-';
+		m = -m;
+	}
+	n += util_fmt_ll(out + n, m / 1000);
+	out[n++] = '.';
+	out[n++] = (char)('0' + m / 100 % 10);
+	out[n++] = (char)('0' + m / 10 % 10);
+	out[n++] = (char)('0' + m % 10);
+	out[n] = '\0';
+	return (n);
+}
+
+void
+buf_put_ll(struct buf *b, long long v)
+{
+	char	num[UTIL_NUM_MAX];
+
+	buf_append(b, num, util_fmt_ll(num, v));
 }
 
 void

@@ -43,6 +43,13 @@ void	 buf_vprintf(struct buf *, const char *, va_list)
 /* Append s as a quoted, escaped JSON string. */
 /* A decimal integer, without printf. */
 void	 buf_put_ll(struct buf *, long long);
+/*
+ * Numbers as printf's "%lld" and "%.3f" write them, without printf (every
+ * request formats a few): into out, NUL-terminated; the length.
+ */
+#define UTIL_NUM_MAX	32
+size_t	 util_fmt_ll(char [UTIL_NUM_MAX], long long);
+size_t	 util_fmt_fixed3(char [UTIL_NUM_MAX], double);
 void	 buf_json_string(struct buf *, const char *);
 /* Hand the contents to the caller (caller frees) and reset the buffer. */
 char	*buf_detach(struct buf *);

@@ -14,18 +14,14 @@ import socket
 import sys
 import time
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, watchdog  # noqa: E402
+from test_tools import url  # noqa: E402
 
 watchdog(100)
 
 ACCEPT = "application/json, text/event-stream"
-
-
-def url(path, **params):
-    return path + "?" + urllib.parse.urlencode(params, doseq=True)
 
 
 class ResultCacheTest(unittest.TestCase):
