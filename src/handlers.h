@@ -8,57 +8,82 @@ struct http_req;
 struct http_resp;
 struct json_object;
 
-#define HANDLER(name) \
-	void name(struct http_req *req, struct http_resp *resp, \
-	    const void *arg)
-
 /* handlers/meta.c */
-HANDLER(handle_root);
-HANDLER(handle_health);
-HANDLER(handle_health_ready);
+void	handle_root(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_health(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_health_ready(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /* handlers/api.c: arg is the name of the tool the route calls. */
-HANDLER(handle_tool);
+void	handle_tool(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 /* handlers/recommend.c */
-HANDLER(handle_recommendation_feedback);
-HANDLER(handle_recommendation_stats);
+void	handle_recommendation_feedback(struct http_req *req,
+	    struct http_resp *resp, const void *arg);
+void	handle_recommendation_stats(struct http_req *req,
+	    struct http_resp *resp, const void *arg);
 /* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
-HANDLER(handle_mcp);
+void	handle_mcp(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 /* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */
-HANDLER(handle_openapi);
-HANDLER(handle_ai_plugin);
-HANDLER(handle_logo);
-HANDLER(handle_privacy);
+void	handle_openapi(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_ai_plugin(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_logo(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_privacy(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 /* handlers/health.c */
-HANDLER(handle_health_cache);
-HANDLER(handle_health_upstream);
+void	handle_health_cache(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_health_upstream(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 bool	health_cache_check(struct json_object *);
 /* handlers/db.c */
-HANDLER(handle_health_db);
+void	handle_health_db(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /* handlers/auth.c */
-HANDLER(handle_auth_login);
-HANDLER(handle_auth_callback);
-HANDLER(handle_auth_me);
-HANDLER(handle_auth_logout);
-HANDLER(handle_me_delete);
+void	handle_auth_login(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_auth_callback(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_auth_me(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_auth_logout(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_me_delete(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /* handlers/oauth.c */
-HANDLER(handle_oauth_server_metadata);
-HANDLER(handle_oauth_resource_metadata);
-HANDLER(handle_oauth_register);
-HANDLER(handle_oauth_authorize);
-HANDLER(handle_oauth_consent);
-HANDLER(handle_oauth_token);
-HANDLER(handle_oauth_revoke);
+void	handle_oauth_server_metadata(struct http_req *req,
+	    struct http_resp *resp, const void *arg);
+void	handle_oauth_resource_metadata(struct http_req *req,
+	    struct http_resp *resp, const void *arg);
+void	handle_oauth_register(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_oauth_consent(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_oauth_token(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
+void	handle_oauth_revoke(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 /* handlers/metrics.c */
-HANDLER(handle_metrics);
+void	handle_metrics(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /* handlers/webhooks.c */
-HANDLER(handle_alerts_webhook);
+void	handle_alerts_webhook(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /* handlers/stats.c */
-HANDLER(handle_top_searches);
+void	handle_top_searches(struct http_req *req, struct http_resp *resp,
+	    const void *arg);
 
 /*
  * A dependency for /health/ready. check fills detail (status, latency …)

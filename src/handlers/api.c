@@ -322,7 +322,8 @@ api_error(struct http_resp *resp, const struct tool_error *err)
 }
 
 /* arg: the tool's name. */
-HANDLER(handle_tool)
+void
+handle_tool(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	const struct tool	*t = tool_find(arg);
 	struct json_object	*args, *result;

@@ -43,7 +43,8 @@ auth_redirect(struct http_resp *resp, const char *location)
 }
 
 /* GET /auth/login: a fresh state, then off to AniList. */
-HANDLER(handle_auth_login)
+void
+handle_auth_login(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	char	*state = NULL, *cause = NULL, *url;
 
@@ -90,7 +91,9 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
  * session starts or the waiting OAuth client gets its code. Each callback
  * counts once in oauth_logins_total: success, or failure with a reason.
  */
-HANDLER(handle_auth_callback)
+void
+handle_auth_callback(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct auth_pending	 pend;
 	const char		*state = http_req_query(req, "state");
@@ -207,7 +210,8 @@ out:
 }
 
 /* GET /auth/me: who the session or bearer token belongs to. */
-HANDLER(handle_auth_me)
+void
+handle_auth_me(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct auth_principal	 p;
 	struct json_object	*o, *u;
@@ -244,7 +248,9 @@ auth_signed_out(struct http_resp *resp, const char *status)
 }
 
 /* POST /auth/logout: revoke the session (or the bearer token shown). */
-HANDLER(handle_auth_logout)
+void
+handle_auth_logout(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct auth_principal	 p;
 	char			*cause = NULL;
@@ -265,7 +271,8 @@ HANDLER(handle_auth_logout)
 }
 
 /* DELETE /v1/me: the user, their tokens, preferences and events. */
-HANDLER(handle_me_delete)
+void
+handle_me_delete(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct auth_principal	 p;
 	struct tool_auth	 ta;

@@ -8,7 +8,8 @@
 #include "http.h"
 
 /* SELECT 1 with its latency and the schema version; 503 when down. */
-HANDLER(handle_health_db)
+void
+handle_health_db(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct json_object	*o = json_object_new_object();
 	bool			 ok;

@@ -49,7 +49,9 @@ health_kept_answers(struct json_object *o)
 	json_object_object_add(o, "worker_kept_answers", k);
 }
 
-HANDLER(handle_health_cache)
+void
+handle_health_cache(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct json_object	*o = json_object_new_object(), *st;
 	struct cache_stats	 cs;
@@ -84,7 +86,9 @@ HANDLER(handle_health_cache)
 }
 
 /* The AniList client as this worker sees it; 503 while calls cannot go. */
-HANDLER(handle_health_upstream)
+void
+handle_health_upstream(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct json_object	*o = json_object_new_object();
 	bool			 ok;

@@ -92,7 +92,8 @@ mcp_authenticate(void *arg, const struct tool_auth **auth)
 	return (status);
 }
 
-HANDLER(handle_mcp)
+void
+handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct mcp_input	 in;
 	struct mcp_output	 out;

@@ -24,7 +24,8 @@ const struct health_check health_checks[] = {
 };
 const unsigned health_nchecks = nitems(health_checks) - 1;
 
-HANDLER(handle_root)
+void
+handle_root(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct json_object	*o = json_object_new_object();
 
@@ -36,7 +37,8 @@ HANDLER(handle_root)
 }
 
 /* Liveness: cheap, no I/O. */
-HANDLER(handle_health)
+void
+handle_health(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	/* Constant: liveness must stay cheap, so no JSON building here. */
 	static const char body[] = "{\"status\":\"healthy\",\"service\":\""
@@ -46,7 +48,9 @@ HANDLER(handle_health)
 }
 
 /* Readiness: every configured dependency, 503 if a required one is down. */
-HANDLER(handle_health_ready)
+void
+handle_health_ready(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct json_object	*o, *deps, *d;
 	const struct health_check *hc;

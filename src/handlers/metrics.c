@@ -13,7 +13,8 @@
  * (a parameter, not a header, so no client can send it); the public site
  * answers /metrics itself. Without the parameter the route does not exist.
  */
-HANDLER(handle_metrics)
+void
+handle_metrics(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	const char	*internal = http_req_env(req, "ANILIST_GPT_INTERNAL");
 	struct buf	 b;

@@ -39,7 +39,9 @@ oauth_add_url(struct json_object *o, const char *key, const char *issuer,
 }
 
 /* GET /.well-known/oauth-authorization-server (RFC 8414). */
-HANDLER(handle_oauth_server_metadata)
+void
+handle_oauth_server_metadata(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	static const char *const responses[] = { "code" };
 	static const char *const modes[] = { "query" };
@@ -83,7 +85,9 @@ HANDLER(handle_oauth_server_metadata)
  * GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728): the MCP
  * endpoint is the resource; the same tokens serve the REST API.
  */
-HANDLER(handle_oauth_resource_metadata)
+void
+handle_oauth_resource_metadata(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	static const char *const bearer[] = { "header" };
 	static const char *const scopes[] = { OAUTH_SCOPE };
@@ -106,7 +110,9 @@ HANDLER(handle_oauth_resource_metadata)
 }
 
 /* POST /oauth/register (RFC 7591). */
-HANDLER(handle_oauth_register)
+void
+handle_oauth_register(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct json_object	*meta = NULL, *out = NULL;
 	struct json_tokener	*tok;
@@ -248,7 +254,9 @@ oauth_redirect_error(struct http_resp *resp, const char *uri,
  * back to the client. A good request gets a login state holding the pending
  * authorization and the consent page.
  */
-HANDLER(handle_oauth_authorize)
+void
+handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct oauth_client	 client;
 	struct auth_pending	 pend;
@@ -364,7 +372,9 @@ out:
  * our own origin may answer; allow goes on to AniList, deny back to the
  * client with access_denied.
  */
-HANDLER(handle_oauth_consent)
+void
+handle_oauth_consent(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct http_param	*form = NULL;
 	struct auth_pending	 pend;
@@ -439,13 +449,17 @@ out:
 }
 
 /* POST /oauth/token. */
-HANDLER(handle_oauth_token)
+void
+handle_oauth_token(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	oauth_token_endpoint(req, resp);
 }
 
 /* POST /oauth/revoke (RFC 7009). */
-HANDLER(handle_oauth_revoke)
+void
+handle_oauth_revoke(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	oauth_revoke_endpoint(req, resp);
 }

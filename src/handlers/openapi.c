@@ -18,20 +18,23 @@
 	"rx=\"12\" fill=\"#1e2630\"/><path d=\"M18 46 29 18h6l11 28h-7l-2.4"	\
 	"-6.4H27.4L25 46zm11.4-12.2h5.2L32 26.6z\" fill=\"#3db4f2\"/></svg>\n"
 
-HANDLER(handle_openapi)
+void
+handle_openapi(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	http_resp_json(resp, 200, openapi_document(routes, routes_count,
 	    handle_tool, cfg->public_url));
 	http_resp_header(resp, "Cache-Control", "public, max-age=300");
 }
 
-HANDLER(handle_ai_plugin)
+void
+handle_ai_plugin(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	http_resp_json(resp, 200, openapi_plugin_manifest(cfg->public_url));
 	http_resp_header(resp, "Cache-Control", "public, max-age=300");
 }
 
-HANDLER(handle_logo)
+void
+handle_logo(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	http_resp_text(resp, 200, "image/svg+xml", OPENAPI_LOGO_SVG);
 	http_resp_header(resp, "Cache-Control", "public, max-age=86400");
@@ -69,7 +72,8 @@ privacy_duration(struct buf *b, int seconds)
 		buf_printf(b, "%d seconds", seconds);
 }
 
-HANDLER(handle_privacy)
+void
+handle_privacy(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	struct buf	b;
 	int		longest;

@@ -138,7 +138,9 @@ recfb_fields(struct json_object *body, struct http_resp *resp,
 	return (false);
 }
 
-HANDLER(handle_recommendation_feedback)
+void
+handle_recommendation_feedback(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct auth_principal	 p;
 	struct json_object	*body, *o;
@@ -184,7 +186,9 @@ out:
 	free(cause);
 }
 
-HANDLER(handle_recommendation_stats)
+void
+handle_recommendation_stats(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct feedback_stats	 st;
 	struct json_object	*o, *events;

@@ -63,7 +63,9 @@ stats_arguments(struct http_req *req, struct http_resp *resp, int *limit,
 }
 
 /* {"top_searches":[{"query","count"}],"window"}; 503 without PostgreSQL. */
-HANDLER(handle_top_searches)
+void
+handle_top_searches(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct json_object	*top, *o;
 	const char		*window;

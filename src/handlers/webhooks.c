@@ -13,7 +13,9 @@
 #include "metrics.h"
 #include "util.h"
 
-HANDLER(handle_alerts_webhook)
+void
+handle_alerts_webhook(struct http_req *req, struct http_resp *resp,
+    const void *arg)
 {
 	struct alerts_msg	 m;
 	struct json_object	*o;
