@@ -158,7 +158,7 @@ breaker_state_name(enum breaker_state s)
 }
 
 void
-breaker_on_change(struct breaker *b, void (*fn)(enum breaker_state))
+breaker_on_change(struct breaker *b, void (*fn)(enum breaker_state state))
 {
 	pthread_mutex_lock(&b->lock);
 	b->on_change = fn;

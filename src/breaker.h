@@ -30,24 +30,26 @@ struct breaker_info {
 };
 
 /* Opens after threshold failures in a row; half-opens after cooldown_ms. */
-struct breaker	*breaker_create(int, int);
-void		 breaker_free(struct breaker *);
+struct breaker	*breaker_create(int threshold, int cooldown_ms);
+void		 breaker_free(struct breaker *b);
 /*
  * May a call go now? When it may not, *retry_in_ms (may be NULL) says when
  * to ask again. A true answer must be followed by breaker_success or
  * breaker_failure.
  */
-bool		 breaker_allow(struct breaker *, uint64_t, int *);
-void		 breaker_success(struct breaker *, uint64_t);
-void		 breaker_failure(struct breaker *, uint64_t);
-void		 breaker_info(struct breaker *, uint64_t, struct breaker_info *);
-const char	*breaker_state_name(enum breaker_state);
+bool		 breaker_allow(struct breaker *b, uint64_t now,
+		    int *retry_in_ms);
+void		 breaker_success(struct breaker *b, uint64_t now);
+void		 breaker_failure(struct breaker *b, uint64_t now);
+void		 breaker_info(struct breaker *b, uint64_t now,
+		    struct breaker_info *out);
+const char	*breaker_state_name(enum breaker_state s);
 /*
  * Call fn with the new state each time it changes (for a gauge). fn runs
  * with the breaker's lock held: it must be quick and never call back into
  * the breaker.
  */
-void		 breaker_on_change(struct breaker *,
-		    void (*)(enum breaker_state));
+void		 breaker_on_change(struct breaker *b,
+		    void (*fn)(enum breaker_state state));
 
 #endif

@@ -219,12 +219,12 @@ crypto_open(const unsigned char *blob, size_t bloblen, const char *aad,
 }
 
 void
-crypto_free_secret(char *s)
+crypto_free_secret(char *secret)
 {
-	if (s == NULL)
+	if (secret == NULL)
 		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
+	OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
 }
 
 bool
@@ -384,15 +384,16 @@ crypto_pkce_chars(const char *s, size_t min, size_t max, bool dot_tilde)
 }
 
 bool
-crypto_pkce_verifier_valid(const char *v)
+crypto_pkce_verifier_valid(const char *verifier)
 {
-	return (v != NULL && crypto_pkce_chars(v, 43, 128, true));
+	return (verifier != NULL && crypto_pkce_chars(verifier, 43, 128, true));
 }
 
 bool
-crypto_pkce_challenge_valid(const char *c)
+crypto_pkce_challenge_valid(const char *challenge)
 {
-	return (c != NULL && crypto_pkce_chars(c, 43, 43, false));
+	return (challenge != NULL &&
+	    crypto_pkce_chars(challenge, 43, 43, false));
 }
 
 bool

@@ -22,30 +22,33 @@
  * life of the process (set before threads start). False for an empty secret:
  * accounts stay disabled.
  */
-bool	 crypto_init(const char *);
+bool	 crypto_init(const char *secret);
 bool	 crypto_ready(void);
 /* Forget the keys (tests, shutdown). */
 void	 crypto_reset(void);
 
 /* RFC 5869 HKDF with SHA-256; out gets outlen bytes (at most 8160). */
-bool	 crypto_hkdf_sha256(const void *, size_t, const void *, size_t,
-	    const void *, size_t, unsigned char *, size_t)
+bool	 crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
+	    size_t saltlen, const void *info, size_t infolen,
+	    unsigned char *out, size_t outlen)
 	    __attribute__((warn_unused_result));
-void	 crypto_sha256(const void *, size_t, unsigned char *);
-bool	 crypto_hmac_sha256(const void *, size_t, const void *, size_t,
-	    unsigned char *) __attribute__((warn_unused_result));
+void	 crypto_sha256(const void *p, size_t n, unsigned char *out);
+bool	 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+	    size_t msglen, unsigned char *out)
+	    __attribute__((warn_unused_result));
 
 /*
  * AES-256-GCM with an explicit key and nonce (ct has ptlen bytes, tag 16).
  * Decrypt returns false when the tag does not verify; pt is then garbage.
  */
-bool	 crypto_gcm_encrypt(const unsigned char *, const unsigned char *,
-	    size_t, const void *, size_t, const void *, size_t,
-	    unsigned char *, unsigned char *)
-	    __attribute__((warn_unused_result));
-bool	 crypto_gcm_decrypt(const unsigned char *, const unsigned char *,
-	    size_t, const void *, size_t, const void *, size_t,
-	    const unsigned char *, unsigned char *)
+bool	 crypto_gcm_encrypt(const unsigned char *key,
+	    const unsigned char *nonce, size_t noncelen, const void *aad,
+	    size_t aadlen, const void *pt, size_t ptlen, unsigned char *ct,
+	    unsigned char *tag) __attribute__((warn_unused_result));
+bool	 crypto_gcm_decrypt(const unsigned char *key,
+	    const unsigned char *nonce, size_t noncelen, const void *aad,
+	    size_t aadlen, const void *ct, size_t ctlen,
+	    const unsigned char *tag, unsigned char *pt)
 	    __attribute__((warn_unused_result));
 
 /*
@@ -53,38 +56,38 @@ bool	 crypto_gcm_decrypt(const unsigned char *, const unsigned char *,
  * to aad (e.g. "anilist-token:42"): version byte, nonce, ciphertext, tag.
  * Caller frees; NULL if the keys are not set or the RNG failed.
  */
-unsigned char *crypto_seal(const void *, size_t, const char *, size_t *)
-	    __attribute__((warn_unused_result));
+unsigned char *crypto_seal(const void *pt, size_t ptlen, const char *aad,
+	    size_t *bloblen) __attribute__((warn_unused_result));
 /*
  * Open a sealed blob with the same aad: the plaintext, NUL-terminated,
  * caller frees with crypto_free_secret. NULL when the blob was altered,
  * sealed under another key or aad, or has an unknown version.
  */
-char	*crypto_open(const unsigned char *, size_t, const char *, size_t *)
-	    __attribute__((warn_unused_result));
+char	*crypto_open(const unsigned char *blob, size_t bloblen, const char *aad,
+	    size_t *ptlen) __attribute__((warn_unused_result));
 /* Zero a secret string, then free it. NULL is a no-op. */
-void	 crypto_free_secret(char *);
+void	 crypto_free_secret(char *secret);
 
 /* The lookup hash of one of our tokens: HMAC-SHA256 under the hash key. */
-bool	 crypto_token_hash(const char *, unsigned char *)
+bool	 crypto_token_hash(const char *token, unsigned char *out)
 	    __attribute__((warn_unused_result));
 /* A short keyed tag of a user id for logs (16 hex digits + NUL). */
-void	 crypto_user_tag(long long, char *);
+void	 crypto_user_tag(long long id, char *out);
 /* nbytes random bytes as base64url without padding; caller frees. */
-char	*crypto_random_token(size_t) __attribute__((warn_unused_result));
+char	*crypto_random_token(size_t nbytes) __attribute__((warn_unused_result));
 
 /* base64url without padding; caller frees. */
-char	*crypto_b64url_encode(const void *, size_t);
+char	*crypto_b64url_encode(const void *p, size_t n);
 /* base64url, padding optional; caller frees; NULL on a bad character. */
-unsigned char *crypto_b64url_decode(const char *, size_t, size_t *);
+unsigned char *crypto_b64url_decode(const char *s, size_t n, size_t *outlen);
 /* Standard base64 (RFC 4648 §4, padded); caller frees; NULL if bad. */
-unsigned char *crypto_b64_decode(const char *, size_t, size_t *);
+unsigned char *crypto_b64_decode(const char *s, size_t n, size_t *outlen);
 
 /* RFC 7636: a verifier is 43..128 unreserved characters. */
-bool	 crypto_pkce_verifier_valid(const char *);
+bool	 crypto_pkce_verifier_valid(const char *verifier);
 /* An S256 challenge is 43 base64url characters (a SHA-256). */
-bool	 crypto_pkce_challenge_valid(const char *);
+bool	 crypto_pkce_challenge_valid(const char *challenge);
 /* BASE64URL(SHA256(verifier)) == challenge, in constant time. */
-bool	 crypto_pkce_s256_matches(const char *, const char *);
+bool	 crypto_pkce_s256_matches(const char *verifier, const char *challenge);
 
 #endif

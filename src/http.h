@@ -29,7 +29,7 @@ struct http_req {
 	char			*path;		/* percent-decoded */
 	struct http_param	*query;
 	size_t			 nquery;
-	char *const		*env;		/* FastCGI params, not owned */
+	char *const		*env;		/* FastCGI params, borrowed */
 	char			*body;
 	size_t			 body_len;
 	char			 request_id[64];
@@ -60,49 +60,53 @@ struct http_resp {
  * status (400, 414, 431) with *cause set (caller frees) for a malformed
  * request.
  */
-int	 http_req_init(struct http_req *, char *const *, char **);
-void	 http_req_free(struct http_req *);
+int	 http_req_init(struct http_req *req, char *const *env, char **cause);
+void	 http_req_free(struct http_req *req);
 /* A FastCGI param by exact name ("REQUEST_METHOD"), or NULL. */
-const char *http_req_env(const struct http_req *, const char *);
+const char *http_req_env(const struct http_req *req, const char *name);
 /* A request header by its HTTP name ("X-Request-ID"), or NULL. */
-const char *http_req_header(const struct http_req *, const char *);
+const char *http_req_header(const struct http_req *req, const char *name);
 /* The first value of a query parameter, or NULL. */
-const char *http_req_query(const struct http_req *, const char *);
+const char *http_req_query(const struct http_req *req, const char *key);
 /* Named capture of the matched route pattern ("id" for {id}), or NULL. */
-const char *http_req_path_arg(const struct http_req *, const char *);
+const char *http_req_path_arg(const struct http_req *req, const char *name);
 /* Is the Content-Type application/json (with any parameters)? */
-bool	 http_req_is_json(const struct http_req *);
+bool	 http_req_is_json(const struct http_req *req);
 /* POST, PUT and PATCH: methods whose arguments come in the body. */
-bool	 http_method_has_body(const char *);
+bool	 http_method_has_body(const char *method);
 /* Decode a query string into params; 0 or HTTP status with *cause. */
-int	 http_parse_query(const char *, struct http_param **, size_t *,
-	    char **);
-void	 http_params_free(struct http_param *, size_t);
+int	 http_parse_query(const char *qs, struct http_param **out, size_t *nout,
+	    char **cause);
+void	 http_params_free(struct http_param *p, size_t n);
 /* Percent-decode (and '+' to space if form); NULL on a bad escape or NUL. */
-char	*http_decode(const char *, size_t, bool);
+char	*http_decode(const char *s, size_t len, bool form);
 /* Percent-encode for a URL component; caller frees. */
-char	*http_encode(const char *);
-const char *http_status_text(int);
+char	*http_encode(const char *s);
+const char *http_status_text(int status);
 
-void	 http_resp_init(struct http_resp *);
-void	 http_resp_free(struct http_resp *);
+void	 http_resp_init(struct http_resp *resp);
+void	 http_resp_free(struct http_resp *resp);
 /* Add a header; values with CR or LF are refused (false). */
-bool	 http_resp_header(struct http_resp *, const char *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+bool	 http_resp_header(struct http_resp *resp, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Replace the body with obj serialised; takes ownership of obj. */
-void	 http_resp_json(struct http_resp *, int, struct json_object *);
+void	 http_resp_json(struct http_resp *resp, int status,
+	    struct json_object *obj);
 /* Replace the body with text of the given type. */
-void	 http_resp_text(struct http_resp *, int, const char *, const char *);
+void	 http_resp_text(struct http_resp *resp, int status, const char *type,
+	    const char *text);
 /*
  * Replace the body with JSON text of len bytes that is already valid UTF-8
  * (a rawjson's text): copied as it is.
  */
-void	 http_resp_json_text(struct http_resp *, int, const char *, size_t);
+void	 http_resp_json_text(struct http_resp *resp, int status,
+	    const char *text, size_t len);
 /* The error shape of DESIGN §4; field may be NULL. */
-void	 http_resp_error(struct http_resp *, int, const char *, const char *,
-	    const char *, ...) __attribute__((format(printf, 5, 6)));
+void	 http_resp_error(struct http_resp *resp, int status, const char *code,
+	    const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 /* Serialise status line, headers and body as a FastCGI response. */
-void	 http_resp_serialise(const struct http_resp *, const char *,
-	    struct buf *);
+void	 http_resp_serialise(const struct http_resp *resp,
+	    const char *request_id, struct buf *out);
 
 #endif

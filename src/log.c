@@ -23,11 +23,11 @@ static __thread char	 log_rid[64];
 static const char *log_names[] = { "debug", "info", "warn", "error", "fatal" };
 
 const char *
-log_level_name(enum log_level l)
+log_level_name(enum log_level level)
 {
-	if ((unsigned)l >= nitems(log_names))
+	if ((unsigned)level >= nitems(log_names))
 		return ("info");
-	return (log_names[l]);
+	return (log_names[level]);
 }
 
 bool

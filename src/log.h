@@ -47,17 +47,17 @@ extern enum log_level log_threshold;
  * log_emit(level, msg, LF_..., LF_END): fields end with LF_END; a NULL
  * LF_STR or LF_RAW value leaves its field out.
  */
-void	log_emit(enum log_level, const char *, ...);
-bool	log_level_parse(const char *, enum log_level *);
-const char *log_level_name(enum log_level);
+void	log_emit(enum log_level level, const char *msg, ...);
+bool	log_level_parse(const char *s, enum log_level *out);
+const char *log_level_name(enum log_level level);
 /* Where lines go (default 2); tests point it at a pipe or file. */
-void	log_set_fd(int);
+void	log_set_fd(int fd);
 /* The request id carried by every line this thread logs; NULL clears it. */
-void	log_set_request_id(const char *);
+void	log_set_request_id(const char *rid);
 const char *log_request_id(void);
 /* Role shown in each line: "master" or "worker". */
-void	log_set_role(const char *);
+void	log_set_role(const char *role);
 /* RFC 3339 UTC timestamp with milliseconds; out holds 32 bytes. */
-void	log_format_ts(unsigned long long, char *);
+void	log_format_ts(unsigned long long ms, char *out);
 
 #endif

@@ -12,16 +12,16 @@
  * ("~!secret!~") are dropped, or kept as "[spoiler: secret]" when
  * keep_spoilers. NULL in, NULL out; caller frees.
  */
-char	*text_plain(const char *, bool);
+char	*text_plain(const char *s, bool keep_spoilers);
 
 /*
  * s cut to at most max bytes at a word boundary (never inside a UTF-8
  * sequence), with "…" appended when anything was cut; the result is at
  * most max + 3 bytes. NULL in, NULL out; caller frees.
  */
-char	*text_truncate(const char *, size_t);
+char	*text_truncate(const char *s, size_t max);
 
 /* The length of the longest prefix of s, at most max bytes, that ends on a UTF-8 character boundary. */
-size_t	 text_utf8_prefix(const char *, size_t);
+size_t	 text_utf8_prefix(const char *s, size_t max);
 
 #endif

@@ -11,14 +11,14 @@
  * Allocation policy: running out of memory aborts the process (the master
  * restarts the worker), so callers never check what these return.
  */
-void	*xmalloc(size_t);
-void	*xcalloc(size_t, size_t);
-void	*xrealloc(void *, size_t);
-char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
-int	 xasprintf(char **, const char *, ...)
+void	*xmalloc(size_t size);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *old, size_t size);
+char	*xstrdup(const char *s);
+char	*xstrndup(const char *s, size_t n);
+int	 xasprintf(char **out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	 xvasprintf(char **, const char *, va_list)
+int	 xvasprintf(char **out, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
 
 #define nitems(a) (sizeof (a) / sizeof (a)[0])
@@ -30,31 +30,31 @@ struct buf {
 	size_t	 cap;
 };
 
-void	 buf_init(struct buf *);
-void	 buf_free(struct buf *);
-void	 buf_reset(struct buf *);
-void	 buf_append(struct buf *, const void *, size_t);
-void	 buf_puts(struct buf *, const char *);
-void	 buf_putc(struct buf *, char);
-void	 buf_printf(struct buf *, const char *, ...)
+void	 buf_init(struct buf *b);
+void	 buf_free(struct buf *b);
+void	 buf_reset(struct buf *b);
+void	 buf_append(struct buf *b, const void *p, size_t n);
+void	 buf_puts(struct buf *b, const char *s);
+void	 buf_putc(struct buf *b, char c);
+void	 buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 buf_vprintf(struct buf *, const char *, va_list)
+void	 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
 /* Append s as a quoted, escaped JSON string. */
 /* A decimal integer, without printf. */
-void	 buf_put_ll(struct buf *, long long);
+void	 buf_put_ll(struct buf *b, long long v);
 /*
  * Numbers as printf's "%lld" and "%.3f" write them, without printf (every
  * request formats a few): into out, NUL-terminated; the length.
  */
 #define UTIL_NUM_MAX	32
-size_t	 util_fmt_ll(char [UTIL_NUM_MAX], long long);
-size_t	 util_fmt_fixed3(char [UTIL_NUM_MAX], double);
-void	 buf_json_string(struct buf *, const char *);
+size_t	 util_fmt_ll(char out[UTIL_NUM_MAX], long long v);
+size_t	 util_fmt_fixed3(char out[UTIL_NUM_MAX], double d);
+void	 buf_json_string(struct buf *b, const char *s);
 /* Hand the contents to the caller (caller frees) and reset the buffer. */
-char	*buf_detach(struct buf *);
+char	*buf_detach(struct buf *b);
 /* Replace each byte that is not part of valid UTF-8 by U+FFFD. */
-void	 buf_utf8_repair(struct buf *);
+void	 buf_utf8_repair(struct buf *b);
 
 /* Milliseconds: monotonic for durations, wall clock for timestamps. */
 uint64_t util_mono_ms(void);
@@ -62,19 +62,20 @@ uint64_t util_wall_ms(void);
 /* Microseconds, monotonic. */
 uint64_t util_mono_us(void);
 
-bool	 util_utf8_valid(const char *, size_t);
+bool	 util_utf8_valid(const char *s, size_t len);
 /*
  * The length of the UTF-8 character at s (left bytes available): 1 to 4,
  * or 0 when the bytes there are not one.
  */
-size_t	 util_utf8_char(const char *, size_t);
+size_t	 util_utf8_char(const char *s, size_t left);
 /* Parse a whole decimal integer; false on garbage or overflow. */
-bool	 util_parse_ll(const char *, long long *);
+bool	 util_parse_ll(const char *s, long long *out);
 /* Fill with cryptographically random bytes; false if the RNG fails. */
-bool	 util_random_bytes(void *, size_t) __attribute__((warn_unused_result));
+bool	 util_random_bytes(void *p, size_t n)
+	    __attribute__((warn_unused_result));
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
-void	 util_hex(const unsigned char *, size_t, char *);
+void	 util_hex(const unsigned char *p, size_t n, char *out);
 /* Constant-time comparison of two byte strings. */
-bool	 util_ct_equal(const void *, size_t, const void *, size_t);
+bool	 util_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 #endif
