@@ -38,16 +38,17 @@ struct anilist_reply {
  * Returns true when out->status is 200; out is filled either way and must be
  * released with anilist_reply_free.
  */
-bool	anilist_fetch(const char *, struct json_object *, const char *, int,
-	    const char *, const char *, struct anilist_reply *);
-void	anilist_reply_free(struct anilist_reply *);
+bool	anilist_fetch(const char *op, struct json_object *vars,
+	    const char *kind, int ttl, const char *token, const char *scope,
+	    struct anilist_reply *out);
+void	anilist_reply_free(struct anilist_reply *r);
 /*
  * Count a cache hit of kind answered above this module (a result kept by
  * rescache.h), so hit rates include it.
  */
-void	anilist_count_hit(const char *);
+void	anilist_count_hit(const char *kind);
 /* Drop every cached entry of a scope (a user's own changes). */
-void	anilist_invalidate_scope(const char *);
+void	anilist_invalidate_scope(const char *scope);
 
 /* Release this thread's HTTP handle (also done when the thread exits). */
 void	anilist_thread_cleanup(void);
@@ -70,9 +71,10 @@ enum anilist_class {
  * person, *validation AniList's validation map (borrowed from body) or
  * NULL.
  */
-enum anilist_class anilist_classify(long, struct json_object *, int *,
-	    char *, size_t, struct json_object **);
-const char *anilist_class_name(enum anilist_class);
+enum anilist_class anilist_classify(long http, struct json_object *body,
+	    int *status, char *msg, size_t msglen,
+	    struct json_object **validation);
+const char *anilist_class_name(enum anilist_class cls);
 
 /* Counters of this process, for metrics. */
 struct anilist_stats {
@@ -92,7 +94,7 @@ struct anilist_stats {
 	uint64_t	breaker_rejects;
 	uint64_t	governor_rejects;
 };
-void	anilist_stats_get(struct anilist_stats *);
+void	anilist_stats_get(struct anilist_stats *out);
 
 /*
  * The client's state for /health/upstream without calling AniList:
@@ -100,6 +102,6 @@ void	anilist_stats_get(struct anilist_stats *);
  * and the last AniList error. False when calls cannot go now (breaker open
  * or paused by a 429).
  */
-bool	anilist_describe(struct json_object *);
+bool	anilist_describe(struct json_object *out);
 
 #endif

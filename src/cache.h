@@ -48,9 +48,9 @@ struct cache_stats {
  * NULL with *cause (caller frees) on a bad list. Caller frees with
  * cache_free.
  */
-struct cache	*cache_create(const char *, int, char **)
+struct cache	*cache_create(const char *servers, int timeout_ms, char **cause)
 		    __attribute__((warn_unused_result));
-void		 cache_free(struct cache *);
+void		 cache_free(struct cache *c);
 
 /* Is MEMCACHED_SERVERS set? */
 bool		 cache_configured(void);
@@ -65,28 +65,29 @@ void		 cache_thread_cleanup(void);
  * Fetch key: CACHE_OK with *val (NUL-terminated, caller frees) and *len,
  * CACHE_MISS, or CACHE_ERROR. A NULL cache is CACHE_ERROR.
  */
-enum cache_status cache_get(struct cache *, const char *, char **, size_t *);
+enum cache_status cache_get(struct cache *c, const char *key, char **val,
+		    size_t *len);
 /*
  * Fetch n keys in one round trip: vals[i] is the value (caller frees) or
  * NULL when missing. CACHE_OK when the servers answered.
  */
-enum cache_status cache_mget(struct cache *, const char *const *, size_t,
-		    char **);
+enum cache_status cache_mget(struct cache *c, const char *const *keys, size_t n,
+		    char **vals);
 /* Store with a lifetime in seconds (clamped to CACHE_MAX_TTL). */
-enum cache_status cache_set(struct cache *, const char *, const void *,
-		    size_t, int);
+enum cache_status cache_set(struct cache *c, const char *key, const void *val,
+		    size_t len, int ttl);
 /* Store only if absent: CACHE_OK, CACHE_EXISTS or CACHE_ERROR. */
-enum cache_status cache_add(struct cache *, const char *, const void *,
-		    size_t, int);
-enum cache_status cache_delete(struct cache *, const char *);
+enum cache_status cache_add(struct cache *c, const char *key, const void *val,
+		    size_t len, int ttl);
+enum cache_status cache_delete(struct cache *c, const char *key);
 /*
  * Add delta to a counter, creating it as initial (with ttl) when absent;
  * *value is the result. cache_decr stops at 0.
  */
-enum cache_status cache_incr(struct cache *, const char *, uint64_t,
-		    uint64_t, int, uint64_t *);
-enum cache_status cache_decr(struct cache *, const char *, uint64_t,
-		    uint64_t, int, uint64_t *);
+enum cache_status cache_incr(struct cache *c, const char *key, uint64_t delta,
+		    uint64_t initial, int ttl, uint64_t *value);
+enum cache_status cache_decr(struct cache *c, const char *key, uint64_t delta,
+		    uint64_t initial, int ttl, uint64_t *value);
 
 /*
  * Append the canonical JSON text of obj: object keys sorted bytewise at
@@ -94,36 +95,39 @@ enum cache_status cache_decr(struct cache *, const char *, uint64_t,
  * It only reads obj, so obj may be shared between threads (json-c's own
  * json_object_to_json_string writes into the object it prints).
  */
-void		 cache_canonical_json(struct json_object *, struct buf *);
+void		 cache_canonical_json(struct json_object *obj, struct buf *out);
 /*
  * The identity of one cached answer: SHA-256 hex over the operation, the
  * canonical arguments, the scope and its generation, and a secret
  * (a token: different tokens never share entries). Any of the strings may be
  * NULL.
  */
-void		 cache_digest(const char *, struct json_object *, const char *,
-		    uint64_t, const char *, char [CACHE_DIGEST_LEN]);
+void		 cache_digest(const char *op, struct json_object *args,
+		    const char *scope, uint64_t gen, const char *secret,
+		    char hex[CACHE_DIGEST_LEN]);
 /* "ag:v1:<ns>:<id>" into key. */
-void		 cache_key(char [CACHE_KEY_LEN], const char *, const char *);
+void		 cache_key(char key[CACHE_KEY_LEN], const char *ns,
+		    const char *id);
 /* SHA-256 hex of s. */
-void		 cache_sha256_hex(const void *, size_t, char [CACHE_DIGEST_LEN]);
+void		 cache_sha256_hex(const void *p, size_t n,
+		    char hex[CACHE_DIGEST_LEN]);
 
 /*
  * The current generation of a scope ("user:42"), created from the wall
  * clock when absent so an evicted counter never brings old entries back.
  */
-enum cache_status cache_scope_generation(struct cache *, const char *,
-		    uint64_t *);
+enum cache_status cache_scope_generation(struct cache *c, const char *scope,
+		    uint64_t *gen);
 /* Start a new generation: every entry of the scope is unreachable. */
-enum cache_status cache_scope_invalidate(struct cache *, const char *);
+enum cache_status cache_scope_invalidate(struct cache *c, const char *scope);
 
 /*
  * Ask every configured server on its own connection: fills servers (a
  * JSON array of {server, status, latency_ms, error}) and returns how many
  * are up; *total is how many are configured.
  */
-int		 cache_probe(struct json_object *, int *);
+int		 cache_probe(struct json_object *servers, int *total);
 
-void		 cache_stats_get(struct cache_stats *);
+void		 cache_stats_get(struct cache_stats *out);
 
 #endif

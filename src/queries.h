@@ -46,6 +46,6 @@ extern const struct queries_op queries_ops[];
 extern const size_t queries_nops;
 
 /* The document of the operation called name, or NULL if there is none. */
-const char	*queries_get(const char *);
+const char	*queries_get(const char *name);
 
 #endif

@@ -28,20 +28,22 @@ struct http_resp;
  * (memcached down or slow, no client address) the request is let through,
  * without the headers, and counted.
  */
-bool	 ratelimit_check(struct http_req *, struct http_resp *);
+bool	 ratelimit_check(struct http_req *req, struct http_resp *resp);
 
 /* Health checks, /metrics, /.well-known/ and every OPTIONS are not limited. */
-bool	 ratelimit_exempt(const char *, const char *);
+bool	 ratelimit_exempt(const char *method, const char *path);
 
 /*
  * The fixed window holding wall-clock time now_ms for windows of window
  * seconds aligned on the Unix epoch: *start (Unix seconds) and *reset, the
  * whole seconds (rounded up, 1..window) until it ends.
  */
-void	 ratelimit_window(uint64_t, int, uint64_t *, int *);
+void	 ratelimit_window(uint64_t now_ms, int window, uint64_t *start,
+	    int *reset);
 
 /* The key clients are hashed under, derived from SECRET_KEY (may be empty). */
-bool	 ratelimit_derive_key(const char *, unsigned char [CRYPTO_KEY_LEN])
+bool	 ratelimit_derive_key(const char *secret,
+	    unsigned char key[CRYPTO_KEY_LEN])
 	    __attribute__((warn_unused_result));
 /*
  * The identity of the client at addr (REMOTE_ADDR: "192.0.2.1", "2001:db8::1",
@@ -49,16 +51,18 @@ bool	 ratelimit_derive_key(const char *, unsigned char [CRYPTO_KEY_LEN])
  * the /64 of its IPv6 address (an IPv4-mapped IPv6 address counts as the
  * IPv4 one). False when addr is NULL or not an IP address.
  */
-bool	 ratelimit_client(const char *, const unsigned char [CRYPTO_KEY_LEN],
-	    char [RATELIMIT_CLIENT_LEN]) __attribute__((warn_unused_result));
+bool	 ratelimit_client(const char *addr,
+	    const unsigned char key[CRYPTO_KEY_LEN],
+	    char out[RATELIMIT_CLIENT_LEN])
+	    __attribute__((warn_unused_result));
 /* The memcached key of a client's window: "ag:v1:rl:<window>:<start>:<client>". */
-void	 ratelimit_cache_key(char [CACHE_KEY_LEN], int, uint64_t,
-	    const char *);
+void	 ratelimit_cache_key(char key[CACHE_KEY_LEN], int window,
+	    uint64_t start, const char *client);
 /*
  * The limit each worker applies on its own when there is no memcached:
  * limit / workers rounded up, at least 1.
  */
-int	 ratelimit_local_limit(int, int);
+int	 ratelimit_local_limit(int limit, int workers);
 
 /*
  * A bounded in-memory count per client and window for one worker process
@@ -69,9 +73,9 @@ int	 ratelimit_local_limit(int, int);
 struct ratelimit_table;
 
 struct ratelimit_table *ratelimit_table_create(void);
-void	 ratelimit_table_free(struct ratelimit_table *);
+void	 ratelimit_table_free(struct ratelimit_table *t);
 /* Count one request of client in the window starting at start: the count. */
-uint64_t ratelimit_table_hit(struct ratelimit_table *, const char *,
-	    uint64_t);
+uint64_t ratelimit_table_hit(struct ratelimit_table *t, const char *client,
+	    uint64_t start);
 
 #endif

@@ -30,18 +30,18 @@ struct rescache_hit {
 };
 
 /*
- * Look key up: a value (caller owns; json_object_put) or NULL when there
+ * Look key up: a value (caller frees: json_object_put) or NULL when there
  * is none fresh, or the cache is off (RESULT_CACHE_KB = 0).
  */
-struct json_object *rescache_get(const char *, struct rescache_hit *);
+struct json_object *rescache_get(const char *key, struct rescache_hit *hit);
 
 /*
  * Keep result (borrowed; its "source.cache" is answered as "hit" later)
  * under key until fresh_until (unix ms). kind is a static string; empty
  * says whether its "results" were empty (given back with a hit).
  */
-void	rescache_put(const char *, struct json_object *, const char *,
-	    uint64_t, bool);
+void	rescache_put(const char *key, struct json_object *result,
+	    const char *kind, uint64_t fresh_until, bool empty);
 
 /* Drop everything (tests; SIGHUP replaces whole workers instead). */
 void	rescache_clear(void);
@@ -55,6 +55,6 @@ struct rescache_stats {
 	size_t		entries;
 	size_t		bytes;
 };
-void	rescache_stats_get(struct rescache_stats *);
+void	rescache_stats_get(struct rescache_stats *out);
 
 #endif
