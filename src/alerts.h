@@ -24,19 +24,20 @@ struct alerts_msg {
  * Parse a webhook body. false with *cause (caller frees) when it is not
  * JSON or not a payload of a known shape. Clear msg with alerts_msg_clear.
  */
-bool	alerts_parse(const char *, size_t, struct alerts_msg *, char **)
-	    __attribute__((warn_unused_result));
-void	alerts_msg_clear(struct alerts_msg *);
+bool	alerts_parse(const char *body, size_t len, struct alerts_msg *m,
+	    char **cause) __attribute__((warn_unused_result));
+void	alerts_msg_clear(struct alerts_msg *m);
 /* Slack incoming-webhook JSON ({"text": …}, mrkdwn escaped); caller frees. */
-char	*alerts_slack_payload(const struct alerts_msg *);
+char	*alerts_slack_payload(const struct alerts_msg *m);
 /* PagerDuty Events API v2 JSON (trigger or resolve); caller frees. */
-char	*alerts_pagerduty_payload(const struct alerts_msg *, const char *);
+char	*alerts_pagerduty_payload(const struct alerts_msg *m,
+	    const char *routing_key);
 /*
  * Queue the message for SLACK_WEBHOOK_URL and, when critical, for
  * PAGERDUTY_URL with PAGERDUTY_ROUTING_KEY (each only when configured).
  */
-void	alerts_forward(const struct alerts_msg *);
+void	alerts_forward(const struct alerts_msg *m);
 /* Is this the Bearer credential ALERT_WEBHOOK_SECRET asks for? */
-bool	alerts_authorised(const char *);
+bool	alerts_authorised(const char *authorization);
 
 #endif

@@ -309,14 +309,14 @@ db_release(struct db_conn *c)
 }
 
 PGresult *
-db_exec(struct db_conn *c, const char *sql, int n, const char *const *params,
-    char **cause)
+db_exec(struct db_conn *c, const char *sql, int nparams,
+    const char *const *params, char **cause)
 {
 	PGresult	*res;
 	ExecStatusType	 st;
 	char		*line;
 
-	res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return (res);
@@ -336,12 +336,12 @@ db_exec(struct db_conn *c, const char *sql, int n, const char *const *params,
 }
 
 bool
-db_run(struct db_conn *c, const char *sql, int n, const char *const *params,
-    char **cause)
+db_run(struct db_conn *c, const char *sql, int nparams,
+    const char *const *params, char **cause)
 {
 	PGresult	*res;
 
-	if ((res = db_exec(c, sql, n, params, cause)) == NULL)
+	if ((res = db_exec(c, sql, nparams, params, cause)) == NULL)
 		return (false);
 	PQclear(res);
 	return (true);

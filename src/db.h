@@ -31,9 +31,9 @@ void		 db_shutdown(void);
  * one, connects lazily, and replaces a connection the server has closed.
  * NULL with *cause (caller frees) when the database cannot be reached.
  */
-struct db_conn	*db_acquire(char **) __attribute__((warn_unused_result));
+struct db_conn	*db_acquire(char **cause) __attribute__((warn_unused_result));
 /* Return a connection; one left in a transaction is rolled back. NULL ok. */
-void		 db_release(struct db_conn *);
+void		 db_release(struct db_conn *c);
 
 /*
  * Run one statement with n text parameters ($1 …; a NULL entry is SQL
@@ -41,31 +41,32 @@ void		 db_release(struct db_conn *);
  * else NULL with *cause (caller frees); a connection that broke is closed
  * when released.
  */
-PGresult	*db_exec(struct db_conn *, const char *, int,
-		    const char *const *, char **)
+PGresult	*db_exec(struct db_conn *c, const char *sql, int nparams,
+		    const char *const *params, char **cause)
 		    __attribute__((warn_unused_result));
 /* db_exec for statements whose result is not needed. */
-bool		 db_run(struct db_conn *, const char *, int,
-		    const char *const *, char **)
+bool		 db_run(struct db_conn *c, const char *sql, int nparams,
+		    const char *const *params, char **cause)
 		    __attribute__((warn_unused_result));
-bool		 db_begin(struct db_conn *, char **)
+bool		 db_begin(struct db_conn *c, char **cause)
 		    __attribute__((warn_unused_result));
-bool		 db_commit(struct db_conn *, char **)
+bool		 db_commit(struct db_conn *c, char **cause)
 		    __attribute__((warn_unused_result));
 /* Roll back an open transaction (errors only close the connection). */
-void		 db_rollback(struct db_conn *);
+void		 db_rollback(struct db_conn *c);
 
 /* Bytes as a bytea text parameter ("\x…"); caller frees. */
-char		*db_bytea_param(const void *, size_t);
+char		*db_bytea_param(const void *p, size_t n);
 /* A bytea column of a text result as bytes; caller frees, NULL if bad. */
-unsigned char	*db_bytea_value(const PGresult *, int, int, size_t *);
+unsigned char	*db_bytea_value(const PGresult *res, int row, int col,
+		    size_t *len);
 
 /*
  * Health: SELECT 1 with its latency, the schema version and the pool's
  * state into detail. False when the database is down or the schema is
  * older than DB_SCHEMA_VERSION.
  */
-bool		 db_health(struct json_object *);
+bool		 db_health(struct json_object *detail);
 
 /*
  * Apply the pending sql/NNN_*.sql files of dir in order, each in its own
@@ -73,8 +74,8 @@ bool		 db_health(struct json_object *);
  * concurrent runs wait for each other. Running it again changes nothing.
  * Reports each step on out. False with *cause (caller frees).
  */
-bool		 db_migrate(const char *, const char *, FILE *, char **)
-		    __attribute__((warn_unused_result));
+bool		 db_migrate(const char *conninfo, const char *dir, FILE *out,
+		    char **cause) __attribute__((warn_unused_result));
 /* The migrations directory: SQL_DIR, or PKGDATADIR/sql. Caller frees. */
 char		*db_sql_dir(void);
 

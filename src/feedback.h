@@ -20,8 +20,8 @@ enum feedback_action {
 #define FEEDBACK_LIST_WINDOW_DAYS 30
 
 /* "shown" … "added_to_list" to the action; false if unknown. */
-bool	 feedback_action_parse(const char *, enum feedback_action *);
-const char *feedback_action_name(enum feedback_action);
+bool	 feedback_action_parse(const char *s, enum feedback_action *out);
+const char *feedback_action_name(enum feedback_action a);
 
 /*
  * Store one event. user_id 0 is anonymous; reference (NULL: none) says
@@ -29,16 +29,17 @@ const char *feedback_action_name(enum feedback_action);
  * event's id. Returns 0, or 503 with *cause (caller frees) when the
  * database is not configured or unreachable.
  */
-int	 feedback_record(long long, long long, enum feedback_action,
-	    const char *, long long *, char **)
-	    __attribute__((warn_unused_result));
+int	 feedback_record(long long user_id, long long media_id,
+	    enum feedback_action action, const char *reference, long long *id,
+	    char **cause) __attribute__((warn_unused_result));
 
 /*
  * The titles get_anime_recommendations showed a signed-in user, in one
  * statement, so a later list add can be credited. 0 or 503 with *cause.
  */
-int	 feedback_shown(long long, const int64_t *, size_t, const char *,
-	    char **) __attribute__((warn_unused_result));
+int	 feedback_shown(long long user_id, const int64_t *ids, size_t n,
+	    const char *reference, char **cause)
+	    __attribute__((warn_unused_result));
 
 /*
  * The hook for the tools that change a user's list (update_list_entry):
@@ -48,8 +49,8 @@ int	 feedback_shown(long long, const int64_t *, size_t, const char *,
  * event is stored (it counts as accepted) and *recorded is true. 0, or 503
  * with *cause; a failure must not fail the list change.
  */
-int	 feedback_list_added(long long, long long, bool *, char **)
-	    __attribute__((warn_unused_result));
+int	 feedback_list_added(long long user_id, long long media_id,
+	    bool *recorded, char **cause) __attribute__((warn_unused_result));
 
 /* Counts of the events of a window, and the accuracy they give. */
 struct feedback_stats {
@@ -66,7 +67,7 @@ struct feedback_stats {
 };
 
 /* The events of the last window_days days. 0, or 503 with *cause. */
-int	 feedback_stats(int, struct feedback_stats *, char **)
-	    __attribute__((warn_unused_result));
+int	 feedback_stats(int window_days, struct feedback_stats *st,
+	    char **cause) __attribute__((warn_unused_result));
 
 #endif

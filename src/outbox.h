@@ -18,16 +18,17 @@
  * with growing pauses. Never waits on the network: returns false, logs and
  * counts a drop when the queue is full.
  */
-bool	outbox_post(const char *, const char *, const char *const *,
-	    const char *, size_t, int);
+bool	outbox_post(const char *target, const char *url,
+	    const char *const *headers, const char *body, size_t len,
+	    int attempts);
 /* Give queued deliveries up to ms milliseconds, then stop the thread. */
-void	outbox_shutdown(int);
+void	outbox_shutdown(int ms);
 
 /*
  * One POST now, in the calling thread, with the same limits: the HTTP
  * status, or -1 with *cause set (caller frees) when no answer came.
  */
-long	outbox_send(const char *, const char *const *, const char *, size_t,
-	    char **);
+long	outbox_send(const char *url, const char *const *headers,
+	    const char *body, size_t len, char **cause);
 
 #endif

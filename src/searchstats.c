@@ -221,7 +221,7 @@ searchstats_pending(const char *query)
 }
 
 void
-searchstats_text_array(struct buf *b, const char *const *v, size_t n)
+searchstats_text_array(struct buf *b, const char *const *values, size_t n)
 {
 	const char	*p;
 	size_t		 i;
@@ -231,7 +231,7 @@ searchstats_text_array(struct buf *b, const char *const *v, size_t n)
 		if (i > 0)
 			buf_putc(b, ',');
 		buf_putc(b, '"');
-		for (p = v[i]; *p != '\0'; p++) {
+		for (p = values[i]; *p != '\0'; p++) {
 			if (*p == '"' || *p == '\\')
 				buf_putc(b, '\\');
 			buf_putc(b, *p);

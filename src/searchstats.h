@@ -24,7 +24,7 @@ struct json_object;
  * SEARCHSTATS_QUERY_MAX + 1 bytes. False when nothing is left or in is not
  * UTF-8.
  */
-bool	searchstats_normalise(const char *, char *);
+bool	searchstats_normalise(const char *in, char *out);
 
 /*
  * Once per worker after fork: with DATABASE_URL set, start the thread that
@@ -40,29 +40,31 @@ void	searchstats_shutdown(void);
  * with SEARCHSTATS_MAP_MAX queries already waiting, the search is dropped
  * and counted in search_stats_dropped_total.
  */
-void	searchstats_record(const char *);
+void	searchstats_record(const char *query);
 
 /*
  * Write the waiting counts now, in one upsert, into the current hour. On
  * failure they are dropped (counted) and false comes back with *cause
  * (caller frees). Nothing waiting: true without touching PostgreSQL.
  */
-bool	searchstats_flush(char **);
+bool	searchstats_flush(char **cause);
 
 /* How many searches of this normalised query wait for the next flush. */
-uint64_t searchstats_pending(const char *);
+uint64_t searchstats_pending(const char *query);
 
 /*
  * The most searched queries of a window ("24h", "7d" or "30d"), at most
  * limit of them, most searched first: *out is a JSON array of
- * {"query", "count"} (caller owns). False with *cause when PostgreSQL
+ * {"query", "count"} (caller frees). False with *cause when PostgreSQL
  * cannot answer; a window that is not one of the three is a false with
  * *cause too (callers check it first with searchstats_window_valid).
  */
-bool	searchstats_top(const char *, int, struct json_object **, char **);
-bool	searchstats_window_valid(const char *);
+bool	searchstats_top(const char *window, int limit, struct json_object **out,
+	    char **cause);
+bool	searchstats_window_valid(const char *window);
 
 /* A PostgreSQL text[] literal of n strings ("{\"a\",\"b\\\"c\"}"). */
-void	searchstats_text_array(struct buf *, const char *const *, size_t);
+void	searchstats_text_array(struct buf *b, const char *const *values,
+	    size_t n);
 
 #endif

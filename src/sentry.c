@@ -115,13 +115,13 @@ sentry_dsn_clear(struct sentry_dsn *d)
 }
 
 bool
-sentry_dsn_check(const char *v, char **cause)
+sentry_dsn_check(const char *dsn, char **cause)
 {
 	struct sentry_dsn	d;
 
-	if (*v == '\0')
+	if (*dsn == '\0')
 		return (true);
-	if (!sentry_dsn_parse(v, &d, cause))
+	if (!sentry_dsn_parse(dsn, &d, cause))
 		return (false);
 	sentry_dsn_clear(&d);
 	return (true);
