@@ -41,7 +41,7 @@ void	handle_health_cache(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 void	handle_health_upstream(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
-bool	health_cache_check(struct json_object *);
+bool	health_cache_check(struct json_object *detail);
 /* handlers/db.c */
 void	handle_health_db(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
@@ -93,7 +93,7 @@ struct health_check {
 	const char	*name;
 	bool		 required;
 	bool		 (*configured)(void);
-	bool		 (*check)(struct json_object *);
+	bool		 (*check)(struct json_object *detail);
 };
 
 extern const struct health_check	health_checks[];

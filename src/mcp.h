@@ -32,7 +32,7 @@ enum mcp_version {
  * *auth set (NULL: no token was sent), 401 when the token did not verify,
  * 503 when the accounts cannot be asked now.
  */
-typedef int (*mcp_auth_fn)(void *, const struct tool_auth **);
+typedef int (*mcp_auth_fn)(void *arg, const struct tool_auth **auth);
 
 /*
  * What the HTTP layer knows about one POST besides its body. Strings are
@@ -70,8 +70,8 @@ struct mcp_output {
 };
 
 /* "2025-06-18" … of a version, and the version of a string (-1 if unknown). */
-const char	*mcp_version_name(enum mcp_version);
-int		 mcp_version_parse(const char *);
+const char	*mcp_version_name(enum mcp_version v);
+int		 mcp_version_parse(const char *s);
 
 /*
  * Answer one POST body (len bytes, need not be NUL-terminated) as the
@@ -80,22 +80,23 @@ int		 mcp_version_parse(const char *);
  * (2025-03-26 only) an array. Stateless: no session is issued or needed.
  * Fills out (release it with mcp_output_free).
  */
-void	 mcp_handle(const struct mcp_input *, const char *, size_t,
-	    struct mcp_output *);
-void	 mcp_output_free(struct mcp_output *);
+void	 mcp_handle(const struct mcp_input *in, const char *body, size_t len,
+	    struct mcp_output *out);
+void	 mcp_output_free(struct mcp_output *out);
 
 /*
  * The "result" member of a tools/list response for version as of UTC
  * year, as JSON text: the worker's shared copy when cached (built on first
  * use), else built afresh. Caller frees. Tests compare the two.
  */
-char	*mcp_tools_list_text(enum mcp_version, long long, bool);
+char	*mcp_tools_list_text(enum mcp_version version, long long year,
+	    bool cached);
 
 /*
  * The WWW-Authenticate challenge of a protected tool (RFC 9728
  * resource_metadata under public_url); invalid says the token presented
  * did not verify. Caller frees.
  */
-char	*mcp_challenge(const char *, bool);
+char	*mcp_challenge(const char *public_url, bool invalid);
 
 #endif

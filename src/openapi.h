@@ -18,12 +18,12 @@ struct json_object;
  * PATCH) from the tool's input schema, the 200 response from its output
  * schema, the error responses, and the OAuth2 scheme (authorization code
  * with PKCE at public_url/oauth/…) on tools that use a signed-in user.
- * Caller owns.
+ * Caller frees.
  */
-struct json_object *openapi_document(const struct route *, size_t, router_fn,
-	    const char *);
+struct json_object *openapi_document(const struct route *table, size_t n,
+	    router_fn tool_fn, const char *public_url);
 
-/* The legacy /.well-known/ai-plugin.json for the same API. Caller owns. */
-struct json_object *openapi_plugin_manifest(const char *);
+/* The legacy /.well-known/ai-plugin.json for the same API. Caller frees. */
+struct json_object *openapi_plugin_manifest(const char *public_url);
 
 #endif

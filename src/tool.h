@@ -68,10 +68,11 @@ struct tool;
 
 /*
  * A tool's work: args are validated, with defaults filled (borrowed).
- * Returns the result object (caller owns), or NULL with call->error set.
+ * Returns the result object (caller frees), or NULL with call->error set.
  */
-typedef struct json_object *(*tool_handler)(const struct tool *,
-    struct json_object *, const struct tool_auth *, struct tool_call *);
+typedef struct json_object *(*tool_handler)(const struct tool *tool,
+    struct json_object *args, const struct tool_auth *auth,
+    struct tool_call *call);
 
 /*
  * One tool, defined once (in a file of tools/) and listed in the registry
@@ -100,7 +101,8 @@ struct tool {
 	 * Called after every successful call, kept answer or not, with the
 	 * validated arguments and whether "results" was empty (counting).
 	 */
-	void			(*answered)(struct json_object *, bool);
+	void			(*answered)(struct json_object *args,
+				    bool empty);
 };
 
 /* The registry: tools/registry.c. */
@@ -112,11 +114,11 @@ extern const size_t		tool_registry_count;
  * the first answer). False with *cause (caller frees) names the tool and
  * the problem: a start-up error.
  */
-bool	tool_init(char **) __attribute__((warn_unused_result));
+bool	tool_init(char **cause) __attribute__((warn_unused_result));
 /* Release the parsed schemas (at exit). */
 void	tool_shutdown(void);
 /* The tool called name, or NULL. */
-const struct tool *tool_find(const char *);
+const struct tool *tool_find(const char *name);
 
 /*
  * The parsed input/output schema of a registered tool (tool_init first).
@@ -124,22 +126,23 @@ const struct tool *tool_find(const char *);
  * json_object_get it and never serialise it (json-c caches the text inside
  * the object). Use tool_schema_copy to put it in a response.
  */
-const struct json_object *tool_input_schema(const struct tool *);
-const struct json_object *tool_output_schema(const struct tool *);
-/* A deep copy of a schema from the above; caller owns. */
-struct json_object *tool_schema_copy(const struct json_object *);
+const struct json_object *tool_input_schema(const struct tool *t);
+const struct json_object *tool_output_schema(const struct tool *t);
+/* A deep copy of a schema from the above; caller frees. */
+struct json_object *tool_schema_copy(const struct json_object *schema);
 /*
  * The input schema as clients should see it (MCP tools/list, OpenAPI):
  * a copy with "x-maximumYearOffset" resolved to a plain "maximum" for the
- * current year. Caller owns.
+ * current year. Caller frees.
  */
-struct json_object *tool_input_schema_public(const struct tool *);
-/* The same as of a given UTC year. Caller owns. */
-struct json_object *tool_input_schema_for_year(const struct tool *, long long);
+struct json_object *tool_input_schema_public(const struct tool *t);
+/* The same as of a given UTC year. Caller frees. */
+struct json_object *tool_input_schema_for_year(const struct tool *t,
+	    long long year);
 /* The current UTC year, what "x-maximumYearOffset" counts from. */
 long long	 tool_this_year(void);
-/* {"readOnlyHint":…, …} for MCP; caller owns. */
-struct json_object *tool_annotations_json(const struct tool *);
+/* {"readOnlyHint":…, …} for MCP; caller frees. */
+struct json_object *tool_annotations_json(const struct tool *t);
 
 /*
  * Check value against schema (a JSON Schema subset: type (one or a list),
@@ -153,27 +156,28 @@ struct json_object *tool_annotations_json(const struct tool *);
  * saying what is wrong and what is allowed); release it with
  * tool_error_clear.
  */
-bool	tool_validate(const struct json_object *, struct json_object *,
-	    struct tool_error *);
+bool	tool_validate(const struct json_object *schema,
+	    struct json_object *value, struct tool_error *err);
 
 /*
  * Run tool with args (an object, borrowed; defaults are filled in; NULL
  * means no arguments): validate, check auth (TOOL_AUTH_REQUIRED and auth
- * NULL: 401), run the handler. Returns the result (caller owns) or NULL
+ * NULL: 401), run the handler. Returns the result (caller frees) or NULL
  * with call->error set. call is initialised here; release it with
  * tool_call_free.
  */
-struct json_object *tool_invoke(const struct tool *, struct json_object *,
-	    const struct tool_auth *, struct tool_call *);
-void	tool_call_init(struct tool_call *);
-void	tool_call_free(struct tool_call *);
+struct json_object *tool_invoke(const struct tool *t, struct json_object *args,
+	    const struct tool_auth *auth, struct tool_call *call);
+void	tool_call_init(struct tool_call *call);
+void	tool_call_free(struct tool_call *call);
 
 /* Set (replace) err to a 400 invalid_argument; field may be NULL or "". */
-void	tool_invalid(struct tool_error *, const char *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+void	tool_invalid(struct tool_error *err, const char *field, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
 /* Set (replace) call's error; field may be NULL. For handlers. */
-void	tool_fail(struct tool_call *, int, const char *, const char *,
-	    const char *, ...) __attribute__((format(printf, 5, 6)));
-void	tool_error_clear(struct tool_error *);
+void	tool_fail(struct tool_call *call, int status, const char *code,
+	    const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	tool_error_clear(struct tool_error *err);
 
 #endif

@@ -30,9 +30,9 @@ extern const struct widget	widgets[];
 extern const size_t		widgets_count;
 
 /* The widget with this uri or app_uri, or NULL; *app says which matched. */
-const struct widget *widget_find(const char *, bool *);
+const struct widget *widget_find(const char *uri, bool *app);
 /* The MIME type for a widget URI form. */
-const char	*widget_mime(bool);
+const char	*widget_mime(bool app);
 
 /*
  * The template's HTML, read from dir (WIDGETS_DIR) with each
@@ -41,14 +41,14 @@ const char	*widget_mime(bool);
  * with *cause (caller frees) when a file is missing, not UTF-8, or an
  * included file would close its <script>/<style>. Caller frees.
  */
-char	*widget_html(const struct widget *, const char *, char **)
+char	*widget_html(const struct widget *w, const char *dir, char **cause)
 	    __attribute__((warn_unused_result));
 
 /*
  * The widget _meta of a resource for either convention: the CSP (only
  * AniList's image CDN), the description and the border preference.
- * Caller owns.
+ * Caller frees.
  */
-struct json_object *widget_resource_meta(const struct widget *);
+struct json_object *widget_resource_meta(const struct widget *w);
 
 #endif

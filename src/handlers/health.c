@@ -12,15 +12,15 @@
 
 /* Up while at least one memcached server answers. */
 bool
-health_cache_check(struct json_object *d)
+health_cache_check(struct json_object *detail)
 {
 	struct json_object	*servers = json_object_new_array();
 	int			 up, total;
 
 	up = cache_probe(servers, &total);
-	json_object_object_add(d, "servers", servers);
-	json_object_object_add(d, "up", json_object_new_int(up));
-	json_object_object_add(d, "total", json_object_new_int(total));
+	json_object_object_add(detail, "servers", servers);
+	json_object_object_add(detail, "up", json_object_new_int(up));
+	json_object_object_add(detail, "total", json_object_new_int(total));
 	return (up > 0);
 }
 

@@ -554,7 +554,7 @@ shape_media_line(struct buf *b, struct json_object *m)
 char *
 shape_list_summary(struct json_object *results, const char *one,
     const char *many, const char *what, int page, bool has_next,
-    void (*line)(struct buf *, struct json_object *))
+    void (*line)(struct buf *b, struct json_object *shaped))
 {
 	struct buf	b;
 	size_t		n = json_object_array_length(results), i;

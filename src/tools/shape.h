@@ -73,38 +73,40 @@ struct json_object;
 	"\"source\":" SHAPE_SCHEMA_SOURCE "}}"
 
 /* The member key of o, or NULL when absent, null or o is not an object. */
-struct json_object *shape_get(struct json_object *, const char *);
+struct json_object *shape_get(struct json_object *o, const char *key);
 /* The string member key of o, or NULL. */
-const char *shape_get_str(struct json_object *, const char *);
+const char *shape_get_str(struct json_object *o, const char *key);
 
-/* A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller owns. */
-struct json_object *shape_media(struct json_object *, bool);
+/* A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller frees. */
+struct json_object *shape_media(struct json_object *media, bool full);
 /*
  * Everything a person asks about one media: the compact fields plus
  * synonyms, duration, dates, tags, scores, relations, trailer,
  * recommendations (adult ones left out unless include_adult) and main
- * characters. Caller owns.
+ * characters. Caller frees.
  */
-struct json_object *shape_media_details(struct json_object *, bool, bool);
-/* A character with its appearances; caller owns. */
-struct json_object *shape_character(struct json_object *, bool);
+struct json_object *shape_media_details(struct json_object *media, bool full,
+	    bool include_adult);
+/* A character with its appearances; caller frees. */
+struct json_object *shape_character(struct json_object *ch, bool full);
 /* {page, per_page, has_next_page} from AniList's pageInfo, falling back to what was asked. */
-struct json_object *shape_page_info(struct json_object *, int, int);
+struct json_object *shape_page_info(struct json_object *pi, int page,
+	    int per_page);
 /* {cache, fetched_at} of a reply. */
-struct json_object *shape_source(const struct anilist_reply *);
+struct json_object *shape_source(const struct anilist_reply *r);
 /* Unix seconds as an RFC 3339 UTC string ("2025-01-02T03:04:05Z"); out holds 32 bytes. */
-void	 shape_time(long long, char *);
+void	 shape_time(long long secs, char *out);
 /* The best title of a shaped media or character: romaji, else English, else native. */
-const char *shape_title(struct json_object *);
+const char *shape_title(struct json_object *shaped);
 /* "Sousou no Frieren (2023, TV, 9.1/10)" for a shaped media. */
-void	 shape_media_line(struct buf *, struct json_object *);
+void	 shape_media_line(struct buf *b, struct json_object *m);
 /*
  * The text_summary of a page of results: "12 results for 'frieren' (page
  * 1): A; B; …; and 7 more. More on page 2." Nouns: singular, plural; what
  * may be NULL; line writes one shaped result. Caller frees.
  */
-char	*shape_list_summary(struct json_object *, const char *, const char *,
-	    const char *, int, bool,
-	    void (*)(struct buf *, struct json_object *));
+char	*shape_list_summary(struct json_object *results, const char *one,
+	    const char *many, const char *what, int page, bool has_next,
+	    void (*line)(struct buf *b, struct json_object *shaped));
 
 #endif

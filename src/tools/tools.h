@@ -77,62 +77,67 @@ extern const struct tool tools_delete_list_entry;
  * The argument an AniList validation key stands for ("scoreRaw" is
  * "score"); the key itself when it has no other name.
  */
-const char	*users_field_of(const char *);
+const char	*users_field_of(const char *key);
 /*
  * Drop every cached list of a user: their scope (own lists) and the public
  * lists of their name. After their own changes, and when they leave.
  */
-void		 users_invalidate(const struct tool_auth *);
+void		 users_invalidate(const struct tool_auth *auth);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {
 	const char	*name;	/* "WINTER", "SPRING", "SUMMER", "FALL" */
 	int		 year;	/* December belongs to WINTER of the next year */
 };
-struct season	season_at(time_t);
+struct season	season_at(time_t t);
 /* The season of a month (1-12) of a calendar year. */
-struct season	season_of(int, int);
+struct season	season_of(int month, int year);
 
 /* tools/common.c: what every AniList-backed tool does. */
 /* An argument after validation (present, or filled from its default). */
-long long	 tools_arg_int(struct json_object *, const char *, long long);
-bool		 tools_arg_bool(struct json_object *, const char *);
-const char	*tools_arg_str(struct json_object *, const char *);
+long long	 tools_arg_int(struct json_object *args, const char *key,
+		    long long def);
+bool		 tools_arg_bool(struct json_object *args, const char *key);
+const char	*tools_arg_str(struct json_object *args, const char *key);
 /* Add key to vars when the argument is present: same value, new name. */
-void		 tools_var_copy(struct json_object *, const char *,
-		    struct json_object *, const char *);
+void		 tools_var_copy(struct json_object *vars, const char *var,
+		    struct json_object *args, const char *key);
 /* 400 naming "page" when page × per_page passes TOOLS_MAX_DEPTH. */
-bool		 tools_check_depth(struct json_object *, struct tool_call *);
+bool		 tools_check_depth(struct json_object *args,
+		    struct tool_call *call);
 /*
  * Run op with vars (borrowed) through anilist_fetch (public data, shared
  * cache). Records cache and upstream time in call; on failure maps the
  * reply to call's error (not_found says what, e.g. "anime 42"). reply
  * must be released with anilist_reply_free either way.
  */
-bool		 tools_fetch(struct tool_call *, const char *,
-		    struct json_object *, const char *, int, const char *,
-		    struct anilist_reply *);
+bool		 tools_fetch(struct tool_call *call, const char *op,
+		    struct json_object *vars, const char *kind, int ttl,
+		    const char *what, struct anilist_reply *reply);
 /*
  * tools_fetch for a user: token is their AniList bearer token (or NULL),
  * scope partitions the cache (anilist_fetch).
  */
-bool		 tools_fetch_as(struct tool_call *, const char *,
-		    struct json_object *, const char *, int, const char *,
-		    const char *, const char *, struct anilist_reply *);
+bool		 tools_fetch_as(struct tool_call *call, const char *op,
+		    struct json_object *vars, const char *kind, int ttl,
+		    const char *token, const char *scope, const char *what,
+		    struct anilist_reply *reply);
 /* data.<key> of a reply, or NULL with a 502/404 error in call. */
-struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
-		    const char *, const char *);
+struct json_object *tools_data(struct tool_call *call,
+		    struct anilist_reply *reply, const char *key,
+		    const char *what);
 /*
  * Add text_summary and source (the reply's cache and fetch time) to a
  * result, last; takes ownership of summary (a malloc'd string). Returns o.
  */
-struct json_object *tools_add_summary(struct json_object *, char *,
-		    const struct anilist_reply *);
+struct json_object *tools_add_summary(struct json_object *o, char *summary,
+		    const struct anilist_reply *reply);
 /*
  * The result of a paged list: {results, page_info, text_summary, source};
  * takes ownership of results, page_info and summary (a malloc'd string).
  */
-struct json_object *tools_list_result(struct json_object *, struct json_object *,
-		    char *, const struct anilist_reply *);
+struct json_object *tools_list_result(struct json_object *results,
+		    struct json_object *page_info, char *summary,
+		    const struct anilist_reply *reply);
 
 #endif
