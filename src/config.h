@@ -76,7 +76,7 @@ enum config_type {
 	CONFIG_BOOL
 };
 
-typedef bool (*config_validator)(const char *, char **);
+typedef bool (*config_validator)(const char *value, char **cause);
 
 struct config_def {
 	const char		*key;
@@ -98,25 +98,27 @@ extern struct config	*cfg;
 
 /* Defaults only; caller frees with config_free. */
 struct config	*config_create(void);
-void		 config_free(struct config *);
+void		 config_free(struct config *c);
 /*
  * Load path (may be NULL: defaults + environment), then environment
  * overrides, then validate. On failure returns NULL and *cause says which
  * key and why (caller frees).
  */
-struct config	*config_load(const char *, char **)
+struct config	*config_load(const char *path, char **cause)
 		    __attribute__((warn_unused_result));
 /* Set one key from text; false with *cause on a bad value. */
-bool		 config_set(struct config *, const char *, const char *,
-		    char **) __attribute__((warn_unused_result));
+bool		 config_set(struct config *c, const char *key,
+		    const char *value, char **cause)
+		    __attribute__((warn_unused_result));
 /* Checks across keys (secrets required in production …). */
-bool		 config_validate(const struct config *, char **)
+bool		 config_validate(const struct config *c, char **cause)
 		    __attribute__((warn_unused_result));
 /* Print KEY = value lines, secrets masked. */
-void		 config_print(const struct config *, FILE *);
-const struct config_def *config_find(const char *);
-bool		 config_is_development(const struct config *);
+void		 config_print(const struct config *c, FILE *f);
+const struct config_def *config_find(const char *key);
+bool		 config_is_development(const struct config *c);
 /* Is origin listed in CORS_ORIGINS ("*" matches all)? */
-bool		 config_origin_allowed(const struct config *, const char *);
+bool		 config_origin_allowed(const struct config *c,
+		    const char *origin);
 
 #endif

@@ -3,6 +3,6 @@
 #define MASTER_H
 
 /* Serve with the loaded cfg until SIGTERM; returns the exit status. */
-int	master_run(const char *);
+int	master_run(const char *config_path);
 
 #endif

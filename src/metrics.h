@@ -38,10 +38,10 @@ struct buf;
  * what waits and closes the socket (a worker's drain, the master's exit).
  */
 bool	metrics_shared_init(void);
-void	metrics_process_init(bool);		/* true in the master */
+void	metrics_process_init(bool master);	/* true in the master */
 void	metrics_process_shutdown(void);
 /* Master: a child was reaped; its per-process gauges are dropped. */
-void	metrics_process_exited(pid_t);
+void	metrics_process_exited(pid_t pid);
 /* Is the registry mapped (GET /metrics available)? */
 bool	metrics_enabled(void);
 
@@ -54,11 +54,12 @@ bool	metrics_enabled(void);
  * or a fixed word ("unmatched"), never the raw path.
  */
 void	metrics_request_begin(void);
-void	metrics_request_end(const char *, const char *, int, uint64_t);
+void	metrics_request_end(const char *route, const char *method, int status,
+	    uint64_t start_us);
 
 /* Master: supervision. */
 void	metrics_worker_restart(void);
-void	metrics_workers_alive(int);
+void	metrics_workers_alive(int n);
 /* Master, about every 10 s: process and in-flight gauges to statsd. */
 void	metrics_master_tick(void);
 
@@ -67,53 +68,53 @@ void	metrics_master_tick(void);
  * lines (batched with the request's when called inside one).
  */
 /* cache_requests_total{kind,result}; result: hit, miss, stale, error. */
-void	metrics_cache(const char *, const char *);
+void	metrics_cache(const char *kind, const char *result);
 /*
  * anilist_requests_total{result} + anilist_request_duration_seconds.
  * result: ok, ratelimited (HTTP 429), server_error, client_error, timeout,
  * network, graphql_error, breaker_open, budget; seconds < 0: no timing
  * (the call was not made).
  */
-void	metrics_upstream(const char *, double);
+void	metrics_upstream(const char *result, double seconds);
 /* anilist_ratelimit_remaining: X-RateLimit-Remaining as last seen. */
-void	metrics_upstream_ratelimit(int);
+void	metrics_upstream_ratelimit(int remaining);
 /* anilist_breaker_state: METRICS_BREAKER_*. */
-void	metrics_upstream_breaker(int);
+void	metrics_upstream_breaker(int state);
 /* db_pool_connections{state}: this worker's pool now (in use, idle). */
-void	metrics_db_pool(int, int);
+void	metrics_db_pool(int in_use, int idle);
 /* db_pool_wait_seconds: time spent waiting for a pooled connection. */
-void	metrics_db_wait(double);
+void	metrics_db_wait(double seconds);
 /* db_errors_total. */
 void	metrics_db_error(void);
 /* search_queries_total, and search_zero_results_total when true. */
-void	metrics_search(bool);
+void	metrics_search(bool zero_results);
 /*
  * search_stats_dropped_total{reason}: searches the top-searches statistics
  * could not keep (disabled, full, database), n at once.
  */
-void	metrics_search_dropped(const char *, uint64_t);
+void	metrics_search_dropped(const char *reason, uint64_t n);
 /* oauth_logins_total{result,reason}; result success|failure, reason "" ok. */
-void	metrics_oauth(const char *, const char *);
+void	metrics_oauth(const char *result, const char *reason);
 /* recommendation_feedback_total{action}; action accepted|dismissed|… */
-void	metrics_feedback(const char *);
+void	metrics_feedback(const char *action);
 /* tool_calls_total{tool,result} + tool_duration_seconds{tool}. */
-void	metrics_tool(const char *, const char *, double);
+void	metrics_tool(const char *tool, const char *result, double seconds);
 /* active_users (distinct per 5-minute window) + a statsd set; the hash. */
-void	metrics_user(const char *);
+void	metrics_user(const char *hash);
 /* notifications_total{target,result}: sentry/slack/pagerduty deliveries. */
-void	metrics_notification(const char *, const char *);
+void	metrics_notification(const char *target, const char *result);
 /* alerts_received_total{source}: alertmanager, grafana, plain. */
-void	metrics_alert_received(const char *);
+void	metrics_alert_received(const char *source);
 /* http_rate_limited_total: requests our own rate limit refused (429). */
 void	metrics_rate_limited(void);
 /*
  * rate_limit_fail_open_total{reason}: requests let through unchecked;
  * reason cache (memcached down or slow) or no_client (no REMOTE_ADDR).
  */
-void	metrics_rate_limit_fail_open(const char *);
+void	metrics_rate_limit_fail_open(const char *reason);
 
 /* The Prometheus text exposition (format 0.0.4) of every process. */
-void	metrics_expose(struct buf *);
+void	metrics_expose(struct buf *b);
 /* Distinct users seen in the current 5-minute window (an estimate). */
 double	metrics_active_users(void);
 
@@ -122,9 +123,10 @@ double	metrics_active_users(void);
  * type ("c", "ms", "g", "s"); tags is "key:value,key:value" or NULL and is
  * written as "|#tags" only when dogstatsd is true. Exposed for tests.
  */
-void	metrics_statsd_line(struct buf *, const char *, const char *,
-	    const char *, const char *, bool);
+void	metrics_statsd_line(struct buf *out, const char *name,
+	    const char *value, const char *type, const char *tags,
+	    bool dogstatsd);
 /* A route pattern as one Graphite path component ("/v1/a/{id}" → v1_a_id). */
-void	metrics_statsd_component(char *, size_t, const char *);
+void	metrics_statsd_component(char *out, size_t cap, const char *in);
 
 #endif

@@ -15,13 +15,13 @@ void	serve_shutdown(void);
 void	serve_thread_cleanup(void);
 
 /* Serve one request: parse, CORS, body, route, respond, log. */
-void	serve_request(char **, FCGX_Stream *, FCGX_Stream *);
+void	serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out);
 
 /*
  * The same pipeline without FastCGI streams (tests and benchmarks): env is
  * a NULL-terminated "KEY=value" array, body may be NULL. resp is filled.
  */
-void	serve_handle(char **, const char *, size_t, struct http_resp *,
-	    char *, size_t);
+void	serve_handle(char **env, const char *body, size_t body_len,
+	    struct http_resp *resp, char *rid_out, size_t rid_len);
 
 #endif

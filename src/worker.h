@@ -12,7 +12,8 @@
  * master is the pid of the process that forked it: the worker stops when
  * that one is gone.
  */
-void	worker_main(int, int, pid_t) __attribute__((noreturn));
+void	worker_main(int listen_fd, int ready_fd, pid_t master)
+	    __attribute__((noreturn));
 
 /* Number of requests being served by this process right now. */
 int	worker_in_flight(void);
