@@ -25,8 +25,7 @@ static const char crypto_b64url_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 bool
-crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
-    size_t saltlen, const void *info, size_t infolen, unsigned char *out,
+crypto_hkdf_sha256(const struct crypto_hkdf *in, unsigned char *out,
     size_t outlen)
 {
 	EVP_PKEY_CTX	*ctx;
@@ -37,9 +36,9 @@ crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
 		return (false);
 	if (EVP_PKEY_derive_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) <= 0 ||
-	    EVP_PKEY_CTX_set1_hkdf_salt(ctx, salt, (int)saltlen) <= 0 ||
-	    EVP_PKEY_CTX_set1_hkdf_key(ctx, ikm, (int)ikmlen) <= 0 ||
-	    EVP_PKEY_CTX_add1_hkdf_info(ctx, info, (int)infolen) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_salt(ctx, in->salt, (int)in->saltlen) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_key(ctx, in->ikm, (int)in->ikmlen) <= 0 ||
+	    EVP_PKEY_CTX_add1_hkdf_info(ctx, in->info, (int)in->infolen) <= 0 ||
 	    EVP_PKEY_derive(ctx, out, &n) <= 0 || n != outlen)
 		goto fail;
 	ok = true;
@@ -51,17 +50,21 @@ fail:
 bool
 crypto_init(const char *secret)
 {
-	size_t	len;
+	struct crypto_hkdf	seal, hash;
 
 	crypto_reset();
-	if (secret == NULL || (len = strlen(secret)) == 0)
+	if (secret == NULL || *secret == '\0')
 		return (false);
-	if (!crypto_hkdf_sha256(secret, len, CRYPTO_SALT,
-	    strlen(CRYPTO_SALT), CRYPTO_INFO_SEAL, strlen(CRYPTO_INFO_SEAL),
-	    crypto_seal_key, sizeof crypto_seal_key) ||
-	    !crypto_hkdf_sha256(secret, len, CRYPTO_SALT,
-	    strlen(CRYPTO_SALT), CRYPTO_INFO_HASH, strlen(CRYPTO_INFO_HASH),
-	    crypto_hash_key, sizeof crypto_hash_key)) {
+	seal = (struct crypto_hkdf){ .ikm = secret, .ikmlen = strlen(secret),
+	    .salt = CRYPTO_SALT, .saltlen = strlen(CRYPTO_SALT),
+	    .info = CRYPTO_INFO_SEAL, .infolen = strlen(CRYPTO_INFO_SEAL) };
+	hash = seal;
+	hash.info = CRYPTO_INFO_HASH;
+	hash.infolen = strlen(CRYPTO_INFO_HASH);
+	if (!crypto_hkdf_sha256(&seal, crypto_seal_key,
+	    sizeof crypto_seal_key) ||
+	    !crypto_hkdf_sha256(&hash, crypto_hash_key,
+	    sizeof crypto_hash_key)) {
 		crypto_reset();
 		return (false);
 	}
@@ -103,25 +106,24 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 }
 
 bool
-crypto_gcm_encrypt(const unsigned char *key, const unsigned char *nonce,
-    size_t noncelen, const void *aad, size_t aadlen, const void *pt,
-    size_t ptlen, unsigned char *ct, unsigned char *tag)
+crypto_gcm_encrypt(const struct crypto_gcm *g, const void *pt, size_t ptlen,
+    unsigned char *ct, unsigned char *tag)
 {
 	EVP_CIPHER_CTX	*ctx;
 	int		 n;
 	bool		 ok = false;
 
-	if (ptlen > 1 << 20 || aadlen > 1 << 20)
+	if (ptlen > 1 << 20 || g->aadlen > 1 << 20)
 		return (false);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return (false);
 	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)noncelen,
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)g->noncelen,
 	    NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, g->key, g->nonce) != 1)
 		goto fail;
-	if (aadlen > 0 &&
-	    EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+	if (g->aadlen > 0 &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, g->aad, (int)g->aadlen) != 1)
 		goto fail;
 	if (ptlen > 0 && EVP_EncryptUpdate(ctx, ct, &n, pt, (int)ptlen) != 1)
 		goto fail;
@@ -136,27 +138,26 @@ fail:
 }
 
 bool
-crypto_gcm_decrypt(const unsigned char *key, const unsigned char *nonce,
-    size_t noncelen, const void *aad, size_t aadlen, const void *ct,
-    size_t ctlen, const unsigned char *tag, unsigned char *pt)
+crypto_gcm_decrypt(const struct crypto_gcm *g, const void *ct, size_t ctlen,
+    const unsigned char *tag, unsigned char *pt)
 {
 	EVP_CIPHER_CTX	*ctx;
 	unsigned char	 tagcopy[CRYPTO_GCM_TAG_LEN];
 	int		 n;
 	bool		 ok = false;
 
-	if (ctlen > 1 << 20 || aadlen > 1 << 20)
+	if (ctlen > 1 << 20 || g->aadlen > 1 << 20)
 		return (false);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return (false);
 	memcpy(tagcopy, tag, sizeof tagcopy);
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)noncelen,
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)g->noncelen,
 	    NULL) != 1 ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, g->key, g->nonce) != 1)
 		goto fail;
-	if (aadlen > 0 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+	if (g->aadlen > 0 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, g->aad, (int)g->aadlen) != 1)
 		goto fail;
 	if (ctlen > 0 && EVP_DecryptUpdate(ctx, pt, &n, ct, (int)ctlen) != 1)
 		goto fail;
@@ -175,14 +176,17 @@ crypto_seal(const void *pt, size_t ptlen, const char *aad, size_t *bloblen)
 {
 	unsigned char	*blob;
 	size_t		 len = CRYPTO_SEAL_OVERHEAD + ptlen;
+	struct crypto_gcm	 g;
 
 	if (!crypto_keys_set)
 		return (NULL);
 	blob = xmalloc(len);
 	blob[0] = CRYPTO_SEAL_VERSION;
+	g = (struct crypto_gcm){ .key = crypto_seal_key, .nonce = blob + 1,
+	    .noncelen = CRYPTO_GCM_NONCE_LEN, .aad = aad,
+	    .aadlen = strlen(aad) };
 	if (!util_random_bytes(blob + 1, CRYPTO_GCM_NONCE_LEN) ||
-	    !crypto_gcm_encrypt(crypto_seal_key, blob + 1,
-	    CRYPTO_GCM_NONCE_LEN, aad, strlen(aad), pt, ptlen,
+	    !crypto_gcm_encrypt(&g, pt, ptlen,
 	    blob + 1 + CRYPTO_GCM_NONCE_LEN,
 	    blob + 1 + CRYPTO_GCM_NONCE_LEN + ptlen)) {
 		free(blob);
@@ -198,14 +202,16 @@ crypto_open(const unsigned char *blob, size_t bloblen, const char *aad,
 {
 	unsigned char	*pt;
 	size_t		 n;
+	struct crypto_gcm	 g = { .key = crypto_seal_key, .nonce = blob + 1,
+	    .noncelen = CRYPTO_GCM_NONCE_LEN, .aad = aad,
+	    .aadlen = strlen(aad) };
 
 	if (!crypto_keys_set || bloblen < CRYPTO_SEAL_OVERHEAD ||
 	    blob[0] != CRYPTO_SEAL_VERSION)
 		return (NULL);
 	n = bloblen - CRYPTO_SEAL_OVERHEAD;
 	pt = xmalloc(n + 1);
-	if (!crypto_gcm_decrypt(crypto_seal_key, blob + 1,
-	    CRYPTO_GCM_NONCE_LEN, aad, strlen(aad),
+	if (!crypto_gcm_decrypt(&g,
 	    blob + 1 + CRYPTO_GCM_NONCE_LEN, n,
 	    blob + 1 + CRYPTO_GCM_NONCE_LEN + n, pt)) {
 		OPENSSL_cleanse(pt, n + 1);

@@ -27,28 +27,40 @@ bool	 crypto_ready(void);
 /* Forget the keys (tests, shutdown). */
 void	 crypto_reset(void);
 
+/* The inputs of an HKDF derivation (all borrowed). */
+struct crypto_hkdf {
+	const void	*ikm;		/* input keying material */
+	size_t		 ikmlen;
+	const void	*salt;
+	size_t		 saltlen;
+	const void	*info;		/* what the key is for */
+	size_t		 infolen;
+};
 /* RFC 5869 HKDF with SHA-256; out gets outlen bytes (at most 8160). */
-bool	 crypto_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
-	    size_t saltlen, const void *info, size_t infolen,
-	    unsigned char *out, size_t outlen)
-	    __attribute__((warn_unused_result));
+bool	 crypto_hkdf_sha256(const struct crypto_hkdf *in, unsigned char *out,
+	    size_t outlen) __attribute__((warn_unused_result));
 void	 crypto_sha256(const void *p, size_t n, unsigned char *out);
 bool	 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	    size_t msglen, unsigned char *out)
 	    __attribute__((warn_unused_result));
 
+/* The key, nonce and additional data of one AES-256-GCM call (borrowed). */
+struct crypto_gcm {
+	const unsigned char	*key;		/* CRYPTO_KEY_LEN bytes */
+	const unsigned char	*nonce;
+	size_t			 noncelen;
+	const void		*aad;		/* authenticated, not secret */
+	size_t			 aadlen;
+};
 /*
  * AES-256-GCM with an explicit key and nonce (ct has ptlen bytes, tag 16).
  * Decrypt returns false when the tag does not verify; pt is then garbage.
  */
-bool	 crypto_gcm_encrypt(const unsigned char *key,
-	    const unsigned char *nonce, size_t noncelen, const void *aad,
-	    size_t aadlen, const void *pt, size_t ptlen, unsigned char *ct,
-	    unsigned char *tag) __attribute__((warn_unused_result));
-bool	 crypto_gcm_decrypt(const unsigned char *key,
-	    const unsigned char *nonce, size_t noncelen, const void *aad,
-	    size_t aadlen, const void *ct, size_t ctlen,
-	    const unsigned char *tag, unsigned char *pt)
+bool	 crypto_gcm_encrypt(const struct crypto_gcm *g, const void *pt,
+	    size_t ptlen, unsigned char *ct, unsigned char *tag)
+	    __attribute__((warn_unused_result));
+bool	 crypto_gcm_decrypt(const struct crypto_gcm *g, const void *ct,
+	    size_t ctlen, const unsigned char *tag, unsigned char *pt)
 	    __attribute__((warn_unused_result));
 
 /*

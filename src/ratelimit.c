@@ -75,11 +75,14 @@ ratelimit_window(uint64_t now_ms, int window, uint64_t *start, int *reset)
 bool
 ratelimit_derive_key(const char *secret, unsigned char key[CRYPTO_KEY_LEN])
 {
+	struct crypto_hkdf	in;
+
 	if (secret == NULL || *secret == '\0')
 		secret = RATELIMIT_DEV_SECRET;
-	return (crypto_hkdf_sha256(secret, strlen(secret), RATELIMIT_SALT,
-	    strlen(RATELIMIT_SALT), RATELIMIT_INFO, strlen(RATELIMIT_INFO),
-	    key, CRYPTO_KEY_LEN));
+	in = (struct crypto_hkdf){ .ikm = secret, .ikmlen = strlen(secret),
+	    .salt = RATELIMIT_SALT, .saltlen = strlen(RATELIMIT_SALT),
+	    .info = RATELIMIT_INFO, .infolen = strlen(RATELIMIT_INFO) };
+	return (crypto_hkdf_sha256(&in, key, CRYPTO_KEY_LEN));
 }
 
 /*

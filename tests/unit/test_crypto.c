@@ -35,13 +35,15 @@ ck_hex(const unsigned char *p, size_t n, const char *want)
 
 START_TEST(test_hkdf_matches_rfc5869_case_1)
 {
-	unsigned char	ikm[22], salt[13], info[10], okm[42];
+	unsigned char		ikm[22], salt[13], info[10], okm[42];
+	struct crypto_hkdf	in = { .ikm = ikm, .ikmlen = sizeof ikm,
+	    .salt = salt, .saltlen = sizeof salt, .info = info,
+	    .infolen = sizeof info };
 
 	memset(ikm, 0x0b, sizeof ikm);
 	unhex("000102030405060708090a0b0c", salt);
 	unhex("f0f1f2f3f4f5f6f7f8f9", info);
-	ck_assert(crypto_hkdf_sha256(ikm, sizeof ikm, salt, sizeof salt, info,
-	    sizeof info, okm, sizeof okm));
+	ck_assert(crypto_hkdf_sha256(&in, okm, sizeof okm));
 	ck_hex(okm, sizeof okm, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c"
 	    "5db02d56ecc4c5bf34007208d5b887185865");
 }
@@ -91,24 +93,23 @@ static const struct {
 
 START_TEST(test_gcm_matches_spec_vectors)
 {
-	unsigned char	key[32], iv[12], pt[64], aad[32], ct[64], tag[16];
-	unsigned char	back[64];
-	size_t		ptlen, aadlen;
+	unsigned char		key[32], iv[12], pt[64], aad[32], ct[64];
+	unsigned char		tag[16], back[64];
+	size_t			ptlen;
+	struct crypto_gcm	g = { .key = key, .nonce = iv,
+	    .noncelen = sizeof iv, .aad = aad };
 
 	unhex(gcm_vectors[_i].key, key);
 	unhex(gcm_vectors[_i].iv, iv);
 	ptlen = unhex(gcm_vectors[_i].pt, pt);
-	aadlen = unhex(gcm_vectors[_i].aad, aad);
-	ck_assert(crypto_gcm_encrypt(key, iv, sizeof iv, aad, aadlen, pt,
-	    ptlen, ct, tag));
+	g.aadlen = unhex(gcm_vectors[_i].aad, aad);
+	ck_assert(crypto_gcm_encrypt(&g, pt, ptlen, ct, tag));
 	ck_hex(ct, ptlen, gcm_vectors[_i].ct);
 	ck_hex(tag, sizeof tag, gcm_vectors[_i].tag);
-	ck_assert(crypto_gcm_decrypt(key, iv, sizeof iv, aad, aadlen, ct,
-	    ptlen, tag, back));
+	ck_assert(crypto_gcm_decrypt(&g, ct, ptlen, tag, back));
 	ck_assert(memcmp(back, pt, ptlen) == 0);
 	tag[0] ^= 1;
-	ck_assert(!crypto_gcm_decrypt(key, iv, sizeof iv, aad, aadlen, ct,
-	    ptlen, tag, back));
+	ck_assert(!crypto_gcm_decrypt(&g, ct, ptlen, tag, back));
 }
 END_TEST
 
@@ -178,11 +179,14 @@ END_TEST
 
 START_TEST(test_token_hash_is_hmac_under_derived_key)
 {
-	const char	*secret = "secret one secret one secret one!";
-	unsigned char	 key[32], want[CRYPTO_HASH_LEN], got[CRYPTO_HASH_LEN];
+	const char		*secret = "secret one secret one secret one!";
+	unsigned char		 key[32], want[CRYPTO_HASH_LEN];
+	unsigned char		 got[CRYPTO_HASH_LEN];
+	struct crypto_hkdf	 in = { .ikm = secret, .ikmlen = strlen(secret),
+	    .salt = "anilist-gpt v1", .saltlen = 14,
+	    .info = "anilist-gpt token hashing", .infolen = 25 };
 
-	ck_assert(crypto_hkdf_sha256(secret, strlen(secret), "anilist-gpt v1",
-	    14, "anilist-gpt token hashing", 25, key, sizeof key));
+	ck_assert(crypto_hkdf_sha256(&in, key, sizeof key));
 	ck_assert(crypto_hmac_sha256(key, sizeof key, "tok", 3, want));
 	ck_assert(crypto_init(secret));
 	ck_assert(crypto_token_hash("tok", got));
