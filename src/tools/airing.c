@@ -116,8 +116,9 @@ airing_schedule(const struct tool *t, struct json_object *args,
 	shape_time(to, u);
 	xasprintf(&what, "airing from %s to %s", f, u);
 	result = tools_list_result(results, info, shape_list_summary(results,
-	    "episode", "episodes", what, pg, json_object_get_boolean(next),
-	    airing_line), &reply);
+	    &(struct shape_summary){ .one = "episode", .many = "episodes",
+	    .what = what, .page = pg, .has_next = json_object_get_boolean(next),
+	    .line = airing_line }), &reply);
 	free(what);
 	json_object_object_add(result, "from", json_object_new_int64(from));
 	json_object_object_add(result, "to", json_object_new_int64(to));

@@ -68,7 +68,9 @@ anime_page_result(struct tool_call *call, struct anilist_reply *reply,
 	has_next = json_object_object_get_ex(info, "has_next_page", &next) &&
 	    json_object_get_boolean(next);
 	return (tools_list_result(results, info, shape_list_summary(results,
-	    one, many, what, pg, has_next, shape_media_line), reply));
+	    &(struct shape_summary){ .one = one, .many = many, .what = what,
+	    .page = pg, .has_next = has_next, .line = shape_media_line }),
+	    reply));
 }
 
 static void

@@ -141,8 +141,9 @@ characters_search(struct json_object *args, struct tool_call *call)
 	json_object_object_get_ex(info, "has_next_page", &next);
 	xasprintf(&what, "named '%s'", tools_arg_str(args, "search"));
 	result = tools_list_result(results, info, shape_list_summary(results,
-	    "character", "characters", what, pg,
-	    json_object_get_boolean(next), characters_line), &reply);
+	    &(struct shape_summary){ .one = "character", .many = "characters",
+	    .what = what, .page = pg, .has_next = json_object_get_boolean(next),
+	    .line = characters_line }), &reply);
 	free(what);
 out:
 	anilist_reply_free(&reply);

@@ -552,29 +552,27 @@ shape_media_line(struct buf *b, struct json_object *m)
 }
 
 char *
-shape_list_summary(struct json_object *results, const char *one,
-    const char *many, const char *what, int page, bool has_next,
-    void (*line)(struct buf *b, struct json_object *shaped))
+shape_list_summary(struct json_object *results, const struct shape_summary *s)
 {
 	struct buf	b;
 	size_t		n = json_object_array_length(results), i;
 
 	buf_init(&b);
 	if (n == 0)
-		buf_printf(&b, "No %s", many);
+		buf_printf(&b, "No %s", s->many);
 	else
-		buf_printf(&b, "%zu %s", n, n == 1 ? one : many);
-	if (what != NULL)
-		buf_printf(&b, " %s", what);
-	buf_printf(&b, " (page %d)", page);
+		buf_printf(&b, "%zu %s", n, n == 1 ? s->one : s->many);
+	if (s->what != NULL)
+		buf_printf(&b, " %s", s->what);
+	buf_printf(&b, " (page %d)", s->page);
 	for (i = 0; i < n && i < SHAPE_SUMMARY_LINES; i++) {
 		buf_puts(&b, i == 0 ? ": " : "; ");
-		line(&b, json_object_array_get_idx(results, i));
+		s->line(&b, json_object_array_get_idx(results, i));
 	}
 	if (n > SHAPE_SUMMARY_LINES)
 		buf_printf(&b, "; and %zu more", n - SHAPE_SUMMARY_LINES);
 	buf_putc(&b, '.');
-	if (has_next)
-		buf_printf(&b, " More on page %d.", page + 1);
+	if (s->has_next)
+		buf_printf(&b, " More on page %d.", s->page + 1);
 	return (buf_detach(&b));
 }

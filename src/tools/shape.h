@@ -100,13 +100,21 @@ void	 shape_time(long long secs, char *out);
 const char *shape_title(struct json_object *shaped);
 /* "Sousou no Frieren (2023, TV, 9.1/10)" for a shaped media. */
 void	 shape_media_line(struct buf *b, struct json_object *m);
+/* How shape_list_summary words a page (strings borrowed). */
+struct shape_summary {
+	const char	*one;		/* the noun, singular: "result" */
+	const char	*many;		/* plural: "results" */
+	const char	*what;		/* "for 'frieren'", or NULL */
+	int		 page;
+	bool		 has_next;
+	/* Writes one shaped result. */
+	void		(*line)(struct buf *b, struct json_object *shaped);
+};
 /*
  * The text_summary of a page of results: "12 results for 'frieren' (page
- * 1): A; B; …; and 7 more. More on page 2." Nouns: singular, plural; what
- * may be NULL; line writes one shaped result. Caller frees.
+ * 1): A; B; …; and 7 more. More on page 2." Caller frees.
  */
-char	*shape_list_summary(struct json_object *results, const char *one,
-	    const char *many, const char *what, int page, bool has_next,
-	    void (*line)(struct buf *b, struct json_object *shaped));
+char	*shape_list_summary(struct json_object *results,
+	    const struct shape_summary *s);
 
 #endif

@@ -519,8 +519,9 @@ users_get_list(const struct tool *t, struct json_object *args,
 	    status != NULL ? " with status " : "",
 	    status != NULL ? status : "");
 	result = tools_list_result(results, info, shape_list_summary(results,
-	    "entry", "entries", what, page, has_next, users_entry_line),
-	    &reply);
+	    &(struct shape_summary){ .one = "entry", .many = "entries",
+	    .what = what, .page = page, .has_next = has_next,
+	    .line = users_entry_line }), &reply);
 	free(what);
 	json_object_object_add(result, "user", user);
 	json_object_object_add(result, "own_list",

@@ -202,8 +202,9 @@ START_TEST(test_media_line_and_list_summary)
 	ck_assert_str_eq(b.data, "Sousou no Frieren 2nd Season (2026, TV, "
 	    "8.8/10)");
 	buf_free(&b);
-	sum = shape_list_summary(results, "result", "results",
-	    "for 'frieren'", 1, true, shape_media_line);
+	sum = shape_list_summary(results, &(struct shape_summary){
+	    .one = "result", .many = "results", .what = "for 'frieren'",
+	    .page = 1, .has_next = true, .line = shape_media_line });
 	ck_assert_str_eq(sum, "2 results for 'frieren' (page 1): Sousou no "
 	    "Frieren 2nd Season (2026, TV, 8.8/10); Initial D FOURTH STAGE "
 	    "(2004, TV, 8.0/10). More on page 2.");
@@ -211,8 +212,9 @@ START_TEST(test_media_line_and_list_summary)
 	json_object_put(results);
 
 	results = json_object_new_array();
-	sum = shape_list_summary(results, "result", "results", NULL, 3, false,
-	    shape_media_line);
+	sum = shape_list_summary(results, &(struct shape_summary){
+	    .one = "result", .many = "results", .page = 3,
+	    .line = shape_media_line });
 	ck_assert_str_eq(sum, "No results (page 3).");
 	free(sum);
 	json_object_put(results);
