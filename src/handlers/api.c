@@ -123,15 +123,22 @@ api_unknown(const struct tool *t, const struct json_object *props,
 	buf_free(&names);
 }
 
+/* What every api_put of one request shares (borrowed). */
+struct api_put_in {
+	const struct tool		*tool;
+	const struct json_object	*props;	/* of the input schema */
+	struct json_object		*args;	/* being built */
+	struct tool_error		*err;
+};
+
 /*
  * Add one text parameter (a path capture, or a query parameter when
- * from_path is false) to args. Arrays take repeated keys and
+ * from_path is false) to in->args. Arrays take repeated keys and
  * comma-separated values; anything else may be given once.
  */
 static bool
-api_put(const struct tool *t, struct json_object *args,
-    const struct json_object *props, const char *key, const char *value,
-    bool from_path, struct tool_error *err)
+api_put(const struct api_put_in *in, const char *key, const char *value,
+    bool from_path)
 {
 	struct json_object	*ps, *items, *arr, *v;
 	char			*name, *copy, *p, *piece;
@@ -140,26 +147,27 @@ api_put(const struct tool *t, struct json_object *args,
 
 	brackets = len > 2 && strcmp(key + len - 2, "[]") == 0;
 	name = xstrndup(key, brackets ? len - 2 : len);
-	if (!json_object_object_get_ex(props, name, &ps) ||
-	    (!from_path && api_path_only(t, name) != NULL)) {
-		api_unknown(t, props, name, "query string", err);
+	if (!json_object_object_get_ex(in->props, name, &ps) ||
+	    (!from_path && api_path_only(in->tool, name) != NULL)) {
+		api_unknown(in->tool, in->props, name, "query string", in->err);
 		goto out;
 	}
 	if (strcmp(api_type(ps), "array") != 0) {
-		if (brackets || json_object_object_get_ex(args, name, NULL)) {
-			tool_invalid(err, name, "%s takes one value; it was "
-			    "given more than once", name);
+		if (brackets ||
+		    json_object_object_get_ex(in->args, name, NULL)) {
+			tool_invalid(in->err, name, "%s takes one value; it "
+			    "was given more than once", name);
 			goto out;
 		}
-		if (!api_convert(api_type(ps), name, value, &v, err))
+		if (!api_convert(api_type(ps), name, value, &v, in->err))
 			goto out;
-		json_object_object_add(args, name, v);
+		json_object_object_add(in->args, name, v);
 		ok = true;
 		goto out;
 	}
-	if (!json_object_object_get_ex(args, name, &arr)) {
+	if (!json_object_object_get_ex(in->args, name, &arr)) {
 		arr = json_object_new_array();
-		json_object_object_add(args, name, arr);
+		json_object_object_add(in->args, name, arr);
 	}
 	if (!json_object_object_get_ex(ps, "items", &items))
 		items = NULL;
@@ -173,7 +181,7 @@ api_put(const struct tool *t, struct json_object *args,
 		if (*piece == '\0')
 			continue;
 		if (!api_convert(items != NULL ? api_type(items) : "string",
-		    name, piece, &v, err)) {
+		    name, piece, &v, in->err)) {
 			free(copy);
 			goto out;
 		}
@@ -270,15 +278,17 @@ api_arguments(const struct tool *t, const struct http_req *req,
 {
 	const struct json_object	*schema = tool_input_schema(t);
 	struct json_object		*props, *args;
+	struct api_put_in		 in;
 	size_t				 i;
 
 	if (schema == NULL || !json_object_object_get_ex(schema, "properties",
 	    &props))
 		return (NULL);
 	args = json_object_new_object();
+	in = (struct api_put_in){ .tool = t, .props = props, .args = args,
+	    .err = err };
 	for (i = 0; i < req->npath_args; i++) {
-		if (!api_put(t, args, props, req->path_names[i],
-		    req->path_args[i], true, err))
+		if (!api_put(&in, req->path_names[i], req->path_args[i], true))
 			goto fail;
 	}
 	if (http_method_has_body(req->method)) {
@@ -293,8 +303,8 @@ api_arguments(const struct tool *t, const struct http_req *req,
 		return (args);
 	}
 	for (i = 0; i < req->nquery; i++) {
-		if (!api_put(t, args, props, req->query[i].key,
-		    req->query[i].value, false, err))
+		if (!api_put(&in, req->query[i].key, req->query[i].value,
+		    false))
 			goto fail;
 	}
 	return (args);
