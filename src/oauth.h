@@ -1,4 +1,4 @@
-/* oauth.h: AniList's code grant (we are its client) and our OAuth 2.1 server (clients, codes, tokens). */
+/* oauth.h: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
 #ifndef OAUTH_H
 #define OAUTH_H
 
@@ -15,28 +15,6 @@ struct json_object;
 #define OAUTH_CODE_TTL		600	/* seconds an authorization code lives */
 #define OAUTH_STATE_MAX		512	/* bytes of a client's state we echo */
 #define OAUTH_SCOPE		"anilist"	/* the one scope we grant */
-
-/* ---- AniList: we are its OAuth client (DESIGN §7) ---- */
-
-/* Is AniList login configured (client id, secret, redirect URI)? */
-bool	 oauth_anilist_configured(void);
-/* AniList's authorize URL carrying state, every parameter encoded; caller frees. */
-char	*oauth_anilist_authorize_url(const char *);
-/*
- * Exchange AniList's authorization code for its access token (caller frees
- * with crypto_free_secret). Returns 0, or an HTTP status for our caller with
- * *cause: 400 AniList refused the code, 502 a bad answer, 504 timeout, 503
- * unreachable.
- */
-int	 oauth_anilist_exchange(const char *, char **, char **)
-	    __attribute__((warn_unused_result));
-/* Viewer { id name } of an AniList token; same statuses as the exchange. */
-int	 oauth_anilist_viewer(const char *, long long *, char **, char **)
-	    __attribute__((warn_unused_result));
-/* The exp claim (unix seconds) of a JWT, 0 when there is none. */
-long long oauth_jwt_exp(const char *);
-
-/* ---- our authorization server ---- */
 
 /* A registered client. */
 struct oauth_client {

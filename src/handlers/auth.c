@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "oauth.h"
+#include "oauth_anilist.h"
 #include "tool.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -164,7 +165,7 @@ HANDLER(handle_auth_callback)
 	}
 	reason = "unavailable";
 	if (auth_user_store(anilist_id, name, token,
-	    oauth_jwt_exp(token), &user_id, &cause) != 0) {
+	    oauth_anilist_jwt_exp(token), &user_id, &cause) != 0) {
 		auth_unavailable(resp, cause);
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "oauth.h"
+#include "oauth_anilist.h"
 #include "util.h"
 
 static struct json_object *
