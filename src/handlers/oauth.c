@@ -13,7 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "oauth_anilist.h"
 #include "util.h"
 

@@ -9,7 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "http.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "oauth_anilist.h"
 #include "util.h"
 

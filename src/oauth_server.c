@@ -1,4 +1,4 @@
-/* oauth.c: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
+/* oauth_server.c: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
 #include "autoconf.h"
 
 #include <ctype.h>
@@ -15,7 +15,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "util.h"
 
 #define OAUTH_MAX_REDIRECTS	10

@@ -1,6 +1,6 @@
-/* oauth.h: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
-#ifndef OAUTH_H
-#define OAUTH_H
+/* oauth_server.h: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
+#ifndef OAUTH_SERVER_H
+#define OAUTH_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
