@@ -7,9 +7,6 @@
 
 #include "crypto.h"
 
-struct http_req;
-struct http_resp;
-struct http_param;
 struct json_object;
 
 #define OAUTH_CODE_TTL		600	/* seconds an authorization code lives */
@@ -59,34 +56,48 @@ char	*oauth_client_redirect(const char *, const char *, const char *,
 	    const char *, const char *);
 
 /*
- * The OAuth error body {"error","error_description"} with no-store caching;
- * invalid_client at 401 also gets WWW-Authenticate: Basic.
- */
-void	 oauth_error(struct http_resp *, int, const char *, const char *);
-/* 503 temporarily_unavailable; the cause (may be NULL) is only logged. */
-void	 oauth_unavailable(struct http_resp *, const char *);
-
-/*
- * The token and revocation endpoints: form-encoded body, client
- * authentication (client_secret_basic, client_secret_post or none).
- * Each writes the whole response.
- */
-void	 oauth_token_endpoint(struct http_req *, struct http_resp *);
-void	 oauth_revoke_endpoint(struct http_req *, struct http_resp *);
-
-/*
  * Issue an authorization code for a user's consented authorization: the
  * code in *code (caller frees). 0, or 503 with *cause.
  */
 int	 oauth_code_create(long long, const char *, const char *,
 	    const char *, const char *, const char *, char **, char **);
 
+/* The token endpoint's parameters (borrowed; NULL when absent). */
+struct oauth_token_request {
+	const char	*grant_type;	/* authorization_code, refresh_token */
+	const char	*code;		/* authorization_code: */
+	const char	*redirect_uri;
+	const char	*code_verifier;
+	const char	*resource;
+	const char	*refresh_token;	/* refresh_token: */
+	const char	*scope;
+};
+
+/* What a grant gave: tokens (200), an OAuth error (400), or 503. */
+struct oauth_grant {
+	int			 status;	/* 200, 400 or 503 */
+	const char		*error;		/* OAuth error code (static) */
+	const char		*desc;		/* static */
+	struct json_object	*tokens;	/* the token response; caller puts */
+};
+
 /*
- * Parse an application/x-www-form-urlencoded body. Returns 0, or 400/415
- * with *cause; a repeated parameter is an error (RFC 6749 §3.1).
+ * Run an authorization_code or refresh_token grant (tr->grant_type, one
+ * of the two) for an authenticated client, in one transaction: spend the
+ * code or rotate the refresh token, revoke the grant's tokens on a
+ * replay, and issue new tokens. g->status 503 with *cause (caller frees)
+ * when the database fails.
  */
-int	 oauth_form_parse(const struct http_req *, struct http_param **,
-	    size_t *, char **);
-const char *oauth_form_get(const struct http_param *, size_t, const char *);
+void	 oauth_grant(const struct oauth_client *client,
+	    const struct oauth_token_request *tr, struct oauth_grant *g,
+	    char **cause);
+
+/*
+ * Revoke a client's access or refresh token (a refresh token takes its
+ * grant's tokens with it); an unknown token is no error. 0, or 503 with
+ * *cause (caller frees; may stay NULL).
+ */
+int	 oauth_token_revoke(const char *client_id, const char *token,
+	    char **cause) __attribute__((warn_unused_result));
 
 #endif

@@ -9,8 +9,8 @@
 #include "config.h"
 #include "crypto.h"
 #include "http.h"
-#include "oauth_server.h"
 #include "oauth_anilist.h"
+#include "oauth_server.h"
 #include "util.h"
 
 static const struct {
