@@ -803,9 +803,8 @@ out:
 }
 
 int
-oauth_code_create(long long user_id, const char *client_id,
-    const char *redirect_uri, const char *challenge, const char *scope,
-    const char *resource, char **code, char **cause)
+oauth_code_create(const struct oauth_code_request *cr, char **code,
+    char **cause)
 {
 	struct db_conn	*c = NULL;
 	const char	*params[8];
@@ -817,15 +816,15 @@ oauth_code_create(long long user_id, const char *client_id,
 		*cause = xstrdup("cannot make an authorization code");
 		goto out;
 	}
-	snprintf(id, sizeof id, "%lld", user_id);
+	snprintf(id, sizeof id, "%lld", cr->user_id);
 	snprintf(ttl, sizeof ttl, "%d", OAUTH_CODE_TTL);
 	params[0] = hash;
-	params[1] = client_id;
+	params[1] = cr->client_id;
 	params[2] = id;
-	params[3] = redirect_uri;
-	params[4] = challenge;
-	params[5] = scope;
-	params[6] = resource;
+	params[3] = cr->redirect_uri;
+	params[4] = cr->code_challenge;
+	params[5] = cr->scope;
+	params[6] = cr->resource;
 	params[7] = ttl;
 	if ((c = db_acquire(cause)) == NULL)
 		goto out;

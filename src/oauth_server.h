@@ -55,12 +55,22 @@ int	 oauth_register(struct json_object *, struct json_object **, char **,
 char	*oauth_client_redirect(const char *, const char *, const char *,
 	    const char *, const char *);
 
+/* A user's consented authorization, as the authorize request asked it. */
+struct oauth_code_request {
+	long long	 user_id;	/* our user */
+	const char	*client_id;
+	const char	*redirect_uri;	/* the one the token request repeats */
+	const char	*code_challenge; /* PKCE S256 */
+	const char	*scope;		/* may be NULL */
+	const char	*resource;	/* RFC 8707; may be NULL */
+};
+
 /*
- * Issue an authorization code for a user's consented authorization: the
- * code in *code (caller frees). 0, or 503 with *cause.
+ * Issue an authorization code for cr (borrowed): the code in *code
+ * (caller frees). 0, or 503 with *cause (caller frees).
  */
-int	 oauth_code_create(long long, const char *, const char *,
-	    const char *, const char *, const char *, char **, char **);
+int	 oauth_code_create(const struct oauth_code_request *cr, char **code,
+	    char **cause) __attribute__((warn_unused_result));
 
 /* The token endpoint's parameters (borrowed; NULL when absent). */
 struct oauth_token_request {
