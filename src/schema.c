@@ -495,8 +495,9 @@ schema_sane(struct json_object *input, char **cause)
 		}
 		if (json_object_object_get_ex(ps, "enum", &values)) {
 			for (i = 0; i < json_object_array_length(values); i++) {
-				if (schema_check_type(ps, json_object_array_get_idx(
-				    values, i), name, &err))
+				if (schema_check_type(ps,
+				    json_object_array_get_idx(values, i), name,
+				    &err))
 					continue;
 				xasprintf(cause, "enum of %s: %s", name,
 				    err.message);
