@@ -211,6 +211,18 @@ oauth_client_redirect(const char *uri, const char *code, const char *error,
 	return (buf_detach(&b));
 }
 
+/* A registered client, by client_id. */
+static const char oauth_client_sql[] = "SELECT client_id, client_name, "
+    "array_to_json(redirect_uris)::text, token_endpoint_auth_method, "
+    "secret_hash FROM oauth_clients WHERE client_id = $1";
+enum {
+	CLIENT_COL_ID,
+	CLIENT_COL_NAME,
+	CLIENT_COL_REDIRECT_URIS,	/* a JSON array */
+	CLIENT_COL_AUTH_METHOD,
+	CLIENT_COL_SECRET_HASH		/* bytea, NULL for public clients */
+};
+
 int
 oauth_client_load(const char *client_id, struct oauth_client *c,
     char **cause)
@@ -231,10 +243,7 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 	params[0] = client_id;
 	if ((conn = db_acquire(cause)) == NULL)
 		goto out;
-	res = db_exec(conn, "SELECT client_id, client_name, "
-	    "array_to_json(redirect_uris)::text, token_endpoint_auth_method, "
-	    "secret_hash FROM oauth_clients WHERE client_id = $1", 1, params,
-	    cause);
+	res = db_exec(conn, oauth_client_sql, 1, params, cause);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -242,10 +251,10 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 		status = 404;
 		goto out;
 	}
-	c->client_id = xstrdup(PQgetvalue(res, 0, 0));
-	c->name = PQgetisnull(res, 0, 1) ? NULL :
-	    xstrdup(PQgetvalue(res, 0, 1));
-	uris = json_tokener_parse(PQgetvalue(res, 0, 2));
+	c->client_id = xstrdup(PQgetvalue(res, 0, CLIENT_COL_ID));
+	c->name = PQgetisnull(res, 0, CLIENT_COL_NAME) ? NULL :
+	    xstrdup(PQgetvalue(res, 0, CLIENT_COL_NAME));
+	uris = json_tokener_parse(PQgetvalue(res, 0, CLIENT_COL_REDIRECT_URIS));
 	n = uris != NULL && json_object_is_type(uris, json_type_array) ?
 	    json_object_array_length(uris) : 0;
 	c->redirect_uris = xcalloc(n + 1, sizeof *c->redirect_uris);
@@ -255,8 +264,9 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 			c->redirect_uris[c->nredirect++] =
 			    xstrdup(json_object_get_string(u));
 	}
-	c->auth_method = xstrdup(PQgetvalue(res, 0, 3));
-	if ((hash = db_bytea_value(res, 0, 4, &len)) != NULL) {
+	c->auth_method = xstrdup(PQgetvalue(res, 0, CLIENT_COL_AUTH_METHOD));
+	if ((hash = db_bytea_value(res, 0, CLIENT_COL_SECRET_HASH, &len)) !=
+	    NULL) {
 		if (len == sizeof c->secret_hash) {
 			memcpy(c->secret_hash, hash, len);
 			c->has_secret = true;
@@ -561,6 +571,30 @@ oauth_grant_begin(struct db_conn *c, const char *secret, char **hash,
 	return (db_begin(c, cause));
 }
 
+/* The authorization code a grant presents, locked for the grant. */
+static const char oauth_code_sql[] = "SELECT client_id, user_id, "
+    "redirect_uri, code_challenge, scope, resource, expires_at > now(), "
+    "used_at IS NOT NULL, family_id FROM authorization_codes "
+    "WHERE code_hash = $1 FOR UPDATE";
+enum {
+	CODE_COL_CLIENT,
+	CODE_COL_USER,
+	CODE_COL_REDIRECT_URI,
+	CODE_COL_CHALLENGE,
+	CODE_COL_SCOPE,		/* may be NULL */
+	CODE_COL_RESOURCE,	/* may be NULL */
+	CODE_COL_LIVE,		/* "t" before it expires */
+	CODE_COL_USED,		/* "t" once spent */
+	CODE_COL_FAMILY		/* the tokens issued for it; may be NULL */
+};
+
+/* A new token family (one grant's tokens) for a user and a client. */
+static const char oauth_family_sql[] = "INSERT INTO token_families "
+    "(user_id, client_id) VALUES ($1, $2) RETURNING id";
+enum {
+	FAMILY_COL_ID
+};
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
     const struct oauth_token_request *tr, struct oauth_grant *g,
@@ -589,10 +623,7 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, code, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, "SELECT client_id, user_id, redirect_uri, "
-	    "code_challenge, scope, resource, expires_at > now(), "
-	    "used_at IS NOT NULL, family_id FROM authorization_codes "
-	    "WHERE code_hash = $1 FOR UPDATE", 1, params, cause);
+	res = db_exec(c, oauth_code_sql, 1, params, cause);
 	if (res == NULL)
 		goto db;
 	if (PQntuples(res) != 1) {
@@ -600,13 +631,13 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 		    "code");
 		goto out;
 	}
-	live = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
-	used = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+	live = strcmp(PQgetvalue(res, 0, CODE_COL_LIVE), "t") == 0;
+	used = strcmp(PQgetvalue(res, 0, CODE_COL_USED), "t") == 0;
 	if (used) {
 		/* A replayed code: revoke what it was exchanged for. */
-		if (!PQgetisnull(res, 0, 8) &&
-		    (!oauth_revoke_family(c, PQgetvalue(res, 0, 8), cause) ||
-		    !db_commit(c, cause)))
+		if (!PQgetisnull(res, 0, CODE_COL_FAMILY) &&
+		    (!oauth_revoke_family(c, PQgetvalue(res, 0,
+		    CODE_COL_FAMILY), cause) || !db_commit(c, cause)))
 			goto db;
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "was already used; the tokens issued for it are revoked");
@@ -619,18 +650,21 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!live)
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "has expired");
-	else if (strcmp(PQgetvalue(res, 0, 0), client->client_id) != 0)
+	else if (strcmp(PQgetvalue(res, 0, CODE_COL_CLIENT),
+	    client->client_id) != 0)
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "was issued to another client");
-	else if (strcmp(PQgetvalue(res, 0, 2), redirect) != 0)
+	else if (strcmp(PQgetvalue(res, 0, CODE_COL_REDIRECT_URI),
+	    redirect) != 0)
 		oauth_grant_fail(g, "invalid_grant", "redirect_uri does not "
 		    "match the authorization request");
-	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0, 3)))
+	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0,
+	    CODE_COL_CHALLENGE)))
 		oauth_grant_fail(g, "invalid_grant", "code_verifier does not "
 		    "match the code_challenge");
 	else if (resource != NULL && (!oauth_resource_valid(resource) ||
-	    (!PQgetisnull(res, 0, 5) &&
-	    strcmp(resource, PQgetvalue(res, 0, 5)) != 0)))
+	    (!PQgetisnull(res, 0, CODE_COL_RESOURCE) &&
+	    strcmp(resource, PQgetvalue(res, 0, CODE_COL_RESOURCE)) != 0)))
 		oauth_grant_fail(g, "invalid_target", "resource does not "
 		    "match the authorization request");
 	if (g->status == 400) {
@@ -638,20 +672,19 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 			goto db;
 		goto out;
 	}
-	params[0] = PQgetvalue(res, 0, 1);
+	params[0] = PQgetvalue(res, 0, CODE_COL_USER);
 	params[1] = client->client_id;
-	if ((fam = db_exec(c, "INSERT INTO token_families (user_id, "
-	    "client_id) VALUES ($1, $2) RETURNING id", 2, params, cause)) ==
-	    NULL)
+	if ((fam = db_exec(c, oauth_family_sql, 2, params, cause)) == NULL)
 		goto db;
-	family = xstrdup(PQgetvalue(fam, 0, 0));
+	family = xstrdup(PQgetvalue(fam, 0, FAMILY_COL_ID));
 	params[0] = family;
 	params[1] = hash;
 	if (!db_run(c, "UPDATE authorization_codes SET family_id = $1 "
 	    "WHERE code_hash = $2", 2, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, 1), client->client_id, family,
-	    PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4), &g->tokens,
-	    cause) || !db_commit(c, cause))
+	    !oauth_issue(c, PQgetvalue(res, 0, CODE_COL_USER),
+	    client->client_id, family, PQgetisnull(res, 0, CODE_COL_SCOPE) ?
+	    NULL : PQgetvalue(res, 0, CODE_COL_SCOPE), &g->tokens, cause) ||
+	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
 	goto out;
@@ -666,6 +699,23 @@ out:
 	free(family);
 	free(hash);
 }
+
+/* The refresh token a grant presents, with its family, locked. */
+static const char oauth_refresh_sql[] = "SELECT t.user_id, t.client_id, "
+    "t.family_id, t.scope, t.used_at IS NOT NULL, "
+    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
+    "t.expires_at > now() FROM tokens t "
+    "LEFT JOIN token_families f ON f.id = t.family_id "
+    "WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t";
+enum {
+	REFRESH_COL_USER,
+	REFRESH_COL_CLIENT,	/* may be NULL */
+	REFRESH_COL_FAMILY,
+	REFRESH_COL_SCOPE,	/* may be NULL */
+	REFRESH_COL_USED,	/* "t" once rotated */
+	REFRESH_COL_REVOKED,	/* "t" when it or its family is revoked */
+	REFRESH_COL_LIVE	/* "t" before it expires */
+};
 
 static void
 oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
@@ -690,28 +740,24 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, "SELECT t.user_id, t.client_id, t.family_id, "
-	    "t.scope, t.used_at IS NOT NULL, "
-	    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
-	    "t.expires_at > now() FROM tokens t "
-	    "LEFT JOIN token_families f ON f.id = t.family_id "
-	    "WHERE t.token_hash = $1 AND t.kind = 'refresh' "
-	    "FOR UPDATE OF t", 1, params, cause);
+	res = db_exec(c, oauth_refresh_sql, 1, params, cause);
 	if (res == NULL)
 		goto db;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1) ||
-	    strcmp(PQgetvalue(res, 0, 1), client->client_id) != 0) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, REFRESH_COL_CLIENT) ||
+	    strcmp(PQgetvalue(res, 0, REFRESH_COL_CLIENT),
+	    client->client_id) != 0) {
 		oauth_grant_fail(g, "invalid_grant", "unknown refresh token");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_REVOKED), "t") == 0) {
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "revoked");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_USED), "t") == 0) {
 		/* Replay of a rotated token: one of the two copies is stolen. */
-		if (!oauth_revoke_family(c, PQgetvalue(res, 0, 2), cause) ||
+		if (!oauth_revoke_family(c, PQgetvalue(res, 0,
+		    REFRESH_COL_FAMILY), cause) ||
 		    !db_commit(c, cause))
 			goto db;
 		log_warn("refresh token reused; grant revoked",
@@ -720,16 +766,18 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		    "already used; every token of this grant is revoked");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 6), "t") != 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE), "t") != 0) {
 		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
 		    "expired");
 		goto out;
 	}
 	if (!db_run(c, "UPDATE tokens SET used_at = now() "
 	    "WHERE token_hash = $1", 1, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, 0), client->client_id,
-	    PQgetvalue(res, 0, 2), PQgetisnull(res, 0, 3) ? NULL :
-	    PQgetvalue(res, 0, 3), &g->tokens, cause) || !db_commit(c, cause))
+	    !oauth_issue(c, PQgetvalue(res, 0, REFRESH_COL_USER),
+	    client->client_id, PQgetvalue(res, 0, REFRESH_COL_FAMILY),
+	    PQgetisnull(res, 0, REFRESH_COL_SCOPE) ? NULL :
+	    PQgetvalue(res, 0, REFRESH_COL_SCOPE), &g->tokens, cause) ||
+	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
 	goto out;
@@ -762,6 +810,14 @@ oauth_grant(const struct oauth_client *client,
 	db_release(c);
 }
 
+/* A client's token, by hash: what revoking it takes with it. */
+static const char oauth_revoke_sql[] = "SELECT kind, family_id FROM tokens "
+    "WHERE token_hash = $1 AND client_id = $2";
+enum {
+	REVOKE_COL_KIND,	/* access or refresh */
+	REVOKE_COL_FAMILY	/* may be NULL */
+};
+
 int
 oauth_token_revoke(const char *client_id, const char *token, char **cause)
 {
@@ -778,15 +834,14 @@ oauth_token_revoke(const char *client_id, const char *token, char **cause)
 	params[0] = hash;
 	params[1] = client_id;
 	/* A refresh token takes its whole grant with it (RFC 7009 §2.1). */
-	res = db_exec(c, "SELECT kind, family_id FROM tokens "
-	    "WHERE token_hash = $1 AND client_id = $2", 2, params, cause);
+	res = db_exec(c, oauth_revoke_sql, 2, params, cause);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) == 1) {
-		if (strcmp(PQgetvalue(res, 0, 0), "refresh") == 0 &&
-		    !PQgetisnull(res, 0, 1))
-			ok = oauth_revoke_family(c, PQgetvalue(res, 0, 1),
-			    cause);
+		if (strcmp(PQgetvalue(res, 0, REVOKE_COL_KIND), "refresh") ==
+		    0 && !PQgetisnull(res, 0, REVOKE_COL_FAMILY))
+			ok = oauth_revoke_family(c, PQgetvalue(res, 0,
+			    REVOKE_COL_FAMILY), cause);
 		else
 			ok = db_run(c, "UPDATE tokens SET revoked_at = now() "
 			    "WHERE token_hash = $1 AND revoked_at IS NULL", 1,
