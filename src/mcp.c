@@ -13,7 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "mcp.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "rawjson.h"
 #include "tool.h"
 #include "util.h"
