@@ -161,16 +161,21 @@ class Sentry(unittest.TestCase):
         sentry = Receiver()
         dsn = "http://publickey42@127.0.0.1:%d/7" % sentry.port
         try:
-            # No ALERT_WEBHOOK_SECRET: the webhook answers 503, a real 5xx.
+            # PostgreSQL down (nothing listens at DATABASE_URL): storing
+            # feedback answers 503, a real 5xx.
+            dead_db = ("host=127.0.0.1 port=%d dbname=x user=x "
+                       "connect_timeout=1" % free_port())
             with Stack(workers=2, threads=2, memcached=False, upstream=False,
-                       config={"SENTRY_DSN": dsn}) as s:
+                       config={"SENTRY_DSN": dsn,
+                               "DATABASE_URL": dead_db}) as s:
                 status, _, body = s.json(
-                    "POST", "/webhooks/alerts?token=query-secret",
-                    {"message": "x"}, {"Cookie": "session=cookie-secret",
-                                       "Authorization": "Bearer bearer-sec",
-                                       "X-Request-ID": "req-sentry-1"})
+                    "POST", "/v1/recommendations/feedback?token=query-secret",
+                    {"anime_id": 1, "action": "shown"},
+                    {"Cookie": "session=cookie-secret",
+                     "X-Request-ID": "req-sentry-1"})
                 self.assertEqual(status, 503)
-                self.assertEqual(body["error"]["code"], "not_configured")
+                self.assertEqual(body["error"]["code"],
+                                 "feedback_unavailable")
                 wait_for(lambda: sentry.posts, timeout=10, what="event")
                 post, (head, item, event) = sentry_events(sentry)[0]
                 self.assertEqual(post["path"], "/api/7/envelope/")
@@ -184,17 +189,26 @@ class Sentry(unittest.TestCase):
                 self.assertEqual(head["event_id"], event["event_id"])
                 self.assertEqual(event["level"], "error")
                 self.assertEqual(event["tags"]["status"], "503")
-                self.assertEqual(event["tags"]["route"], "/webhooks/alerts")
+                self.assertEqual(event["tags"]["route"],
+                                 "/v1/recommendations/feedback")
                 self.assertEqual(event["tags"]["request_id"], "req-sentry-1")
-                self.assertIn("HTTP 503 on POST /webhooks/alerts",
+                self.assertIn("HTTP 503 on POST /v1/recommendations/feedback",
                               event["message"]["formatted"])
                 raw = post["body"].decode()
-                for secret in ("query-secret", "cookie-secret", "bearer-sec"):
+                for secret in ("query-secret", "cookie-secret"):
                     self.assertNotIn(secret, raw)
 
-                # Not errors: 4xx and readiness (no check down here: 200).
+                # Not errors: 4xx, readiness, and the alert webhook of a
+                # server without ALERT_WEBHOOK_SECRET (the route is off).
                 s.request("GET", "/nope")
                 s.request("GET", "/health/ready")
+                status, _, body = s.json("POST", "/webhooks/alerts",
+                                         {"message": "x"},
+                                         {"Authorization": "Bearer x"})
+                self.assertEqual(status, 404)
+                self.assertEqual(body["error"]["code"], "not_found")
+                self.assertIn('http_requests_total{route="/webhooks/alerts",'
+                              'method="POST",status="404"} 1', s.metrics())
 
                 victim = s.worker_pids()[0]
                 os.kill(victim, signal.SIGABRT)
@@ -227,6 +241,18 @@ class Sentry(unittest.TestCase):
                                            "SENTRY_DSN": "https://host/1"})
         self.assertEqual(r.returncode, 1)
         self.assertIn("SENTRY_DSN", r.stderr)
+
+    def test_short_webhook_secret_is_a_start_up_error(self):
+        binary = os.path.join(os.environ.get("top_builddir", TOP_SRCDIR),
+                              "src", "anilist-gpt")
+        r = subprocess.run([binary, "check-config"], capture_output=True,
+                           text=True, env={"PATH": os.environ["PATH"],
+                                           "ENVIRONMENT": "development",
+                                           "ALERT_WEBHOOK_SECRET": "x" * 31})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ALERT_WEBHOOK_SECRET", r.stderr)
+        self.assertIn("at least 32 bytes", r.stderr)
+        self.assertNotIn("x" * 31, r.stderr)
 
 
 class OpsFiles(unittest.TestCase):
