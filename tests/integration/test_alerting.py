@@ -328,6 +328,33 @@ class OpsFiles(unittest.TestCase):
             capture_output=True, text=True)
         self.assertEqual(parsed.returncode, 0, parsed.stderr)
 
+    def test_monitor_checks_its_service_url(self):
+        """monitor.yml documents SERVICE_URL and its first step refuses a
+        missing or malformed one (run here with bash, as the runner does)."""
+        wf = os.path.join(TOP_SRCDIR, ".github", "workflows", "monitor.yml")
+        with open(wf) as f:
+            text = f.read()
+        self.assertIn("variable SERVICE_URL", text)
+        r = subprocess.run(["/usr/bin/python3", "-c", "import sys, yaml, "
+                            "json\nprint(json.dumps(yaml.safe_load("
+                            "open(sys.argv[1]))))", wf],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = json.loads(r.stdout)["jobs"]["health"]["steps"]
+        check = [st for st in steps if st.get("name") == "SERVICE_URL"][0]
+        for url, ok, says in (
+                ("https://anilist-gpt.fly.dev", True, "monitoring"),
+                ("", False, "SERVICE_URL is not set"),
+                ("http://anilist-gpt.fly.dev", False, "https:// origin"),
+                ("https://anilist-gpt.fly.dev/", False, "must not end"),
+                ("https://", False, "https:// origin")):
+            r = subprocess.run(["bash", "-e", "-c", check["run"]],
+                               capture_output=True, text=True,
+                               env={"PATH": os.environ["PATH"],
+                                    "SERVICE_URL": url})
+            self.assertEqual(r.returncode == 0, ok, (url, r.stdout))
+            self.assertIn(says, r.stdout, url)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
