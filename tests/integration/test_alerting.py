@@ -281,15 +281,26 @@ class OpsFiles(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
 
     def test_vector_config_is_consistent(self):
-        with open(os.path.join(TOP_SRCDIR, "etc", "vector", "vector.toml"),
-                  "rb") as f:
-            v = tomllib.load(f)
-        ids = set(v["sources"]) | set(v["transforms"])
-        for kind in ("transforms", "sinks"):
-            for name, c in v[kind].items():
-                for i in c["inputs"]:
-                    self.assertIn(i, ids, "%s.%s reads %s" % (kind, name, i))
-        self.assertEqual(v["sources"]["anilist_gpt"]["type"], "journald")
+        """vector.toml with either source file (the unit's journal, or a
+        container's output on stdin) is one whole pipeline."""
+        def load(name):
+            with open(os.path.join(TOP_SRCDIR, "etc", "vector", name),
+                      "rb") as f:
+                return tomllib.load(f)
+        v = load("vector.toml")
+        self.assertNotIn("sources", v)
+        for source, kind in (("journald.toml", "journald"),
+                             ("stdin.toml", "stdin")):
+            sources = load(source)["sources"]
+            self.assertEqual(list(sources), ["anilist_gpt"])
+            self.assertEqual(sources["anilist_gpt"]["type"], kind)
+            ids = set(sources) | set(v["transforms"])
+            for k in ("transforms", "sinks"):
+                for name, c in v[k].items():
+                    for i in c["inputs"]:
+                        self.assertIn(i, ids, "%s.%s reads %s" % (k, name, i))
+        self.assertEqual(load("journald.toml")["sources"]["anilist_gpt"]
+                         ["include_units"], ["anilist-gpt.service"])
         self.assertIn("parse_json(.message)",
                       v["transforms"]["parsed"]["source"])
 
