@@ -3,79 +3,21 @@ runs it: plain HTTP on DOMAIN, Fly's edge terminating TLS) on the packaged
 Caddy in front of the real service: 30 s of traffic without a panic and
 without a Caddy line per request; Caddy logs only the requests it answers
 itself and its own errors; CADDY_ACCESS_LOG=all brings its lines back."""
-import http.client
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Proc, Stack, TOP_SRCDIR, free_port, port_open, wait_for, watchdog  # noqa
+from harness import Stack, wait_for, watchdog  # noqa
+from front import ProductionCaddy  # noqa
 
 watchdog(110)
 
-CADDYFILE = os.path.join(TOP_SRCDIR, "caddy", "Caddyfile")
 TRAFFIC_SECONDS = 30
-
-
-class ProductionCaddy:
-    """caddy/Caddyfile in front of a Stack's socket, on its own ports."""
-
-    def __init__(self, stack, access_log=None):
-        self.dir = tempfile.mkdtemp(prefix="agpt-front-")
-        self.port = free_port()
-        env = os.environ.copy()
-        env.update({
-            "XDG_DATA_HOME": os.path.join(self.dir, "data"),
-            "XDG_CONFIG_HOME": os.path.join(self.dir, "config"),
-            "HOME": self.dir,
-            "DOMAIN": "http://127.0.0.1:%d" % self.port,
-            "CADDY_ADMIN": "off",
-            "METRICS_LISTEN": "127.0.0.1:%d" % free_port(),
-            "ANILIST_GPT_UPSTREAM": "unix/" + stack.socket,
-        })
-        env.pop("CADDY_ACCESS_LOG", None)
-        if access_log is not None:
-            env["CADDY_ACCESS_LOG"] = access_log
-        self.proc = Proc("caddy-production", [
-            "caddy", "run", "--adapter", "caddyfile", "--config", CADDYFILE],
-            env, self.dir)
-        wait_for(lambda: port_open(self.port), timeout=30,
-                 what="production caddy")
-
-    def request(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            r = conn.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
-        finally:
-            conn.close()
-
-    def output(self):
-        return self.proc.output()
-
-    def lines(self):
-        out = []
-        for line in self.output().splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-        return out
-
-    def access_lines(self):
-        return [l for l in self.lines()
-                if str(l.get("logger", "")).startswith("http.log.access")]
-
-    def close(self):
-        self.proc.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ProductionFront(unittest.TestCase):
