@@ -9,6 +9,7 @@ PACKAGES=(
 	caddy memcached postgresql python3 wrk curl spawn-fcgi
 	chromium prometheus prometheus-alertmanager graphite-carbon
 	python3-whisper python3-yaml clang
+	systemd man-db groff-base
 )
 # Node.js runs the MCP SDK client, the OpenAPI validator and the widget
 # renderer in the tests: Debian's packages unless a node is already there.

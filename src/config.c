@@ -29,6 +29,16 @@ static bool	config_check_tags(const char *, char **);
 #define I(k, d, lo, hi, f, h) { k, CONFIG_INT, d, lo, hi, false, NULL, O(f), h }
 #define B(k, d, f, h) { k, CONFIG_BOOL, d, 0, 1, false, NULL, O(f), h }
 
+/* A webhook secret short enough to guess is refused; empty turns it off. */
+static bool
+config_check_webhook_secret(const char *value, char **cause)
+{
+	if (*value == '\0' || strlen(value) >= 32)
+		return (true);
+	xasprintf(cause, "must be empty or at least 32 bytes");
+	return (false);
+}
+
 const struct config_def config_defs[] = {
 	S("LISTEN", "unix:/run/anilist-gpt/anilist-gpt.sock", listen, false,
 	    config_check_listen, "unix:/path, host:port, or fd:0 (spawn-fcgi)"),
@@ -137,8 +147,10 @@ const struct config_def config_defs[] = {
 	    "seconds between a worker's writes of search counts to PostgreSQL"),
 	S("SENTRY_DSN", "", sentry_dsn, true, sentry_dsn_check,
 	    "Sentry DSN for 5xx and crash reports"),
-	S("ALERT_WEBHOOK_SECRET", "", alert_webhook_secret, true, NULL,
-	    "bearer secret of POST /webhooks/alerts"),
+	S("ALERT_WEBHOOK_SECRET", "", alert_webhook_secret, true,
+	    config_check_webhook_secret,
+	    "bearer secret of POST /webhooks/alerts; empty, or at least 32 "
+	    "bytes"),
 	S("SLACK_WEBHOOK_URL", "", slack_webhook_url, true,
 	    config_check_url_or_empty, "Slack incoming webhook for alerts"),
 	S("PAGERDUTY_ROUTING_KEY", "", pagerduty_routing_key, true, NULL,

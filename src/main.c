@@ -1,4 +1,4 @@
-/* main.c: command line: serve (default), check-config, version, migrate. */
+/* main.c: command line: serve (default), check-config, version, migrate; --help, --version. */
 #include "autoconf.h"
 
 #include <getopt.h>
@@ -13,18 +13,62 @@
 #include "master.h"
 #include "util.h"
 
+static const struct option main_long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "sql-dir", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* --help: what GNU tools print, on stdout, exit 0. */
 static void __attribute__((noreturn))
-usage(int status)
+main_help(void)
 {
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: anilist-gpt [-c file] [-s dir] "
-	    "[serve|check-config|migrate|version]\n"
-	    "  -c file   configuration file (default %s/anilist-gpt.conf,\n"
-	    "            if it exists); environment variables override it\n"
-	    "  -s dir    migrations for `migrate` (default SQL_DIR, else\n"
-	    "            %s/sql)\n",
-	    SYSCONFDIR, PKGDATADIR);
-	exit(status);
+	printf("Usage: anilist-gpt [OPTION]... [COMMAND]\n"
+	    "Serve the anilist-gpt MCP and REST API as FastCGI workers.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  serve          run the master and its workers (default)\n"
+	    "  check-config   validate the configuration and print it, "
+	    "secrets masked\n"
+	    "  migrate        apply pending PostgreSQL migrations\n"
+	    "  version        print the version\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config=FILE    configuration file (default "
+	    "%s/anilist-gpt.conf,\n"
+	    "                       if it exists); environment variables "
+	    "override it\n"
+	    "  -s, --sql-dir=DIR    migrations for `migrate' (default SQL_DIR, "
+	    "else\n"
+	    "                       %s/sql)\n"
+	    "  -h, --help           display this help and exit\n"
+	    "  -V, --version        output version information and exit\n"
+	    "\n"
+	    "Signals to the master: SIGHUP reloads the configuration, SIGTERM "
+	    "drains.\n"
+	    "Every configuration key: anilist-gpt(8).\n"
+	    "Report bugs to: %s\n",
+	    SYSCONFDIR, PKGDATADIR, PACKAGE_BUGREPORT);
+	exit(0);
+}
+
+/* A usage error: one line on stderr, exit 2. */
+static void __attribute__((noreturn))
+main_usage_error(const char *what)
+{
+	if (what != NULL)
+		fprintf(stderr, "anilist-gpt: %s\n", what);
+	fprintf(stderr, "Try 'anilist-gpt --help' for more information.\n");
+	exit(2);
+}
+
+static int
+main_version(void)
+{
+	printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
+	return (0);
 }
 
 /* Apply pending migrations from dir (or the configured one). */
@@ -57,7 +101,8 @@ main(int argc, char **argv)
 	enum log_level	 level;
 	int		 ch, status;
 
-	while ((ch = getopt(argc, argv, "c:s:hV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:s:hV", main_long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -66,28 +111,27 @@ main(int argc, char **argv)
 			sql_dir = optarg;
 			break;
 		case 'h':
-			usage(0);
+			main_help();
 		case 'V':
-			cmd = "version";
-			break;
+			return (main_version());
 		default:
-			usage(2);
+			main_usage_error(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		usage(2);
+		main_usage_error("one command at most");
 	if (argc == 1)
 		cmd = argv[0];
 
-	if (strcmp(cmd, "version") == 0) {
-		printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
-		return (0);
-	}
+	if (strcmp(cmd, "version") == 0)
+		return (main_version());
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0 &&
-	    strcmp(cmd, "migrate") != 0)
-		usage(2);
+	    strcmp(cmd, "migrate") != 0) {
+		fprintf(stderr, "anilist-gpt: unknown command '%s'\n", cmd);
+		main_usage_error(NULL);
+	}
 
 	if (path == NULL) {
 		xasprintf(&def, "%s/anilist-gpt.conf", SYSCONFDIR);

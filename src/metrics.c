@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_internal.h"
+#include "router.h"
 #include "util.h"
 
 #define METRICS_PROBE_MAX	128
@@ -244,6 +245,55 @@ metrics_observe(enum metrics_fam fam, const char *labels, double seconds)
 		    seconds);
 }
 
+/* One label set of metrics_zeros at 0 (a counter: claimed, not counted). */
+static void
+metrics_seed_one(const char *family, const char *k1, const char *v1,
+    const char *k2, const char *v2)
+{
+	char	labels[METRICS_LABELS_LEN];
+	int	f;
+
+	for (f = 0; f < MF_COUNT; f++) {
+		if (strcmp(metrics_families[f].name, family) == 0)
+			break;
+	}
+	if (f < MF_COUNT && metrics_labels(labels, sizeof labels, k1, v1, k2,
+	    v2, (char *)NULL))
+		(void)metrics_series_get((enum metrics_fam)f, labels);
+}
+
+/* The series metrics_zero.c names, and every route's requests. */
+static void
+metrics_seed_zeros(void)
+{
+	const struct metrics_zero	*z;
+	const char *const		*a, *const *b;
+	char				 labels[METRICS_LABELS_LEN];
+	size_t				 i;
+
+	for (z = metrics_zeros; z < metrics_zeros + metrics_zeros_count; z++) {
+		for (a = z->values1; *a != NULL; a++) {
+			if (z->key2 == NULL) {
+				metrics_seed_one(z->family, z->key1, *a, NULL,
+				    NULL);
+				continue;
+			}
+			for (b = z->values2; *b != NULL; b++)
+				metrics_seed_one(z->family, z->key1, *a,
+				    z->key2, *b);
+		}
+	}
+	for (i = 0; i < routes_count; i++) {
+		for (a = metrics_zero_statuses; *a != NULL; a++) {
+			if (metrics_labels(labels, sizeof labels, "route",
+			    routes[i].pattern, "method", routes[i].method,
+			    "status", *a, (char *)NULL))
+				(void)metrics_series_get(MF_HTTP_REQUESTS,
+				    labels);
+		}
+	}
+}
+
 bool
 metrics_shared_init(void)
 {
@@ -270,6 +320,7 @@ metrics_shared_init(void)
 		if (metrics_families[f].seed)
 			(void)metrics_series_get((enum metrics_fam)f, "");
 	}
+	metrics_seed_zeros();
 	return (true);
 }
 

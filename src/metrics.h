@@ -129,4 +129,21 @@ void	metrics_statsd_line(struct buf *out, const char *name,
 /* A route pattern as one Graphite path component ("/v1/a/{id}" → v1_a_id). */
 void	metrics_statsd_component(char *out, size_t cap, const char *in);
 
+/*
+ * Series exported at 0 from the start (metrics_zero.c): a family, a label
+ * and its values, optionally a second label and its values (every pair);
+ * value lists end with NULL. http_requests_total is seeded for every route
+ * of the route table at each of metrics_zero_statuses.
+ */
+struct metrics_zero {
+	const char		*family;
+	const char		*key1;
+	const char *const	*values1;
+	const char		*key2;		/* NULL: one label */
+	const char *const	*values2;
+};
+extern const struct metrics_zero	metrics_zeros[];
+extern const size_t			metrics_zeros_count;
+extern const char *const		metrics_zero_statuses[];
+
 #endif

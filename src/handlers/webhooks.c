@@ -21,9 +21,12 @@ handle_alerts_webhook(struct http_req *req, struct http_resp *resp,
 	struct json_object	*o;
 	char			*cause = NULL;
 
+	/* Not configured is how this server is set up, not a failure: the
+	 * route does not exist here (404, not an error nor a Sentry event). */
 	if (*cfg->alert_webhook_secret == '\0') {
-		http_resp_error(resp, 503, "not_configured", NULL,
-		    "alert webhook is not configured (ALERT_WEBHOOK_SECRET)");
+		http_resp_error(resp, 404, "not_found", NULL,
+		    "no alert webhook on this server (ALERT_WEBHOOK_SECRET is "
+		    "not set)");
 		return;
 	}
 	if (!alerts_authorised(http_req_header(req, "Authorization"))) {

@@ -161,16 +161,21 @@ class Sentry(unittest.TestCase):
         sentry = Receiver()
         dsn = "http://publickey42@127.0.0.1:%d/7" % sentry.port
         try:
-            # No ALERT_WEBHOOK_SECRET: the webhook answers 503, a real 5xx.
+            # PostgreSQL down (nothing listens at DATABASE_URL): storing
+            # feedback answers 503, a real 5xx.
+            dead_db = ("host=127.0.0.1 port=%d dbname=x user=x "
+                       "connect_timeout=1" % free_port())
             with Stack(workers=2, threads=2, memcached=False, upstream=False,
-                       config={"SENTRY_DSN": dsn}) as s:
+                       config={"SENTRY_DSN": dsn,
+                               "DATABASE_URL": dead_db}) as s:
                 status, _, body = s.json(
-                    "POST", "/webhooks/alerts?token=query-secret",
-                    {"message": "x"}, {"Cookie": "session=cookie-secret",
-                                       "Authorization": "Bearer bearer-sec",
-                                       "X-Request-ID": "req-sentry-1"})
+                    "POST", "/v1/recommendations/feedback?token=query-secret",
+                    {"anime_id": 1, "action": "shown"},
+                    {"Cookie": "session=cookie-secret",
+                     "X-Request-ID": "req-sentry-1"})
                 self.assertEqual(status, 503)
-                self.assertEqual(body["error"]["code"], "not_configured")
+                self.assertEqual(body["error"]["code"],
+                                 "feedback_unavailable")
                 wait_for(lambda: sentry.posts, timeout=10, what="event")
                 post, (head, item, event) = sentry_events(sentry)[0]
                 self.assertEqual(post["path"], "/api/7/envelope/")
@@ -184,17 +189,26 @@ class Sentry(unittest.TestCase):
                 self.assertEqual(head["event_id"], event["event_id"])
                 self.assertEqual(event["level"], "error")
                 self.assertEqual(event["tags"]["status"], "503")
-                self.assertEqual(event["tags"]["route"], "/webhooks/alerts")
+                self.assertEqual(event["tags"]["route"],
+                                 "/v1/recommendations/feedback")
                 self.assertEqual(event["tags"]["request_id"], "req-sentry-1")
-                self.assertIn("HTTP 503 on POST /webhooks/alerts",
+                self.assertIn("HTTP 503 on POST /v1/recommendations/feedback",
                               event["message"]["formatted"])
                 raw = post["body"].decode()
-                for secret in ("query-secret", "cookie-secret", "bearer-sec"):
+                for secret in ("query-secret", "cookie-secret"):
                     self.assertNotIn(secret, raw)
 
-                # Not errors: 4xx and readiness (no check down here: 200).
+                # Not errors: 4xx, readiness, and the alert webhook of a
+                # server without ALERT_WEBHOOK_SECRET (the route is off).
                 s.request("GET", "/nope")
                 s.request("GET", "/health/ready")
+                status, _, body = s.json("POST", "/webhooks/alerts",
+                                         {"message": "x"},
+                                         {"Authorization": "Bearer x"})
+                self.assertEqual(status, 404)
+                self.assertEqual(body["error"]["code"], "not_found")
+                self.assertIn('http_requests_total{route="/webhooks/alerts",'
+                              'method="POST",status="404"} 1', s.metrics())
 
                 victim = s.worker_pids()[0]
                 os.kill(victim, signal.SIGABRT)
@@ -228,6 +242,18 @@ class Sentry(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("SENTRY_DSN", r.stderr)
 
+    def test_short_webhook_secret_is_a_start_up_error(self):
+        binary = os.path.join(os.environ.get("top_builddir", TOP_SRCDIR),
+                              "src", "anilist-gpt")
+        r = subprocess.run([binary, "check-config"], capture_output=True,
+                           text=True, env={"PATH": os.environ["PATH"],
+                                           "ENVIRONMENT": "development",
+                                           "ALERT_WEBHOOK_SECRET": "x" * 31})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ALERT_WEBHOOK_SECRET", r.stderr)
+        self.assertIn("at least 32 bytes", r.stderr)
+        self.assertNotIn("x" * 31, r.stderr)
+
 
 class OpsFiles(unittest.TestCase):
     SCRIPT = os.path.join(TOP_SRCDIR, "scripts", "health-check.sh")
@@ -255,15 +281,26 @@ class OpsFiles(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
 
     def test_vector_config_is_consistent(self):
-        with open(os.path.join(TOP_SRCDIR, "etc", "vector", "vector.toml"),
-                  "rb") as f:
-            v = tomllib.load(f)
-        ids = set(v["sources"]) | set(v["transforms"])
-        for kind in ("transforms", "sinks"):
-            for name, c in v[kind].items():
-                for i in c["inputs"]:
-                    self.assertIn(i, ids, "%s.%s reads %s" % (kind, name, i))
-        self.assertEqual(v["sources"]["anilist_gpt"]["type"], "journald")
+        """vector.toml with either source file (the unit's journal, or a
+        container's output on stdin) is one whole pipeline."""
+        def load(name):
+            with open(os.path.join(TOP_SRCDIR, "etc", "vector", name),
+                      "rb") as f:
+                return tomllib.load(f)
+        v = load("vector.toml")
+        self.assertNotIn("sources", v)
+        for source, kind in (("journald.toml", "journald"),
+                             ("stdin.toml", "stdin")):
+            sources = load(source)["sources"]
+            self.assertEqual(list(sources), ["anilist_gpt"])
+            self.assertEqual(sources["anilist_gpt"]["type"], kind)
+            ids = set(sources) | set(v["transforms"])
+            for k in ("transforms", "sinks"):
+                for name, c in v[k].items():
+                    for i in c["inputs"]:
+                        self.assertIn(i, ids, "%s.%s reads %s" % (k, name, i))
+        self.assertEqual(load("journald.toml")["sources"]["anilist_gpt"]
+                         ["include_units"], ["anilist-gpt.service"])
         self.assertIn("parse_json(.message)",
                       v["transforms"]["parsed"]["source"])
 
@@ -301,6 +338,33 @@ class OpsFiles(unittest.TestCase):
              os.path.join(wf, "ci.yml"), os.path.join(wf, "monitor.yml")],
             capture_output=True, text=True)
         self.assertEqual(parsed.returncode, 0, parsed.stderr)
+
+    def test_monitor_checks_its_service_url(self):
+        """monitor.yml documents SERVICE_URL and its first step refuses a
+        missing or malformed one (run here with bash, as the runner does)."""
+        wf = os.path.join(TOP_SRCDIR, ".github", "workflows", "monitor.yml")
+        with open(wf) as f:
+            text = f.read()
+        self.assertIn("variable SERVICE_URL", text)
+        r = subprocess.run(["/usr/bin/python3", "-c", "import sys, yaml, "
+                            "json\nprint(json.dumps(yaml.safe_load("
+                            "open(sys.argv[1]))))", wf],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = json.loads(r.stdout)["jobs"]["health"]["steps"]
+        check = [st for st in steps if st.get("name") == "SERVICE_URL"][0]
+        for url, ok, says in (
+                ("https://anilist-gpt.fly.dev", True, "monitoring"),
+                ("", False, "SERVICE_URL is not set"),
+                ("http://anilist-gpt.fly.dev", False, "https:// origin"),
+                ("https://anilist-gpt.fly.dev/", False, "must not end"),
+                ("https://", False, "https:// origin")):
+            r = subprocess.run(["bash", "-e", "-c", check["run"]],
+                               capture_output=True, text=True,
+                               env={"PATH": os.environ["PATH"],
+                                    "SERVICE_URL": url})
+            self.assertEqual(r.returncode == 0, ok, (url, r.stdout))
+            self.assertIn(says, r.stdout, url)
 
 
 if __name__ == "__main__":

@@ -390,8 +390,12 @@ class Breaker(unittest.TestCase):
                                   ("ok", 1)):
                     self.assertEqual(sample(text, 'anilist_requests_total{'
                                             'result="%s"}' % result), n)
-                # No cache configured: no lookups to count.
-                self.assertNotIn("cache_requests_total{", text)
+                # No cache configured: no lookups to count (the series
+                # are there from the start, at 0).
+                lookups = re.findall(r"(?m)^cache_requests_total\{.*\} "
+                                     r"(\S+)$", text)
+                self.assertTrue(lookups)
+                self.assertEqual({float(v) for v in lookups}, {0.0})
                 self.assertEqual(sample(text, "search_queries_total"), 1)
                 self.assertEqual(sample(text, 'search_stats_dropped_total{'
                                         'reason="disabled"}'), 1)

@@ -651,7 +651,8 @@ class CommandLineTest(unittest.TestCase):
     def test_unknown_command_is_usage(self):
         r = self.run_cli("frobnicate")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("usage:", r.stderr)
+        self.assertIn("unknown command 'frobnicate'", r.stderr)
+        self.assertIn("Try 'anilist-gpt --help'", r.stderr)
 
 
 class SpawnFcgiStack(harness.Stack):

@@ -185,6 +185,10 @@ static const struct {
 	{ "LISTEN", "localhost", "expected unix:/path, host:port or fd:0" },
 	{ "LISTEN", "127.0.0.1:0", "port must be 1..65535" },
 	{ "LISTEN", "127.0.0.1:http", "port must be 1..65535" },
+	{ "ALERT_WEBHOOK_SECRET", "", NULL },
+	{ "ALERT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef", NULL },
+	{ "ALERT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcde",
+	    "must be empty or at least 32 bytes" },
 	{ "LOG_LEVEL", "debug", NULL },
 	{ "LOG_LEVEL", "WARN", NULL },
 	{ "LOG_LEVEL", "loud", "must be debug, info, warn or error" },
@@ -437,8 +441,8 @@ START_TEST(test_print_masks_every_secret)
 	    "postgresql://u:SECRETVALUE-db@h/d", &cause));
 	ck_assert(config_set(c, "ANILIST_CLIENT_SECRET", "SECRETVALUE-cs",
 	    &cause));
-	ck_assert(config_set(c, "ALERT_WEBHOOK_SECRET", "SECRETVALUE-wh",
-	    &cause));
+	ck_assert(config_set(c, "ALERT_WEBHOOK_SECRET",
+	    "SECRETVALUE-wh-0123456789abcdef0123", &cause));
 	ck_assert(config_set(c, "PAGERDUTY_ROUTING_KEY", "SECRETVALUE-pd",
 	    &cause));
 	ck_assert(config_set(c, "SLACK_WEBHOOK_URL",
