@@ -11,10 +11,14 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "metrics.h"
 #include "oauth.h"
 #include "util.h"
+
+/* Client metadata is flat: an object of strings and arrays of strings. */
+#define OAUTH_META_DEPTH	8
 
 static struct json_object *
 oauth_strings(const char *const *v, size_t n)
@@ -109,7 +113,7 @@ HANDLER(handle_oauth_resource_metadata)
 HANDLER(handle_oauth_register)
 {
 	struct json_object	*meta = NULL, *out = NULL;
-	struct json_tokener	*tok;
+	const char		*why;
 	char			*error = NULL, *desc = NULL;
 	int			 status;
 
@@ -117,17 +121,11 @@ HANDLER(handle_oauth_register)
 		oauth_unavailable(resp, NULL);
 		return;
 	}
-	if (req->body != NULL && req->body_len > 0 &&
-	    util_utf8_valid(req->body, req->body_len)) {
-		tok = json_tokener_new();
-		meta = json_tokener_parse_ex(tok, req->body,
-		    (int)req->body_len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    tok->char_offset != (int)req->body_len) {
-			json_object_put(meta);
-			meta = NULL;
-		}
-		json_tokener_free(tok);
+	if ((meta = jsonbody_parse(req->body, req->body_len,
+	    OAUTH_META_DEPTH, &why)) == NULL) {
+		req->log_error = "invalid client metadata";
+		oauth_error(resp, 400, "invalid_client_metadata", why);
+		return;
 	}
 	status = oauth_register(meta, &out, &error, &desc);
 	if (status == 201) {
