@@ -103,9 +103,10 @@ serve_request_id(struct http_req *req)
 }
 
 /*
- * CORS: an allowed Origin is echoed (with credentials) unless the list is
- * "*", which is answered with "*" and never with credentials. Returns true
- * when the request was a preflight and has been answered.
+ * CORS: an allowed Origin is echoed, or "*" when the list is "*"; never
+ * with credentials: cross-origin callers authenticate with a bearer token,
+ * and the session cookie counts only for our own origin (auth.c). Returns
+ * true when the request was a preflight and has been answered.
  */
 static bool
 serve_cors(struct http_req *req, struct http_resp *resp)
@@ -130,12 +131,9 @@ serve_cors(struct http_req *req, struct http_resp *resp)
 	}
 	if (star)
 		http_resp_header(resp, "Access-Control-Allow-Origin", "*");
-	else {
+	else
 		http_resp_header(resp, "Access-Control-Allow-Origin", "%s",
 		    origin);
-		http_resp_header(resp, "Access-Control-Allow-Credentials",
-		    "true");
-	}
 	http_resp_header(resp, "Vary", "Origin");
 	http_resp_header(resp, "Access-Control-Expose-Headers",
 	    "X-Request-ID, Mcp-Session-Id, WWW-Authenticate, Retry-After, "
