@@ -264,7 +264,11 @@ HANDLER(handle_auth_logout)
 	free(cause);
 }
 
-/* DELETE /v1/me: the user, their tokens, preferences and events. */
+/*
+ * DELETE /v1/me: the user, their tokens, preferences and events. Only the
+ * user's own web session may: the consent page lets a client act on the
+ * AniList list, never delete the account, so a client's token gets 403.
+ */
 HANDLER(handle_me_delete)
 {
 	struct auth_principal	 p;
@@ -274,7 +278,14 @@ HANDLER(handle_me_delete)
 	http_resp_header(resp, "Cache-Control", "no-store");
 	if (!auth_require(req, resp, &p))
 		return;
-	if (auth_user_delete(p.user_id, &cause) != 0)
+	if (p.via != AUTH_VIA_SESSION) {
+		req->log_error = "account deletion by a client token";
+		http_resp_error(resp, 403, "insufficient_scope", NULL, "only "
+		    "the web session may delete the account: sign in at "
+		    "/auth/login and send DELETE /v1/me from there");
+		http_resp_header(resp, "WWW-Authenticate", "Bearer error="
+		    "\"insufficient_scope\"");
+	} else if (auth_user_delete(p.user_id, &cause) != 0)
 		auth_unavailable(resp, cause);
 	else {
 		/* Their AniList data goes from the cache with them. */
