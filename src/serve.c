@@ -77,25 +77,42 @@ serve_thread_cleanup(void)
 	cache_thread_cleanup();
 }
 
-/* Accept the proxy's request id if it is short and plain; else make one. */
+/*
+ * A client's request id is kept only when it is plain and of a sane
+ * length: SERVE_REQUEST_ID_MIN to sizeof request_id - 1 bytes of letters,
+ * digits and "-_.:", starting with a letter or digit (a UUID, a trace id).
+ * Anything else could smuggle text into logs or pass for another request's
+ * id, so a fresh one (32 hex digits) is made instead.
+ */
+#define SERVE_REQUEST_ID_MIN	8
+
+static bool
+serve_request_id_plain(const char *id, size_t len, size_t max)
+{
+	size_t	i;
+
+	if (len < SERVE_REQUEST_ID_MIN || len > max ||
+	    !isalnum((unsigned char)id[0]))
+		return (false);
+	for (i = 1; i < len; i++) {
+		if (!isalnum((unsigned char)id[i]) &&
+		    strchr("-_.:", id[i]) == NULL)
+			return (false);
+	}
+	return (true);
+}
+
 static void
 serve_request_id(struct http_req *req)
 {
 	const char	*given = http_req_header(req, "X-Request-ID");
 	unsigned char	 raw[16];
-	size_t		 i, len;
+	size_t		 len;
 
-	if (given != NULL && (len = strlen(given)) > 0 &&
-	    len < sizeof req->request_id) {
-		for (i = 0; i < len; i++) {
-			if (!isalnum((unsigned char)given[i]) &&
-			    strchr("-_.:", given[i]) == NULL)
-				break;
-		}
-		if (i == len) {
-			memcpy(req->request_id, given, len + 1);
-			return;
-		}
+	if (given != NULL && serve_request_id_plain(given, (len =
+	    strlen(given)), sizeof req->request_id - 1)) {
+		memcpy(req->request_id, given, len + 1);
+		return;
 	}
 	if (!util_random_bytes(raw, sizeof raw))
 		memset(raw, 0, sizeof raw);

@@ -209,6 +209,10 @@ static const char *bad_ids[] = {
 	"HTTP_X_REQUEST_ID=has space",
 	"HTTP_X_REQUEST_ID=quote\"",
 	"HTTP_X_REQUEST_ID=a/b",
+	"HTTP_X_REQUEST_ID=short-1",	/* 7 bytes: too short */
+	"HTTP_X_REQUEST_ID=-leading-dash",
+	"HTTP_X_REQUEST_ID=.leading.dot",
+	"HTTP_X_REQUEST_ID=0123456789\0770123456789",
 	"HTTP_X_REQUEST_ID=0123456789012345678901234567890123456789"
 	    "012345678901234567890123",	/* 64 bytes: too long */
 	"HTTP_OTHER=1",			/* none given */
@@ -431,7 +435,7 @@ START_TEST(test_access_log_line)
 	char			 line[4096];
 	ssize_t			 n;
 
-	serve(&r, "GET", "/health?x=1", NULL, 0, "HTTP_X_REQUEST_ID=abc-1",
+	serve(&r, "GET", "/health?x=1", NULL, 0, "HTTP_X_REQUEST_ID=abc-1234",
 	    NULL);
 	n = pread(log_file, line, sizeof line - 1, 0);
 	ck_assert_int_gt(n, 0);
@@ -443,7 +447,7 @@ START_TEST(test_access_log_line)
 	ck_assert(json_object_object_get_ex(o, "msg", &v));
 	ck_assert_str_eq(json_object_get_string(v), "request");
 	ck_assert(json_object_object_get_ex(o, "request_id", &v));
-	ck_assert_str_eq(json_object_get_string(v), "abc-1");
+	ck_assert_str_eq(json_object_get_string(v), "abc-1234");
 	ck_assert(json_object_object_get_ex(o, "method", &v));
 	ck_assert_str_eq(json_object_get_string(v), "GET");
 	ck_assert(json_object_object_get_ex(o, "path", &v));
