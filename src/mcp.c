@@ -14,7 +14,7 @@
 #include "jsonbody.h"
 #include "log.h"
 #include "mcp.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "rawjson.h"
 #include "tool.h"
 #include "util.h"

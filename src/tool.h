@@ -1,4 +1,4 @@
-/* tool.h: the tool registry, argument validation against each tool's JSON Schema, and invocation. */
+/* tool.h: the tool registry: each tool's parsed schemas, and invocation with validated arguments (schema.h). */
 #ifndef TOOL_H
 #define TOOL_H
 
@@ -142,21 +142,6 @@ struct json_object *tool_input_schema_for_year(const struct tool *, long long);
 long long	 tool_this_year(void);
 /* {"readOnlyHint":…, …} for MCP; caller owns. */
 struct json_object *tool_annotations_json(const struct tool *);
-
-/*
- * Check value against schema (a JSON Schema subset: type (one or a list),
- * enum, minimum, maximum, minLength/maxLength in bytes (strings must be
- * valid UTF-8), minItems/maxItems, items, properties, required, default,
- * additionalProperties:false, and "x-maximumYearOffset": n for a maximum
- * of the current UTC year + n). Defaults of absent properties are filled
- * in, and optional properties given as null are treated as absent, so
- * value may change. On the first problem returns false and fills err
- * (status 400, code "invalid_argument", the field path and a message
- * saying what is wrong and what is allowed); release it with
- * tool_error_clear.
- */
-bool	tool_validate(const struct json_object *, struct json_object *,
-	    struct tool_error *);
 
 /*
  * Run tool with args (an object, borrowed; defaults are filled in; NULL

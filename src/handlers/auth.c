@@ -13,7 +13,8 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "oauth.h"
+#include "oauth_anilist.h"
+#include "oauth_server.h"
 #include "tool.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -93,6 +94,7 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 HANDLER(handle_auth_callback)
 {
 	struct auth_pending	 pend;
+	struct oauth_code_request cr;
 	const char		*state = http_req_query(req, "state");
 	const char		*code = http_req_query(req, "code");
 	const char		*error = http_req_query(req, "error");
@@ -164,16 +166,20 @@ HANDLER(handle_auth_callback)
 	}
 	reason = "unavailable";
 	if (auth_user_store(anilist_id, name, token,
-	    oauth_jwt_exp(token), &user_id, &cause) != 0) {
+	    oauth_anilist_jwt_exp(token), &user_id, &cause) != 0) {
 		auth_unavailable(resp, cause);
 		goto out;
 	}
 	crypto_user_tag(user_id, req->log_user);
 	metrics_user(req->log_user);
 	if (pend.client_id != NULL) {
-		if (oauth_code_create(user_id, pend.client_id,
-		    pend.redirect_uri, pend.code_challenge, pend.scope,
-		    pend.resource, &ours, &cause) != 0) {
+		cr.user_id = user_id;
+		cr.client_id = pend.client_id;
+		cr.redirect_uri = pend.redirect_uri;
+		cr.code_challenge = pend.code_challenge;
+		cr.scope = pend.scope;
+		cr.resource = pend.resource;
+		if (oauth_code_create(&cr, &ours, &cause) != 0) {
 			auth_unavailable(resp, cause);
 			goto out;
 		}

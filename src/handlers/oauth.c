@@ -1,8 +1,9 @@
-/* handlers/oauth.c: the OAuth 2.1 endpoints for ChatGPT and MCP clients: metadata, register, authorize, token, revoke. */
+/* handlers/oauth.c: the OAuth 2.1 endpoints for ChatGPT and MCP clients: metadata, register, authorize, token, revoke (oauth_server.c does the work). */
 #include "autoconf.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -14,7 +15,8 @@
 #include "jsonbody.h"
 #include "log.h"
 #include "metrics.h"
-#include "oauth.h"
+#include "oauth_anilist.h"
+#include "oauth_server.h"
 #include "util.h"
 
 /* Client metadata is flat: an object of strings and arrays of strings. */
@@ -40,6 +42,201 @@ oauth_add_url(struct json_object *o, const char *key, const char *issuer,
 	xasprintf(&url, "%s%s", issuer, path);
 	json_object_object_add(o, key, json_object_new_string(url));
 	free(url);
+}
+
+/*
+ * The OAuth error body {"error","error_description"} with no-store caching;
+ * invalid_client at 401 also gets WWW-Authenticate: Basic.
+ */
+static void
+oauth_error(struct http_resp *resp, int status, const char *error,
+    const char *desc)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(error));
+	if (desc != NULL)
+		json_object_object_add(o, "error_description",
+		    json_object_new_string(desc));
+	http_resp_header(resp, "Cache-Control", "no-store");
+	if (status == 401 && strcmp(error, "invalid_client") == 0)
+		http_resp_header(resp, "WWW-Authenticate",
+		    "Basic realm=\"%s\"", PACKAGE);
+	if (status == 503)
+		http_resp_header(resp, "Retry-After", "%d",
+		    HTTP_RETRY_AFTER_DOWN);
+	http_resp_json(resp, status, o);
+}
+
+/* 503 temporarily_unavailable; the cause (may be NULL) is only logged. */
+static void
+oauth_unavailable(struct http_resp *resp, const char *cause)
+{
+	if (!auth_enabled()) {
+		oauth_error(resp, 503, "temporarily_unavailable",
+		    "accounts are not configured on this server");
+		return;
+	}
+	if (cause != NULL)
+		log_warn("account database unavailable", LF_STR("error", cause),
+		    LF_END);
+	oauth_error(resp, 503, "temporarily_unavailable",
+	    "the account database is unavailable; try again shortly");
+}
+
+/*
+ * Parse an application/x-www-form-urlencoded body. Returns 0, or 400/415
+ * with *cause; a repeated parameter is an error (RFC 6749 §3.1).
+ */
+static int
+oauth_form_parse(const struct http_req *req, struct http_param **params,
+    size_t *n, char **cause)
+{
+	const char	*ct = http_req_header(req, "Content-Type");
+	size_t		 i, j;
+	int		 rc;
+
+	*params = NULL;
+	*n = 0;
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded",
+	    33) != 0 || (ct[33] != '\0' && ct[33] != ';')) {
+		*cause = xstrdup("the body must be "
+		    "application/x-www-form-urlencoded");
+		return (400);
+	}
+	if (req->body == NULL || req->body_len == 0)
+		return (0);
+	if (memchr(req->body, '\0', req->body_len) != NULL) {
+		*cause = xstrdup("the body contains a NUL byte");
+		return (400);
+	}
+	if ((rc = http_parse_query(req->body, params, n, cause)) != 0)
+		return (400);
+	for (i = 0; i < *n; i++) {
+		for (j = i + 1; j < *n; j++) {
+			if (strcmp((*params)[i].key, (*params)[j].key) == 0) {
+				xasprintf(cause, "parameter %.40s is repeated",
+				    (*params)[i].key);
+				http_params_free(*params, *n);
+				*params = NULL;
+				*n = 0;
+				return (400);
+			}
+		}
+	}
+	return (0);
+}
+
+static const char *
+oauth_form_get(const struct http_param *p, size_t n, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(p[i].key, key) == 0)
+			return (p[i].value);
+	}
+	return (NULL);
+}
+
+/*
+ * Client authentication at the token and revocation endpoints. 0 with *c
+ * loaded, else the error response is written and its status returned.
+ */
+static int
+oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
+    const struct http_param *form, size_t n, struct oauth_client *c)
+{
+	const char	*authz = http_req_header(req, "Authorization");
+	const char	*fid = oauth_form_get(form, n, "client_id");
+	const char	*fsecret = oauth_form_get(form, n, "client_secret");
+	unsigned char	*raw = NULL, h[CRYPTO_HASH_LEN];
+	char		*id = NULL, *secret = NULL, *colon, *cause = NULL;
+	const char	*method;
+	size_t		 len;
+	int		 status;
+
+	memset(c, 0, sizeof *c);
+	if (fsecret != NULL && *fsecret == '\0')
+		fsecret = NULL;		/* some public clients send it empty */
+	if (authz != NULL && strncasecmp(authz, "Basic ", 6) == 0) {
+		if (fsecret != NULL) {
+			oauth_error(resp, 400, "invalid_request", "use one "
+			    "client authentication method, not two");
+			return (400);
+		}
+		raw = crypto_b64_decode(authz + 6, strlen(authz + 6), &len);
+		if (raw == NULL || memchr(raw, '\0', len) != NULL ||
+		    (colon = strchr((char *)raw, ':')) == NULL) {
+			crypto_free_secret((char *)raw);
+			oauth_error(resp, 401, "invalid_client", "malformed "
+			    "Basic credentials");
+			return (401);
+		}
+		*colon = '\0';
+		id = http_decode((char *)raw, strlen((char *)raw), true);
+		secret = http_decode(colon + 1, strlen(colon + 1), true);
+		crypto_free_secret((char *)raw);
+		if (id == NULL || secret == NULL || (fid != NULL &&
+		    strcmp(fid, id) != 0)) {
+			free(id);
+			crypto_free_secret(secret);
+			oauth_error(resp, 401, "invalid_client", "malformed "
+			    "Basic credentials");
+			return (401);
+		}
+		method = "client_secret_basic";
+	} else {
+		if (fid == NULL || *fid == '\0') {
+			oauth_error(resp, 401, "invalid_client",
+			    "client_id is required");
+			return (401);
+		}
+		id = xstrdup(fid);
+		secret = fsecret != NULL ? xstrdup(fsecret) : NULL;
+		method = secret != NULL ? "client_secret_post" : "none";
+	}
+
+	status = oauth_client_load(id, c, &cause);
+	if (status == 404) {
+		oauth_error(resp, 401, "invalid_client", "unknown client");
+		status = 401;
+		goto out;
+	}
+	if (status != 0) {
+		oauth_unavailable(resp, cause);
+		goto out;
+	}
+	status = 401;
+	if (!c->has_secret) {
+		if (secret != NULL) {
+			oauth_error(resp, 401, "invalid_client", "this client "
+			    "is public: it authenticates with PKCE, not a "
+			    "secret");
+			goto out;
+		}
+	} else {
+		if (secret == NULL || !crypto_token_hash(secret, h) ||
+		    !util_ct_equal(h, sizeof h, c->secret_hash,
+		    sizeof c->secret_hash)) {
+			oauth_error(resp, 401, "invalid_client",
+			    "client authentication failed");
+			goto out;
+		}
+		if (strcmp(method, "none") == 0) {
+			oauth_error(resp, 401, "invalid_client",
+			    "client authentication failed");
+			goto out;
+		}
+	}
+	status = 0;
+out:
+	if (status != 0)
+		oauth_client_clear(c);
+	free(cause);
+	free(id);
+	crypto_free_secret(secret);
+	return (status);
 }
 
 /* GET /.well-known/oauth-authorization-server (RFC 8414). */
@@ -439,11 +636,96 @@ out:
 /* POST /oauth/token. */
 HANDLER(handle_oauth_token)
 {
-	oauth_token_endpoint(req, resp);
+	struct oauth_client	 client;
+	struct oauth_grant	 g;
+	struct oauth_token_request tr;
+	struct http_param	*form = NULL;
+	const char		*grant;
+	char			*cause = NULL;
+	size_t			 n = 0;
+
+	memset(&client, 0, sizeof client);
+	memset(&g, 0, sizeof g);
+	if (!auth_enabled()) {
+		oauth_unavailable(resp, NULL);
+		return;
+	}
+	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
+		oauth_error(resp, 400, "invalid_request", cause);
+		goto out;
+	}
+	grant = oauth_form_get(form, n, "grant_type");
+	if (grant == NULL) {
+		oauth_error(resp, 400, "invalid_request",
+		    "grant_type is required");
+		goto out;
+	}
+	if (strcmp(grant, "authorization_code") != 0 &&
+	    strcmp(grant, "refresh_token") != 0) {
+		oauth_error(resp, 400, "unsupported_grant_type",
+		    "grant_type must be authorization_code or refresh_token");
+		goto out;
+	}
+	if (oauth_client_authenticate(req, resp, form, n, &client) != 0) {
+		req->log_error = "client authentication failed";
+		goto out;
+	}
+	tr.grant_type = grant;
+	tr.code = oauth_form_get(form, n, "code");
+	tr.redirect_uri = oauth_form_get(form, n, "redirect_uri");
+	tr.code_verifier = oauth_form_get(form, n, "code_verifier");
+	tr.resource = oauth_form_get(form, n, "resource");
+	tr.refresh_token = oauth_form_get(form, n, "refresh_token");
+	tr.scope = oauth_form_get(form, n, "scope");
+	oauth_grant(&client, &tr, &g, &cause);
+	if (g.status == 200) {
+		http_resp_header(resp, "Cache-Control", "no-store");
+		http_resp_header(resp, "Pragma", "no-cache");
+		http_resp_json(resp, 200, g.tokens);
+	} else if (g.status == 400) {
+		req->log_error = g.error;
+		oauth_error(resp, 400, g.error, g.desc);
+	} else
+		oauth_unavailable(resp, cause);
+out:
+	oauth_client_clear(&client);
+	http_params_free(form, n);
+	free(cause);
 }
 
 /* POST /oauth/revoke (RFC 7009). */
 HANDLER(handle_oauth_revoke)
 {
-	oauth_revoke_endpoint(req, resp);
+	struct oauth_client	 client;
+	struct http_param	*form = NULL;
+	const char		*token;
+	char			*cause = NULL;
+	size_t			 n = 0;
+
+	memset(&client, 0, sizeof client);
+	if (!auth_enabled()) {
+		oauth_unavailable(resp, NULL);
+		return;
+	}
+	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
+		oauth_error(resp, 400, "invalid_request", cause);
+		goto out;
+	}
+	if ((token = oauth_form_get(form, n, "token")) == NULL) {
+		oauth_error(resp, 400, "invalid_request", "token is required");
+		goto out;
+	}
+	if (oauth_client_authenticate(req, resp, form, n, &client) != 0)
+		goto out;
+	if (oauth_token_revoke(client.client_id, token, &cause) != 0) {
+		oauth_unavailable(resp, cause);
+		goto out;
+	}
+	/* Unknown tokens are not an error (RFC 7009 §2.2). */
+	http_resp_header(resp, "Cache-Control", "no-store");
+	http_resp_json(resp, 200, json_object_new_object());
+out:
+	oauth_client_clear(&client);
+	http_params_free(form, n);
+	free(cause);
 }

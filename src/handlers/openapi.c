@@ -7,7 +7,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "openapi.h"
 #include "router.h"
 #include "util.h"

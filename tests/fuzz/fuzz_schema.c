@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "fuzz.h"
+#include "schema.h"
 #include "tool.h"
 #include "util.h"
 
@@ -56,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* null parses as NULL: the validator sees that too. */
 
 	memset(&err, 0, sizeof err);
-	if (!tool_validate(schema, v, &err)) {
+	if (!schema_validate(schema, v, &err)) {
 		fuzz_check_error(&err);
 		/* Messages go to clients in JSON: valid UTF-8 in, valid out. */
 		if (utf8)
@@ -66,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		fuzz_assert(err.message == NULL);
 		/* Defaults filled in, nulls dropped: still valid. */
-		if (!tool_validate(schema, v, &err)) {
+		if (!schema_validate(schema, v, &err)) {
 			fprintf(stderr, "fuzz: valid once, then not: %s\n",
 			    err.message);
 			abort();

@@ -9,7 +9,8 @@
 #include "config.h"
 #include "crypto.h"
 #include "http.h"
-#include "oauth.h"
+#include "oauth_anilist.h"
+#include "oauth_server.h"
 #include "util.h"
 
 static const struct {
@@ -162,12 +163,12 @@ START_TEST(test_jwt_exp_reads_the_claim)
 	payload = crypto_b64url_encode(claims, strlen(claims));
 	xasprintf(&jwt, "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.%s.c2ln",
 	    payload);
-	ck_assert_int_eq(oauth_jwt_exp(jwt), 1893456000LL);
+	ck_assert_int_eq(oauth_anilist_jwt_exp(jwt), 1893456000LL);
 	free(jwt);
 	free(payload);
-	ck_assert_int_eq(oauth_jwt_exp("not-a-jwt"), 0);
-	ck_assert_int_eq(oauth_jwt_exp("a.%%%.c"), 0);
-	ck_assert_int_eq(oauth_jwt_exp("a.e30.c"), 0);	/* {} */
+	ck_assert_int_eq(oauth_anilist_jwt_exp("not-a-jwt"), 0);
+	ck_assert_int_eq(oauth_anilist_jwt_exp("a.%%%.c"), 0);
+	ck_assert_int_eq(oauth_anilist_jwt_exp("a.e30.c"), 0);	/* {} */
 }
 END_TEST
 

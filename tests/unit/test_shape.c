@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "anilist.h"
+#include "schema.h"
 #include "tool.h"
 #include "tools/shape.h"
 #include "util.h"
@@ -371,7 +372,7 @@ START_TEST(test_every_sample_media_matches_the_output_schema)
 	json_object_object_add(r, "page_info", pi);
 	json_object_object_add(r, "text_summary", json_object_new_string("x"));
 	json_object_object_add(r, "source", shape_source(&reply));
-	ck_assert_msg(tool_validate(out, r, &err), "%s: %s", err.field,
+	ck_assert_msg(schema_validate(out, r, &err), "%s: %s", err.field,
 	    err.message);
 	json_object_put(r);
 
@@ -381,7 +382,7 @@ START_TEST(test_every_sample_media_matches_the_output_schema)
 	for (i = 0; i < json_object_array_length(media); i++) {
 		r = shape_media_details(json_object_array_get_idx(media, i),
 		    true, true);
-		ck_assert_msg(tool_validate(results, r, &err), "%zu %s: %s",
+		ck_assert_msg(schema_validate(results, r, &err), "%zu %s: %s",
 		    i, err.field, err.message);
 		json_object_put(r);
 	}

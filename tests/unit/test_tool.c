@@ -12,6 +12,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "router.h"
+#include "schema.h"
 #include "tool.h"
 #include "util.h"
 
@@ -131,7 +132,7 @@ START_TEST(test_validator_cases)
 	ck_assert_ptr_nonnull(schema);
 	args = json_tokener_parse(cases[_i].args);
 	ck_assert_msg(args != NULL, "case %d: bad JSON", _i);
-	ok = tool_validate(schema, args, &err);
+	ok = schema_validate(schema, args, &err);
 	if (cases[_i].field == NULL && cases[_i].message == NULL) {
 		ck_assert_msg(ok, "case %d (%s): rejected: %s", _i,
 		    cases[_i].args, err.message);
@@ -180,12 +181,12 @@ START_TEST(test_validator_year_bound_follows_the_clock)
 	    "\"x-maximumYearOffset\":1}}}");
 	snprintf(text, sizeof text, "{\"year\":%d}", tm.tm_year + 1900 + 1);
 	args = json_tokener_parse(text);
-	ck_assert(tool_validate(schema, args, &err));
+	ck_assert(schema_validate(schema, args, &err));
 	json_object_put(args);
 
 	snprintf(text, sizeof text, "{\"year\":%d}", tm.tm_year + 1900 + 2);
 	args = json_tokener_parse(text);
-	ck_assert(!tool_validate(schema, args, &err));
+	ck_assert(!schema_validate(schema, args, &err));
 	ck_assert_str_eq(err.field, "year");
 	snprintf(want, sizeof want, "year must be at most %d",
 	    tm.tm_year + 1900 + 1);
@@ -194,7 +195,7 @@ START_TEST(test_validator_year_bound_follows_the_clock)
 	json_object_put(args);
 
 	args = json_tokener_parse("{\"year\":1939}");
-	ck_assert(!tool_validate(schema, args, &err));
+	ck_assert(!schema_validate(schema, args, &err));
 	ck_assert_str_eq(err.field, "year");
 	tool_error_clear(&err);
 	json_object_put(args);
@@ -212,12 +213,12 @@ START_TEST(test_validator_rejects_invalid_utf8_and_nul)
 	    "\"q\":{\"type\":\"string\"}}}");
 	args = json_object_new_object();
 	json_object_object_add(args, "q", json_object_new_string("ok\xc0\xaf"));
-	ck_assert(!tool_validate(schema, args, &err));
+	ck_assert(!schema_validate(schema, args, &err));
 	ck_assert_str_eq(err.field, "q");
 	tool_error_clear(&err);
 	json_object_object_add(args, "q",
 	    json_object_new_string_len("a\0b", 3));
-	ck_assert(!tool_validate(schema, args, &err));
+	ck_assert(!schema_validate(schema, args, &err));
 	ck_assert_str_eq(err.field, "q");
 	tool_error_clear(&err);
 	json_object_put(args);
@@ -258,7 +259,7 @@ START_TEST(test_every_input_schema_refuses_unknown_arguments)
 		    !json_object_get_boolean(extra), "%s",
 		    tool_registry[i]->name);
 		args = json_tokener_parse("{\"bogus\":1}");
-		ck_assert(!tool_validate(s, args, &err));
+		ck_assert(!schema_validate(s, args, &err));
 		ck_assert_str_eq(err.field, "bogus");
 		tool_error_clear(&err);
 		json_object_put(args);

@@ -1,4 +1,4 @@
-/* oauth.c: AniList's code grant (we are its client) and our OAuth 2.1 server (clients, codes, tokens). */
+/* oauth_server.c: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
 #include "autoconf.h"
 
 #include <ctype.h>
@@ -7,275 +7,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "anilist.h"
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
-#include "oauth.h"
+#include "oauth_server.h"
 #include "util.h"
 
-#define OAUTH_MAX_ANSWER	(1024 * 1024)	/* bytes we read from AniList */
 #define OAUTH_MAX_REDIRECTS	10
 #define OAUTH_MAX_URI		2000
 #define OAUTH_MAX_NAME		200
-
-/* ---- AniList ---- */
-
-bool
-oauth_anilist_configured(void)
-{
-	return (*cfg->anilist_client_id != '\0' &&
-	    *cfg->anilist_client_secret != '\0' &&
-	    *cfg->anilist_redirect_uri != '\0');
-}
-
-char *
-oauth_anilist_authorize_url(const char *state)
-{
-	char	*id, *redirect, *st, *url;
-
-	id = http_encode(cfg->anilist_client_id);
-	redirect = http_encode(cfg->anilist_redirect_uri);
-	st = http_encode(state);
-	xasprintf(&url, "%s/authorize?client_id=%s&redirect_uri=%s&"
-	    "response_type=code&state=%s", cfg->anilist_oauth_url, id,
-	    redirect, st);
-	free(id);
-	free(redirect);
-	free(st);
-	return (url);
-}
-
-struct oauth_answer {
-	struct buf	body;
-	bool		too_big;
-};
-
-static size_t
-oauth_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct oauth_answer	*a = arg;
-
-	if (a->body.len + size * n > OAUTH_MAX_ANSWER) {
-		a->too_big = true;
-		return (0);
-	}
-	buf_append(&a->body, p, size * n);
-	return (size * n);
-}
-
-/*
- * POST a JSON body to AniList (bearer may be NULL). 0 with *code and the
- * parsed answer (caller puts; NULL if it was not JSON), or 503/504.
- */
-static int
-oauth_post_json(const char *url, const char *body, const char *bearer,
-    long *code, struct json_object **answer, char **cause)
-{
-	struct oauth_answer	 a;
-	struct curl_slist	*hdrs = NULL;
-	char			*auth = NULL, ua[64];
-	CURL			*h;
-	CURLcode		 rc;
-	int			 status = 503;
-
-	*answer = NULL;
-	*code = 0;
-	buf_init(&a.body);
-	a.too_big = false;
-	if ((h = curl_easy_init()) == NULL) {
-		*cause = xstrdup("cannot create an HTTP client");
-		return (503);
-	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	if (bearer != NULL) {
-		xasprintf(&auth, "Authorization: Bearer %s", bearer);
-		hdrs = curl_slist_append(hdrs, auth);
-	}
-	snprintf(ua, sizeof ua, "%s/%s", PACKAGE, PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->upstream_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(cfg->upstream_timeout_ms < 3000 ? cfg->upstream_timeout_ms :
-	    3000));
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, oauth_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		*cause = xstrdup("AniList did not answer in time");
-		status = 504;
-		goto out;
-	}
-	if (rc != CURLE_OK) {
-		xasprintf(cause, "AniList is unreachable: %s", a.too_big ?
-		    "answer too large" : curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
-	if (a.body.len > 0)
-		*answer = json_tokener_parse(a.body.data);
-	status = 0;
-out:
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
-	if (auth != NULL)
-		crypto_free_secret(auth);
-	if (a.body.data != NULL)
-		memset(a.body.data, 0, a.body.len);
-	buf_free(&a.body);
-	return (status);
-}
-
-/* A string member of a JSON object, or NULL. */
-static const char *
-oauth_json_str(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
-int
-oauth_anilist_exchange(const char *code, char **token, char **cause)
-{
-	struct json_object	*req, *answer = NULL;
-	const char		*t, *err;
-	char			*url, *body;
-	long			 http;
-	int			 status;
-
-	*token = NULL;
-	req = json_object_new_object();
-	json_object_object_add(req, "grant_type",
-	    json_object_new_string("authorization_code"));
-	json_object_object_add(req, "client_id",
-	    json_object_new_string(cfg->anilist_client_id));
-	json_object_object_add(req, "client_secret",
-	    json_object_new_string(cfg->anilist_client_secret));
-	json_object_object_add(req, "redirect_uri",
-	    json_object_new_string(cfg->anilist_redirect_uri));
-	json_object_object_add(req, "code", json_object_new_string(code));
-	body = xstrdup(json_object_to_json_string_ext(req,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(req);
-	xasprintf(&url, "%s/token", cfg->anilist_oauth_url);
-	status = oauth_post_json(url, body, NULL, &http, &answer, cause);
-	crypto_free_secret(body);
-	free(url);
-	if (status != 0)
-		goto out;
-	t = oauth_json_str(answer, "access_token");
-	if (http == 200 && t != NULL && *t != '\0') {
-		*token = xstrdup(t);
-		goto out;
-	}
-	if (http >= 400 && http < 500) {
-		err = oauth_json_str(answer, "error");
-		xasprintf(cause, "AniList refused the authorization code (%s)",
-		    err != NULL ? err : "no reason given");
-		status = 400;
-	} else if (http >= 500) {
-		xasprintf(cause, "AniList's token endpoint failed (HTTP %ld)",
-		    http);
-		status = 503;
-	} else {
-		xasprintf(cause, "AniList's token endpoint gave no token "
-		    "(HTTP %ld)", http);
-		status = 502;
-	}
-out:
-	json_object_put(answer);
-	return (status);
-}
-
-/*
- * Through the AniList client (never cached: ttl 0), so the rate-limit
- * governor, the breaker and the retries cover the login too.
- */
-int
-oauth_anilist_viewer(const char *token, long long *id, char **name,
-    char **cause)
-{
-	struct json_object	*vars, *viewer, *v;
-	struct anilist_reply	 reply;
-	const char		*n;
-	int			 status;
-
-	*name = NULL;
-	vars = json_object_new_object();
-	(void)anilist_fetch("Viewer", vars, "viewer", 0, token, NULL, &reply);
-	json_object_put(vars);
-	if (reply.status == 200 &&
-	    json_object_object_get_ex(reply.data, "Viewer", &viewer) &&
-	    json_object_object_get_ex(viewer, "id", &v) &&
-	    json_object_is_type(v, json_type_int) &&
-	    (n = oauth_json_str(viewer, "name")) != NULL &&
-	    json_object_get_int64(v) > 0) {
-		*id = json_object_get_int64(v);
-		*name = xstrdup(n);
-		status = 0;
-	} else if (reply.status == 503 || reply.status == 504) {
-		xasprintf(cause, "AniList could not name the user (%s)",
-		    reply.message != NULL ? reply.message : "unavailable");
-		status = 503;
-	} else {
-		xasprintf(cause, "AniList refused the new token for Viewer "
-		    "(%d: %s)", reply.status == 200 ? 502 : reply.status,
-		    reply.message != NULL ? reply.message : "no Viewer");
-		status = 502;
-	}
-	anilist_reply_free(&reply);
-	return (status);
-}
-
-long long
-oauth_jwt_exp(const char *jwt)
-{
-	struct json_object	*claims, *exp;
-	const char		*dot1, *dot2;
-	unsigned char		*payload;
-	size_t			 n;
-	long long		 v = 0;
-
-	if ((dot1 = strchr(jwt, '.')) == NULL ||
-	    (dot2 = strchr(dot1 + 1, '.')) == NULL)
-		return (0);
-	payload = crypto_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1),
-	    &n);
-	if (payload == NULL)
-		return (0);
-	claims = json_tokener_parse((char *)payload);
-	if (claims != NULL && json_object_object_get_ex(claims, "exp", &exp) &&
-	    (json_object_is_type(exp, json_type_int) ||
-	    json_object_is_type(exp, json_type_double)))
-		v = json_object_get_int64(exp);
-	json_object_put(claims);
-	free(payload);
-	return (v > 0 ? v : 0);
-}
-
-/* ---- our authorization server ---- */
 
 char *
 oauth_issuer(void)
@@ -466,40 +211,17 @@ oauth_client_redirect(const char *uri, const char *code, const char *error,
 	return (buf_detach(&b));
 }
 
-void
-oauth_error(struct http_resp *resp, int status, const char *error,
-    const char *desc)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(error));
-	if (desc != NULL)
-		json_object_object_add(o, "error_description",
-		    json_object_new_string(desc));
-	http_resp_header(resp, "Cache-Control", "no-store");
-	if (status == 401 && strcmp(error, "invalid_client") == 0)
-		http_resp_header(resp, "WWW-Authenticate",
-		    "Basic realm=\"%s\"", PACKAGE);
-	if (status == 503)
-		http_resp_header(resp, "Retry-After", "%d",
-		    HTTP_RETRY_AFTER_DOWN);
-	http_resp_json(resp, status, o);
-}
-
-void
-oauth_unavailable(struct http_resp *resp, const char *cause)
-{
-	if (!auth_enabled()) {
-		oauth_error(resp, 503, "temporarily_unavailable",
-		    "accounts are not configured on this server");
-		return;
-	}
-	if (cause != NULL)
-		log_warn("account database unavailable", LF_STR("error", cause),
-		    LF_END);
-	oauth_error(resp, 503, "temporarily_unavailable",
-	    "the account database is unavailable; try again shortly");
-}
+/* A registered client, by client_id. */
+static const char oauth_client_sql[] = "SELECT client_id, client_name, "
+    "array_to_json(redirect_uris)::text, token_endpoint_auth_method, "
+    "secret_hash FROM oauth_clients WHERE client_id = $1";
+enum {
+	CLIENT_COL_ID,
+	CLIENT_COL_NAME,
+	CLIENT_COL_REDIRECT_URIS,	/* a JSON array */
+	CLIENT_COL_AUTH_METHOD,
+	CLIENT_COL_SECRET_HASH		/* bytea, NULL for public clients */
+};
 
 int
 oauth_client_load(const char *client_id, struct oauth_client *c,
@@ -521,10 +243,7 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 	params[0] = client_id;
 	if ((conn = db_acquire(cause)) == NULL)
 		goto out;
-	res = db_exec(conn, "SELECT client_id, client_name, "
-	    "array_to_json(redirect_uris)::text, token_endpoint_auth_method, "
-	    "secret_hash FROM oauth_clients WHERE client_id = $1", 1, params,
-	    cause);
+	res = db_exec(conn, oauth_client_sql, 1, params, cause);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -532,10 +251,10 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 		status = 404;
 		goto out;
 	}
-	c->client_id = xstrdup(PQgetvalue(res, 0, 0));
-	c->name = PQgetisnull(res, 0, 1) ? NULL :
-	    xstrdup(PQgetvalue(res, 0, 1));
-	uris = json_tokener_parse(PQgetvalue(res, 0, 2));
+	c->client_id = xstrdup(PQgetvalue(res, 0, CLIENT_COL_ID));
+	c->name = PQgetisnull(res, 0, CLIENT_COL_NAME) ? NULL :
+	    xstrdup(PQgetvalue(res, 0, CLIENT_COL_NAME));
+	uris = json_tokener_parse(PQgetvalue(res, 0, CLIENT_COL_REDIRECT_URIS));
 	n = uris != NULL && json_object_is_type(uris, json_type_array) ?
 	    json_object_array_length(uris) : 0;
 	c->redirect_uris = xcalloc(n + 1, sizeof *c->redirect_uris);
@@ -545,8 +264,9 @@ oauth_client_load(const char *client_id, struct oauth_client *c,
 			c->redirect_uris[c->nredirect++] =
 			    xstrdup(json_object_get_string(u));
 	}
-	c->auth_method = xstrdup(PQgetvalue(res, 0, 3));
-	if ((hash = db_bytea_value(res, 0, 4, &len)) != NULL) {
+	c->auth_method = xstrdup(PQgetvalue(res, 0, CLIENT_COL_AUTH_METHOD));
+	if ((hash = db_bytea_value(res, 0, CLIENT_COL_SECRET_HASH, &len)) !=
+	    NULL) {
 		if (len == sizeof c->secret_hash) {
 			memcpy(c->secret_hash, hash, len);
 			c->has_secret = true;
@@ -758,157 +478,6 @@ out:
 	return (status);
 }
 
-int
-oauth_form_parse(const struct http_req *req, struct http_param **params,
-    size_t *n, char **cause)
-{
-	const char	*ct = http_req_header(req, "Content-Type");
-	size_t		 i, j;
-	int		 rc;
-
-	*params = NULL;
-	*n = 0;
-	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded",
-	    33) != 0 || (ct[33] != '\0' && ct[33] != ';')) {
-		*cause = xstrdup("the body must be "
-		    "application/x-www-form-urlencoded");
-		return (400);
-	}
-	if (req->body == NULL || req->body_len == 0)
-		return (0);
-	if (memchr(req->body, '\0', req->body_len) != NULL) {
-		*cause = xstrdup("the body contains a NUL byte");
-		return (400);
-	}
-	if ((rc = http_parse_query(req->body, params, n, cause)) != 0)
-		return (400);
-	for (i = 0; i < *n; i++) {
-		for (j = i + 1; j < *n; j++) {
-			if (strcmp((*params)[i].key, (*params)[j].key) == 0) {
-				xasprintf(cause, "parameter %.40s is repeated",
-				    (*params)[i].key);
-				http_params_free(*params, *n);
-				*params = NULL;
-				*n = 0;
-				return (400);
-			}
-		}
-	}
-	return (0);
-}
-
-const char *
-oauth_form_get(const struct http_param *p, size_t n, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(p[i].key, key) == 0)
-			return (p[i].value);
-	}
-	return (NULL);
-}
-
-/*
- * Client authentication at the token and revocation endpoints. 0 with *c
- * loaded, else the error response is written and its status returned.
- */
-static int
-oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
-    const struct http_param *form, size_t n, struct oauth_client *c)
-{
-	const char	*authz = http_req_header(req, "Authorization");
-	const char	*fid = oauth_form_get(form, n, "client_id");
-	const char	*fsecret = oauth_form_get(form, n, "client_secret");
-	unsigned char	*raw = NULL, h[CRYPTO_HASH_LEN];
-	char		*id = NULL, *secret = NULL, *colon, *cause = NULL;
-	const char	*method;
-	size_t		 len;
-	int		 status;
-
-	memset(c, 0, sizeof *c);
-	if (fsecret != NULL && *fsecret == '\0')
-		fsecret = NULL;		/* some public clients send it empty */
-	if (authz != NULL && strncasecmp(authz, "Basic ", 6) == 0) {
-		if (fsecret != NULL) {
-			oauth_error(resp, 400, "invalid_request", "use one "
-			    "client authentication method, not two");
-			return (400);
-		}
-		raw = crypto_b64_decode(authz + 6, strlen(authz + 6), &len);
-		if (raw == NULL || memchr(raw, '\0', len) != NULL ||
-		    (colon = strchr((char *)raw, ':')) == NULL) {
-			crypto_free_secret((char *)raw);
-			oauth_error(resp, 401, "invalid_client", "malformed "
-			    "Basic credentials");
-			return (401);
-		}
-		*colon = '\0';
-		id = http_decode((char *)raw, strlen((char *)raw), true);
-		secret = http_decode(colon + 1, strlen(colon + 1), true);
-		crypto_free_secret((char *)raw);
-		if (id == NULL || secret == NULL || (fid != NULL &&
-		    strcmp(fid, id) != 0)) {
-			free(id);
-			crypto_free_secret(secret);
-			oauth_error(resp, 401, "invalid_client", "malformed "
-			    "Basic credentials");
-			return (401);
-		}
-		method = "client_secret_basic";
-	} else {
-		if (fid == NULL || *fid == '\0') {
-			oauth_error(resp, 401, "invalid_client",
-			    "client_id is required");
-			return (401);
-		}
-		id = xstrdup(fid);
-		secret = fsecret != NULL ? xstrdup(fsecret) : NULL;
-		method = secret != NULL ? "client_secret_post" : "none";
-	}
-
-	status = oauth_client_load(id, c, &cause);
-	if (status == 404) {
-		oauth_error(resp, 401, "invalid_client", "unknown client");
-		status = 401;
-		goto out;
-	}
-	if (status != 0) {
-		oauth_unavailable(resp, cause);
-		goto out;
-	}
-	status = 401;
-	if (!c->has_secret) {
-		if (secret != NULL) {
-			oauth_error(resp, 401, "invalid_client", "this client "
-			    "is public: it authenticates with PKCE, not a "
-			    "secret");
-			goto out;
-		}
-	} else {
-		if (secret == NULL || !crypto_token_hash(secret, h) ||
-		    !util_ct_equal(h, sizeof h, c->secret_hash,
-		    sizeof c->secret_hash)) {
-			oauth_error(resp, 401, "invalid_client",
-			    "client authentication failed");
-			goto out;
-		}
-		if (strcmp(method, "none") == 0) {
-			oauth_error(resp, 401, "invalid_client",
-			    "client authentication failed");
-			goto out;
-		}
-	}
-	status = 0;
-out:
-	if (status != 0)
-		oauth_client_clear(c);
-	free(cause);
-	free(id);
-	crypto_free_secret(secret);
-	return (status);
-}
-
 /* Revoke every token of a family (a replayed code or refresh token). */
 static bool
 oauth_revoke_family(struct db_conn *c, const char *family, char **cause)
@@ -979,14 +548,6 @@ out:
 	return (ok);
 }
 
-/* Outcome of a grant inside its transaction. */
-struct oauth_grant {
-	int			 status;	/* 200, 400 or 503 */
-	const char		*error;		/* OAuth error code */
-	const char		*desc;
-	struct json_object	*tokens;
-};
-
 static void
 oauth_grant_fail(struct oauth_grant *g, const char *error, const char *desc)
 {
@@ -1010,15 +571,39 @@ oauth_grant_begin(struct db_conn *c, const char *secret, char **hash,
 	return (db_begin(c, cause));
 }
 
+/* The authorization code a grant presents, locked for the grant. */
+static const char oauth_code_sql[] = "SELECT client_id, user_id, "
+    "redirect_uri, code_challenge, scope, resource, expires_at > now(), "
+    "used_at IS NOT NULL, family_id FROM authorization_codes "
+    "WHERE code_hash = $1 FOR UPDATE";
+enum {
+	CODE_COL_CLIENT,
+	CODE_COL_USER,
+	CODE_COL_REDIRECT_URI,
+	CODE_COL_CHALLENGE,
+	CODE_COL_SCOPE,		/* may be NULL */
+	CODE_COL_RESOURCE,	/* may be NULL */
+	CODE_COL_LIVE,		/* "t" before it expires */
+	CODE_COL_USED,		/* "t" once spent */
+	CODE_COL_FAMILY		/* the tokens issued for it; may be NULL */
+};
+
+/* A new token family (one grant's tokens) for a user and a client. */
+static const char oauth_family_sql[] = "INSERT INTO token_families "
+    "(user_id, client_id) VALUES ($1, $2) RETURNING id";
+enum {
+	FAMILY_COL_ID
+};
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
-    const struct http_param *form, size_t n, struct oauth_grant *g,
+    const struct oauth_token_request *tr, struct oauth_grant *g,
     char **cause)
 {
-	const char	*code = oauth_form_get(form, n, "code");
-	const char	*redirect = oauth_form_get(form, n, "redirect_uri");
-	const char	*verifier = oauth_form_get(form, n, "code_verifier");
-	const char	*resource = oauth_form_get(form, n, "resource");
+	const char	*code = tr->code;
+	const char	*redirect = tr->redirect_uri;
+	const char	*verifier = tr->code_verifier;
+	const char	*resource = tr->resource;
 	const char	*params[3];
 	PGresult	*res = NULL, *fam = NULL;
 	char		*hash = NULL, *family = NULL;
@@ -1038,10 +623,7 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, code, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, "SELECT client_id, user_id, redirect_uri, "
-	    "code_challenge, scope, resource, expires_at > now(), "
-	    "used_at IS NOT NULL, family_id FROM authorization_codes "
-	    "WHERE code_hash = $1 FOR UPDATE", 1, params, cause);
+	res = db_exec(c, oauth_code_sql, 1, params, cause);
 	if (res == NULL)
 		goto db;
 	if (PQntuples(res) != 1) {
@@ -1049,13 +631,13 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 		    "code");
 		goto out;
 	}
-	live = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
-	used = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+	live = strcmp(PQgetvalue(res, 0, CODE_COL_LIVE), "t") == 0;
+	used = strcmp(PQgetvalue(res, 0, CODE_COL_USED), "t") == 0;
 	if (used) {
 		/* A replayed code: revoke what it was exchanged for. */
-		if (!PQgetisnull(res, 0, 8) &&
-		    (!oauth_revoke_family(c, PQgetvalue(res, 0, 8), cause) ||
-		    !db_commit(c, cause)))
+		if (!PQgetisnull(res, 0, CODE_COL_FAMILY) &&
+		    (!oauth_revoke_family(c, PQgetvalue(res, 0,
+		    CODE_COL_FAMILY), cause) || !db_commit(c, cause)))
 			goto db;
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "was already used; the tokens issued for it are revoked");
@@ -1068,18 +650,21 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!live)
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "has expired");
-	else if (strcmp(PQgetvalue(res, 0, 0), client->client_id) != 0)
+	else if (strcmp(PQgetvalue(res, 0, CODE_COL_CLIENT),
+	    client->client_id) != 0)
 		oauth_grant_fail(g, "invalid_grant", "the authorization code "
 		    "was issued to another client");
-	else if (strcmp(PQgetvalue(res, 0, 2), redirect) != 0)
+	else if (strcmp(PQgetvalue(res, 0, CODE_COL_REDIRECT_URI),
+	    redirect) != 0)
 		oauth_grant_fail(g, "invalid_grant", "redirect_uri does not "
 		    "match the authorization request");
-	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0, 3)))
+	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0,
+	    CODE_COL_CHALLENGE)))
 		oauth_grant_fail(g, "invalid_grant", "code_verifier does not "
 		    "match the code_challenge");
 	else if (resource != NULL && (!oauth_resource_valid(resource) ||
-	    (!PQgetisnull(res, 0, 5) &&
-	    strcmp(resource, PQgetvalue(res, 0, 5)) != 0)))
+	    (!PQgetisnull(res, 0, CODE_COL_RESOURCE) &&
+	    strcmp(resource, PQgetvalue(res, 0, CODE_COL_RESOURCE)) != 0)))
 		oauth_grant_fail(g, "invalid_target", "resource does not "
 		    "match the authorization request");
 	if (g->status == 400) {
@@ -1087,20 +672,19 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 			goto db;
 		goto out;
 	}
-	params[0] = PQgetvalue(res, 0, 1);
+	params[0] = PQgetvalue(res, 0, CODE_COL_USER);
 	params[1] = client->client_id;
-	if ((fam = db_exec(c, "INSERT INTO token_families (user_id, "
-	    "client_id) VALUES ($1, $2) RETURNING id", 2, params, cause)) ==
-	    NULL)
+	if ((fam = db_exec(c, oauth_family_sql, 2, params, cause)) == NULL)
 		goto db;
-	family = xstrdup(PQgetvalue(fam, 0, 0));
+	family = xstrdup(PQgetvalue(fam, 0, FAMILY_COL_ID));
 	params[0] = family;
 	params[1] = hash;
 	if (!db_run(c, "UPDATE authorization_codes SET family_id = $1 "
 	    "WHERE code_hash = $2", 2, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, 1), client->client_id, family,
-	    PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4), &g->tokens,
-	    cause) || !db_commit(c, cause))
+	    !oauth_issue(c, PQgetvalue(res, 0, CODE_COL_USER),
+	    client->client_id, family, PQgetisnull(res, 0, CODE_COL_SCOPE) ?
+	    NULL : PQgetvalue(res, 0, CODE_COL_SCOPE), &g->tokens, cause) ||
+	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
 	goto out;
@@ -1116,13 +700,30 @@ out:
 	free(hash);
 }
 
+/* The refresh token a grant presents, with its family, locked. */
+static const char oauth_refresh_sql[] = "SELECT t.user_id, t.client_id, "
+    "t.family_id, t.scope, t.used_at IS NOT NULL, "
+    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
+    "t.expires_at > now() FROM tokens t "
+    "LEFT JOIN token_families f ON f.id = t.family_id "
+    "WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t";
+enum {
+	REFRESH_COL_USER,
+	REFRESH_COL_CLIENT,	/* may be NULL */
+	REFRESH_COL_FAMILY,
+	REFRESH_COL_SCOPE,	/* may be NULL */
+	REFRESH_COL_USED,	/* "t" once rotated */
+	REFRESH_COL_REVOKED,	/* "t" when it or its family is revoked */
+	REFRESH_COL_LIVE	/* "t" before it expires */
+};
+
 static void
 oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
-    const struct http_param *form, size_t n, struct oauth_grant *g,
+    const struct oauth_token_request *tr, struct oauth_grant *g,
     char **cause)
 {
-	const char	*token = oauth_form_get(form, n, "refresh_token");
-	const char	*scope = oauth_form_get(form, n, "scope");
+	const char	*token = tr->refresh_token;
+	const char	*scope = tr->scope;
 	const char	*params[1];
 	PGresult	*res = NULL;
 	char		*hash = NULL;
@@ -1139,28 +740,24 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, "SELECT t.user_id, t.client_id, t.family_id, "
-	    "t.scope, t.used_at IS NOT NULL, "
-	    "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
-	    "t.expires_at > now() FROM tokens t "
-	    "LEFT JOIN token_families f ON f.id = t.family_id "
-	    "WHERE t.token_hash = $1 AND t.kind = 'refresh' "
-	    "FOR UPDATE OF t", 1, params, cause);
+	res = db_exec(c, oauth_refresh_sql, 1, params, cause);
 	if (res == NULL)
 		goto db;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1) ||
-	    strcmp(PQgetvalue(res, 0, 1), client->client_id) != 0) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, REFRESH_COL_CLIENT) ||
+	    strcmp(PQgetvalue(res, 0, REFRESH_COL_CLIENT),
+	    client->client_id) != 0) {
 		oauth_grant_fail(g, "invalid_grant", "unknown refresh token");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_REVOKED), "t") == 0) {
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "revoked");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_USED), "t") == 0) {
 		/* Replay of a rotated token: one of the two copies is stolen. */
-		if (!oauth_revoke_family(c, PQgetvalue(res, 0, 2), cause) ||
+		if (!oauth_revoke_family(c, PQgetvalue(res, 0,
+		    REFRESH_COL_FAMILY), cause) ||
 		    !db_commit(c, cause))
 			goto db;
 		log_warn("refresh token reused; grant revoked",
@@ -1169,16 +766,18 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		    "already used; every token of this grant is revoked");
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 6), "t") != 0) {
+	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE), "t") != 0) {
 		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
 		    "expired");
 		goto out;
 	}
 	if (!db_run(c, "UPDATE tokens SET used_at = now() "
 	    "WHERE token_hash = $1", 1, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, 0), client->client_id,
-	    PQgetvalue(res, 0, 2), PQgetisnull(res, 0, 3) ? NULL :
-	    PQgetvalue(res, 0, 3), &g->tokens, cause) || !db_commit(c, cause))
+	    !oauth_issue(c, PQgetvalue(res, 0, REFRESH_COL_USER),
+	    client->client_id, PQgetvalue(res, 0, REFRESH_COL_FAMILY),
+	    PQgetisnull(res, 0, REFRESH_COL_SCOPE) ? NULL :
+	    PQgetvalue(res, 0, REFRESH_COL_SCOPE), &g->tokens, cause) ||
+	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
 	goto out;
@@ -1193,137 +792,74 @@ out:
 }
 
 void
-oauth_token_endpoint(struct http_req *req, struct http_resp *resp)
+oauth_grant(const struct oauth_client *client,
+    const struct oauth_token_request *tr, struct oauth_grant *g,
+    char **cause)
 {
-	struct oauth_client	 client;
-	struct oauth_grant	 g;
-	struct http_param	*form = NULL;
-	struct db_conn		*c = NULL;
-	const char		*grant;
-	char			*cause = NULL;
-	size_t			 n = 0;
+	struct db_conn	*c;
 
-	memset(&client, 0, sizeof client);
-	memset(&g, 0, sizeof g);
-	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+	memset(g, 0, sizeof *g);
+	if ((c = db_acquire(cause)) == NULL) {
+		g->status = 503;
 		return;
 	}
-	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
-		oauth_error(resp, 400, "invalid_request", cause);
-		goto out;
-	}
-	grant = oauth_form_get(form, n, "grant_type");
-	if (grant == NULL) {
-		oauth_error(resp, 400, "invalid_request",
-		    "grant_type is required");
-		goto out;
-	}
-	if (strcmp(grant, "authorization_code") != 0 &&
-	    strcmp(grant, "refresh_token") != 0) {
-		oauth_error(resp, 400, "unsupported_grant_type",
-		    "grant_type must be authorization_code or refresh_token");
-		goto out;
-	}
-	if (oauth_client_authenticate(req, resp, form, n, &client) != 0) {
-		req->log_error = "client authentication failed";
-		goto out;
-	}
-	if ((c = db_acquire(&cause)) == NULL) {
-		oauth_unavailable(resp, cause);
-		goto out;
-	}
-	if (strcmp(grant, "authorization_code") == 0)
-		oauth_grant_code(c, &client, form, n, &g, &cause);
+	if (strcmp(tr->grant_type, "authorization_code") == 0)
+		oauth_grant_code(c, client, tr, g, cause);
 	else
-		oauth_grant_refresh(c, &client, form, n, &g, &cause);
-	if (g.status == 200) {
-		http_resp_header(resp, "Cache-Control", "no-store");
-		http_resp_header(resp, "Pragma", "no-cache");
-		http_resp_json(resp, 200, g.tokens);
-	} else if (g.status == 400) {
-		req->log_error = g.error;
-		oauth_error(resp, 400, g.error, g.desc);
-	} else
-		oauth_unavailable(resp, cause);
-out:
+		oauth_grant_refresh(c, client, tr, g, cause);
 	db_release(c);
-	oauth_client_clear(&client);
-	http_params_free(form, n);
-	free(cause);
 }
 
-void
-oauth_revoke_endpoint(struct http_req *req, struct http_resp *resp)
+/* A client's token, by hash: what revoking it takes with it. */
+static const char oauth_revoke_sql[] = "SELECT kind, family_id FROM tokens "
+    "WHERE token_hash = $1 AND client_id = $2";
+enum {
+	REVOKE_COL_KIND,	/* access or refresh */
+	REVOKE_COL_FAMILY	/* may be NULL */
+};
+
+int
+oauth_token_revoke(const char *client_id, const char *token, char **cause)
 {
-	struct oauth_client	 client;
-	struct http_param	*form = NULL;
 	struct db_conn		*c = NULL;
 	PGresult		*res = NULL;
-	const char		*token, *params[2];
-	char			*cause = NULL, *hash = NULL;
-	size_t			 n = 0;
+	const char		*params[2];
+	char			*hash = NULL;
+	int			 status = 503;
 	bool			 ok;
 
-	memset(&client, 0, sizeof client);
-	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
-		return;
-	}
-	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
-		oauth_error(resp, 400, "invalid_request", cause);
-		goto out;
-	}
-	if ((token = oauth_form_get(form, n, "token")) == NULL) {
-		oauth_error(resp, 400, "invalid_request", "token is required");
-		goto out;
-	}
-	if (oauth_client_authenticate(req, resp, form, n, &client) != 0)
-		goto out;
 	if ((hash = auth_hash_param(token)) == NULL ||
-	    (c = db_acquire(&cause)) == NULL) {
-		oauth_unavailable(resp, cause);
+	    (c = db_acquire(cause)) == NULL)
 		goto out;
-	}
 	params[0] = hash;
-	params[1] = client.client_id;
+	params[1] = client_id;
 	/* A refresh token takes its whole grant with it (RFC 7009 §2.1). */
-	res = db_exec(c, "SELECT kind, family_id FROM tokens "
-	    "WHERE token_hash = $1 AND client_id = $2", 2, params, &cause);
-	if (res == NULL) {
-		oauth_unavailable(resp, cause);
+	res = db_exec(c, oauth_revoke_sql, 2, params, cause);
+	if (res == NULL)
 		goto out;
-	}
 	if (PQntuples(res) == 1) {
-		if (strcmp(PQgetvalue(res, 0, 0), "refresh") == 0 &&
-		    !PQgetisnull(res, 0, 1))
-			ok = oauth_revoke_family(c, PQgetvalue(res, 0, 1),
-			    &cause);
+		if (strcmp(PQgetvalue(res, 0, REVOKE_COL_KIND), "refresh") ==
+		    0 && !PQgetisnull(res, 0, REVOKE_COL_FAMILY))
+			ok = oauth_revoke_family(c, PQgetvalue(res, 0,
+			    REVOKE_COL_FAMILY), cause);
 		else
 			ok = db_run(c, "UPDATE tokens SET revoked_at = now() "
 			    "WHERE token_hash = $1 AND revoked_at IS NULL", 1,
-			    params, &cause);
-		if (!ok) {
-			oauth_unavailable(resp, cause);
+			    params, cause);
+		if (!ok)
 			goto out;
-		}
 	}
-	/* Unknown tokens are not an error (RFC 7009 §2.2). */
-	http_resp_header(resp, "Cache-Control", "no-store");
-	http_resp_json(resp, 200, json_object_new_object());
+	status = 0;
 out:
 	PQclear(res);
 	db_release(c);
-	oauth_client_clear(&client);
-	http_params_free(form, n);
 	free(hash);
-	free(cause);
+	return (status);
 }
 
 int
-oauth_code_create(long long user_id, const char *client_id,
-    const char *redirect_uri, const char *challenge, const char *scope,
-    const char *resource, char **code, char **cause)
+oauth_code_create(const struct oauth_code_request *cr, char **code,
+    char **cause)
 {
 	struct db_conn	*c = NULL;
 	const char	*params[8];
@@ -1335,15 +871,15 @@ oauth_code_create(long long user_id, const char *client_id,
 		*cause = xstrdup("cannot make an authorization code");
 		goto out;
 	}
-	snprintf(id, sizeof id, "%lld", user_id);
+	snprintf(id, sizeof id, "%lld", cr->user_id);
 	snprintf(ttl, sizeof ttl, "%d", OAUTH_CODE_TTL);
 	params[0] = hash;
-	params[1] = client_id;
+	params[1] = cr->client_id;
 	params[2] = id;
-	params[3] = redirect_uri;
-	params[4] = challenge;
-	params[5] = scope;
-	params[6] = resource;
+	params[3] = cr->redirect_uri;
+	params[4] = cr->code_challenge;
+	params[5] = cr->scope;
+	params[6] = cr->resource;
 	params[7] = ttl;
 	if ((c = db_acquire(cause)) == NULL)
 		goto out;

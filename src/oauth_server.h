@@ -1,0 +1,113 @@
+/* oauth_server.h: our OAuth 2.1 authorization server for MCP clients (clients, codes, tokens). */
+#ifndef OAUTH_SERVER_H
+#define OAUTH_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto.h"
+
+struct json_object;
+
+#define OAUTH_CODE_TTL		600	/* seconds an authorization code lives */
+#define OAUTH_STATE_MAX		512	/* bytes of a client's state we echo */
+#define OAUTH_SCOPE		"anilist"	/* the one scope we grant */
+
+/* A registered client. */
+struct oauth_client {
+	char		 *client_id;
+	char		 *name;
+	char		**redirect_uris;
+	size_t		  nredirect;
+	char		 *auth_method;	/* none, client_secret_post/_basic */
+	bool		  has_secret;
+	unsigned char	  secret_hash[CRYPTO_HASH_LEN];
+};
+void	 oauth_client_clear(struct oauth_client *);
+/* Does uri exactly equal one of the client's registered redirect URIs? */
+bool	 oauth_client_has_redirect(const struct oauth_client *, const char *);
+/* Load a client: 0, 404 unknown, 503 database (with *cause). */
+int	 oauth_client_load(const char *, struct oauth_client *, char **);
+
+/*
+ * Redirect URIs we accept at registration: absolute https, or http on a
+ * loopback host (127.0.0.1, [::1], localhost); no fragment, no userinfo.
+ */
+bool	 oauth_redirect_uri_valid(const char *, char **);
+/* Is resource (RFC 8707) this service: PUBLIC_URL, or PUBLIC_URL/mcp? */
+bool	 oauth_resource_valid(const char *);
+/* Is every space-separated scope one we support (empty is fine)? */
+bool	 oauth_scope_valid(const char *);
+/* PUBLIC_URL without a trailing slash; caller frees. */
+char	*oauth_issuer(void);
+
+/*
+ * RFC 7591 registration from a parsed JSON body. Returns 201 with *out set
+ * to the response object, 400 with *error and *desc (caller frees), or 503.
+ */
+int	 oauth_register(struct json_object *, struct json_object **, char **,
+	    char **);
+
+/*
+ * Where to send the browser back to a client: uri with code (or error and
+ * desc), state when not NULL, and iss (RFC 9207). Caller frees.
+ */
+char	*oauth_client_redirect(const char *, const char *, const char *,
+	    const char *, const char *);
+
+/* A user's consented authorization, as the authorize request asked it. */
+struct oauth_code_request {
+	long long	 user_id;	/* our user */
+	const char	*client_id;
+	const char	*redirect_uri;	/* the one the token request repeats */
+	const char	*code_challenge; /* PKCE S256 */
+	const char	*scope;		/* may be NULL */
+	const char	*resource;	/* RFC 8707; may be NULL */
+};
+
+/*
+ * Issue an authorization code for cr (borrowed): the code in *code
+ * (caller frees). 0, or 503 with *cause (caller frees).
+ */
+int	 oauth_code_create(const struct oauth_code_request *cr, char **code,
+	    char **cause) __attribute__((warn_unused_result));
+
+/* The token endpoint's parameters (borrowed; NULL when absent). */
+struct oauth_token_request {
+	const char	*grant_type;	/* authorization_code, refresh_token */
+	const char	*code;		/* authorization_code: */
+	const char	*redirect_uri;
+	const char	*code_verifier;
+	const char	*resource;
+	const char	*refresh_token;	/* refresh_token: */
+	const char	*scope;
+};
+
+/* What a grant gave: tokens (200), an OAuth error (400), or 503. */
+struct oauth_grant {
+	int			 status;	/* 200, 400 or 503 */
+	const char		*error;		/* OAuth error code (static) */
+	const char		*desc;		/* static */
+	struct json_object	*tokens;	/* the token response; caller puts */
+};
+
+/*
+ * Run an authorization_code or refresh_token grant (tr->grant_type, one
+ * of the two) for an authenticated client, in one transaction: spend the
+ * code or rotate the refresh token, revoke the grant's tokens on a
+ * replay, and issue new tokens. g->status 503 with *cause (caller frees)
+ * when the database fails.
+ */
+void	 oauth_grant(const struct oauth_client *client,
+	    const struct oauth_token_request *tr, struct oauth_grant *g,
+	    char **cause);
+
+/*
+ * Revoke a client's access or refresh token (a refresh token takes its
+ * grant's tokens with it); an unknown token is no error. 0, or 503 with
+ * *cause (caller frees; may stay NULL).
+ */
+int	 oauth_token_revoke(const char *client_id, const char *token,
+	    char **cause) __attribute__((warn_unused_result));
+
+#endif
