@@ -352,6 +352,7 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
+	searchstats_set_client(http_req_env(&req, "REMOTE_ADDR"));
 
 	if (early == 0)
 		early = serve_body_length(&req, &len);
@@ -380,6 +381,7 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 	if (rid_out != NULL)
 		snprintf(rid_out, rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
+	searchstats_set_client(NULL);
 	free(cause);
 	http_req_free(&req);
 }
