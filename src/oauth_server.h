@@ -9,7 +9,7 @@
 
 struct json_object;
 
-#define OAUTH_CODE_TTL		600	/* seconds an authorization code lives */
+#define OAUTH_CODE_TTL		60	/* seconds an authorization code lives */
 #define OAUTH_STATE_MAX		512	/* bytes of a client's state we echo */
 #define OAUTH_SCOPE		"anilist"	/* the one scope we grant */
 
@@ -24,8 +24,22 @@ struct oauth_client {
 	unsigned char	  secret_hash[CRYPTO_HASH_LEN];
 };
 void	 oauth_client_clear(struct oauth_client *);
-/* Does uri exactly equal one of the client's registered redirect URIs? */
-bool	 oauth_client_has_redirect(const struct oauth_client *, const char *);
+/* Does uri match one of the client's registered redirect URIs? */
+bool	 oauth_client_has_redirect(const struct oauth_client *c,
+	    const char *uri);
+/*
+ * Does a redirect URI given at /oauth/authorize match a registered one?
+ * Exactly, except that the port of a loopback IP literal (127.0.0.1,
+ * [::1]) over http is ignored: a native app listens on any free port
+ * (RFC 8252 §7.3). "localhost" is matched exactly.
+ */
+bool	 oauth_redirect_matches(const char *registered, const char *given);
+/*
+ * A client_name we show: 1 to 200 bytes of UTF-8 with no control
+ * character and no invisible or reordering one (Unicode format
+ * characters such as U+202E, zero-width characters, tags).
+ */
+bool	 oauth_client_name_valid(const char *name);
 /* Load a client: 0, 404 unknown, 503 database (with *cause). */
 int	 oauth_client_load(const char *, struct oauth_client *, char **);
 
@@ -42,11 +56,14 @@ bool	 oauth_scope_valid(const char *);
 char	*oauth_issuer(void);
 
 /*
- * RFC 7591 registration from a parsed JSON body. Returns 201 with *out set
- * to the response object, 400 with *error and *desc (caller frees), or 503.
+ * RFC 7591 registration from a parsed JSON body. registrant (may be NULL)
+ * names who registers (a keyed identity of the client address), counted
+ * against OAUTH_REGISTER_LIMIT per hour. Returns 201 with *out set to the
+ * response object, 400 or 429 with *error and *desc (caller frees), or
+ * 503.
  */
-int	 oauth_register(struct json_object *, struct json_object **, char **,
-	    char **);
+int	 oauth_register(struct json_object *meta, const char *registrant,
+	    struct json_object **out, char **error, char **desc);
 
 /*
  * Where to send the browser back to a client: uri with code (or error and

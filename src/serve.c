@@ -11,6 +11,7 @@
 
 #include "anilist.h"
 #include "cache.h"
+#include "cleanup.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -52,6 +53,7 @@ serve_init(void)
 		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
 	db_init();
 	searchstats_init();
+	cleanup_init();
 	metrics_process_init(false);
 	sentry_init();
 	return (true);
@@ -60,6 +62,7 @@ serve_init(void)
 void
 serve_shutdown(void)
 {
+	cleanup_shutdown();
 	searchstats_shutdown();
 	rescache_clear();
 	tool_shutdown();

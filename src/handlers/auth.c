@@ -62,7 +62,11 @@ HANDLER(handle_auth_login)
 	crypto_free_secret(state);
 }
 
-/* An AniList failure: for a web login an error, for OAuth a redirect. */
+/*
+ * An AniList failure: for a web login an error, for OAuth a redirect. A
+ * client (a third party) gets a generic description only; the detail (msg)
+ * is for our own user and our log.
+ */
 static void
 auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
     int status, const char *code, const char *msg)
@@ -72,8 +76,9 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 	if (pend->client_id != NULL) {
 		url = oauth_client_redirect(pend->redirect_uri, NULL,
 		    status == 400 ? "access_denied" : status >= 503 ?
-		    "temporarily_unavailable" : "server_error", msg,
-		    pend->client_state);
+		    "temporarily_unavailable" : "server_error", status == 400 ?
+		    "the AniList login did not complete" : "AniList could not "
+		    "be reached; try again later", pend->client_state);
 		auth_redirect(resp, url);
 		free(url);
 		return;
