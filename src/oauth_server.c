@@ -842,7 +842,8 @@ out:
 static const char oauth_refresh_sql[] = "SELECT t.user_id, t.client_id, "
     "t.family_id, t.scope, t.used_at IS NOT NULL, "
     "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
-    "t.expires_at > now() FROM tokens t "
+    "t.expires_at > now() AND f.created_at > now() - $2::int * "
+    "interval '1 day' FROM tokens t "
     "LEFT JOIN token_families f ON f.id = t.family_id "
     "WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t";
 enum {
@@ -852,7 +853,7 @@ enum {
 	REFRESH_COL_SCOPE,	/* may be NULL */
 	REFRESH_COL_USED,	/* "t" once rotated */
 	REFRESH_COL_REVOKED,	/* "t" when it or its family is revoked */
-	REFRESH_COL_LIVE	/* "t" before it expires */
+	REFRESH_COL_LIVE	/* "t" before it or its grant expires */
 };
 
 static void
@@ -862,9 +863,9 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 {
 	const char	*token = tr->refresh_token;
 	const char	*scope = tr->scope;
-	const char	*params[1];
+	const char	*params[2];
 	PGresult	*res = NULL;
-	char		*hash = NULL;
+	char		*hash = NULL, days[16];
 
 	if (token == NULL || *token == '\0') {
 		oauth_grant_fail(g, "invalid_request", "refresh_token is "
@@ -878,7 +879,9 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, oauth_refresh_sql, 1, params, cause);
+	snprintf(days, sizeof days, "%d", cfg->oauth_refresh_max_days);
+	params[1] = days;
+	res = db_exec(c, oauth_refresh_sql, 2, params, cause);
 	if (res == NULL)
 		goto db;
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, REFRESH_COL_CLIENT) ||
