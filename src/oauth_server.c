@@ -733,6 +733,29 @@ enum {
 	FAMILY_COL_ID
 };
 
+const char *
+oauth_code_refusal(const struct oauth_code_facts *f, const char **error)
+{
+	*error = "invalid_grant";
+	if (!f->live)
+		return ("the authorization code has expired");
+	if (strcmp(f->code_client, f->client) != 0)
+		return ("the authorization code was issued to another client");
+	if (strcmp(f->code_redirect, f->redirect) != 0)
+		return ("redirect_uri does not match the authorization "
+		    "request");
+	if (!crypto_pkce_s256_matches(f->verifier, f->challenge))
+		return ("code_verifier does not match the code_challenge");
+	if (f->resource != NULL && (!oauth_resource_valid(f->resource) ||
+	    (f->code_resource != NULL && strcmp(f->resource,
+	    f->code_resource) != 0))) {
+		*error = "invalid_target";
+		return ("resource does not match the authorization request");
+	}
+	*error = NULL;
+	return (NULL);
+}
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
     const struct oauth_token_request *tr, struct oauth_grant *g,
@@ -742,7 +765,8 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	const char	*redirect = tr->redirect_uri;
 	const char	*verifier = tr->code_verifier;
 	const char	*resource = tr->resource;
-	const char	*params[3];
+	const char	*params[3], *refusal, *error;
+	struct oauth_code_facts facts;
 	PGresult	*res = NULL, *fam = NULL;
 	char		*hash = NULL, *family = NULL;
 	bool		 live, used;
@@ -785,26 +809,18 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!db_run(c, "UPDATE authorization_codes SET used_at = now() "
 	    "WHERE code_hash = $1", 1, params, cause))
 		goto db;
-	if (!live)
-		oauth_grant_fail(g, "invalid_grant", "the authorization code "
-		    "has expired");
-	else if (strcmp(PQgetvalue(res, 0, CODE_COL_CLIENT),
-	    client->client_id) != 0)
-		oauth_grant_fail(g, "invalid_grant", "the authorization code "
-		    "was issued to another client");
-	else if (strcmp(PQgetvalue(res, 0, CODE_COL_REDIRECT_URI),
-	    redirect) != 0)
-		oauth_grant_fail(g, "invalid_grant", "redirect_uri does not "
-		    "match the authorization request");
-	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0,
-	    CODE_COL_CHALLENGE)))
-		oauth_grant_fail(g, "invalid_grant", "code_verifier does not "
-		    "match the code_challenge");
-	else if (resource != NULL && (!oauth_resource_valid(resource) ||
-	    (!PQgetisnull(res, 0, CODE_COL_RESOURCE) &&
-	    strcmp(resource, PQgetvalue(res, 0, CODE_COL_RESOURCE)) != 0)))
-		oauth_grant_fail(g, "invalid_target", "resource does not "
-		    "match the authorization request");
+	facts.live = live;
+	facts.code_client = PQgetvalue(res, 0, CODE_COL_CLIENT);
+	facts.client = client->client_id;
+	facts.code_redirect = PQgetvalue(res, 0, CODE_COL_REDIRECT_URI);
+	facts.redirect = redirect;
+	facts.challenge = PQgetvalue(res, 0, CODE_COL_CHALLENGE);
+	facts.verifier = verifier;
+	facts.code_resource = PQgetisnull(res, 0, CODE_COL_RESOURCE) ? NULL :
+	    PQgetvalue(res, 0, CODE_COL_RESOURCE);
+	facts.resource = resource;
+	if ((refusal = oauth_code_refusal(&facts, &error)) != NULL)
+		oauth_grant_fail(g, error, refusal);
 	if (g->status == 400) {
 		if (!db_commit(c, cause))
 			goto db;
@@ -856,6 +872,28 @@ enum {
 	REFRESH_COL_LIVE	/* "t" before it or its grant expires */
 };
 
+enum oauth_refresh_verdict
+oauth_refresh_verdict(const struct oauth_refresh_facts *f)
+{
+	if (!f->found || f->token_client == NULL ||
+	    strcmp(f->token_client, f->client) != 0)
+		return (OAUTH_REFRESH_UNKNOWN);
+	if (f->revoked)
+		return (OAUTH_REFRESH_REVOKED);
+	/* A replay is answered even when expired: it still revokes. */
+	if (f->used)
+		return (OAUTH_REFRESH_REPLAYED);
+	if (!f->live)
+		return (OAUTH_REFRESH_EXPIRED);
+	return (OAUTH_REFRESH_OK);
+}
+
+bool
+oauth_auth_method_allowed(const char *registered, const char *used)
+{
+	return (strcmp(registered, used) == 0);
+}
+
 static void
 oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
     const struct oauth_token_request *tr, struct oauth_grant *g,
@@ -864,6 +902,7 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	const char	*token = tr->refresh_token;
 	const char	*scope = tr->scope;
 	const char	*params[2];
+	struct oauth_refresh_facts facts;
 	PGresult	*res = NULL;
 	char		*hash = NULL, days[16];
 
@@ -884,18 +923,36 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	res = db_exec(c, oauth_refresh_sql, 2, params, cause);
 	if (res == NULL)
 		goto db;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, REFRESH_COL_CLIENT) ||
-	    strcmp(PQgetvalue(res, 0, REFRESH_COL_CLIENT),
-	    client->client_id) != 0) {
+	memset(&facts, 0, sizeof facts);
+	facts.found = PQntuples(res) == 1;
+	facts.client = client->client_id;
+	if (facts.found) {
+		facts.token_client = PQgetisnull(res, 0, REFRESH_COL_CLIENT) ?
+		    NULL : PQgetvalue(res, 0, REFRESH_COL_CLIENT);
+		facts.revoked = strcmp(PQgetvalue(res, 0,
+		    REFRESH_COL_REVOKED), "t") == 0;
+		facts.used = strcmp(PQgetvalue(res, 0, REFRESH_COL_USED),
+		    "t") == 0;
+		facts.live = strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE),
+		    "t") == 0;
+	}
+	switch (oauth_refresh_verdict(&facts)) {
+	case OAUTH_REFRESH_UNKNOWN:
 		oauth_grant_fail(g, "invalid_grant", "unknown refresh token");
 		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_REVOKED), "t") == 0) {
+	case OAUTH_REFRESH_REVOKED:
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "revoked");
 		goto out;
+	case OAUTH_REFRESH_EXPIRED:
+		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
+		    "expired");
+		goto out;
+	case OAUTH_REFRESH_REPLAYED:
+	case OAUTH_REFRESH_OK:
+		break;
 	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_USED), "t") == 0) {
+	if (facts.used) {
 		/* Replay of a rotated token: one of the two copies is stolen. */
 		if (!oauth_revoke_family(c, PQgetvalue(res, 0,
 		    REFRESH_COL_FAMILY), cause) ||
@@ -905,11 +962,6 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		    LF_STR("client_id", client->client_id), LF_END);
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "already used; every token of this grant is revoked");
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE), "t") != 0) {
-		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
-		    "expired");
 		goto out;
 	}
 	if (!db_run(c, "UPDATE tokens SET used_at = now() "

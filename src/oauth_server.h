@@ -90,6 +90,56 @@ int	 oauth_code_create(const struct oauth_code_request *cr, char **code,
 	    char **cause) __attribute__((warn_unused_result));
 
 /* The token endpoint's parameters (borrowed; NULL when absent). */
+/*
+ * What the token endpoint knows when a client presents an authorization
+ * code (the code's row against the request). Strings are borrowed;
+ * code_resource and resource may be NULL.
+ */
+struct oauth_code_facts {
+	bool		 live;		/* before the code's expiry */
+	const char	*code_client;	/* the client the code was issued to */
+	const char	*client;	/* the authenticated client */
+	const char	*code_redirect;
+	const char	*redirect;	/* redirect_uri of the token request */
+	const char	*challenge;	/* S256 code_challenge of the code */
+	const char	*verifier;	/* code_verifier of the token request */
+	const char	*code_resource;
+	const char	*resource;
+};
+/*
+ * Why an unused code is refused: a description, with *error the OAuth
+ * error ("invalid_grant", "invalid_target"); NULL when tokens may be
+ * issued. (A used code is a replay, refused before this.)
+ */
+const char *oauth_code_refusal(const struct oauth_code_facts *f,
+	    const char **error);
+
+/* What the token endpoint knows of a presented refresh token. */
+struct oauth_refresh_facts {
+	bool		 found;
+	const char	*token_client;	/* may be NULL */
+	const char	*client;	/* the authenticated client */
+	bool		 revoked;	/* it or its grant */
+	bool		 used;		/* already rotated */
+	bool		 live;		/* before its expiry and its grant's */
+};
+enum oauth_refresh_verdict {
+	OAUTH_REFRESH_OK,
+	OAUTH_REFRESH_UNKNOWN,		/* or another client's */
+	OAUTH_REFRESH_REVOKED,
+	OAUTH_REFRESH_REPLAYED,		/* revoke the whole grant */
+	OAUTH_REFRESH_EXPIRED
+};
+enum oauth_refresh_verdict oauth_refresh_verdict(
+	    const struct oauth_refresh_facts *f);
+
+/*
+ * May a client registered with one token_endpoint_auth_method
+ * authenticate with another? Never (none, client_secret_post,
+ * client_secret_basic).
+ */
+bool	 oauth_auth_method_allowed(const char *registered, const char *used);
+
 struct oauth_token_request {
 	const char	*grant_type;	/* authorization_code, refresh_token */
 	const char	*code;		/* authorization_code: */

@@ -224,7 +224,7 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 			    "client authentication failed");
 			goto out;
 		}
-		if (strcmp(method, c->auth_method) != 0) {
+		if (!oauth_auth_method_allowed(c->auth_method, method)) {
 			oauth_error(resp, 401, "invalid_client", strcmp(
 			    c->auth_method, "client_secret_basic") == 0 ?
 			    "this client authenticates with HTTP Basic "

@@ -15,7 +15,7 @@ TOP_SRCDIR = os.environ.get("top_srcdir", os.path.join(
 TOP_BUILDDIR = os.environ.get("top_builddir", TOP_SRCDIR)
 CORPUS = os.path.join(TOP_SRCDIR, "tests", "fuzz", "corpus")
 TARGETS = ("query", "schema", "mcp", "classify", "text", "serve",
-           "jsonbody")
+           "jsonbody", "oauth")
 
 
 class CorpusTest(unittest.TestCase):
