@@ -6,79 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <fcgiapp.h>
 
-#include "anilist.h"
-#include "cache.h"
-#include "cleanup.h"
 #include "config.h"
-#include "crypto.h"
-#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "outbox.h"
 #include "ratelimit.h"
-#include "rescache.h"
 #include "router.h"
 #include "searchstats.h"
 #include "sentry.h"
 #include "serve.h"
-#include "tool.h"
 #include "util.h"
 
 #define SERVE_CORS_HEADERS \
 	"Authorization, Content-Type, Accept, MCP-Protocol-Version, " \
 	"Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Request-ID"
-
-bool
-serve_init(void)
-{
-	enum log_level	level;
-	char		*cause = NULL;
-
-	if (log_level_parse(cfg->log_level, &level))
-		log_threshold = level;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return (false);
-	if (!tool_init(&cause)) {
-		log_error("tools failed to load", LF_STR("error", cause),
-		    LF_END);
-		free(cause);
-		return (false);
-	}
-	/* Empty only in development: accounts then stay disabled. */
-	if (!crypto_init(cfg->secret_key) && db_enabled())
-		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
-	db_init();
-	searchstats_init();
-	cleanup_init();
-	metrics_process_init(false);
-	sentry_init();
-	return (true);
-}
-
-void
-serve_shutdown(void)
-{
-	cleanup_shutdown();
-	searchstats_shutdown();
-	rescache_clear();
-	tool_shutdown();
-	db_shutdown();
-	crypto_reset();
-	outbox_shutdown(2000);
-	metrics_process_shutdown();
-	curl_global_cleanup();
-}
-
-void
-serve_thread_cleanup(void)
-{
-	anilist_thread_cleanup();
-	cache_thread_cleanup();
-}
 
 /*
  * A client's request id is kept only when it is plain and of a sane

@@ -8,12 +8,6 @@ typedef struct FCGX_Stream FCGX_Stream;
 struct http_req;
 struct http_resp;
 
-/* Per-process set-up in a new worker, and its undoing at exit. */
-bool	serve_init(void);
-void	serve_shutdown(void);
-/* Release this thread's resources (connections, handles) before it exits. */
-void	serve_thread_cleanup(void);
-
 /* Serve one request: parse, CORS, body, route, respond, log. */
 void	serve_request(char **, FCGX_Stream *, FCGX_Stream *);
 

@@ -1,4 +1,4 @@
-/* worker.c: accept threads, the per-request pipeline, and graceful drain. */
+/* worker.c: a worker process: set-up of every subsystem, signals, accept threads and graceful drain. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -15,13 +15,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <fcgiapp.h>
 
+#include "anilist.h"
+#include "cache.h"
+#include "cleanup.h"
 #include "config.h"
+#include "crypto.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "rescache.h"
 #include "router.h"
+#include "searchstats.h"
+#include "sentry.h"
 #include "serve.h"
+#include "tool.h"
 #include "util.h"
 #include "worker.h"
 
@@ -48,6 +60,57 @@ static volatile sig_atomic_t	 worker_stop;	/* set by the signal handler */
 static atomic_bool		 worker_draining;	/* set by the main thread */
 static _Atomic uint64_t		 worker_drain_until;	/* monotonic ms */
 static atomic_int		 worker_busy;
+
+/* Per-process set-up in a new worker (false: cannot serve). */
+static bool
+worker_init(void)
+{
+	enum log_level	level;
+	char		*cause = NULL;
+
+	if (log_level_parse(cfg->log_level, &level))
+		log_threshold = level;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return (false);
+	if (!tool_init(&cause)) {
+		log_error("tools failed to load", LF_STR("error", cause),
+		    LF_END);
+		free(cause);
+		return (false);
+	}
+	/* Empty only in development: accounts then stay disabled. */
+	if (!crypto_init(cfg->secret_key) && db_enabled())
+		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
+	db_init();
+	searchstats_init();
+	cleanup_init();
+	metrics_process_init(false);
+	sentry_init();
+	return (true);
+}
+
+/* Undo worker_init at exit. */
+static void
+worker_shutdown(void)
+{
+	cleanup_shutdown();
+	searchstats_shutdown();
+	rescache_clear();
+	tool_shutdown();
+	db_shutdown();
+	crypto_reset();
+	outbox_shutdown(2000);
+	metrics_process_shutdown();
+	curl_global_cleanup();
+}
+
+/* Release this thread's resources (connections, handles) before it exits. */
+static void
+worker_thread_cleanup(void)
+{
+	anilist_thread_cleanup();
+	cache_thread_cleanup();
+}
 
 static void
 worker_on_term(int sig)
@@ -126,7 +189,7 @@ worker_thread_main(void *arg)
 
 	FCGX_Free(&r, 1);
 	close(ep);
-	serve_thread_cleanup();
+	worker_thread_cleanup();
 	return (NULL);
 }
 
@@ -180,7 +243,7 @@ worker_main(int listen_fd, int ready_fd, pid_t master)
 		log_error("FCGX_Init failed", LF_END);
 		_exit(1);
 	}
-	if (!serve_init()) {
+	if (!worker_init()) {
 		log_error("worker initialisation failed", LF_END);
 		_exit(1);
 	}
@@ -235,7 +298,7 @@ worker_main(int listen_fd, int ready_fd, pid_t master)
 			_exit(status);
 		}
 	}
-	serve_shutdown();
+	worker_shutdown();
 	free(threads);
 	close(wake_fd);
 	log_info("worker stopped", LF_END);
