@@ -354,11 +354,16 @@ searchstats_write(uint64_t *written, char **cause)
 		return (true);
 	}
 
+	for (i = 0; i < SEARCHSTATS_BUCKETS; i++) {
+		for (e = m->buckets[i]; e != NULL; e = e->next)
+			nt += e->naskers;
+	}
 	buf_init(&names);
 	buf_init(&counts);
 	buf_init(&tags);
 	v = xcalloc(m->n, sizeof *v);
-	tq = xcalloc(m->n * (size_t)cfg->top_search_min_users, sizeof *tq);
+	tq = xcalloc(nt + 1, sizeof *tq);
+	nt = 0;
 	buf_putc(&counts, '{');
 	buf_putc(&tags, '{');
 	for (i = 0; i < SEARCHSTATS_BUCKETS; i++) {
