@@ -10,6 +10,7 @@
 
 #include "alerts.h"
 #include "config.h"
+#include "jsonbody.h"
 #include "outbox.h"
 #include "util.h"
 
@@ -22,10 +23,9 @@ alerts_str(struct json_object *o, const char *key)
 {
 	struct json_object	*v;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
 		return (NULL);
-	return (json_object_get_string(v));
+	return (jsonbody_string(v));
 }
 
 static struct json_object *
@@ -252,29 +252,19 @@ bool
 alerts_parse(const char *body, size_t len, struct alerts_msg *m,
     char **cause)
 {
-	struct json_tokener	*tok;
 	struct json_object	*root, *alerts;
-	const char		*msg;
-	size_t			 used;
+	const char		*msg, *why;
 	bool			 ok = false;
 
 	memset(m, 0, sizeof *m);
-	if (len == 0 || len > ALERTS_MAX_BODY || !util_utf8_valid(body, len)) {
+	if (len > ALERTS_MAX_BODY) {
 		xasprintf(cause, "body must be UTF-8 JSON of at most %d bytes",
 		    ALERTS_MAX_BODY);
 		return (false);
 	}
-	tok = json_tokener_new_ex(ALERTS_MAX_DEPTH);
-	root = json_tokener_parse_ex(tok, body, (int)len);
-	used = json_tokener_get_parse_end(tok);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-		xasprintf(cause, "body is not valid JSON");
-		goto out;
-	}
-	while (used < len && strchr(" \t\r\n", body[used]) != NULL)
-		used++;
-	if (used != len) {
-		xasprintf(cause, "trailing data after the JSON value");
+	if ((root = jsonbody_parse(body, len, ALERTS_MAX_DEPTH, &why)) ==
+	    NULL) {
+		xasprintf(cause, "body is not one JSON object: %s", why);
 		goto out;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
@@ -300,7 +290,6 @@ out:
 	if (!ok)
 		alerts_msg_clear(m);
 	json_object_put(root);
-	json_tokener_free(tok);
 	return (ok);
 }
 

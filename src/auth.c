@@ -204,6 +204,39 @@ auth_unavailable(struct http_resp *resp, const char *cause)
 	    "the account database is unavailable; try again shortly");
 }
 
+/* An Origin header that is not ours: a page of another site sent it. */
+static bool
+auth_origin_foreign(const struct http_req *req)
+{
+	const char	*origin = http_req_header(req, "Origin");
+
+	return (origin != NULL && !auth_origin_is_self(cfg->public_url,
+	    origin));
+}
+
+/*
+ * Could the request have been caused by a page of another site? Bearer
+ * tokens cannot be sent by one; the session cookie can (SameSite=Lax sends
+ * it with a top-level GET from any link). A cookie request is our own when
+ * its Origin is ours or the browser says Sec-Fetch-Site: same-origin; other
+ * methods than GET and HEAD got this far only with our Origin or none
+ * (auth_origin_allowed), which browsers send on every cross-site write.
+ */
+static bool
+auth_same_site(const struct http_req *req, enum auth_via via)
+{
+	const char	*site;
+
+	if (via == AUTH_VIA_BEARER)
+		return (true);
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		return (true);
+	if (http_req_header(req, "Origin") != NULL)
+		return (!auth_origin_foreign(req));
+	site = http_req_header(req, "Sec-Fetch-Site");
+	return (site != NULL && strcmp(site, "same-origin") == 0);
+}
+
 bool
 auth_credentials_present(const struct http_req *req)
 {
@@ -213,7 +246,8 @@ auth_credentials_present(const struct http_req *req)
 
 	if (http_req_header(req, "Authorization") != NULL)
 		return (true);
-	if ((cookie = http_req_header(req, "Cookie")) == NULL)
+	if ((cookie = http_req_header(req, "Cookie")) == NULL ||
+	    auth_origin_foreign(req))
 		return (false);
 	v = auth_cookie_value(cookie, AUTH_SESSION_COOKIE);
 	present = v != NULL && *v != '\0';
@@ -230,6 +264,7 @@ auth_principal_tool(const struct auth_principal *p, struct tool_auth *ta)
 	ta->name = p->name;
 	ta->anilist_token = p->anilist_token;
 	ta->scope = p->scope;
+	ta->may_record = p->same_site;
 }
 
 /* Only base64url of a sane length can be one of our tokens. */
@@ -344,6 +379,13 @@ auth_authenticate(struct http_req *req, struct auth_principal *p,
 			status = 403;
 			goto fail;
 		}
+		if (auth_origin_foreign(req)) {
+			/* The cookie does not count for another site's page. */
+			*cause = xstrdup("a page of another site may not use "
+			    "the session cookie; send an OAuth bearer token");
+			status = 401;
+			goto fail;
+		}
 	} else {
 		*cause = xstrdup("authentication required: an OAuth bearer "
 		    "token or a web session");
@@ -364,6 +406,7 @@ auth_authenticate(struct http_req *req, struct auth_principal *p,
 	}
 	if ((status = auth_lookup(token, kind, p, cause)) != 0)
 		goto fail;
+	p->same_site = auth_same_site(req, p->via);
 	crypto_free_secret(token);
 	crypto_user_tag(p->user_id, req->log_user);
 	metrics_user(req->log_user);

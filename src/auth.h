@@ -33,6 +33,7 @@ struct auth_principal {
 	char		*anilist_token;
 	long long	 anilist_expires;	/* unix seconds, 0 unknown */
 	enum auth_via	 via;
+	bool		 same_site;		/* not caused by another site */
 	char		*client_id;		/* bearer: the OAuth client */
 	char		 scope[32];		/* cache scope */
 	unsigned char	 token_hash[CRYPTO_HASH_LEN];	/* what was shown */
@@ -43,7 +44,8 @@ bool	 auth_enabled(void);
 
 /*
  * Authenticate a request by our Bearer access token (Authorization) or the
- * session cookie. Returns 0 with *p filled (caller frees with
+ * session cookie, which counts only without an Origin or with our own (no
+ * other site's page may use it). Returns 0 with *p filled (caller frees with
  * auth_principal_free; req->log_user is set), or an HTTP status with *cause
  * (caller frees): 401 no or bad credentials, 403 a cookie-authenticated
  * state-changing request from a foreign Origin, 503 accounts unavailable.

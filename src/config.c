@@ -159,6 +159,22 @@ const struct config_def config_defs[] = {
 	    pagerduty_url, false, config_check_url, "PagerDuty Events API URL"),
 	S("WIDGETS_DIR", "", widgets_dir, false, NULL,
 	    "widget HTML templates (MCP resources); empty: the installed ones"),
+	I("TOP_SEARCH_MIN_USERS", "5", 1, 1000, top_search_min_users,
+	    "distinct clients that must ask a query before top-searches "
+	    "shows it"),
+	I("OAUTH_REGISTER_LIMIT", "10", 0, 100000, oauth_register_limit,
+	    "OAuth client registrations per client address per hour; "
+	    "0 disables the quota"),
+	I("OAUTH_CLIENT_UNUSED_DAYS", "7", 1, 3650, oauth_client_unused_days,
+	    "days after which a registered OAuth client that never received "
+	    "a code is deleted"),
+	I("OAUTH_REFRESH_MAX_DAYS", "90", 1, 3650, oauth_refresh_max_days,
+	    "days a refresh token family lives at most, however often it is "
+	    "refreshed"),
+	I("CLEANUP_INTERVAL_SECONDS", "3600", 1, 86400,
+	    cleanup_interval_seconds,
+	    "seconds between deletions of expired tokens, codes, login states, "
+	    "sessions and unused OAuth clients"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

@@ -68,6 +68,11 @@ struct config {
 	char	*pagerduty_routing_key;
 	char	*pagerduty_url;
 	char	*widgets_dir;
+	int	 top_search_min_users;
+	int	 oauth_register_limit;
+	int	 oauth_client_unused_days;
+	int	 oauth_refresh_max_days;
+	int	 cleanup_interval_seconds;
 };
 
 enum config_type {

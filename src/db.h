@@ -11,7 +11,7 @@
 struct json_object;
 
 /* The schema version this binary needs (the highest sql/NNN_*.sql). */
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	4
 
 /* One checked-out connection; give it back with db_release. */
 struct db_conn;

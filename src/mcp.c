@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "mcp.h"
 #include "oauth_server.h"
@@ -1045,34 +1046,9 @@ mcp_message(struct mcp_ctx *ctx, struct json_object *msg)
 static struct json_object *
 mcp_parse(const char *body, size_t len)
 {
-	struct json_tokener	*tok;
-	struct json_object	*o;
-	size_t			 end;
+	const char	*why;
 
-	if (len == 0 || len > (size_t)INT32_MAX || memchr(body, '\0', len) !=
-	    NULL || !util_utf8_valid(body, len))
-		return (NULL);
-	tok = json_tokener_new_ex(MCP_MAX_DEPTH);
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
-		/* A bare number ends only at the end of input: say so. */
-		o = json_tokener_parse_ex(tok, "", 1);
-		end = len;
-	}
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(o);
-		json_tokener_free(tok);
-		return (NULL);
-	}
-	json_tokener_free(tok);
-	for (; end < len; end++) {
-		if (!isspace((unsigned char)body[end])) {
-			json_object_put(o);
-			return (NULL);
-		}
-	}
-	return (o);
+	return (jsonbody_parse(body, len, MCP_MAX_DEPTH, &why));
 }
 
 static void

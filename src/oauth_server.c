@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "oauth_server.h"
 #include "util.h"
@@ -49,13 +50,55 @@ oauth_client_clear(struct oauth_client *c)
 	memset(c, 0, sizeof *c);
 }
 
+/*
+ * The part of a loopback IP literal redirect URI after its port
+ * ("http://127.0.0.1:8123/cb" -> "/cb"), or NULL when uri is not one.
+ */
+static const char *
+oauth_loopback_rest(const char *uri)
+{
+	static const char *const hosts[] = { "http://127.0.0.1",
+	    "http://[::1]" };
+	const char	*p;
+	size_t		 i, n;
+
+	for (i = 0; i < nitems(hosts); i++) {
+		n = strlen(hosts[i]);
+		if (strncmp(uri, hosts[i], n) != 0)
+			continue;
+		p = uri + n;
+		if (*p == ':') {
+			p++;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if (*p == '\0' || *p == '/' || *p == '?')
+			return (p);
+	}
+	return (NULL);
+}
+
+bool
+oauth_redirect_matches(const char *registered, const char *given)
+{
+	const char	*a, *b;
+
+	if (strcmp(registered, given) == 0)
+		return (true);
+	/* RFC 8252 §7.3: native apps listen on any free loopback port. */
+	if ((a = oauth_loopback_rest(registered)) == NULL ||
+	    (b = oauth_loopback_rest(given)) == NULL)
+		return (false);
+	return (strncmp(registered, given, 12) == 0 && strcmp(a, b) == 0);
+}
+
 bool
 oauth_client_has_redirect(const struct oauth_client *c, const char *uri)
 {
 	size_t	i;
 
 	for (i = 0; i < c->nredirect; i++) {
-		if (strcmp(c->redirect_uris[i], uri) == 0)
+		if (oauth_redirect_matches(c->redirect_uris[i], uri))
 			return (true);
 	}
 	return (false);
@@ -125,8 +168,9 @@ oauth_redirect_uri_valid(const char *uri, char **why)
 				return (oauth_fail(why, "redirect URI has a bad "
 				    "port"));
 		}
-		if (end - host_end - 1 > 5)
-			return (oauth_fail(why, "redirect URI has a bad port"));
+		if (end - host_end - 1 > 5 || atoi(host_end + 1) > 65535)
+			return (oauth_fail(why, "redirect URI has a bad port "
+			    "(1 to 65535)"));
 	}
 	if (host[0] != '[') {
 		for (p = host; *p != '\0'; p++) {
@@ -283,16 +327,62 @@ out:
 	return (status);
 }
 
-/* A string of valid UTF-8 without control characters, at most max bytes. */
-static bool
-oauth_text_ok(const char *s, size_t max)
+/* The code point of the valid UTF-8 character of len bytes at p. */
+static unsigned long
+oauth_code_point(const unsigned char *p, size_t len)
 {
-	size_t	n = strlen(s), i;
+	unsigned long	cp;
+	size_t		i;
 
-	if (n > max || !util_utf8_valid(s, n))
+	if (len == 1)
+		return (p[0]);
+	cp = p[0] & (0xff >> (len + 1));
+	for (i = 1; i < len; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return (cp);
+}
+
+/*
+ * Unicode format characters (general category Cf) and the other
+ * invisible or reordering ones: bidirectional overrides and isolates
+ * (U+202E turns "moc.evil" into "live.com"), zero-width characters,
+ * soft hyphens, tags.
+ */
+static bool
+oauth_invisible(unsigned long cp)
+{
+	static const struct { unsigned long lo, hi; } ranges[] = {
+		{ 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x0600, 0x0605 },
+		{ 0x061c, 0x061c }, { 0x06dd, 0x06dd }, { 0x070f, 0x070f },
+		{ 0x115f, 0x1160 }, { 0x17b4, 0x17b5 }, { 0x180b, 0x180f },
+		{ 0x200b, 0x200f }, { 0x202a, 0x202e }, { 0x2060, 0x206f },
+		{ 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },
+		{ 0xffa0, 0xffa0 }, { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd },
+		{ 0x110cd, 0x110cd }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(ranges); i++) {
+		if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+			return (true);
+	}
+	return (false);
+}
+
+bool
+oauth_client_name_valid(const char *name)
+{
+	const unsigned char	*p = (const unsigned char *)name;
+	size_t			 n = strlen(name), i, len;
+
+	if (n == 0 || n > OAUTH_MAX_NAME || !util_utf8_valid(name, n))
 		return (false);
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+	for (i = 0; i < n; i += len) {
+		len = util_utf8_char(name + i, n - i);
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f ||
+		    (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) ||
+		    oauth_invisible(oauth_code_point(p + i, len)))
 			return (false);
 	}
 	return (true);
@@ -322,9 +412,41 @@ oauth_array_subset(struct json_object *v, const char *const *allowed,
 	return (true);
 }
 
+/*
+ * Insert a client unless its registrant reached OAUTH_REGISTER_LIMIT
+ * registrations in the last hour (one statement, so concurrent
+ * registrations cannot all pass). 201, 429 over the quota, or 503.
+ */
+static int
+oauth_register_insert(struct db_conn *c, const char *const params[6],
+    char **cause)
+{
+	const char	*p[7];
+	char		 limit[16];
+	PGresult	*res;
+	int		 status;
+
+	memcpy(p, params, 6 * sizeof *p);
+	snprintf(limit, sizeof limit, "%d", cfg->oauth_register_limit);
+	p[6] = limit;
+	res = db_exec(c, "INSERT INTO oauth_clients (client_id, secret_hash, "
+	    "client_name, redirect_uris, token_endpoint_auth_method, "
+	    "registered_by) SELECT $1, $2, $3, "
+	    "ARRAY(SELECT json_array_elements_text($4::json)), $5, $6 "
+	    "WHERE $7::int = 0 OR $6::bytea IS NULL OR (SELECT count(*) "
+	    "FROM oauth_clients WHERE registered_by = $6::bytea AND "
+	    "created_at > now() - interval '1 hour') < $7::int "
+	    "RETURNING client_id", 7, p, cause);
+	if (res == NULL)
+		return (503);
+	status = PQntuples(res) == 1 ? 201 : 429;
+	PQclear(res);
+	return (status);
+}
+
 int
-oauth_register(struct json_object *meta, struct json_object **out,
-    char **error, char **desc)
+oauth_register(struct json_object *meta, const char *registrant,
+    struct json_object **out, char **error, char **desc)
 {
 	static const char *const grants[] = { "authorization_code",
 	    "refresh_token" };
@@ -334,9 +456,9 @@ oauth_register(struct json_object *meta, struct json_object **out,
 	struct json_object	*uris, *v, *o, *arr;
 	struct db_conn		*c = NULL;
 	const char		*method = "client_secret_basic", *name = NULL;
-	const char		*params[5];
+	const char		*params[6];
 	char			*why = NULL, *id = NULL, *secret = NULL;
-	char			*hash = NULL, *uris_json = NULL;
+	char			*hash = NULL, *uris_json = NULL, *by = NULL;
 	unsigned char		 h[CRYPTO_HASH_LEN];
 	size_t			 i, n;
 	int			 status = 400;
@@ -360,9 +482,8 @@ oauth_register(struct json_object *meta, struct json_object **out,
 	}
 	for (i = 0; i < n; i++) {
 		v = json_object_array_get_idx(uris, i);
-		if (!json_object_is_type(v, json_type_string) ||
-		    !oauth_redirect_uri_valid(json_object_get_string(v),
-		    &why)) {
+		if (jsonbody_string(v) == NULL ||
+		    !oauth_redirect_uri_valid(jsonbody_string(v), &why)) {
 			*error = xstrdup("invalid_redirect_uri");
 			*desc = why != NULL ? why :
 			    xstrdup("redirect_uris must hold strings");
@@ -371,13 +492,12 @@ oauth_register(struct json_object *meta, struct json_object **out,
 	}
 	if (json_object_object_get_ex(meta, "token_endpoint_auth_method",
 	    &v)) {
-		if (!json_object_is_type(v, json_type_string)) {
+		if ((method = jsonbody_string(v)) == NULL) {
 			*error = xstrdup("invalid_client_metadata");
 			*desc = xstrdup("token_endpoint_auth_method must be a "
 			    "string");
 			return (400);
 		}
-		method = json_object_get_string(v);
 		for (i = 0; i < nitems(methods); i++) {
 			if (strcmp(method, methods[i]) == 0)
 				break;
@@ -403,15 +523,14 @@ oauth_register(struct json_object *meta, struct json_object **out,
 		return (400);
 	}
 	if (json_object_object_get_ex(meta, "client_name", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    !oauth_text_ok(json_object_get_string(v),
-		    OAUTH_MAX_NAME)) {
+		if ((name = jsonbody_string(v)) == NULL ||
+		    !oauth_client_name_valid(name)) {
 			*error = xstrdup("invalid_client_metadata");
-			xasprintf(desc, "client_name must be text of at most "
-			    "%d bytes", OAUTH_MAX_NAME);
+			xasprintf(desc, "client_name must be visible text of 1 "
+			    "to %d bytes: no control, format or bidirectional "
+			    "characters", OAUTH_MAX_NAME);
 			return (400);
 		}
-		name = json_object_get_string(v);
 	}
 
 	status = 503;
@@ -434,13 +553,22 @@ oauth_register(struct json_object *meta, struct json_object **out,
 	params[2] = name;
 	params[3] = uris_json;
 	params[4] = method;
+	if (registrant != NULL)
+		by = db_bytea_param((const unsigned char *)registrant,
+		    strlen(registrant));
+	params[5] = by;
 	if ((c = db_acquire(error)) == NULL)
 		goto out;
-	if (!db_run(c, "INSERT INTO oauth_clients (client_id, secret_hash, "
-	    "client_name, redirect_uris, token_endpoint_auth_method) VALUES "
-	    "($1, $2, $3, ARRAY(SELECT json_array_elements_text($4::json)), "
-	    "$5)", 5, params, error))
+	if ((status = oauth_register_insert(c, params, error)) != 201) {
+		if (status == 429) {
+			*error = xstrdup("too_many_registrations");
+			xasprintf(desc, "this address registered %d clients in "
+			    "the last hour; try again later",
+			    cfg->oauth_register_limit);
+		}
 		goto out;
+	}
+	status = 503;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "client_id", json_object_new_string(id));
@@ -471,6 +599,7 @@ oauth_register(struct json_object *meta, struct json_object **out,
 	status = 201;
 out:
 	db_release(c);
+	free(by);
 	free(id);
 	crypto_free_secret(secret);
 	free(hash);
@@ -499,9 +628,9 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
     const char *family, const char *scope, struct json_object **out,
     char **cause)
 {
-	const char	*params[8];
+	const char	*params[9];
 	char		*access = NULL, *refresh = NULL, *ah = NULL, *rh = NULL;
-	char		 attl[16], rttl[16];
+	char		 attl[16], rttl[16], rmax[16];
 	bool		 ok = false;
 
 	if ((access = crypto_random_token(CRYPTO_TOKEN_BYTES)) == NULL ||
@@ -521,12 +650,21 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
 	params[5] = attl;
 	params[6] = rh;
 	params[7] = rttl;
+	snprintf(rmax, sizeof rmax, "%d", cfg->oauth_refresh_max_days);
+	params[8] = rmax;
+	/*
+	 * A refresh token lives REFRESH_TOKEN_TTL, but never past
+	 * OAUTH_REFRESH_MAX_DAYS after its grant began: rotation does not
+	 * make a grant immortal.
+	 */
 	if (!db_run(c, "INSERT INTO tokens (token_hash, kind, user_id, "
 	    "client_id, family_id, scope, expires_at) VALUES "
 	    "($1, 'access', $2, $3, $4, $5, now() + $6::int * interval "
 	    "'1 second'), "
-	    "($7, 'refresh', $2, $3, $4, $5, now() + $8::int * interval "
-	    "'1 second')", 8, params, cause))
+	    "($7, 'refresh', $2, $3, $4, $5, least(now() + $8::int * "
+	    "interval '1 second', (SELECT created_at FROM token_families "
+	    "WHERE id = $4::bigint) + $9::int * interval '1 day'))", 9,
+	    params, cause))
 		goto out;
 	*out = json_object_new_object();
 	json_object_object_add(*out, "access_token",
@@ -595,6 +733,29 @@ enum {
 	FAMILY_COL_ID
 };
 
+const char *
+oauth_code_refusal(const struct oauth_code_facts *f, const char **error)
+{
+	*error = "invalid_grant";
+	if (!f->live)
+		return ("the authorization code has expired");
+	if (strcmp(f->code_client, f->client) != 0)
+		return ("the authorization code was issued to another client");
+	if (strcmp(f->code_redirect, f->redirect) != 0)
+		return ("redirect_uri does not match the authorization "
+		    "request");
+	if (!crypto_pkce_s256_matches(f->verifier, f->challenge))
+		return ("code_verifier does not match the code_challenge");
+	if (f->resource != NULL && (!oauth_resource_valid(f->resource) ||
+	    (f->code_resource != NULL && strcmp(f->resource,
+	    f->code_resource) != 0))) {
+		*error = "invalid_target";
+		return ("resource does not match the authorization request");
+	}
+	*error = NULL;
+	return (NULL);
+}
+
 static void
 oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
     const struct oauth_token_request *tr, struct oauth_grant *g,
@@ -604,7 +765,8 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	const char	*redirect = tr->redirect_uri;
 	const char	*verifier = tr->code_verifier;
 	const char	*resource = tr->resource;
-	const char	*params[3];
+	const char	*params[3], *refusal, *error;
+	struct oauth_code_facts facts;
 	PGresult	*res = NULL, *fam = NULL;
 	char		*hash = NULL, *family = NULL;
 	bool		 live, used;
@@ -647,26 +809,18 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	if (!db_run(c, "UPDATE authorization_codes SET used_at = now() "
 	    "WHERE code_hash = $1", 1, params, cause))
 		goto db;
-	if (!live)
-		oauth_grant_fail(g, "invalid_grant", "the authorization code "
-		    "has expired");
-	else if (strcmp(PQgetvalue(res, 0, CODE_COL_CLIENT),
-	    client->client_id) != 0)
-		oauth_grant_fail(g, "invalid_grant", "the authorization code "
-		    "was issued to another client");
-	else if (strcmp(PQgetvalue(res, 0, CODE_COL_REDIRECT_URI),
-	    redirect) != 0)
-		oauth_grant_fail(g, "invalid_grant", "redirect_uri does not "
-		    "match the authorization request");
-	else if (!crypto_pkce_s256_matches(verifier, PQgetvalue(res, 0,
-	    CODE_COL_CHALLENGE)))
-		oauth_grant_fail(g, "invalid_grant", "code_verifier does not "
-		    "match the code_challenge");
-	else if (resource != NULL && (!oauth_resource_valid(resource) ||
-	    (!PQgetisnull(res, 0, CODE_COL_RESOURCE) &&
-	    strcmp(resource, PQgetvalue(res, 0, CODE_COL_RESOURCE)) != 0)))
-		oauth_grant_fail(g, "invalid_target", "resource does not "
-		    "match the authorization request");
+	facts.live = live;
+	facts.code_client = PQgetvalue(res, 0, CODE_COL_CLIENT);
+	facts.client = client->client_id;
+	facts.code_redirect = PQgetvalue(res, 0, CODE_COL_REDIRECT_URI);
+	facts.redirect = redirect;
+	facts.challenge = PQgetvalue(res, 0, CODE_COL_CHALLENGE);
+	facts.verifier = verifier;
+	facts.code_resource = PQgetisnull(res, 0, CODE_COL_RESOURCE) ? NULL :
+	    PQgetvalue(res, 0, CODE_COL_RESOURCE);
+	facts.resource = resource;
+	if ((refusal = oauth_code_refusal(&facts, &error)) != NULL)
+		oauth_grant_fail(g, error, refusal);
 	if (g->status == 400) {
 		if (!db_commit(c, cause))
 			goto db;
@@ -704,7 +858,8 @@ out:
 static const char oauth_refresh_sql[] = "SELECT t.user_id, t.client_id, "
     "t.family_id, t.scope, t.used_at IS NOT NULL, "
     "t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL, "
-    "t.expires_at > now() FROM tokens t "
+    "t.expires_at > now() AND f.created_at > now() - $2::int * "
+    "interval '1 day' FROM tokens t "
     "LEFT JOIN token_families f ON f.id = t.family_id "
     "WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t";
 enum {
@@ -714,8 +869,30 @@ enum {
 	REFRESH_COL_SCOPE,	/* may be NULL */
 	REFRESH_COL_USED,	/* "t" once rotated */
 	REFRESH_COL_REVOKED,	/* "t" when it or its family is revoked */
-	REFRESH_COL_LIVE	/* "t" before it expires */
+	REFRESH_COL_LIVE	/* "t" before it or its grant expires */
 };
+
+enum oauth_refresh_verdict
+oauth_refresh_verdict(const struct oauth_refresh_facts *f)
+{
+	if (!f->found || f->token_client == NULL ||
+	    strcmp(f->token_client, f->client) != 0)
+		return (OAUTH_REFRESH_UNKNOWN);
+	if (f->revoked)
+		return (OAUTH_REFRESH_REVOKED);
+	/* A replay is answered even when expired: it still revokes. */
+	if (f->used)
+		return (OAUTH_REFRESH_REPLAYED);
+	if (!f->live)
+		return (OAUTH_REFRESH_EXPIRED);
+	return (OAUTH_REFRESH_OK);
+}
+
+bool
+oauth_auth_method_allowed(const char *registered, const char *used)
+{
+	return (strcmp(registered, used) == 0);
+}
 
 static void
 oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
@@ -724,9 +901,10 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 {
 	const char	*token = tr->refresh_token;
 	const char	*scope = tr->scope;
-	const char	*params[1];
+	const char	*params[2];
+	struct oauth_refresh_facts facts;
 	PGresult	*res = NULL;
-	char		*hash = NULL;
+	char		*hash = NULL, days[16];
 
 	if (token == NULL || *token == '\0') {
 		oauth_grant_fail(g, "invalid_request", "refresh_token is "
@@ -740,21 +918,41 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	if (!oauth_grant_begin(c, token, &hash, cause))
 		goto db;
 	params[0] = hash;
-	res = db_exec(c, oauth_refresh_sql, 1, params, cause);
+	snprintf(days, sizeof days, "%d", cfg->oauth_refresh_max_days);
+	params[1] = days;
+	res = db_exec(c, oauth_refresh_sql, 2, params, cause);
 	if (res == NULL)
 		goto db;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, REFRESH_COL_CLIENT) ||
-	    strcmp(PQgetvalue(res, 0, REFRESH_COL_CLIENT),
-	    client->client_id) != 0) {
+	memset(&facts, 0, sizeof facts);
+	facts.found = PQntuples(res) == 1;
+	facts.client = client->client_id;
+	if (facts.found) {
+		facts.token_client = PQgetisnull(res, 0, REFRESH_COL_CLIENT) ?
+		    NULL : PQgetvalue(res, 0, REFRESH_COL_CLIENT);
+		facts.revoked = strcmp(PQgetvalue(res, 0,
+		    REFRESH_COL_REVOKED), "t") == 0;
+		facts.used = strcmp(PQgetvalue(res, 0, REFRESH_COL_USED),
+		    "t") == 0;
+		facts.live = strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE),
+		    "t") == 0;
+	}
+	switch (oauth_refresh_verdict(&facts)) {
+	case OAUTH_REFRESH_UNKNOWN:
 		oauth_grant_fail(g, "invalid_grant", "unknown refresh token");
 		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_REVOKED), "t") == 0) {
+	case OAUTH_REFRESH_REVOKED:
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "revoked");
 		goto out;
+	case OAUTH_REFRESH_EXPIRED:
+		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
+		    "expired");
+		goto out;
+	case OAUTH_REFRESH_REPLAYED:
+	case OAUTH_REFRESH_OK:
+		break;
 	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_USED), "t") == 0) {
+	if (facts.used) {
 		/* Replay of a rotated token: one of the two copies is stolen. */
 		if (!oauth_revoke_family(c, PQgetvalue(res, 0,
 		    REFRESH_COL_FAMILY), cause) ||
@@ -764,11 +962,6 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 		    LF_STR("client_id", client->client_id), LF_END);
 		oauth_grant_fail(g, "invalid_grant", "the refresh token was "
 		    "already used; every token of this grant is revoked");
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, REFRESH_COL_LIVE), "t") != 0) {
-		oauth_grant_fail(g, "invalid_grant", "the refresh token has "
-		    "expired");
 		goto out;
 	}
 	if (!db_run(c, "UPDATE tokens SET used_at = now() "
@@ -889,7 +1082,9 @@ oauth_code_create(const struct oauth_code_request *cr, char **code,
 	    !db_run(c, "INSERT INTO authorization_codes (code_hash, client_id, "
 	    "user_id, redirect_uri, code_challenge, scope, resource, "
 	    "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-	    "now() + $8::int * interval '1 second')", 8, params, cause))
+	    "now() + $8::int * interval '1 second')", 8, params, cause) ||
+	    !db_run(c, "UPDATE oauth_clients SET last_code_at = now() "
+	    "WHERE client_id = $1", 1, params + 1, cause))
 		goto out;
 	status = 0;
 out:

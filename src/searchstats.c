@@ -11,20 +11,28 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "searchstats.h"
 #include "util.h"
 
 #define SEARCHSTATS_BUCKETS	1024
 #define SEARCHSTATS_PRUNE_MS	(3600 * 1000)
 
-/* One normalised query and how often it was searched since the last flush. */
+/*
+ * One normalised query, how often it was searched since the last flush and
+ * by whom: up to TOP_SEARCH_MIN_USERS distinct clients (64 bits of their
+ * keyed identity; more are not needed to publish it).
+ */
 struct searchstats_entry {
 	struct searchstats_entry	*next;
 	uint64_t			 hash;
 	uint64_t			 count;
+	uint64_t			*askers;
+	size_t				 naskers;
 	char				 query[];
 };
 
@@ -47,10 +55,17 @@ static struct {
 
 	uint64_t		 pruned_at;	/* monotonic ms, 0 never */
 	bool			 failing;	/* logged once per outage */
+
+	/* Client identities are keyed as the rate limit keys them. */
+	unsigned char		 client_key[CRYPTO_KEY_LEN];
+	bool			 client_key_ok;
 } searchstats = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wait_lock = PTHREAD_MUTEX_INITIALIZER
 };
+
+/* The client address of this thread's request (borrowed), or NULL. */
+static __thread const char *searchstats_client;
 
 /* The windows of GET /v1/stats/top-searches, as PostgreSQL intervals. */
 static const struct {
@@ -154,6 +169,7 @@ searchstats_map_free(struct searchstats_map *m)
 	for (i = 0; i < SEARCHSTATS_BUCKETS; i++) {
 		for (e = m->buckets[i]; e != NULL; e = next) {
 			next = e->next;
+			free(e->askers);
 			free(e);
 		}
 	}
@@ -161,12 +177,58 @@ searchstats_map_free(struct searchstats_map *m)
 }
 
 void
+searchstats_set_client(const char *remote_addr)
+{
+	searchstats_client = remote_addr;
+}
+
+/*
+ * This thread's client as 64 bits of its keyed identity (ratelimit_client);
+ * false without a client address.
+ */
+static bool
+searchstats_current_asker(uint64_t *asker)
+{
+	char	client[RATELIMIT_CLIENT_LEN];
+	size_t	i;
+
+	if (!searchstats.client_key_ok || searchstats_client == NULL ||
+	    !ratelimit_client(searchstats_client, searchstats.client_key,
+	    client))
+		return (false);
+	*asker = 0;
+	for (i = 0; i < 16; i++)
+		*asker = *asker << 4 | (uint64_t)(client[i] <= '9' ?
+		    client[i] - '0' : client[i] - 'a' + 10);
+	return (true);
+}
+
+/* Add an asker to an entry, up to the number that publishing needs. */
+static void
+searchstats_entry_ask(struct searchstats_entry *e, bool has_tag,
+    uint64_t tag)
+{
+	size_t	i, max = (size_t)cfg->top_search_min_users;
+
+	if (!has_tag || e->naskers >= max)
+		return;
+	for (i = 0; i < e->naskers; i++) {
+		if (e->askers[i] == tag)
+			return;
+	}
+	if (e->askers == NULL)
+		e->askers = xcalloc(max, sizeof *e->askers);
+	e->askers[e->naskers++] = tag;
+}
+
+void
 searchstats_record(const char *query)
 {
 	struct searchstats_entry	*e;
 	char				 q[SEARCHSTATS_QUERY_MAX + 1];
-	uint64_t			 h;
+	uint64_t			 h, tag = 0;
 	size_t				 b, len;
+	bool				 has_tag;
 
 	if (!searchstats_normalise(query, q))
 		return;
@@ -174,6 +236,7 @@ searchstats_record(const char *query)
 		metrics_search_dropped("disabled", 1);
 		return;
 	}
+	has_tag = searchstats_current_asker(&tag);
 	h = searchstats_hash(q);
 	b = (size_t)(h % SEARCHSTATS_BUCKETS);
 	pthread_mutex_lock(&searchstats.lock);
@@ -182,6 +245,7 @@ searchstats_record(const char *query)
 	for (e = searchstats.map->buckets[b]; e != NULL; e = e->next) {
 		if (e->hash == h && strcmp(e->query, q) == 0) {
 			e->count++;
+			searchstats_entry_ask(e, has_tag, tag);
 			pthread_mutex_unlock(&searchstats.lock);
 			return;
 		}
@@ -192,10 +256,11 @@ searchstats_record(const char *query)
 		return;
 	}
 	len = strlen(q);
-	e = xmalloc(sizeof *e + len + 1);
+	e = xcalloc(1, sizeof *e + len + 1);
 	memcpy(e->query, q, len + 1);
 	e->hash = h;
 	e->count = 1;
+	searchstats_entry_ask(e, has_tag, tag);
 	e->next = searchstats.map->buckets[b];
 	searchstats.map->buckets[b] = e;
 	searchstats.map->n++;
@@ -257,6 +322,8 @@ searchstats_prune(struct db_conn *c)
 	params[0] = days;
 	if (!db_run(c, "DELETE FROM search_queries "
 	    "WHERE hour < now() - $1::int * interval '1 day'", 1, params,
+	    &cause) || !db_run(c, "DELETE FROM search_askers "
+	    "WHERE hour < now() - $1::int * interval '1 day'", 1, params,
 	    &cause)) {
 		log_warn("old search statistics not deleted",
 		    LF_STR("error", cause), LF_END);
@@ -271,10 +338,10 @@ searchstats_write(uint64_t *written, char **cause)
 	struct searchstats_map		*m;
 	struct searchstats_entry	*e;
 	struct db_conn			*c = NULL;
-	struct buf			 names, counts;
-	const char			**v = NULL, *params[2];
+	struct buf			 names, counts, tags;
+	const char			**v = NULL, **tq = NULL, *params[2];
 	uint64_t			 total = 0;
-	size_t				 i, n = 0;
+	size_t				 i, j, n = 0, nt = 0;
 	bool				 ok = false;
 
 	*written = 0;
@@ -287,19 +354,33 @@ searchstats_write(uint64_t *written, char **cause)
 		return (true);
 	}
 
+	for (i = 0; i < SEARCHSTATS_BUCKETS; i++) {
+		for (e = m->buckets[i]; e != NULL; e = e->next)
+			nt += e->naskers;
+	}
 	buf_init(&names);
 	buf_init(&counts);
+	buf_init(&tags);
 	v = xcalloc(m->n, sizeof *v);
+	tq = xcalloc(nt + 1, sizeof *tq);
+	nt = 0;
 	buf_putc(&counts, '{');
+	buf_putc(&tags, '{');
 	for (i = 0; i < SEARCHSTATS_BUCKETS; i++) {
 		for (e = m->buckets[i]; e != NULL; e = e->next) {
 			buf_printf(&counts, "%s%llu", n > 0 ? "," : "",
 			    (unsigned long long)e->count);
 			v[n++] = e->query;
 			total += e->count;
+			for (j = 0; j < e->naskers; j++) {
+				buf_printf(&tags, "%s%016llx", nt > 0 ? "," :
+				    "", (unsigned long long)e->askers[j]);
+				tq[nt++] = e->query;
+			}
 		}
 	}
 	buf_putc(&counts, '}');
+	buf_putc(&tags, '}');
 	searchstats_text_array(&names, v, n);
 	params[0] = names.data;
 	params[1] = counts.data;
@@ -315,6 +396,20 @@ searchstats_write(uint64_t *written, char **cause)
 	    "ON CONFLICT (hour, query) DO UPDATE SET hits = s.hits + "
 	    "EXCLUDED.hits", 2, params, cause))
 		goto out;
+	if (nt > 0) {
+		buf_reset(&names);
+		searchstats_text_array(&names, tq, nt);
+		params[0] = names.data;
+		params[1] = tags.data;
+		/* The tag is made here, of the query as PostgreSQL lowers it. */
+		if (!db_run(c, "INSERT INTO search_askers (hour, query, asker) "
+		    "SELECT to_timestamp(floor(extract(epoch FROM now()) / "
+		    "3600) * 3600), lower(t.q), substring(sha256(convert_to("
+		    "t.a || E'\\n' || lower(t.q), 'UTF8')) FROM 1 FOR 8) "
+		    "FROM unnest($1::text[], $2::text[]) AS t(q, a) "
+		    "ON CONFLICT DO NOTHING", 2, params, cause))
+			goto out;
+	}
 	searchstats_prune(c);
 	*written = total;
 	ok = true;
@@ -324,7 +419,9 @@ out:
 		metrics_search_dropped("database", total);
 	buf_free(&names);
 	buf_free(&counts);
+	buf_free(&tags);
 	free(v);
+	free(tq);
 	searchstats_map_free(m);
 	return (ok);
 }
@@ -395,6 +492,8 @@ searchstats_init(void)
 	searchstats.stop = false;
 	searchstats.pruned_at = 0;
 	searchstats.failing = false;
+	searchstats.client_key_ok = ratelimit_derive_key(cfg->secret_key,
+	    searchstats.client_key);
 	if (pthread_create(&searchstats.tid, NULL, searchstats_main,
 	    NULL) != 0) {
 		log_error("cannot start the search statistics thread", LF_END);
@@ -444,8 +543,8 @@ searchstats_top(const char *window, int limit, struct json_object **out,
 	struct json_object	*arr, *row;
 	struct db_conn		*c;
 	PGresult		*res;
-	const char		*params[2] = { NULL, NULL };
-	char			 lim[16];
+	const char		*params[3] = { NULL, NULL, NULL };
+	char			 lim[16], users[16];
 	long long		 count;
 	size_t			 i;
 	int			 r;
@@ -461,14 +560,24 @@ searchstats_top(const char *window, int limit, struct json_object **out,
 	}
 	snprintf(lim, sizeof lim, "%d", limit);
 	params[1] = lim;
+	snprintf(users, sizeof users, "%d", cfg->top_search_min_users);
+	params[2] = users;
 	if ((c = db_acquire(cause)) == NULL)
 		return (false);
-	/* Whole hours: the one the window starts in is counted whole. */
-	res = db_exec(c, "SELECT query, sum(hits)::bigint AS n "
-	    "FROM search_queries WHERE hour >= to_timestamp(floor(extract("
-	    "epoch FROM now() - $1::interval) / 3600) * 3600) "
-	    "GROUP BY query ORDER BY n DESC, query LIMIT $2::int", 2, params,
-	    cause);
+	/*
+	 * Whole hours: the one the window starts in is counted whole. A query
+	 * is shown only once enough distinct clients asked it in the window.
+	 */
+	res = db_exec(c, "WITH w AS (SELECT to_timestamp(floor(extract("
+	    "epoch FROM now() - $1::interval) / 3600) * 3600) AS since), "
+	    "asked AS (SELECT a.query FROM search_askers a, w "
+	    "WHERE a.hour >= w.since GROUP BY a.query "
+	    "HAVING count(DISTINCT a.asker) >= $3::int) "
+	    "SELECT q.query, sum(q.hits)::bigint AS n "
+	    "FROM search_queries q JOIN asked USING (query), w "
+	    "WHERE q.hour >= w.since "
+	    "GROUP BY q.query ORDER BY n DESC, q.query LIMIT $2::int", 3,
+	    params, cause);
 	db_release(c);
 	if (res == NULL)
 		return (false);

@@ -35,7 +35,15 @@ void	searchstats_init(void);
 void	searchstats_shutdown(void);
 
 /*
- * Count one answered search by its query (raw; normalised here). Never
+ * The client address (REMOTE_ADDR, borrowed until the next call) of this
+ * thread's request, whose searches searchstats_record tags; NULL when the
+ * request ends. The serve pipeline sets it.
+ */
+void	searchstats_set_client(const char *remote_addr);
+
+/*
+ * Count one answered search by its query (raw; normalised here), and its
+ * asker (searchstats_set_client) when the request has one. Never
  * touches PostgreSQL: a mutex and a hash probe. Without DATABASE_URL, or
  * with SEARCHSTATS_MAP_MAX queries already waiting, the search is dropped
  * and counted in search_stats_dropped_total.
@@ -53,8 +61,9 @@ bool	searchstats_flush(char **cause);
 uint64_t searchstats_pending(const char *query);
 
 /*
- * The most searched queries of a window ("24h", "7d" or "30d"), at most
- * limit of them, most searched first: *out is a JSON array of
+ * The most searched queries of a window ("24h", "7d" or "30d") that at
+ * least TOP_SEARCH_MIN_USERS distinct clients asked in it, at most limit of
+ * them, most searched first: *out is a JSON array of
  * {"query", "count"} (caller frees). False with *cause when PostgreSQL
  * cannot answer; a window that is not one of the three is a false with
  * *cause too (callers check it first with searchstats_window_valid).

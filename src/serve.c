@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "searchstats.h"
 #include "sentry.h"
 #include "serve.h"
 #include "util.h"
@@ -22,25 +23,42 @@
 	"Authorization, Content-Type, Accept, MCP-Protocol-Version, " \
 	"Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Request-ID"
 
-/* Accept the proxy's request id if it is short and plain; else make one. */
+/*
+ * A client's request id is kept only when it is plain and of a sane
+ * length: SERVE_REQUEST_ID_MIN to sizeof request_id - 1 bytes of letters,
+ * digits and "-_.:", starting with a letter or digit (a UUID, a trace id).
+ * Anything else could smuggle text into logs or pass for another request's
+ * id, so a fresh one (32 hex digits) is made instead.
+ */
+#define SERVE_REQUEST_ID_MIN	8
+
+static bool
+serve_request_id_plain(const char *id, size_t len, size_t max)
+{
+	size_t	i;
+
+	if (len < SERVE_REQUEST_ID_MIN || len > max ||
+	    !isalnum((unsigned char)id[0]))
+		return (false);
+	for (i = 1; i < len; i++) {
+		if (!isalnum((unsigned char)id[i]) &&
+		    strchr("-_.:", id[i]) == NULL)
+			return (false);
+	}
+	return (true);
+}
+
 static void
 serve_request_id(struct http_req *req)
 {
 	const char	*given = http_req_header(req, "X-Request-ID");
 	unsigned char	 raw[16];
-	size_t		 i, len;
+	size_t		 len;
 
-	if (given != NULL && (len = strlen(given)) > 0 &&
-	    len < sizeof req->request_id) {
-		for (i = 0; i < len; i++) {
-			if (!isalnum((unsigned char)given[i]) &&
-			    strchr("-_.:", given[i]) == NULL)
-				break;
-		}
-		if (i == len) {
-			memcpy(req->request_id, given, len + 1);
-			return;
-		}
+	if (given != NULL && serve_request_id_plain(given, (len =
+	    strlen(given)), sizeof req->request_id - 1)) {
+		memcpy(req->request_id, given, len + 1);
+		return;
 	}
 	if (!util_random_bytes(raw, sizeof raw))
 		memset(raw, 0, sizeof raw);
@@ -48,9 +66,10 @@ serve_request_id(struct http_req *req)
 }
 
 /*
- * CORS: an allowed Origin is echoed (with credentials) unless the list is
- * "*", which is answered with "*" and never with credentials. Returns true
- * when the request was a preflight and has been answered.
+ * CORS: an allowed Origin is echoed, or "*" when the list is "*"; never
+ * with credentials: cross-origin callers authenticate with a bearer token,
+ * and the session cookie counts only for our own origin (auth.c). Returns
+ * true when the request was a preflight and has been answered.
  */
 static bool
 serve_cors(struct http_req *req, struct http_resp *resp)
@@ -75,12 +94,9 @@ serve_cors(struct http_req *req, struct http_resp *resp)
 	}
 	if (star)
 		http_resp_header(resp, "Access-Control-Allow-Origin", "*");
-	else {
+	else
 		http_resp_header(resp, "Access-Control-Allow-Origin", "%s",
 		    origin);
-		http_resp_header(resp, "Access-Control-Allow-Credentials",
-		    "true");
-	}
 	http_resp_header(resp, "Vary", "Origin");
 	http_resp_header(resp, "Access-Control-Expose-Headers",
 	    "X-Request-ID, Mcp-Session-Id, WWW-Authenticate, Retry-After, "
@@ -282,6 +298,7 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
+	searchstats_set_client(http_req_env(&req, "REMOTE_ADDR"));
 
 	if (early == 0)
 		early = serve_body_length(&req, &len);
@@ -310,6 +327,7 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 	if (rid_out != NULL)
 		snprintf(rid_out, rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
+	searchstats_set_client(NULL);
 	free(cause);
 	http_req_free(&req);
 }

@@ -36,6 +36,8 @@ struct tool_auth {
 	const char	*name;		/* the user's AniList name */
 	const char	*anilist_token;	/* the user's AniList bearer token */
 	const char	*scope;		/* cache scope ("user:<id>") */
+	bool		 may_record;	/* may store what it showed: a call no
+					   other site's page could cause */
 };
 
 /* Why a call failed, in the terms of DESIGN §4. */

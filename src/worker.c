@@ -20,6 +20,7 @@
 
 #include "anilist.h"
 #include "cache.h"
+#include "cleanup.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -82,6 +83,7 @@ worker_init(void)
 		log_warn("SECRET_KEY is empty: accounts are disabled", LF_END);
 	db_init();
 	searchstats_init();
+	cleanup_init();
 	metrics_process_init(false);
 	sentry_init();
 	return (true);
@@ -91,6 +93,7 @@ worker_init(void)
 static void
 worker_shutdown(void)
 {
+	cleanup_shutdown();
 	searchstats_shutdown();
 	rescache_clear();
 	tool_shutdown();

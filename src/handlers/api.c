@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "handlers.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "rawjson.h"
 #include "router.h"
 #include "text.h"
@@ -204,9 +205,8 @@ api_body(const struct tool *t, const struct http_req *req,
     const struct json_object *props, struct json_object *args,
     struct tool_error *err)
 {
-	struct json_tokener	*tok;
 	struct json_object	*body, *v;
-	size_t			 n;
+	const char		*why;
 	bool			 ok = false;
 
 	if (req->body == NULL || req->body_len == 0)
@@ -220,28 +220,11 @@ api_body(const struct tool *t, const struct http_req *req,
 		    "(Content-Type: application/json)");
 		return (false);
 	}
-	if (req->body_len > (size_t)INT32_MAX || memchr(req->body, '\0',
-	    req->body_len) != NULL || !util_utf8_valid(req->body,
-	    req->body_len)) {
-		tool_invalid(err, NULL, "the body is not UTF-8 JSON text");
-		return (false);
-	}
-	tok = json_tokener_new_ex(API_BODY_DEPTH);
-	body = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-	if (body == NULL || json_tokener_get_error(tok) !=
-	    json_tokener_success) {
-		tool_invalid(err, NULL, "the body is not valid JSON: %s",
-		    json_tokener_get_error(tok) == json_tokener_continue ?
-		    "it ends too early" : json_tokener_error_desc(
-		    json_tokener_get_error(tok)));
+	if ((body = jsonbody_parse(req->body, req->body_len, API_BODY_DEPTH,
+	    &why)) == NULL) {
+		tool_invalid(err, NULL, "the body is not one JSON object: %s",
+		    why);
 		goto out;
-	}
-	for (n = json_tokener_get_parse_end(tok); n < req->body_len; n++) {
-		if (!isspace((unsigned char)req->body[n])) {
-			tool_invalid(err, NULL, "the body is not valid JSON: "
-			    "text after the value");
-			goto out;
-		}
 	}
 	if (!json_object_is_type(body, json_type_object)) {
 		tool_invalid(err, NULL, "the body must be a JSON object of "
@@ -263,7 +246,6 @@ api_body(const struct tool *t, const struct http_req *req,
 	ok = true;
 out:
 	json_object_put(body);
-	json_tokener_free(tok);
 	return (ok);
 }
 

@@ -63,7 +63,11 @@ handle_auth_login(struct http_req *req, struct http_resp *resp, const void *arg)
 	crypto_free_secret(state);
 }
 
-/* An AniList failure: for a web login an error, for OAuth a redirect. */
+/*
+ * An AniList failure: for a web login an error, for OAuth a redirect. A
+ * client (a third party) gets a generic description only; the detail (msg)
+ * is for our own user and our log.
+ */
 static void
 auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
     int status, const char *code, const char *msg)
@@ -73,8 +77,9 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 	if (pend->client_id != NULL) {
 		url = oauth_client_redirect(pend->redirect_uri, NULL,
 		    status == 400 ? "access_denied" : status >= 503 ?
-		    "temporarily_unavailable" : "server_error", msg,
-		    pend->client_state);
+		    "temporarily_unavailable" : "server_error", status == 400 ?
+		    "the AniList login did not complete" : "AniList could not "
+		    "be reached; try again later", pend->client_state);
 		auth_redirect(resp, url);
 		free(url);
 		return;
@@ -276,7 +281,11 @@ handle_auth_logout(struct http_req *req, struct http_resp *resp,
 	free(cause);
 }
 
-/* DELETE /v1/me: the user, their tokens, preferences and events. */
+/*
+ * DELETE /v1/me: the user, their tokens, preferences and events. Only the
+ * user's own web session may: the consent page lets a client act on the
+ * AniList list, never delete the account, so a client's token gets 403.
+ */
 void
 handle_me_delete(struct http_req *req, struct http_resp *resp, const void *arg)
 {
@@ -287,7 +296,14 @@ handle_me_delete(struct http_req *req, struct http_resp *resp, const void *arg)
 	http_resp_header(resp, "Cache-Control", "no-store");
 	if (!auth_require(req, resp, &p))
 		return;
-	if (auth_user_delete(p.user_id, &cause) != 0)
+	if (p.via != AUTH_VIA_SESSION) {
+		req->log_error = "account deletion by a client token";
+		http_resp_error(resp, 403, "insufficient_scope", NULL, "only "
+		    "the web session may delete the account: sign in at "
+		    "/auth/login and send DELETE /v1/me from there");
+		http_resp_header(resp, "WWW-Authenticate", "Bearer error="
+		    "\"insufficient_scope\"");
+	} else if (auth_user_delete(p.user_id, &cause) != 0)
 		auth_unavailable(resp, cause);
 	else {
 		/* Their AniList data goes from the cache with them. */

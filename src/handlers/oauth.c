@@ -12,11 +12,16 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "metrics.h"
 #include "oauth_anilist.h"
 #include "oauth_server.h"
+#include "ratelimit.h"
 #include "util.h"
+
+/* Client metadata is flat: an object of strings and arrays of strings. */
+#define OAUTH_META_DEPTH	8
 
 static struct json_object *
 oauth_strings(const char *const *v, size_t n)
@@ -219,9 +224,13 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 			    "client authentication failed");
 			goto out;
 		}
-		if (strcmp(method, "none") == 0) {
-			oauth_error(resp, 401, "invalid_client",
-			    "client authentication failed");
+		if (!oauth_auth_method_allowed(c->auth_method, method)) {
+			oauth_error(resp, 401, "invalid_client", strcmp(
+			    c->auth_method, "client_secret_basic") == 0 ?
+			    "this client authenticates with HTTP Basic "
+			    "(client_secret_basic), as registered" :
+			    "this client authenticates with client_secret in "
+			    "the body (client_secret_post), as registered");
 			goto out;
 		}
 	}
@@ -306,33 +315,44 @@ handle_oauth_resource_metadata(struct http_req *req, struct http_resp *resp,
 	free(issuer);
 }
 
+/*
+ * Who registers: the keyed identity of the client address (as the rate
+ * limit names clients), for the registration quota. False without one.
+ */
+static bool
+oauth_registrant(const struct http_req *req,
+    char registrant[RATELIMIT_CLIENT_LEN])
+{
+	unsigned char	key[CRYPTO_KEY_LEN];
+
+	return (ratelimit_derive_key(cfg->secret_key, key) &&
+	    ratelimit_client(http_req_env(req, "REMOTE_ADDR"), key,
+	    registrant));
+}
+
 /* POST /oauth/register (RFC 7591). */
 void
 handle_oauth_register(struct http_req *req, struct http_resp *resp,
     const void *arg)
 {
 	struct json_object	*meta = NULL, *out = NULL;
-	struct json_tokener	*tok;
+	const char		*why;
 	char			*error = NULL, *desc = NULL;
+	char			 registrant[RATELIMIT_CLIENT_LEN];
 	int			 status;
 
 	if (!auth_enabled()) {
 		oauth_unavailable(resp, NULL);
 		return;
 	}
-	if (req->body != NULL && req->body_len > 0 &&
-	    util_utf8_valid(req->body, req->body_len)) {
-		tok = json_tokener_new();
-		meta = json_tokener_parse_ex(tok, req->body,
-		    (int)req->body_len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    tok->char_offset != (int)req->body_len) {
-			json_object_put(meta);
-			meta = NULL;
-		}
-		json_tokener_free(tok);
+	if ((meta = jsonbody_parse(req->body, req->body_len,
+	    OAUTH_META_DEPTH, &why)) == NULL) {
+		req->log_error = "invalid client metadata";
+		oauth_error(resp, 400, "invalid_client_metadata", why);
+		return;
 	}
-	status = oauth_register(meta, &out, &error, &desc);
+	status = oauth_register(meta, oauth_registrant(req, registrant) ?
+	    registrant : NULL, &out, &error, &desc);
 	if (status == 201) {
 		http_resp_header(resp, "Cache-Control", "no-store");
 		http_resp_json(resp, 201, out);
@@ -340,6 +360,10 @@ handle_oauth_register(struct http_req *req, struct http_resp *resp,
 	} else if (status == 400) {
 		req->log_error = "invalid client metadata";
 		oauth_error(resp, 400, error, desc);
+	} else if (status == 429) {
+		req->log_error = "registration quota";
+		http_resp_header(resp, "Retry-After", "3600");
+		oauth_error(resp, 429, error, desc);
 	} else
 		oauth_unavailable(resp, error);
 	json_object_put(meta);
@@ -408,15 +432,23 @@ oauth_consent_page(struct http_resp *resp, const struct oauth_client *c,
 	    "body{font-family:system-ui,sans-serif;max-width:34rem;"
 	    "margin:3rem auto;padding:0 1rem;line-height:1.5}"
 	    "button{font-size:1rem;padding:.5rem 1rem;margin:.5rem .5rem 0 0}"
-	    "</style></head><body><h1>Connect your AniList account</h1><p><b>");
-	oauth_html(&b, c->name != NULL && *c->name != '\0' ? c->name :
-	    "An application");
-	buf_puts(&b, "</b> wants to use your AniList account through "
-	    PACKAGE ": read your anime list and change it when you ask.</p>"
-	    "<p>If you continue, you sign in at AniList and are then sent "
-	    "back to <b>");
+	    ".host{font-size:1.3rem}"
+	    "</style></head><body><h1>Connect your AniList account</h1>"
+	    "<p>An application at <b class=\"host\">");
 	oauth_html(&b, h);
-	buf_puts(&b, "</b>. Only continue if you started this.</p>"
+	buf_puts(&b, "</b> wants to use your AniList account through "
+	    PACKAGE ": read your anime list and change it when you ask.</p>");
+	if (c->name != NULL && *c->name != '\0') {
+		buf_puts(&b, "<p>It calls itself &ldquo;");
+		oauth_html(&b, c->name);
+		buf_puts(&b, "&rdquo; (unverified: any application can choose "
+		    "this name; trust the address above).</p>");
+	}
+	buf_puts(&b, "<p>If you continue, you sign in at AniList and are then "
+	    "sent back to <b>");
+	oauth_html(&b, h);
+	buf_puts(&b, "</b>. It cannot delete your account. Only continue if "
+	    "you started this.</p>"
 	    "<form method=\"post\" action=\"/oauth/authorize\">"
 	    "<input type=\"hidden\" name=\"login\" value=\"");
 	oauth_html(&b, login);
@@ -432,24 +464,12 @@ oauth_consent_page(struct http_resp *resp, const struct oauth_client *c,
 	free(h);
 }
 
-static void
-oauth_redirect_error(struct http_resp *resp, const char *uri,
-    const char *error, const char *desc, const char *state)
-{
-	char	*url;
-
-	url = oauth_client_redirect(uri, NULL, error, desc, state);
-	http_resp_header(resp, "Location", "%s", url);
-	http_resp_header(resp, "Cache-Control", "no-store");
-	http_resp_text(resp, 302, "text/plain", "");
-	free(url);
-}
-
 /*
- * GET /oauth/authorize: check the request; errors before the client and
- * redirect_uri are known are shown here (never redirected), the rest go
- * back to the client. A good request gets a login state holding the pending
- * authorization and the consent page.
+ * GET /oauth/authorize: check the request. Every error is shown here and
+ * never redirected: anyone can register a client with any redirect URI, so
+ * a redirect before the user has seen the consent page would make this
+ * server an open redirector (RFC 9700 §4.11.2). A good request gets a
+ * login state holding the pending authorization and the consent page.
  */
 void
 handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
@@ -502,8 +522,8 @@ handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
 
 	state = http_req_query(req, "state");
 	if (state != NULL && strlen(state) > OAUTH_STATE_MAX) {
-		oauth_redirect_error(resp, redirect, "invalid_request",
-		    "state is too long", NULL);
+		oauth_error(resp, 400, "invalid_request",
+		    "state is too long");
 		goto out;
 	}
 	method = http_req_query(req, "code_challenge_method");
@@ -512,33 +532,31 @@ handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
 	resource = http_req_query(req, "resource");
 	if (http_req_query(req, "response_type") == NULL ||
 	    strcmp(http_req_query(req, "response_type"), "code") != 0) {
-		oauth_redirect_error(resp, redirect,
-		    "unsupported_response_type", "response_type must be code",
-		    state);
+		oauth_error(resp, 400, "unsupported_response_type",
+		    "response_type must be code");
 		goto out;
 	}
 	if (challenge == NULL || method == NULL ||
 	    strcmp(method, "S256") != 0) {
 		req->log_error = "pkce required";
-		oauth_redirect_error(resp, redirect, "invalid_request",
+		oauth_error(resp, 400, "invalid_request",
 		    "PKCE is required: code_challenge with "
-		    "code_challenge_method=S256 (plain is not supported)",
-		    state);
+		    "code_challenge_method=S256 (plain is not supported)");
 		goto out;
 	}
 	if (!crypto_pkce_challenge_valid(challenge)) {
-		oauth_redirect_error(resp, redirect, "invalid_request",
-		    "code_challenge must be 43 base64url characters", state);
+		oauth_error(resp, 400, "invalid_request",
+		    "code_challenge must be 43 base64url characters");
 		goto out;
 	}
 	if (scope != NULL && !oauth_scope_valid(scope)) {
-		oauth_redirect_error(resp, redirect, "invalid_scope",
-		    "the only scope is " OAUTH_SCOPE, state);
+		oauth_error(resp, 400, "invalid_scope",
+		    "the only scope is " OAUTH_SCOPE);
 		goto out;
 	}
 	if (resource != NULL && !oauth_resource_valid(resource)) {
-		oauth_redirect_error(resp, redirect, "invalid_target",
-		    "resource must be this service", state);
+		oauth_error(resp, 400, "invalid_target",
+		    "resource must be this service");
 		goto out;
 	}
 

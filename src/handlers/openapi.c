@@ -133,10 +133,12 @@ handle_privacy(struct http_req *req, struct http_resp *resp, const void *arg)
 	    "<li>Your account, preferences, feedback and statistics: until "
 	    "you delete them.</li>\n</ul>\n");
 
-	buf_puts(&b, "<h2>How to delete it</h2>\n<p>Send <code>DELETE ");
+	buf_puts(&b, "<h2>How to delete it</h2>\n<p>Sign in at <code>");
 	privacy_escape(&b, cfg->public_url);
-	buf_puts(&b, "/v1/me</code> with your access token "
-	    "(<code>Authorization: Bearer &hellip;</code>). It deletes your "
+	buf_puts(&b, "/auth/login</code>, then send <code>DELETE ");
+	privacy_escape(&b, cfg->public_url);
+	buf_puts(&b, "/v1/me</code> with that session's cookie (apps you "
+	    "connected cannot delete your account). It deletes your "
 	    "user, every token, your preferences and your events at once; "
 	    "nothing is kept. You can also revoke this app's access in your "
 	    "AniList settings (Apps).</p>\n");

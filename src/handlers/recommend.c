@@ -11,12 +11,14 @@
 #include "feedback.h"
 #include "handlers.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "util.h"
 
 #define RECFB_WINDOW_DEFAULT	30
 #define RECFB_WINDOW_MAX	365
 #define RECFB_ID_MAX		2147483647LL
+#define RECFB_MAX_DEPTH		8	/* a flat object is all it takes */
 
 static void
 recfb_unavailable(struct http_req *req, struct http_resp *resp,
@@ -54,27 +56,27 @@ recfb_has_credentials(const struct http_req *req)
 static struct json_object *
 recfb_body(struct http_req *req, struct http_resp *resp)
 {
-	struct json_tokener	*tok;
-	struct json_object	*o = NULL;
+	struct json_object	*o;
+	const char		*why;
 
-	if (req->body == NULL || req->body_len == 0 ||
-	    !util_utf8_valid(req->body, req->body_len)) {
+	if (req->body == NULL || req->body_len == 0) {
 		http_resp_error(resp, 400, "invalid_argument", NULL, "send a "
 		    "JSON object: {\"anime_id\": 1, \"action\": \"accepted\", "
 		    "\"reference\": 2}");
 		return (NULL);
 	}
-	tok = json_tokener_new();
-	o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)req->body_len ||
-	    !json_object_is_type(o, json_type_object)) {
+	if ((o = jsonbody_parse(req->body, req->body_len, RECFB_MAX_DEPTH,
+	    &why)) == NULL) {
+		http_resp_error(resp, 400, "invalid_argument", NULL, "the body "
+		    "must be one JSON object: %s", why);
+		return (NULL);
+	}
+	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		o = NULL;
 		http_resp_error(resp, 400, "invalid_argument", NULL, "the body "
 		    "must be one JSON object");
+		return (NULL);
 	}
-	json_tokener_free(tok);
 	return (o);
 }
 
@@ -111,8 +113,8 @@ recfb_fields(struct json_object *body, struct http_resp *resp,
 	}
 	*anime_id = n;
 	if (!json_object_object_get_ex(body, "action", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !feedback_action_parse(json_object_get_string(v), action)) {
+	    jsonbody_string(v) == NULL ||
+	    !feedback_action_parse(jsonbody_string(v), action)) {
 		http_resp_error(resp, 400, "invalid_argument", "action",
 		    "action must be one of shown, accepted, dismissed, "
 		    "added_to_list");
@@ -125,8 +127,7 @@ recfb_fields(struct json_object *body, struct http_resp *resp,
 		xasprintf(reference, "%lld", n);
 		return (true);
 	}
-	if (json_object_is_type(v, json_type_string) &&
-	    (s = json_object_get_string(v)) != NULL && *s != '\0' &&
+	if ((s = jsonbody_string(v)) != NULL && *s != '\0' &&
 	    strlen(s) <= FEEDBACK_REFERENCE_MAX) {
 		*reference = xstrdup(s);
 		return (true);

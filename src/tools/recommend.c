@@ -473,8 +473,10 @@ rec_excludes(struct json_object *args, size_t *n)
 
 /*
  * Remember what a signed-in user was shown, so that adding one of these
- * titles to the list later counts as accepted (feedback_list_added). Best
- * effort: the recommendations stand without the database.
+ * titles to the list later counts as accepted (feedback_list_added). Not
+ * for a call another site's page could have caused (a link to GET
+ * /v1/recommendations carries the cookie): MCP, bearer tokens and our own
+ * pages only. Best effort: the recommendations stand without the database.
  */
 static void
 rec_record_shown(const struct tool_auth *auth, struct json_object *list,
@@ -485,7 +487,7 @@ rec_record_shown(const struct tool_auth *auth, struct json_object *list,
 	size_t			 i, n = json_object_array_length(list);
 	char			*reference, *cause = NULL;
 
-	if (auth == NULL || auth->user_id <= 0 || n == 0)
+	if (auth == NULL || auth->user_id <= 0 || !auth->may_record || n == 0)
 		return;
 	ids = xcalloc(n, sizeof *ids);
 	for (i = 0; i < n; i++) {

@@ -14,7 +14,8 @@ TOP_SRCDIR = os.environ.get("top_srcdir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TOP_BUILDDIR = os.environ.get("top_builddir", TOP_SRCDIR)
 CORPUS = os.path.join(TOP_SRCDIR, "tests", "fuzz", "corpus")
-TARGETS = ("query", "schema", "mcp", "classify", "text", "serve")
+TARGETS = ("query", "schema", "mcp", "classify", "text", "serve",
+           "jsonbody", "oauth")
 
 
 class CorpusTest(unittest.TestCase):

@@ -370,6 +370,8 @@ class Stack:
             # Tests send many requests from one address: the per-client
             # limit is off unless a test sets it (test_ratelimit.py).
             "RATE_LIMIT_REQUESTS": "0",
+            # Likewise the registration quota (test_security.py's).
+            "OAUTH_REGISTER_LIMIT": "0",
             "WIDGETS_DIR": os.path.join(TOP_SRCDIR, "widgets"),
         }
         if self.want_upstream:

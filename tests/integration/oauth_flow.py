@@ -83,14 +83,17 @@ class Browser:
         return None
 
 
-def grant(stack, user=None):
+def grant(stack, user=None, client=None):
     """Sign user in as a public MCP client would: {client_id, access_token,
-    refresh_token, …} of the token response."""
-    status, _, client = stack.json("POST", "/oauth/register", {
-        "redirect_uris": [CLIENT_CB], "token_endpoint_auth_method": "none",
-        "client_name": "Test MCP client"})
-    if status != 201:
-        raise AssertionError("register: %d %r" % (status, client))
+    refresh_token, …} of the token response. client: an already registered
+    public client (its registration response) instead of a new one."""
+    if client is None:
+        status, _, client = stack.json("POST", "/oauth/register", {
+            "redirect_uris": [CLIENT_CB],
+            "token_endpoint_auth_method": "none",
+            "client_name": "Test MCP client"})
+        if status != 201:
+            raise AssertionError("register: %d %r" % (status, client))
     verifier, challenge = pkce_pair()
     q = {"response_type": "code", "client_id": client["client_id"],
          "redirect_uri": CLIENT_CB, "code_challenge": challenge,

@@ -65,8 +65,10 @@ class BusinessMetrics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.udp = UdpListener()
+        # One client asks everything here: publish after one asker (the
+        # threshold itself is test_security.py's).
         cls.s = Stack(workers=2, threads=4, postgres=True, config={
-            "SEARCH_STATS_FLUSH_SECONDS": "1",
+            "SEARCH_STATS_FLUSH_SECONDS": "1", "TOP_SEARCH_MIN_USERS": "1",
             "STATSD_HOST": "127.0.0.1", "STATSD_PORT": str(cls.udp.port)})
         cls.s.start()
         cls.stats = Stats(cls.s)

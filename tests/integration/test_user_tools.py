@@ -351,7 +351,14 @@ class UserTools(unittest.TestCase):
         self.upstream_save(self.mint("leaver"), mid, "DROPPED")
         self.assertEqual(self.ok("GET", "/v1/users/leaver/list")["results"][
             0]["status"], "CURRENT")
-        self.ok("DELETE", "/v1/me", t["access_token"])
+        # Only the user's web session may delete the account.
+        b = oauth_flow.Browser(self.s)
+        status, _, _, body = b.follow(self.s.url("/auth/login"),
+                                      user="leaver")
+        self.assertEqual(status, 200, body)
+        status, _, body = b.request("DELETE", self.s.url("/v1/me"),
+                                    headers={"Origin": self.s.base})
+        self.assertEqual(status, 200, body)
         got = self.ok("GET", "/v1/users/leaver/list")
         self.assertEqual(got["source"]["cache"], "miss")
         self.assertEqual(got["results"][0]["status"], "DROPPED")
