@@ -98,7 +98,7 @@ void	 http_resp_text(struct http_resp *, int, const char *, const char *);
  * (a rawjson's text): copied as it is.
  */
 void	 http_resp_json_text(struct http_resp *, int, const char *, size_t);
-/* The error shape of DESIGN §4; field may be NULL. */
+/* The error body {"error":{"code","message","field"}}; field may be NULL. */
 void	 http_resp_error(struct http_resp *, int, const char *, const char *,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));
 /* Serialise status line, headers and body as a FastCGI response. */

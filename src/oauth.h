@@ -16,7 +16,7 @@ struct json_object;
 #define OAUTH_STATE_MAX		512	/* bytes of a client's state we echo */
 #define OAUTH_SCOPE		"anilist"	/* the one scope we grant */
 
-/* ---- AniList: we are its OAuth client (DESIGN §7) ---- */
+/* ---- AniList: we are its OAuth client (authorization code) ---- */
 
 /* Is AniList login configured (client id, secret, redirect URI)? */
 bool	 oauth_anilist_configured(void);
