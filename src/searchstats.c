@@ -437,6 +437,20 @@ searchstats_window_valid(const char *window)
 	return (false);
 }
 
+/*
+ * The most searched queries since the start of the hour the window starts
+ * in (whole hours: that one is counted whole).
+ */
+static const char searchstats_top_sql[] =
+    "SELECT query, sum(hits)::bigint AS n "
+    "FROM search_queries WHERE hour >= to_timestamp(floor(extract("
+    "epoch FROM now() - $1::interval) / 3600) * 3600) "
+    "GROUP BY query ORDER BY n DESC, query LIMIT $2::int";
+enum searchstats_top_col {
+	SEARCHSTATS_TOP_QUERY,
+	SEARCHSTATS_TOP_COUNT,
+};
+
 bool
 searchstats_top(const char *window, int limit, struct json_object **out,
     char **cause)
@@ -463,22 +477,18 @@ searchstats_top(const char *window, int limit, struct json_object **out,
 	params[1] = lim;
 	if ((c = db_acquire(cause)) == NULL)
 		return (false);
-	/* Whole hours: the one the window starts in is counted whole. */
-	res = db_exec(c, "SELECT query, sum(hits)::bigint AS n "
-	    "FROM search_queries WHERE hour >= to_timestamp(floor(extract("
-	    "epoch FROM now() - $1::interval) / 3600) * 3600) "
-	    "GROUP BY query ORDER BY n DESC, query LIMIT $2::int", 2, params,
-	    cause);
+	res = db_exec(c, searchstats_top_sql, 2, params, cause);
 	db_release(c);
 	if (res == NULL)
 		return (false);
 	arr = json_object_new_array();
 	for (r = 0; r < PQntuples(res); r++) {
-		if (!util_parse_ll(PQgetvalue(res, r, 1), &count))
+		if (!util_parse_ll(PQgetvalue(res, r, SEARCHSTATS_TOP_COUNT),
+		    &count))
 			count = 0;
 		row = json_object_new_object();
-		json_object_object_add(row, "query",
-		    json_object_new_string(PQgetvalue(res, r, 0)));
+		json_object_object_add(row, "query", json_object_new_string(
+		    PQgetvalue(res, r, SEARCHSTATS_TOP_QUERY)));
 		json_object_object_add(row, "count",
 		    json_object_new_int64(count));
 		json_object_array_add(arr, row);
