@@ -53,7 +53,10 @@ void	anilist_invalidate_scope(const char *scope);
 /* Release this thread's HTTP handle (also done when the thread exits). */
 void	anilist_thread_cleanup(void);
 
-/* How one AniList HTTP answer is taken (DESIGN §7). */
+/*
+ * How one AniList HTTP answer is taken: a 200 may still carry errors[] or a
+ * null lookup, a 403 ("API disabled") is never retried.
+ */
 enum anilist_class {
 	ANILIST_OK,		/* 200 with data */
 	ANILIST_NOT_FOUND,	/* 404, or a lookup that came back null */

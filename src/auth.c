@@ -278,6 +278,26 @@ auth_token_plausible(const char *t)
 	    "0123456789-_") == n);
 }
 
+/* A live token of one kind, its user and that user's sealed AniList token. */
+static const char auth_token_sql[] =
+    "SELECT t.user_id, u.anilist_id, u.anilist_name, t.client_id, "
+    "a.token_sealed, "
+    "coalesce(extract(epoch FROM a.expires_at)::bigint, 0) "
+    "FROM tokens t JOIN users u ON u.id = t.user_id "
+    "LEFT JOIN anilist_tokens a ON a.user_id = t.user_id "
+    "LEFT JOIN token_families f ON f.id = t.family_id "
+    "WHERE t.token_hash = $1 AND t.kind = $2 "
+    "AND t.revoked_at IS NULL AND f.revoked_at IS NULL "
+    "AND t.expires_at > now()";
+enum auth_token_col {
+	AUTH_TOKEN_USER_ID,
+	AUTH_TOKEN_ANILIST_ID,
+	AUTH_TOKEN_ANILIST_NAME,
+	AUTH_TOKEN_CLIENT_ID,
+	AUTH_TOKEN_SEALED,
+	AUTH_TOKEN_EXPIRES,
+};
+
 /* Look the token up and open the user's AniList token. */
 static int
 auth_lookup(const char *token, const char *kind, struct auth_principal *p,
@@ -301,16 +321,7 @@ auth_lookup(const char *token, const char *kind, struct auth_principal *p,
 	params[1] = kind;
 	if ((c = db_acquire(cause)) == NULL)
 		goto out;
-	res = db_exec(c,
-	    "SELECT t.user_id, u.anilist_id, u.anilist_name, t.client_id, "
-	    "a.token_sealed, "
-	    "coalesce(extract(epoch FROM a.expires_at)::bigint, 0) "
-	    "FROM tokens t JOIN users u ON u.id = t.user_id "
-	    "LEFT JOIN anilist_tokens a ON a.user_id = t.user_id "
-	    "LEFT JOIN token_families f ON f.id = t.family_id "
-	    "WHERE t.token_hash = $1 AND t.kind = $2 "
-	    "AND t.revoked_at IS NULL AND f.revoked_at IS NULL "
-	    "AND t.expires_at > now()", 2, params, cause);
+	res = db_exec(c, auth_token_sql, 2, params, cause);
 	if (res == NULL)
 		goto out;
 	status = 401;
@@ -320,15 +331,17 @@ auth_lookup(const char *token, const char *kind, struct auth_principal *p,
 		    "the access token is invalid, expired or revoked");
 		goto out;
 	}
-	util_parse_ll(PQgetvalue(res, 0, 0), &p->user_id);
-	util_parse_ll(PQgetvalue(res, 0, 1), &p->anilist_id);
-	p->name = xstrdup(PQgetvalue(res, 0, 2));
-	if (!PQgetisnull(res, 0, 3))
-		p->client_id = xstrdup(PQgetvalue(res, 0, 3));
-	if (util_parse_ll(PQgetvalue(res, 0, 5), &v))
+	util_parse_ll(PQgetvalue(res, 0, AUTH_TOKEN_USER_ID), &p->user_id);
+	util_parse_ll(PQgetvalue(res, 0, AUTH_TOKEN_ANILIST_ID),
+	    &p->anilist_id);
+	p->name = xstrdup(PQgetvalue(res, 0, AUTH_TOKEN_ANILIST_NAME));
+	if (!PQgetisnull(res, 0, AUTH_TOKEN_CLIENT_ID))
+		p->client_id = xstrdup(PQgetvalue(res, 0,
+		    AUTH_TOKEN_CLIENT_ID));
+	if (util_parse_ll(PQgetvalue(res, 0, AUTH_TOKEN_EXPIRES), &v))
 		p->anilist_expires = v;
 	snprintf(aad, sizeof aad, "anilist-token:%lld", p->user_id);
-	sealed = db_bytea_value(res, 0, 4, &slen);
+	sealed = db_bytea_value(res, 0, AUTH_TOKEN_SEALED, &slen);
 	if (sealed == NULL || (p->anilist_token = crypto_open(sealed, slen,
 	    aad, NULL)) == NULL) {
 		*cause = xstrdup("no usable AniList authorization; sign in "
@@ -448,21 +461,39 @@ auth_require(struct http_req *req, struct http_resp *resp,
 	return (false);
 }
 
+/* What the statements on login_states return: a pending authorization. */
+#define AUTH_PENDING_COLUMNS						\
+	"client_id, redirect_uri, client_state, code_challenge, "	\
+	"scope, resource, consented"
+enum auth_pending_col {
+	AUTH_PENDING_CLIENT_ID,
+	AUTH_PENDING_REDIRECT_URI,
+	AUTH_PENDING_CLIENT_STATE,
+	AUTH_PENDING_CODE_CHALLENGE,
+	AUTH_PENDING_SCOPE,
+	AUTH_PENDING_RESOURCE,
+	AUTH_PENDING_CONSENTED,
+};
+
 /* The pending-authorization columns of a login_states row. */
 static void
 auth_pending_from(const PGresult *res, struct auth_pending *p)
 {
-	char	**fields[] = { &p->client_id, &p->redirect_uri,
-		    &p->client_state, &p->code_challenge, &p->scope,
-		    &p->resource };
-	size_t	  i;
+	char	**fields[] = {
+		[AUTH_PENDING_CLIENT_ID] = &p->client_id,
+		[AUTH_PENDING_REDIRECT_URI] = &p->redirect_uri,
+		[AUTH_PENDING_CLIENT_STATE] = &p->client_state,
+		[AUTH_PENDING_CODE_CHALLENGE] = &p->code_challenge,
+		[AUTH_PENDING_SCOPE] = &p->scope,
+		[AUTH_PENDING_RESOURCE] = &p->resource,
+	};
+	int	  col;
 
-	for (i = 0; i < nitems(fields); i++)
-		*fields[i] = PQgetisnull(res, 0, (int)i) ? NULL :
-		    xstrdup(PQgetvalue(res, 0, (int)i));
-	if (PQnfields(res) > (int)nitems(fields))
-		p->consented = strcmp(PQgetvalue(res, 0,
-		    (int)nitems(fields)), "t") == 0;
+	for (col = 0; col < (int)nitems(fields); col++)
+		*fields[col] = PQgetisnull(res, 0, col) ? NULL :
+		    xstrdup(PQgetvalue(res, 0, col));
+	p->consented = strcmp(PQgetvalue(res, 0, AUTH_PENDING_CONSENTED),
+	    "t") == 0;
 }
 
 int
@@ -550,12 +581,10 @@ auth_login_consent(const char *state, bool allow, struct auth_pending *p,
 	return (auth_login_row(allow ?
 	    "UPDATE login_states SET consented = true WHERE state_hash = $1 "
 	    "AND expires_at > now() AND client_id IS NOT NULL "
-	    "AND NOT consented RETURNING client_id, redirect_uri, "
-	    "client_state, code_challenge, scope, resource, consented" :
+	    "AND NOT consented RETURNING " AUTH_PENDING_COLUMNS :
 	    "DELETE FROM login_states WHERE state_hash = $1 "
 	    "AND expires_at > now() AND client_id IS NOT NULL "
-	    "AND NOT consented RETURNING client_id, redirect_uri, "
-	    "client_state, code_challenge, scope, resource, consented",
+	    "AND NOT consented RETURNING " AUTH_PENDING_COLUMNS,
 	    state, p, cause));
 }
 
@@ -564,10 +593,19 @@ auth_login_consume(const char *state, struct auth_pending *p, char **cause)
 {
 	return (auth_login_row(
 	    "DELETE FROM login_states WHERE state_hash = $1 "
-	    "AND expires_at > now() RETURNING client_id, redirect_uri, "
-	    "client_state, code_challenge, scope, resource, consented",
+	    "AND expires_at > now() RETURNING " AUTH_PENDING_COLUMNS,
 	    state, p, cause));
 }
+
+/* The user's row, created or renamed at each login. */
+static const char auth_user_sql[] =
+    "INSERT INTO users (anilist_id, anilist_name) "
+    "VALUES ($1, $2) ON CONFLICT (anilist_id) DO UPDATE SET "
+    "anilist_name = EXCLUDED.anilist_name, last_login_at = now() "
+    "RETURNING id";
+enum auth_user_col {
+	AUTH_USER_ID,
+};
 
 int
 auth_user_store(long long anilist_id, const char *name, const char *token,
@@ -588,13 +626,10 @@ auth_user_store(long long anilist_id, const char *name, const char *token,
 		goto out;
 	if (!db_begin(c, cause))
 		goto out;
-	res = db_exec(c, "INSERT INTO users (anilist_id, anilist_name) "
-	    "VALUES ($1, $2) ON CONFLICT (anilist_id) DO UPDATE SET "
-	    "anilist_name = EXCLUDED.anilist_name, last_login_at = now() "
-	    "RETURNING id", 2, params, cause);
+	res = db_exec(c, auth_user_sql, 2, params, cause);
 	if (res == NULL)
 		goto out;
-	if (!util_parse_ll(PQgetvalue(res, 0, 0), user_id)) {
+	if (!util_parse_ll(PQgetvalue(res, 0, AUTH_USER_ID), user_id)) {
 		*cause = xstrdup("database: bad user id");
 		goto out;
 	}

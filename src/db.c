@@ -28,6 +28,26 @@
 #define DB_MIGRATE_LOCK		"27413633313408871"
 #define DB_MAX_MIGRATION	(4 * 1024 * 1024)
 
+/* The schema's version: the highest applied migration, 0 for none. */
+static const char db_version_sql[] =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+enum db_version_col {
+	DB_VERSION_MAX,
+};
+/* Every applied migration and the checksum it had then. */
+static const char db_applied_sql[] =
+    "SELECT version, checksum FROM schema_migrations";
+enum db_applied_col {
+	DB_APPLIED_VERSION,
+	DB_APPLIED_CHECKSUM,
+};
+/* The migration lock, without waiting: "t" when taken. */
+static const char db_trylock_sql[] =
+    "SELECT pg_try_advisory_lock($1::bigint)";
+enum db_trylock_col {
+	DB_TRYLOCK_TAKEN,
+};
+
 struct db_conn {
 	PGconn		*pg;
 	bool		 busy;
@@ -424,10 +444,10 @@ db_health(struct json_object *detail)
 	PQclear(res);
 	json_object_object_add(detail, "latency_ms", json_object_new_double(
 	    (double)(util_mono_us() - t0) / 1000.0));
-	res = db_exec(c, "SELECT coalesce(max(version), 0) "
-	    "FROM schema_migrations", 0, NULL, &cause);
+	res = db_exec(c, db_version_sql, 0, NULL, &cause);
 	if (res != NULL) {
-		if (!util_parse_ll(PQgetvalue(res, 0, 0), &version))
+		if (!util_parse_ll(PQgetvalue(res, 0, DB_VERSION_MAX),
+		    &version))
 			version = 0;
 		PQclear(res);
 	}
@@ -658,8 +678,9 @@ db_applied_sum(const PGresult *res, long long version)
 	int		i;
 
 	for (i = 0; i < PQntuples(res); i++) {
-		if (util_parse_ll(PQgetvalue(res, i, 0), &v) && v == version)
-			return (PQgetvalue(res, i, 1));
+		if (util_parse_ll(PQgetvalue(res, i, DB_APPLIED_VERSION), &v) &&
+		    v == version)
+			return (PQgetvalue(res, i, DB_APPLIED_CHECKSUM));
 	}
 	return (NULL);
 }
@@ -682,10 +703,9 @@ db_migrate(const char *conninfo, const char *dir, FILE *out, char **cause)
 		goto fail;
 
 	params[0] = DB_MIGRATE_LOCK;
-	if (!db_params(pg, "SELECT pg_try_advisory_lock($1::bigint)", 1,
-	    params, &res, &why))
+	if (!db_params(pg, db_trylock_sql, 1, params, &res, &why))
 		goto fail_why;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+	if (strcmp(PQgetvalue(res, 0, DB_TRYLOCK_TAKEN), "t") != 0) {
 		fprintf(out, "another migration is running; waiting for it\n");
 		fflush(out);
 		if (!db_params(pg, "SELECT pg_advisory_lock($1::bigint)", 1,
@@ -701,8 +721,7 @@ db_migrate(const char *conninfo, const char *dir, FILE *out, char **cause)
 	    "checksum text NOT NULL, "
 	    "applied_at timestamptz NOT NULL DEFAULT now())", &why))
 		goto fail_why;
-	if (!db_params(pg, "SELECT version, checksum FROM schema_migrations",
-	    0, NULL, &applied, &why))
+	if (!db_params(pg, db_applied_sql, 0, NULL, &applied, &why))
 		goto fail_why;
 
 	for (i = 0; i < n; i++) {
@@ -738,11 +757,10 @@ db_migrate(const char *conninfo, const char *dir, FILE *out, char **cause)
 	}
 	PQclear(applied);
 	applied = NULL;
-	if (!db_params(pg, "SELECT coalesce(max(version), 0) FROM "
-	    "schema_migrations", 0, NULL, &res, &why))
+	if (!db_params(pg, db_version_sql, 0, NULL, &res, &why))
 		goto fail_why;
 	fprintf(out, "schema at version %s (%d migration%s applied now)\n",
-	    PQgetvalue(res, 0, 0), done, done == 1 ? "" : "s");
+	    PQgetvalue(res, 0, DB_VERSION_MAX), done, done == 1 ? "" : "s");
 	ok = true;
 	goto out;
 

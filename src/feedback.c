@@ -61,6 +61,14 @@ feedback_conn(char **cause)
 	return (db_acquire(cause));
 }
 
+/* One event; its id comes back. */
+static const char feedback_insert_sql[] =
+    "INSERT INTO recommendation_events (user_id, media_id, event, source) "
+    "VALUES ($1, $2, $3, $4) RETURNING id";
+enum feedback_insert_col {
+	FEEDBACK_INSERT_ID,
+};
+
 int
 feedback_record(long long user_id, long long media_id,
     enum feedback_action action, const char *reference, long long *id,
@@ -80,11 +88,9 @@ feedback_record(long long user_id, long long media_id,
 	params[3] = reference;
 	if ((c = feedback_conn(cause)) == NULL)
 		return (503);
-	res = db_exec(c, "INSERT INTO recommendation_events (user_id, "
-	    "media_id, event, source) VALUES ($1, $2, $3, $4) RETURNING id",
-	    4, params, cause);
+	res = db_exec(c, feedback_insert_sql, 4, params, cause);
 	if (res != NULL && PQntuples(res) == 1 &&
-	    util_parse_ll(PQgetvalue(res, 0, 0), id)) {
+	    util_parse_ll(PQgetvalue(res, 0, FEEDBACK_INSERT_ID), id)) {
 		status = 0;
 		feedback_count(action, 1);
 	} else if (res != NULL)
@@ -178,6 +184,16 @@ feedback_list_added(long long user_id, long long media_id, bool *recorded,
 	return (0);
 }
 
+/* How many events of each kind the window holds. */
+static const char feedback_counts_sql[] =
+    "SELECT event, count(*) FROM recommendation_events "
+    "WHERE created_at > now() - $1::int * interval '1 day' "
+    "GROUP BY event";
+enum feedback_counts_col {
+	FEEDBACK_COUNTS_EVENT,
+	FEEDBACK_COUNTS_N,
+};
+
 int
 feedback_stats(int window_days, struct feedback_stats *st, char **cause)
 {
@@ -196,14 +212,13 @@ feedback_stats(int window_days, struct feedback_stats *st, char **cause)
 	params[0] = days;
 	if ((c = feedback_conn(cause)) == NULL)
 		return (503);
-	res = db_exec(c, "SELECT event, count(*) FROM recommendation_events "
-	    "WHERE created_at > now() - $1::int * interval '1 day' "
-	    "GROUP BY event", 1, params, cause);
+	res = db_exec(c, feedback_counts_sql, 1, params, cause);
 	if (res == NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res); i++) {
-		if (!feedback_action_parse(PQgetvalue(res, i, 0), &a) ||
-		    !util_parse_ll(PQgetvalue(res, i, 1), &n))
+		if (!feedback_action_parse(PQgetvalue(res, i,
+		    FEEDBACK_COUNTS_EVENT), &a) ||
+		    !util_parse_ll(PQgetvalue(res, i, FEEDBACK_COUNTS_N), &n))
 			continue;
 		switch (a) {
 		case FEEDBACK_SHOWN:

@@ -101,7 +101,7 @@ void	 http_resp_text(struct http_resp *resp, int status, const char *type,
  */
 void	 http_resp_json_text(struct http_resp *resp, int status,
 	    const char *text, size_t len);
-/* The error shape of DESIGN §4; field may be NULL. */
+/* The error body {"error":{"code","message","field"}}; field may be NULL. */
 void	 http_resp_error(struct http_resp *resp, int status, const char *code,
 	    const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

@@ -67,7 +67,7 @@ openapi_ref(const char *kind, const char *name)
 	return (o);
 }
 
-/* The DESIGN §4 error body. */
+/* The error body of every route: {"error":{"code","message","field"}}. */
 static struct json_object *
 openapi_error_body(void)
 {

@@ -536,6 +536,29 @@ searchstats_window_valid(const char *window)
 	return (false);
 }
 
+/*
+ * The most searched queries since the start of the hour the window starts
+ * in (whole hours: that one is counted whole).
+ */
+/*
+ * Whole hours: the one the window starts in is counted whole. A query is
+ * shown only once enough distinct clients ($3) asked it in the window.
+ */
+static const char searchstats_top_sql[] =
+    "WITH w AS (SELECT to_timestamp(floor(extract("
+    "epoch FROM now() - $1::interval) / 3600) * 3600) AS since), "
+    "asked AS (SELECT a.query FROM search_askers a, w "
+    "WHERE a.hour >= w.since GROUP BY a.query "
+    "HAVING count(DISTINCT a.asker) >= $3::int) "
+    "SELECT q.query, sum(q.hits)::bigint AS n "
+    "FROM search_queries q JOIN asked USING (query), w "
+    "WHERE q.hour >= w.since "
+    "GROUP BY q.query ORDER BY n DESC, q.query LIMIT $2::int";
+enum searchstats_top_col {
+	SEARCHSTATS_TOP_QUERY,
+	SEARCHSTATS_TOP_COUNT,
+};
+
 bool
 searchstats_top(const char *window, int limit, struct json_object **out,
     char **cause)
@@ -564,30 +587,18 @@ searchstats_top(const char *window, int limit, struct json_object **out,
 	params[2] = users;
 	if ((c = db_acquire(cause)) == NULL)
 		return (false);
-	/*
-	 * Whole hours: the one the window starts in is counted whole. A query
-	 * is shown only once enough distinct clients asked it in the window.
-	 */
-	res = db_exec(c, "WITH w AS (SELECT to_timestamp(floor(extract("
-	    "epoch FROM now() - $1::interval) / 3600) * 3600) AS since), "
-	    "asked AS (SELECT a.query FROM search_askers a, w "
-	    "WHERE a.hour >= w.since GROUP BY a.query "
-	    "HAVING count(DISTINCT a.asker) >= $3::int) "
-	    "SELECT q.query, sum(q.hits)::bigint AS n "
-	    "FROM search_queries q JOIN asked USING (query), w "
-	    "WHERE q.hour >= w.since "
-	    "GROUP BY q.query ORDER BY n DESC, q.query LIMIT $2::int", 3,
-	    params, cause);
+	res = db_exec(c, searchstats_top_sql, 3, params, cause);
 	db_release(c);
 	if (res == NULL)
 		return (false);
 	arr = json_object_new_array();
 	for (r = 0; r < PQntuples(res); r++) {
-		if (!util_parse_ll(PQgetvalue(res, r, 1), &count))
+		if (!util_parse_ll(PQgetvalue(res, r, SEARCHSTATS_TOP_COUNT),
+		    &count))
 			count = 0;
 		row = json_object_new_object();
-		json_object_object_add(row, "query",
-		    json_object_new_string(PQgetvalue(res, r, 0)));
+		json_object_object_add(row, "query", json_object_new_string(
+		    PQgetvalue(res, r, SEARCHSTATS_TOP_QUERY)));
 		json_object_object_add(row, "count",
 		    json_object_new_int64(count));
 		json_object_array_add(arr, row);

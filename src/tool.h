@@ -40,7 +40,7 @@ struct tool_auth {
 					   other site's page could cause */
 };
 
-/* Why a call failed, in the terms of DESIGN §4. */
+/* Why a call failed: the fields of the one error body of every route. */
 struct tool_error {
 	int		 status;	/* HTTP status: 400, 401, 404, 429, 5xx */
 	const char	*code;		/* static: "invalid_argument" … */

@@ -101,7 +101,7 @@ static const char users_list_input[] =
 	"default.\"},"
 	"\"page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100000,"
 	"\"default\":1,\"description\":\"Page number, from 1.\"},"
-	/* A MediaListCollection chunk holds at most 500 entries (DESIGN §7). */
+	/* AniList's MediaListCollection chunk holds at most 500 entries. */
 	TOOLS_PROP_PER_PAGE(50, 500)
 	"}}";
 

@@ -1308,7 +1308,7 @@ class App:
         except GraphQLError as e:
             return e.status, e.body()
 
-    # OAuth (DESIGN section 7): the user always approves at once.
+    # OAuth (README.md, "OAuth"): the user always approves at once.
 
     def authorize(self, query):
         q = urllib.parse.parse_qs(query, keep_blank_values=True)

@@ -1,4 +1,4 @@
-"""test_accounts.py: PostgreSQL, AniList login, the OAuth 2.1 server (issue 5).
+"""test_accounts.py: PostgreSQL, AniList login, the OAuth 2.1 server.
 
 Real PostgreSQL (a private cluster started as the postgres user), real Caddy,
 the sample AniList upstream; nothing is mocked. A browser is played with

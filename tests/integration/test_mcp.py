@@ -214,8 +214,8 @@ class McpTest(unittest.TestCase):
             self.assertEqual((st, b["result"]), (200, {}))
 
     def test_tools_list_is_the_same_text_every_call(self):
-        """Issue 7: a worker serialises tools/list once per revision and UTC
-        year and splices that text into every response: any call, any id,
+        """A worker serialises tools/list once per revision and UTC year and
+        splices that text into every response: any call, any id,
         any worker gets the same bytes, with the year bounds resolved."""
         for version in LEGACY + (V26,):
             results = set()

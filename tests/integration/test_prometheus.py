@@ -95,7 +95,7 @@ class ConfigChecks(unittest.TestCase):
             ETC, "prometheus", "alerts.yml")], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
-    def test_alert_rules_cover_the_issue(self):
+    def test_alert_rules_hold_the_sla_thresholds(self):
         with open(os.path.join(ETC, "prometheus", "alerts.yml")) as f:
             text = f.read()
         for needle in ('> 0.001', '> 0.01', 'histogram_quantile(0.95',

@@ -2,8 +2,8 @@
 
 Every filter and sort of search_anime, adult titles excluded by default,
 paging, trending, seasonal (current season by default), details, characters,
-airing schedule, genres, and every validation error of issue 3 answered 400
-naming the field, without a call to AniList. Expectations come from the
+airing schedule, genres, and every validation error answered 400 naming the
+field, without a call to AniList. Expectations come from the
 sample data itself (tests/anilist-sample/data/sample-media.json).
 """
 import datetime

@@ -1,6 +1,6 @@
 """test_user_tools.py: the user tools (get_user_list, update_list_entry,
 delete_list_entry) over REST and MCP, signed in through the real OAuth 2.1
-flow (issues 5 and 7).
+flow.
 
 Real PostgreSQL, memcached, Caddy and the sample AniList; nothing is
 mocked. `sampleuser` owns the sample's seeded list (52 PLANNING entries);

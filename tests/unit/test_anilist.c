@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "anilist.h"
 #include "config.h"
 #include "log.h"
+#include "unit.h"
 #include "util.h"
 
 static const struct {
@@ -146,14 +146,14 @@ END_TEST
  * anilist_fetch without memcached against a loopback port that refuses
  * connections: each call builds its request and fails fast.
  */
-static int	fetch_sock = -1, fetch_devnull = -1;
+static int	fetch_sock = -1;
 
 static void
 fetch_setup(void)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof sin;
-	char			*cause = NULL, url[64];
+	char			 url[64];
 
 	/* Bound, never listening: connections to it are refused. */
 	fetch_sock = socket(AF_INET, SOCK_STREAM, 0);
@@ -167,16 +167,12 @@ fetch_setup(void)
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/",
 	    (unsigned)ntohs(sin.sin_port));
 
-	cfg = config_create();
-	ck_assert(config_set(cfg, "ENVIRONMENT", "development", &cause));
-	ck_assert(config_set(cfg, "MEMCACHED_SERVERS", "", &cause));
-	ck_assert(config_set(cfg, "ANILIST_API_URL", url, &cause));
-	ck_assert(config_set(cfg, "UPSTREAM_RETRIES", "0", &cause));
-	ck_assert(config_set(cfg, "UPSTREAM_TIMEOUT_MS", "100", &cause));
-	fetch_devnull = open("/dev/null", O_WRONLY);
-	ck_assert_int_ge(fetch_devnull, 0);
-	log_set_fd(fetch_devnull);
-	log_threshold = LOG_FATAL;
+	unit_config();
+	unit_config_set("MEMCACHED_SERVERS", "");
+	unit_config_set("ANILIST_API_URL", url);
+	unit_config_set("UPSTREAM_RETRIES", "0");
+	unit_config_set("UPSTREAM_TIMEOUT_MS", "100");
+	unit_logs_quiet();
 	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
 }
 
@@ -185,11 +181,9 @@ fetch_teardown(void)
 {
 	anilist_thread_cleanup();
 	curl_global_cleanup();
-	log_set_fd(2);
-	close(fetch_devnull);
+	unit_logs_restore();
 	close(fetch_sock);
-	config_free(cfg);
-	cfg = NULL;
+	unit_config_free();
 }
 
 /*
@@ -285,11 +279,5 @@ anilist_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(anilist_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(anilist_suite()));
 }

@@ -2,10 +2,8 @@
 #include "autoconf.h"
 
 #include <check.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -15,31 +13,24 @@
 #include "serve.h"
 #include "tool.h"
 #include "tools/tools.h"
+#include "unit.h"
 #include "util.h"
-
-static int	devnull = -1;
 
 static void
 setup(void)
 {
 	char	*cause = NULL;
 
-	cfg = config_create();
-	ck_assert(config_set(cfg, "ENVIRONMENT", "development", &cause));
-	devnull = open("/dev/null", O_WRONLY);
-	ck_assert_int_ge(devnull, 0);
-	log_set_fd(devnull);
-	log_threshold = LOG_FATAL;
+	unit_config();
+	unit_logs_quiet();
 	ck_assert_msg(tool_init(&cause), "%s", cause ? cause : "");
 }
 
 static void
 teardown(void)
 {
-	log_set_fd(2);
-	close(devnull);
-	config_free(cfg);
-	cfg = NULL;
+	unit_logs_restore();
+	unit_config_free();
 }
 
 /* GET uri through the pipeline; the parsed error object (caller puts). */
@@ -310,12 +301,8 @@ api_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(api_suite());
-	int	 failed;
+	int	status = unit_run(api_suite());
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	tool_shutdown();
-	return (failed == 0 ? 0 : 1);
+	return (status);
 }

@@ -615,8 +615,8 @@ static const struct {
 };
 
 /*
- * Issue 7: tools/list is served from a per-process cache; every answer is
- * byte for byte what a fresh build gives, for every id and every call.
+ * tools/list is served from a per-process cache; every answer is byte for
+ * byte what a fresh build gives, for every id and every call.
  */
 START_TEST(test_tools_list_cached_answer_is_the_fresh_build)
 {

@@ -2,7 +2,6 @@
 #include "autoconf.h"
 
 #include <check.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@
 #include "schema.h"
 #include "tool.h"
 #include "tools/shape.h"
+#include "unit.h"
 #include "util.h"
 
 static struct json_object *sample;
@@ -19,16 +19,7 @@ static struct json_object *sample;
 static void
 load_sample(void)
 {
-	const char	*top = getenv("top_srcdir");
-	char		 path[4096];
-
-	snprintf(path, sizeof path, "%s/tests/anilist-sample/data/"
-	    "sample-media.json", top != NULL ? top : ".");
-	sample = json_object_from_file(path);
-	if (sample == NULL) {
-		fprintf(stderr, "cannot read %s (set top_srcdir)\n", path);
-		abort();
-	}
+	sample = unit_json_file("tests/anilist-sample/data/sample-media.json");
 }
 
 static void
@@ -415,11 +406,5 @@ shape_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(shape_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run(shape_suite()));
 }

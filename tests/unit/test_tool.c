@@ -339,7 +339,10 @@ START_TEST(test_annotations_json_names_mcp_hints)
 }
 END_TEST
 
-/* Argument errors of issue 3, through tool_invoke (no AniList call). */
+/*
+ * Bad arguments of the discovery tools: each a 400 naming the field, through
+ * tool_invoke, with no AniList call.
+ */
 static const struct {
 	const char	*tool;
 	const char	*args;
