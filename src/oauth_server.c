@@ -189,14 +189,15 @@ oauth_redirect_uri_valid(const char *uri, char **why)
 }
 
 bool
-oauth_resource_valid(const char *r)
+oauth_resource_valid(const char *resource)
 {
 	char	*issuer = oauth_issuer();
 	size_t	 n = strlen(issuer);
 	bool	 ok;
 
-	ok = strncmp(r, issuer, n) == 0 && (strcmp(r + n, "") == 0 ||
-	    strcmp(r + n, "/") == 0 || strcmp(r + n, "/mcp") == 0);
+	ok = strncmp(resource, issuer, n) == 0 &&
+	    (strcmp(resource + n, "") == 0 || strcmp(resource + n, "/") == 0 ||
+	    strcmp(resource + n, "/mcp") == 0);
 	free(issuer);
 	return (ok);
 }

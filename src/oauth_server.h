@@ -23,7 +23,8 @@ struct oauth_client {
 	bool		  has_secret;
 	unsigned char	  secret_hash[CRYPTO_HASH_LEN];
 };
-void	 oauth_client_clear(struct oauth_client *);
+/* Free what c holds (c itself is the caller's); NULL fields are fine. */
+void	 oauth_client_clear(struct oauth_client *c);
 /* Does uri match one of the client's registered redirect URIs? */
 bool	 oauth_client_has_redirect(const struct oauth_client *c,
 	    const char *uri);
@@ -41,17 +42,18 @@ bool	 oauth_redirect_matches(const char *registered, const char *given);
  */
 bool	 oauth_client_name_valid(const char *name);
 /* Load a client: 0, 404 unknown, 503 database (with *cause). */
-int	 oauth_client_load(const char *, struct oauth_client *, char **);
+int	 oauth_client_load(const char *client_id, struct oauth_client *c,
+	    char **cause);
 
 /*
  * Redirect URIs we accept at registration: absolute https, or http on a
  * loopback host (127.0.0.1, [::1], localhost); no fragment, no userinfo.
  */
-bool	 oauth_redirect_uri_valid(const char *, char **);
+bool	 oauth_redirect_uri_valid(const char *uri, char **why);
 /* Is resource (RFC 8707) this service: PUBLIC_URL, or PUBLIC_URL/mcp? */
-bool	 oauth_resource_valid(const char *);
+bool	 oauth_resource_valid(const char *resource);
 /* Is every space-separated scope one we support (empty is fine)? */
-bool	 oauth_scope_valid(const char *);
+bool	 oauth_scope_valid(const char *scope);
 /* PUBLIC_URL without a trailing slash; caller frees. */
 char	*oauth_issuer(void);
 
@@ -69,8 +71,8 @@ int	 oauth_register(struct json_object *meta, const char *registrant,
  * Where to send the browser back to a client: uri with code (or error and
  * desc), state when not NULL, and iss (RFC 9207). Caller frees.
  */
-char	*oauth_client_redirect(const char *, const char *, const char *,
-	    const char *, const char *);
+char	*oauth_client_redirect(const char *uri, const char *code,
+	    const char *error, const char *desc, const char *state);
 
 /* A user's consented authorization, as the authorize request asked it. */
 struct oauth_code_request {
@@ -89,7 +91,6 @@ struct oauth_code_request {
 int	 oauth_code_create(const struct oauth_code_request *cr, char **code,
 	    char **cause) __attribute__((warn_unused_result));
 
-/* The token endpoint's parameters (borrowed; NULL when absent). */
 /*
  * What the token endpoint knows when a client presents an authorization
  * code (the code's row against the request). Strings are borrowed;
@@ -140,6 +141,7 @@ enum oauth_refresh_verdict oauth_refresh_verdict(
  */
 bool	 oauth_auth_method_allowed(const char *registered, const char *used);
 
+/* The token endpoint's parameters (borrowed; NULL when absent). */
 struct oauth_token_request {
 	const char	*grant_type;	/* authorization_code, refresh_token */
 	const char	*code;		/* authorization_code: */
