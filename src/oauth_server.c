@@ -620,15 +620,23 @@ oauth_revoke_family(struct db_conn *c, const char *family, char **cause)
 	    "WHERE family_id = $1 AND revoked_at IS NULL", 1, params, cause));
 }
 
+/* Whom a pair of tokens is for (strings borrowed; scope may be NULL). */
+struct oauth_issue_for {
+	const char	*user;
+	const char	*client;
+	const char	*family;
+	const char	*scope;
+};
+
 /*
- * Issue an access and a refresh token in family for user and client, and
- * the token response. Inside the caller's transaction.
+ * Issue an access and a refresh token in the family of f, and the token
+ * response in *out (caller puts). Inside the caller's transaction.
  */
 static bool
-oauth_issue(struct db_conn *c, const char *user, const char *client,
-    const char *family, const char *scope, struct json_object **out,
-    char **cause)
+oauth_issue(struct db_conn *c, const struct oauth_issue_for *f,
+    struct json_object **out, char **cause)
 {
+	const char	*scope = f->scope;
 	const char	*params[9];
 	char		*access = NULL, *refresh = NULL, *ah = NULL, *rh = NULL;
 	char		 attl[16], rttl[16], rmax[16];
@@ -644,9 +652,9 @@ oauth_issue(struct db_conn *c, const char *user, const char *client,
 	snprintf(attl, sizeof attl, "%d", cfg->access_token_ttl);
 	snprintf(rttl, sizeof rttl, "%d", cfg->refresh_token_ttl);
 	params[0] = ah;
-	params[1] = user;
-	params[2] = client;
-	params[3] = family;
+	params[1] = f->user;
+	params[2] = f->client;
+	params[3] = f->family;
 	params[4] = scope;
 	params[5] = attl;
 	params[6] = rh;
@@ -836,9 +844,12 @@ oauth_grant_code(struct db_conn *c, const struct oauth_client *client,
 	params[1] = hash;
 	if (!db_run(c, "UPDATE authorization_codes SET family_id = $1 "
 	    "WHERE code_hash = $2", 2, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, CODE_COL_USER),
-	    client->client_id, family, PQgetisnull(res, 0, CODE_COL_SCOPE) ?
-	    NULL : PQgetvalue(res, 0, CODE_COL_SCOPE), &g->tokens, cause) ||
+	    !oauth_issue(c, &(struct oauth_issue_for){
+		.user = PQgetvalue(res, 0, CODE_COL_USER),
+		.client = client->client_id,
+		.family = family,
+		.scope = PQgetisnull(res, 0, CODE_COL_SCOPE) ? NULL :
+		    PQgetvalue(res, 0, CODE_COL_SCOPE) }, &g->tokens, cause) ||
 	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
@@ -967,10 +978,13 @@ oauth_grant_refresh(struct db_conn *c, const struct oauth_client *client,
 	}
 	if (!db_run(c, "UPDATE tokens SET used_at = now() "
 	    "WHERE token_hash = $1", 1, params, cause) ||
-	    !oauth_issue(c, PQgetvalue(res, 0, REFRESH_COL_USER),
-	    client->client_id, PQgetvalue(res, 0, REFRESH_COL_FAMILY),
-	    PQgetisnull(res, 0, REFRESH_COL_SCOPE) ? NULL :
-	    PQgetvalue(res, 0, REFRESH_COL_SCOPE), &g->tokens, cause) ||
+	    !oauth_issue(c, &(struct oauth_issue_for){
+		.user = PQgetvalue(res, 0, REFRESH_COL_USER),
+		.client = client->client_id,
+		.family = PQgetvalue(res, 0, REFRESH_COL_FAMILY),
+		.scope = PQgetisnull(res, 0, REFRESH_COL_SCOPE) ? NULL :
+		    PQgetvalue(res, 0, REFRESH_COL_SCOPE) }, &g->tokens,
+	    cause) ||
 	    !db_commit(c, cause))
 		goto db;
 	g->status = 200;
