@@ -46,9 +46,11 @@ char	*widget_html(const struct widget *, const char *, char **)
 
 /*
  * The widget _meta of a resource for either convention: the CSP (only
- * AniList's image CDN), the description and the border preference.
- * Caller owns.
+ * AniList's image CDN), the description, the border preference and the
+ * app's domain (ui.domain, openai/widgetDomain: the origin of public_url,
+ * left out when it is empty). Caller owns.
  */
-struct json_object *widget_resource_meta(const struct widget *);
+struct json_object *widget_resource_meta(const struct widget *w,
+	    const char *public_url);
 
 #endif
