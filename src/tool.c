@@ -817,9 +817,9 @@ tool_annotations_json(const struct tool *t)
 }
 
 /* Lengths long strings are cut to, in turn, until an answer fits. */
-static const size_t tool_cut_lengths[] = { 600, 300, 160 };
+static const size_t tool_cut_lengths[] = { 600, 300, 160, 100 };
 /* Room kept for the "trimmed" note itself. */
-#define TOOL_NOTE_ROOM		600
+#define TOOL_NOTE_ROOM		400
 
 size_t
 tool_text_size(struct json_object *o)
