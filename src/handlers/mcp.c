@@ -51,6 +51,7 @@ mcp_answer_kind(const char *accept, bool *sse)
 struct mcp_auth_state {
 	struct http_req		*req;
 	struct http_resp	*resp;
+	bool			 limited;	/* mcp_limit counted this POST */
 	bool			 asked;		/* mcp_authenticate's answer: */
 	int			 status;
 	struct auth_principal	 principal;	/* freed by the handler */
@@ -108,6 +109,7 @@ mcp_limit(void *arg, const char *subject)
 	struct ratelimit_verdict	 shown;
 	const struct tool_auth		*auth = NULL;
 
+	st->limited = true;
 	memset(&caller, 0, sizeof caller);
 	if (http_req_header(st->req, "Authorization") != NULL &&
 	    mcp_authenticate(st, &auth) == 0 && auth != NULL)
@@ -115,6 +117,27 @@ mcp_limit(void *arg, const char *subject)
 	else
 		caller.subject = subject;
 	return (ratelimit_mcp(st->req, st->resp, &caller, &shown));
+}
+
+/*
+ * A POST that served no request (refused before its body was read, only
+ * notifications, not JSON) still counts against its address; over the
+ * limit its answer becomes a 429.
+ */
+static void
+mcp_count_address(struct mcp_auth_state *st)
+{
+	struct ratelimit_caller		caller;
+	struct ratelimit_verdict	shown;
+
+	if (st->limited)
+		return;
+	st->limited = true;
+	memset(&caller, 0, sizeof caller);
+	if (ratelimit_mcp(st->req, st->resp, &caller, &shown) > 0)
+		mcp_reply_error(st->req, st->resp, 429, MCP_RATE_LIMITED,
+		    "rate_limited", "Rate limited: too many requests from "
+		    "this address; retry later");
 }
 
 /* Does a body of unknown type look like JSON: its first non-blank byte? */
@@ -140,12 +163,15 @@ HANDLER(handle_mcp)
 	enum http_body_kind	 kind;
 	bool			 sse;
 
+	memset(&st, 0, sizeof st);
+	st.req = req;
+	st.resp = resp;
 	if (origin != NULL && !config_origin_allowed(cfg, origin) &&
 	    !auth_origin_is_self(cfg->public_url, origin)) {
 		mcp_reply_error(req, resp, 403, MCP_INVALID_REQUEST,
 		    "origin_not_allowed", "Forbidden: this Origin may not use "
 		    "the MCP endpoint");
-		return;
+		goto out;
 	}
 	/*
 	 * A body without a type, or with a generic one, is read when it
@@ -157,13 +183,13 @@ HANDLER(handle_mcp)
 		mcp_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
 		    "unsupported_media_type", "Unsupported Media Type: send "
 		    "the JSON-RPC message as application/json");
-		return;
+		goto out;
 	}
 	if (!mcp_answer_kind(http_req_header(req, "Accept"), &sse)) {
 		mcp_reply_error(req, resp, 406, MCP_INVALID_REQUEST,
 		    "not_acceptable", "Not Acceptable: the client must accept "
 		    "application/json and text/event-stream");
-		return;
+		goto out;
 	}
 
 	memset(&in, 0, sizeof in);
@@ -173,9 +199,6 @@ HANDLER(handle_mcp)
 	in.public_url = cfg->public_url;
 	in.widgets_dir = *cfg->widgets_dir != '\0' ? cfg->widgets_dir :
 	    PKGDATADIR "/widgets";
-	memset(&st, 0, sizeof st);
-	st.req = req;
-	st.resp = resp;
 	in.authenticate = mcp_authenticate;
 	in.auth_arg = &st;
 	in.limit = mcp_limit;
@@ -202,5 +225,7 @@ HANDLER(handle_mcp)
 	req->log_upstream_ms = out.log_upstream_ms;
 	req->log_error = out.log_error;
 	mcp_output_free(&out);
+out:
+	mcp_count_address(&st);
 	auth_principal_free(&st.principal);
 }

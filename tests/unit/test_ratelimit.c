@@ -544,6 +544,16 @@ START_TEST(test_mcp_users_share_an_address_but_not_a_budget)
 	ck_assert_int_eq(json_object_get_int(v), -32000);
 	json_object_put(o);
 	http_resp_free(&r);
+	/* A POST that serves no request still counts: notifications too. */
+	serve_mcp(&r, "192.0.2.20", "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}");
+	ck_assert_int_eq(r.status, 429);
+	http_resp_free(&r);
+	serve_mcp(&r, "192.0.2.21", "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}");
+	ck_assert_int_eq(r.status, 202);
+	assert_header(&r, "RateLimit-Remaining", "7");
+	http_resp_free(&r);
 	/* REST from that address has its own budget. */
 	serve(&r, "GET", "/", "192.0.2.20");
 	ck_assert_int_eq(r.status, 200);
