@@ -126,6 +126,10 @@ const struct config_def config_defs[] = {
 	    "counted in memcached; 0 disables"),
 	I("RATE_LIMIT_WINDOW", "60", 1, 86400, rate_limit_window,
 	    "seconds of a rate-limit window (fixed, aligned on the clock)"),
+	I("RATE_LIMIT_MCP_ADDRESS_REQUESTS", "3000", 0, 1000000,
+	    rate_limit_mcp_address, "requests to /mcp per client address per "
+	    "window (a shared egress: every ChatGPT user comes from a few "
+	    "addresses); each user within it keeps RATE_LIMIT_REQUESTS"),
 	S("CORS_ORIGINS", "https://chatgpt.com,https://chat.openai.com",
 	    cors_origins, false, NULL, "allowed origins, comma separated, or *"),
 	I("MAX_BODY_SIZE", "65536", 1024, 16777216, max_body_size,

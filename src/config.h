@@ -53,6 +53,7 @@ struct config {
 	int	 cache_stale_ttl;
 	int	 rate_limit_requests;
 	int	 rate_limit_window;
+	int	 rate_limit_mcp_address;	/* per address, /mcp only */
 	char	*cors_origins;
 	int	 max_body_size;
 	bool	 metrics_enabled;

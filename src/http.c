@@ -180,6 +180,89 @@ http_req_is_json(const struct http_req *req)
 	    strncasecmp(type, "application/json", 16) == 0);
 }
 
+/* The media type of a header value, without parameters: its length. */
+static size_t
+http_media_len(const char *type)
+{
+	return (strcspn(type, "; \t,"));
+}
+
+enum http_body_kind
+http_req_body_kind(const struct http_req *req)
+{
+	const char	*type = http_req_header(req, "Content-Type");
+	size_t		 len;
+
+	if (type == NULL)
+		return (HTTP_BODY_GENERIC);
+	while (*type == ' ' || *type == '\t')
+		type++;
+	if ((len = http_media_len(type)) == 0)
+		return (HTTP_BODY_GENERIC);
+	if ((len == 16 && strncasecmp(type, "application/json", 16) == 0) ||
+	    (len > 17 && strncasecmp(type, "application/", 12) == 0 &&
+	    strncasecmp(type + len - 5, "+json", 5) == 0))
+		return (HTTP_BODY_JSON);
+	if ((len == 24 && strncasecmp(type, "application/octet-stream",
+	    24) == 0) || (len == 10 && strncasecmp(type, "text/plain",
+	    10) == 0))
+		return (HTTP_BODY_GENERIC);
+	return (HTTP_BODY_OTHER);
+}
+
+/* The q of one media range's parameters (";q=0.5"): 0..1000. */
+static int
+http_range_q(const char *params, size_t len)
+{
+	const char	*p = params, *end = params + len;
+	int		 q = 1000, scale = 100;
+
+	for (; p < end; p++) {
+		if (*p != ';')
+			continue;
+		p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 2 || (*p != 'q' && *p != 'Q') || p[1] != '=')
+			continue;
+		p += 2;
+		if (p >= end || (*p != '0' && *p != '1'))
+			return (1000);
+		q = (*p++ - '0') * 1000;
+		if (p < end && *p == '.')
+			for (p++; p < end && *p >= '0' && *p <= '9' &&
+			    scale > 0; p++, scale /= 10)
+				q += (*p - '0') * scale;
+		return (q > 1000 ? 1000 : q);
+	}
+	return (q);
+}
+
+bool
+http_accepts(const char *accept, const char *type)
+{
+	const char	*p, *end, *slash = strchr(type, '/');
+	size_t		 len, tlen = strlen(type), major;
+
+	if (accept == NULL)
+		return (true);
+	major = slash != NULL ? (size_t)(slash - type) : tlen;
+	for (p = accept; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, ",");
+		len = strcspn(p, ";, \t");
+		if (http_range_q(p + len, (size_t)(end - p) - len) == 0)
+			continue;
+		if ((len == tlen && strncasecmp(p, type, tlen) == 0) ||
+		    (len == 3 && strncmp(p, "*/*", 3) == 0) ||
+		    (len == major + 2 && strncasecmp(p, type, major + 1) == 0 &&
+		    p[major + 1] == '*'))
+			return (true);
+	}
+	return (false);
+}
+
 bool
 http_method_has_body(const char *method)
 {
@@ -435,6 +518,21 @@ http_resp_json_text(struct http_resp *resp, int status, const char *text,
     size_t len)
 {
 	http_resp_body(resp, status, "application/json", text, len);
+}
+
+void
+http_resp_event(struct http_resp *resp, int status, const char *event,
+    const char *data, size_t len)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	buf_printf(&b, "event: %s\ndata: ", event);
+	buf_append(&b, data, len);
+	buf_puts(&b, "\n\n");
+	http_resp_body(resp, status, "text/event-stream", b.data, b.len);
+	buf_utf8_repair(&resp->body);
+	buf_free(&b);
 }
 
 void

@@ -72,6 +72,18 @@ const char *http_req_query(const struct http_req *req, const char *key);
 const char *http_req_path_arg(const struct http_req *req, const char *name);
 /* Is the Content-Type application/json (with any parameters)? */
 bool	 http_req_is_json(const struct http_req *req);
+/* How a request declares its body (Content-Type). */
+enum http_body_kind {
+	HTTP_BODY_JSON,		/* application/json, application/…+json */
+	HTTP_BODY_GENERIC,	/* none, application/octet-stream, text/plain */
+	HTTP_BODY_OTHER		/* forms, multipart, anything else */
+};
+enum http_body_kind http_req_body_kind(const struct http_req *req);
+/*
+ * Does the Accept header value accept (NULL: anything) allow the media
+ * type type ("text/event-stream"), directly or by a wildcard, with q > 0?
+ */
+bool	 http_accepts(const char *accept, const char *type);
 /* POST, PUT and PATCH: methods whose arguments come in the body. */
 bool	 http_method_has_body(const char *method);
 /* Decode a query string into params; 0 or HTTP status with *cause. */
@@ -101,6 +113,12 @@ void	 http_resp_text(struct http_resp *resp, int status, const char *type,
  */
 void	 http_resp_json_text(struct http_resp *resp, int status,
 	    const char *text, size_t len);
+/*
+ * Replace the body with one server-sent event (text/event-stream): event,
+ * then data (len bytes, one line: no CR or LF), then the stream ends.
+ */
+void	 http_resp_event(struct http_resp *resp, int status,
+	    const char *event, const char *data, size_t len);
 /* The error body {"error":{"code","message","field"}}; field may be NULL. */
 void	 http_resp_error(struct http_resp *resp, int status, const char *code,
 	    const char *field, const char *fmt, ...)

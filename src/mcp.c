@@ -14,6 +14,7 @@
 #include "jsonbody.h"
 #include "log.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "oauth_server.h"
 #include "rawjson.h"
 #include "tool.h"
@@ -25,6 +26,9 @@
 #define MCP_META_SERVER		"io.modelcontextprotocol/serverInfo"
 #define MCP_META_UI_EXT		"io.modelcontextprotocol/ui"
 #define MCP_META_ERROR		"anilist-gpt/error"
+#define MCP_META_SUBJECT	"openai/subject"
+/* Longest per-user host identifier used (longer: ignored). */
+#define MCP_SUBJECT_MAX		256
 #define MCP_MAX_DEPTH		64
 /* Freshness hints (ms) of cacheable results: they change with a deploy. */
 #define MCP_TTL_LIST		3600000
@@ -50,6 +54,9 @@ struct mcp_ctx {
 	bool			 modern;	/* 2026-07-28 per-request _meta */
 	bool			 batch;
 	int			 status;	/* HTTP status this message asks for */
+	/* Seconds the caller must wait (mcp_limit), once asked. */
+	bool			 limit_asked;
+	int			 limited;
 	/* Who calls, once asked (mcp_who). */
 	bool			 auth_asked;
 	int			 auth_status;	/* 0, 401, 503 */
@@ -90,9 +97,12 @@ mcp_challenge(const char *public_url, bool invalid)
 	char	*s;
 
 	xasprintf(&s, "Bearer resource_metadata=\"%s/.well-known/"
-	    "oauth-protected-resource\"%s", public_url, invalid ?
-	    ", error=\"invalid_token\", error_description=\"the access "
-	    "token is invalid or expired; sign in again\"" : "");
+	    "oauth-protected-resource\", scope=\"%s\", %s", public_url,
+	    OAUTH_SCOPE, invalid ? "error=\"invalid_token\", "
+	    "error_description=\"the access token is invalid or expired; "
+	    "sign in again\"" : "error=\"insufficient_scope\", "
+	    "error_description=\"connect your AniList account to use this "
+	    "tool\"");
 	return (s);
 }
 
@@ -585,11 +595,13 @@ mcp_who(struct mcp_ctx *ctx, const struct tool_auth **auth)
 }
 
 /*
- * A protected tool without a usable token: HTTP 401 with the challenge,
- * and (ChatGPT Apps) the same challenge in the result's
- * _meta["mcp/www_authenticate"] so either kind of client starts OAuth.
- * refused: a token came but was not accepted (ours, or the AniList token
- * behind it).
+ * A protected tool without a usable token: a tool result with the
+ * challenge in _meta["mcp/www_authenticate"] (ChatGPT Apps), which a
+ * client shows and starts OAuth from. No token at all: HTTP 200, so a
+ * client that treats 401 as a transport failure still gets the result.
+ * refused (a token came but was not accepted: ours, or the AniList token
+ * behind it): HTTP 401 with WWW-Authenticate as well, as MCP's
+ * authorization rules ask for an invalid or expired token.
  */
 static struct json_object *
 mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t, bool refused)
@@ -598,10 +610,11 @@ mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t, bool refused)
 	char			*challenge, *text;
 
 	challenge = mcp_challenge(ctx->in->public_url, refused);
-	xasprintf(&text, "%s needs you to sign in with your AniList account "
-	    "(%s). Connect the account, then call the tool again.", t->name,
-	    refused ? "the access token was not accepted" :
-	    "no access token was sent");
+	xasprintf(&text, "%s needs the user's AniList account: the user must "
+	    "connect (sign in with) their AniList account to this app (%s). "
+	    "Ask the user to connect it, then call the tool again.", t->name,
+	    refused ? "the access token was not accepted; connect again" :
+	    "no account is connected yet");
 	a = json_object_new_array();
 	json_object_array_add(a, json_object_new_string(challenge));
 	meta = json_object_new_object();
@@ -610,7 +623,7 @@ mcp_tool_challenge(struct mcp_ctx *ctx, const struct tool *t, bool refused)
 	json_object_object_add(result, "content", mcp_text_content(text));
 	json_object_object_add(result, "isError", json_object_new_boolean(true));
 	json_object_object_add(result, "_meta", meta);
-	if (!ctx->batch) {
+	if (refused && !ctx->batch) {
 		ctx->status = 401;
 		free(ctx->out->www_authenticate);
 		ctx->out->www_authenticate = challenge;
@@ -721,7 +734,8 @@ mcp_resource(const struct mcp_ctx *ctx, const struct widget *w, bool app)
 	json_object_object_add(o, "mimeType",
 	    json_object_new_string(widget_mime(app)));
 	if (ctx->version >= MCP_V2025_06_18)
-		json_object_object_add(o, "_meta", widget_resource_meta(w));
+		json_object_object_add(o, "_meta", widget_resource_meta(w,
+		    ctx->in->public_url));
 	return (o);
 }
 
@@ -799,7 +813,8 @@ mcp_resources_read(struct mcp_ctx *ctx, struct json_object *id,
 	    json_object_new_string(widget_mime(app)));
 	json_object_object_add(c, "text", json_object_new_string(html));
 	if (ctx->version >= MCP_V2025_06_18)
-		json_object_object_add(c, "_meta", widget_resource_meta(w));
+		json_object_object_add(c, "_meta", widget_resource_meta(w,
+		    ctx->in->public_url));
 	free(html);
 	contents = json_object_new_array();
 	json_object_array_add(contents, c);
@@ -945,6 +960,78 @@ mcp_dispatch(struct mcp_ctx *ctx, struct json_object *id, const char *method,
 }
 
 /*
+ * The host's per-user identifier in a request's _meta (ChatGPT:
+ * "openai/subject"), or NULL: a rate-limit key only, never an identity.
+ */
+static const char *
+mcp_subject(struct json_object *meta)
+{
+	struct json_object	*v;
+	size_t			 len;
+
+	if (meta == NULL || !json_object_object_get_ex(meta, MCP_META_SUBJECT,
+	    &v) || !json_object_is_type(v, json_type_string))
+		return (NULL);
+	len = (size_t)json_object_get_string_len(v);
+	if (len == 0 || len > MCP_SUBJECT_MAX)
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+/* Seconds the caller must wait, asked once per POST (0: go on). */
+static int
+mcp_limit(struct mcp_ctx *ctx, struct json_object *meta)
+{
+	if (!ctx->limit_asked) {
+		ctx->limit_asked = true;
+		if (ctx->in->limit != NULL)
+			ctx->limited = ctx->in->limit(ctx->in->limit_arg,
+			    mcp_subject(meta));
+	}
+	return (ctx->limited);
+}
+
+/*
+ * A request over the caller's rate limit: tools/call gets a tool result
+ * the model can relay (HTTP 200), everything else HTTP 429.
+ */
+static struct json_object *
+mcp_limited(struct mcp_ctx *ctx, struct json_object *id, const char *method)
+{
+	struct json_object	*result, *meta, *e, *data;
+	char			*text;
+
+	ctx->out->log_error = "rate_limited";
+	if (strcmp(method, "tools/call") != 0) {
+		data = json_object_new_object();
+		json_object_object_add(data, "retry_after",
+		    json_object_new_int(ctx->limited));
+		ctx->status = 429;
+		return (mcp_error_object(id, MCP_RATE_LIMITED, "Rate limited: "
+		    "too many requests; retry later", data));
+	}
+	xasprintf(&text, "Rate limit reached: this app has had too many "
+	    "requests from this user (or their network) in the last minute. "
+	    "Wait %d seconds, then call the tool again; tell the user so if "
+	    "they are waiting.", ctx->limited);
+	e = json_object_new_object();
+	json_object_object_add(e, "status", json_object_new_int(429));
+	json_object_object_add(e, "code", json_object_new_string(
+	    "rate_limited"));
+	json_object_object_add(e, "retry_after",
+	    json_object_new_int(ctx->limited));
+	meta = json_object_new_object();
+	json_object_object_add(meta, MCP_META_ERROR, e);
+	result = json_object_new_object();
+	json_object_object_add(result, "content", mcp_text_content(text));
+	json_object_object_add(result, "isError", json_object_new_boolean(true));
+	json_object_object_add(result, "_meta", meta);
+	mcp_modern_result(ctx, result, -1);
+	free(text);
+	return (mcp_result(id, result));
+}
+
+/*
  * One JSON-RPC message: the response object, or NULL when none is due
  * (a notification, or a response from the client).
  */
@@ -955,7 +1042,7 @@ mcp_message(struct mcp_ctx *ctx, struct json_object *msg)
 	struct json_object	*meta = NULL, *metaver = NULL, *err;
 	const char		*m;
 	bool			 has_id;
-	int			 hv;
+	int			 hv, mv;
 
 	ctx->status = 200;
 	ctx->modern = false;
@@ -1014,18 +1101,25 @@ mcp_message(struct mcp_ctx *ctx, struct json_object *msg)
 			return (mcp_error(ctx, id, MCP_HEADER_MISMATCH, 400,
 			    "Header mismatch: the MCP-Protocol-Version header "
 			    "is required"));
-		if (strcmp(ctx->in->protocol_version,
-		    json_object_get_string(metaver)) != 0)
-			return (mcp_error(ctx, id, MCP_HEADER_MISMATCH, 400,
-			    "Header mismatch: MCP-Protocol-Version header "
-			    "value '%.32s' does not match body value '%.32s'",
-			    ctx->in->protocol_version,
+		if ((mv = mcp_version_parse(json_object_get_string(
+		    metaver))) < 0)
+			return (mcp_unsupported(ctx, id,
 			    json_object_get_string(metaver)));
-		ctx->version = (enum mcp_version)hv;
+		/*
+		 * Two supported revisions (an unsupported header was refused
+		 * before): the body says more precisely what the client
+		 * speaks, so it wins, and the pair is counted.
+		 */
+		if (mv != hv)
+			metrics_mcp_version_mismatch(
+			    mcp_version_name((enum mcp_version)hv),
+			    mcp_version_name((enum mcp_version)mv));
+		ctx->version = (enum mcp_version)mv;
 	} else if (hv >= 0)
 		ctx->version = (enum mcp_version)hv;
 	else
-		ctx->version = MCP_V2025_03_26;
+		/* Nothing says: the richest shape; its fields are additions. */
+		ctx->version = MCP_V2025_11_25;
 	ctx->modern = ctx->version == MCP_V2026_07_28;
 
 	if (!has_id)
@@ -1039,6 +1133,8 @@ mcp_message(struct mcp_ctx *ctx, struct json_object *msg)
 		if ((err = mcp_modern_checks(ctx, id, m, params, meta)) != NULL)
 			return (err);
 	}
+	if (mcp_limit(ctx, meta) > 0)
+		return (mcp_limited(ctx, id, m));
 	return (mcp_dispatch(ctx, id, m, params));
 }
 

@@ -25,6 +25,7 @@ enum mcp_version {
 #define MCP_RESOURCE_NOT_FOUND	-32002	/* 2025-11-25 and earlier */
 #define MCP_HEADER_MISMATCH	-32020	/* 2026-07-28 */
 #define MCP_UNSUPPORTED_VERSION	-32022	/* 2026-07-28 */
+#define MCP_RATE_LIMITED	-32000	/* ours (implementation-defined range) */
 
 /*
  * Who calls: asked only when a tool that can act for a user is called, at
@@ -33,6 +34,14 @@ enum mcp_version {
  * 503 when the accounts cannot be asked now.
  */
 typedef int (*mcp_auth_fn)(void *arg, const struct tool_auth **auth);
+
+/*
+ * Whether the caller may go on: asked once per POST, before its first
+ * request is served, with the host's per-user identifier from _meta
+ * (ChatGPT's "openai/subject"; NULL when none: advisory, a rate-limit key
+ * only). Returns 0, or the seconds the caller must wait.
+ */
+typedef int (*mcp_limit_fn)(void *arg, const char *subject);
 
 /*
  * What the HTTP layer knows about one POST besides its body. Strings are
@@ -49,11 +58,13 @@ struct mcp_input {
 	void			*auth_arg;
 	const struct tool_auth	*auth;			/* NULL: anonymous */
 	bool			 token_rejected;	/* a bearer token that did not verify */
+	mcp_limit_fn		 limit;			/* NULL: not limited */
+	void			*limit_arg;
 };
 
 /* The HTTP answer to one POST. */
 struct mcp_output {
-	int		 status;		/* 200, 202, 400, 401, 404 */
+	int		 status;		/* 200, 202, 400, 401, 404, 429 */
 	char		*body;			/* JSON text, NULL for 202; owned */
 	size_t		 body_len;
 	/*

@@ -72,6 +72,10 @@ const struct metrics_family metrics_families[MF_COUNT] = {
 	[MF_RATE_LIMIT_FAIL_OPEN] = { "rate_limit_fail_open_total",
 	    METRICS_COUNTER, false, "Requests let through without a rate "
 	    "limit check, by reason (cache, no_client)." },
+	[MF_MCP_VERSION_MISMATCH] = { "mcp_version_mismatch_total",
+	    METRICS_COUNTER, false, "MCP requests whose MCP-Protocol-Version "
+	    "header and _meta named two different supported revisions, by "
+	    "header and body (served per the body)." },
 };
 
 struct metrics_shm		*metrics_shm;
@@ -764,4 +768,16 @@ metrics_rate_limit_fail_open(const char *reason)
 		metrics_count(MF_RATE_LIMIT_FAIL_OPEN, labels);
 	metrics_statsd2("ratelimit.fail_open", "reason", reason, NULL, NULL,
 	    "1", "c");
+}
+
+void
+metrics_mcp_version_mismatch(const char *header, const char *body)
+{
+	char	labels[METRICS_LABELS_LEN];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    "header", header, "body", body, (char *)NULL))
+		metrics_count(MF_MCP_VERSION_MISMATCH, labels);
+	metrics_statsd2("mcp.version_mismatch", "header", header, "body",
+	    body, "1", "c");
 }

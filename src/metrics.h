@@ -112,6 +112,11 @@ void	metrics_rate_limited(void);
  * reason cache (memcached down or slow) or no_client (no REMOTE_ADDR).
  */
 void	metrics_rate_limit_fail_open(const char *reason);
+/*
+ * mcp_version_mismatch_total{header,body}: MCP requests served per the
+ * body's _meta revision although the header named another supported one.
+ */
+void	metrics_mcp_version_mismatch(const char *header, const char *body);
 
 /* The Prometheus text exposition (format 0.0.4) of every process. */
 void	metrics_expose(struct buf *b);

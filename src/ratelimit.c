@@ -130,20 +130,57 @@ ratelimit_group(const char *addr, unsigned char *group)
 	return (9);
 }
 
+/* The name of len bytes of data: 128 bits of their HMAC, in hex. */
+static bool
+ratelimit_name(const void *data, size_t len,
+    const unsigned char key[CRYPTO_KEY_LEN], char out[RATELIMIT_CLIENT_LEN])
+{
+	unsigned char	mac[CRYPTO_HASH_LEN];
+
+	*out = '\0';
+	if (!crypto_hmac_sha256(key, CRYPTO_KEY_LEN, data, len, mac))
+		return (false);
+	util_hex(mac, (RATELIMIT_CLIENT_LEN - 1) / 2, out);
+	return (true);
+}
+
 bool
 ratelimit_client(const char *addr, const unsigned char key[CRYPTO_KEY_LEN],
     char out[RATELIMIT_CLIENT_LEN])
 {
-	unsigned char	group[9], mac[CRYPTO_HASH_LEN];
+	unsigned char	group[9];
 	size_t		n;
 
 	*out = '\0';
 	if ((n = ratelimit_group(addr, group)) == 0)
 		return (false);
-	if (!crypto_hmac_sha256(key, CRYPTO_KEY_LEN, group, n, mac))
+	return (ratelimit_name(group, n, key, out));
+}
+
+bool
+ratelimit_caller_name(enum ratelimit_kind kind, const char *name,
+    const unsigned char key[CRYPTO_KEY_LEN], char out[RATELIMIT_CLIENT_LEN])
+{
+	static const char	 tags[] = { 'a', 'm', 'u', 's' };
+	unsigned char		 data[1 + RATELIMIT_SUBJECT_MAX];
+	size_t			 n;
+
+	*out = '\0';
+	if (name == NULL || (unsigned int)kind >= sizeof tags)
 		return (false);
-	util_hex(mac, (RATELIMIT_CLIENT_LEN - 1) / 2, out);
-	return (true);
+	if (kind == RATELIMIT_ADDRESS)
+		return (ratelimit_client(name, key, out));
+	/* A tag byte first: the kinds never share a name. */
+	data[0] = (unsigned char)tags[kind];
+	if (kind == RATELIMIT_MCP_ADDRESS)
+		n = ratelimit_group(name, data + 1);
+	else if ((n = strlen(name)) == 0 || n > RATELIMIT_SUBJECT_MAX)
+		n = 0;
+	else
+		memcpy(data + 1, name, n);
+	if (n == 0)
+		return (false);
+	return (ratelimit_name(data, n + 1, key, out));
 }
 
 void
@@ -260,39 +297,109 @@ ratelimit_count(const char *client, uint64_t start, int reset, int *limit,
 }
 
 bool
-ratelimit_check(struct http_req *req, struct http_resp *resp)
+ratelimit_over(const struct ratelimit_verdict *v)
+{
+	return (v->counted && v->count > (uint64_t)v->limit);
+}
+
+bool
+ratelimit_count_caller(enum ratelimit_kind kind, const char *name, int limit,
+    struct ratelimit_verdict *v)
 {
 	char		client[RATELIMIT_CLIENT_LEN];
-	uint64_t	start, count;
-	int		limit = cfg->rate_limit_requests, reset;
+	uint64_t	start;
 
-	if (limit <= 0 || ratelimit_exempt(req->method, req->path))
+	memset(v, 0, sizeof *v);
+	if (limit <= 0)
 		return (true);
 	pthread_once(&ratelimit_once, ratelimit_init);
-	if (!ratelimit_key_ok || !ratelimit_client(http_req_env(req,
-	    "REMOTE_ADDR"), ratelimit_key, client)) {
+	if (!ratelimit_key_ok || !ratelimit_caller_name(kind, name,
+	    ratelimit_key, client)) {
 		metrics_rate_limit_fail_open("no_client");
 		log_debug("rate limit: no client address", LF_END);
 		return (true);
 	}
 	ratelimit_window(util_wall_ms(), cfg->rate_limit_window, &start,
-	    &reset);
-	if (!ratelimit_count(client, start, reset, &limit, &count)) {
+	    &v->reset);
+	v->limit = limit;
+	if (!ratelimit_count(client, start, v->reset, &v->limit, &v->count)) {
 		metrics_rate_limit_fail_open("cache");
 		return (true);
 	}
-	http_resp_header(resp, "RateLimit-Limit", "%d", limit);
+	v->counted = true;
+	return (!ratelimit_over(v));
+}
+
+void
+ratelimit_headers(struct http_resp *resp, const struct ratelimit_verdict *v)
+{
+	if (!v->counted)
+		return;
+	http_resp_header(resp, "RateLimit-Limit", "%d", v->limit);
 	http_resp_header(resp, "RateLimit-Remaining", "%llu",
-	    count >= (uint64_t)limit ? 0ULL :
-	    (unsigned long long)((uint64_t)limit - count));
-	http_resp_header(resp, "RateLimit-Reset", "%d", reset);
-	if (count <= (uint64_t)limit)
+	    v->count >= (uint64_t)v->limit ? 0ULL :
+	    (unsigned long long)((uint64_t)v->limit - v->count));
+	http_resp_header(resp, "RateLimit-Reset", "%d", v->reset);
+	if (ratelimit_over(v))
+		http_resp_header(resp, "Retry-After", "%d", v->reset);
+}
+
+bool
+ratelimit_deferred(const char *method, const char *path)
+{
+	return (strcmp(method, "POST") == 0 && strcmp(path, "/mcp") == 0);
+}
+
+bool
+ratelimit_check(struct http_req *req, struct http_resp *resp)
+{
+	struct ratelimit_verdict	v;
+
+	if (cfg->rate_limit_requests <= 0 || ratelimit_exempt(req->method,
+	    req->path) || ratelimit_deferred(req->method, req->path))
 		return (true);
+	if (ratelimit_count_caller(RATELIMIT_ADDRESS, http_req_env(req,
+	    "REMOTE_ADDR"), cfg->rate_limit_requests, &v)) {
+		ratelimit_headers(resp, &v);
+		return (true);
+	}
+	ratelimit_headers(resp, &v);
 	req->route = "rate_limited";
-	http_resp_header(resp, "Retry-After", "%d", reset);
 	http_resp_error(resp, 429, "rate_limited", NULL,
 	    "too many requests: %d per %d seconds; retry in %d seconds",
-	    limit, cfg->rate_limit_window, reset);
+	    v.limit, cfg->rate_limit_window, v.reset);
 	metrics_rate_limited();
 	return (false);
+}
+
+int
+ratelimit_mcp(struct http_req *req, struct http_resp *resp,
+    const struct ratelimit_caller *caller, struct ratelimit_verdict *shown)
+{
+	struct ratelimit_verdict	 addr, who;
+	char				 uid[24];
+	int				 wait = 0;
+
+	memset(shown, 0, sizeof *shown);
+	if (cfg->rate_limit_requests <= 0)
+		return (0);
+	if (!ratelimit_count_caller(RATELIMIT_MCP_ADDRESS, http_req_env(req,
+	    "REMOTE_ADDR"), cfg->rate_limit_mcp_address, &addr))
+		wait = addr.reset;
+	memset(&who, 0, sizeof who);
+	if (caller->user_id > 0) {
+		snprintf(uid, sizeof uid, "%lld", caller->user_id);
+		(void)ratelimit_count_caller(RATELIMIT_USER, uid,
+		    cfg->rate_limit_requests, &who);
+	} else if (caller->subject != NULL)
+		(void)ratelimit_count_caller(RATELIMIT_SUBJECT,
+		    caller->subject, cfg->rate_limit_requests, &who);
+	if (ratelimit_over(&who) && who.reset > wait)
+		wait = who.reset;
+	/* The caller's own budget, unless the address is what ran out. */
+	*shown = who.counted && !ratelimit_over(&addr) ? who : addr;
+	ratelimit_headers(resp, shown);
+	if (wait > 0)
+		metrics_rate_limited();
+	return (wait);
 }

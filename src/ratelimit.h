@@ -18,6 +18,31 @@ struct http_resp;
 #define RATELIMIT_TABLE_SETS	1024
 #define RATELIMIT_TABLE_WAYS	4
 
+/* Longest host-given per-user identifier counted (longer: ignored). */
+#define RATELIMIT_SUBJECT_MAX	256
+
+/* Who a request is counted as (each kind has keys of its own). */
+enum ratelimit_kind {
+	RATELIMIT_ADDRESS,	/* REMOTE_ADDR (REST and all but POST /mcp) */
+	RATELIMIT_MCP_ADDRESS,	/* REMOTE_ADDR on POST /mcp: a shared egress */
+	RATELIMIT_USER,		/* a verified token's user id (decimal) */
+	RATELIMIT_SUBJECT	/* a host's per-user id: advisory, never identity */
+};
+
+/* One count against one limit. */
+struct ratelimit_verdict {
+	bool		counted;	/* false: not limited or failed open */
+	int		limit;		/* of this window (a worker's share without memcached) */
+	uint64_t	count;		/* requests in this window, this one included */
+	int		reset;		/* seconds until the window ends */
+};
+
+/* Who calls POST /mcp, as the MCP handler found out. */
+struct ratelimit_caller {
+	long long	 user_id;	/* the verified token's user; 0: none */
+	const char	*subject;	/* _meta["openai/subject"] or NULL; borrowed */
+};
+
 /*
  * The hook of serve.c, before routing. CONFIG: RATE_LIMIT_REQUESTS per
  * RATE_LIMIT_WINDOW seconds per client address (IPv4 address, IPv6 /64).
@@ -29,6 +54,44 @@ struct http_resp;
  * without the headers, and counted.
  */
 bool	 ratelimit_check(struct http_req *req, struct http_resp *resp);
+
+/*
+ * POST /mcp: counted by the MCP handler (ratelimit_mcp), which knows the
+ * caller; ratelimit_check leaves it alone.
+ */
+bool	 ratelimit_deferred(const char *method, const char *path);
+
+/*
+ * Count one POST /mcp: against RATE_LIMIT_MCP_ADDRESS_REQUESTS for its
+ * address, and against RATE_LIMIT_REQUESTS for the caller's user when a
+ * token verified, else for the host's per-user id when one came. The
+ * RateLimit headers of the caller's budget (else the address's) go on
+ * resp, and *shown is that verdict. Returns 0 within every limit, else
+ * the seconds until the exceeded window ends (the handler answers).
+ */
+int	 ratelimit_mcp(struct http_req *req, struct http_resp *resp,
+	    const struct ratelimit_caller *caller,
+	    struct ratelimit_verdict *shown);
+
+/*
+ * Count one request of the caller (kind, name: an address for the
+ * address kinds) against limit per RATE_LIMIT_WINDOW: false when over.
+ * A limit of 0, no usable name or memcached failing: true, v->counted
+ * false (the last two counted as fail-open).
+ */
+bool	 ratelimit_count_caller(enum ratelimit_kind kind, const char *name,
+	    int limit, struct ratelimit_verdict *v);
+bool	 ratelimit_over(const struct ratelimit_verdict *v);
+/* RateLimit-Limit, -Remaining, -Reset (and Retry-After when over). */
+void	 ratelimit_headers(struct http_resp *resp,
+	    const struct ratelimit_verdict *v);
+/*
+ * The name a caller is counted under: like ratelimit_client for
+ * RATELIMIT_ADDRESS, else a keyed hash of a kind tag and name.
+ */
+bool	 ratelimit_caller_name(enum ratelimit_kind kind, const char *name,
+	    const unsigned char key[CRYPTO_KEY_LEN],
+	    char out[RATELIMIT_CLIENT_LEN]) __attribute__((warn_unused_result));
 
 /* Health checks, /metrics, /.well-known/ and every OPTIONS are not limited. */
 bool	 ratelimit_exempt(const char *method, const char *path);

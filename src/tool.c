@@ -1,6 +1,7 @@
 /* tool.c: the tool registry: each tool's parsed schemas, and invocation with validated arguments. */
 #include "autoconf.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "metrics.h"
 #include "rescache.h"
 #include "schema.h"
+#include "text.h"
 #include "tool.h"
 #include "util.h"
 
@@ -115,6 +117,26 @@ tool_parse(const struct tool *t, const char *which, const char *text,
 	return (o);
 }
 
+/* Every answer may say how tool_fit trimmed it: "trimmed" in its schema. */
+static void
+tool_schema_add_trimmed(struct json_object *output)
+{
+	struct json_object	*props;
+
+	if (!json_object_object_get_ex(output, "properties", &props) ||
+	    !json_object_is_type(props, json_type_object))
+		return;
+	json_object_object_add(props, "trimmed", json_tokener_parse(
+	    "{\"type\":\"object\",\"description\":\"Present when the "
+	    "answer was shortened to fit its size budget: what was cut or "
+	    "left out, and how to get the rest.\",\"properties\":{"
+	    "\"limit_bytes\":{\"type\":\"integer\"},"
+	    "\"strings_cut_to\":{\"type\":\"integer\"},"
+	    "\"items_left_out\":{\"type\":\"integer\"},"
+	    "\"array\":{\"type\":\"string\"},"
+	    "\"message\":{\"type\":\"string\"}}}"));
+}
+
 static void
 tool_init_once(void)
 {
@@ -151,6 +173,7 @@ tool_init_once(void)
 		    t->output_schema, &cause);
 		if (tool_parsed[i].output == NULL)
 			goto fail;
+		tool_schema_add_trimmed(tool_parsed[i].output);
 	}
 	tool_ready = true;
 	return;
@@ -301,6 +324,186 @@ tool_annotations_json(const struct tool *t)
 	return (o);
 }
 
+/* Lengths long strings are cut to, in turn, until an answer fits. */
+static const size_t tool_cut_lengths[] = { 600, 300, 160, 100 };
+/* Room kept for the "trimmed" note itself. */
+#define TOOL_NOTE_ROOM		400
+
+size_t
+tool_text_size(struct json_object *o)
+{
+	size_t	len = 0;
+
+	json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	return (len);
+}
+
+/* Cut every string under o longer than max bytes; how many were cut. */
+static size_t
+tool_cut_strings(struct json_object *o, size_t max)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 n = 0, i, len, keep;
+	char			*cut;
+
+	if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++) {
+			v = json_object_array_get_idx(o, i);
+			if (!json_object_is_type(v, json_type_string)) {
+				n += tool_cut_strings(v, max);
+				continue;
+			}
+			if ((size_t)json_object_get_string_len(v) <= max)
+				continue;
+			s = json_object_get_string(v);
+			keep = text_utf8_prefix(s, max);
+			xasprintf(&cut, "%.*s\xe2\x80\xa6", (int)keep, s);
+			json_object_array_put_idx(o, i,
+			    json_object_new_string(cut));
+			free(cut);
+			n++;
+		}
+		return (n);
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return (0);
+	json_object_object_foreach(o, key, val) {
+		if (!json_object_is_type(val, json_type_string)) {
+			n += tool_cut_strings(val, max);
+			continue;
+		}
+		len = (size_t)json_object_get_string_len(val);
+		if (len <= max || strcmp(key, "text_summary") == 0)
+			continue;
+		s = json_object_get_string(val);
+		keep = text_utf8_prefix(s, max);
+		xasprintf(&cut, "%.*s\xe2\x80\xa6", (int)keep, s);
+		json_object_object_add(o, key, json_object_new_string(cut));
+		free(cut);
+		n++;
+	}
+	return (n);
+}
+
+/* The member of result holding its largest array, or NULL. */
+static const char *
+tool_largest_array(struct json_object *result)
+{
+	const char	*best = NULL;
+	size_t		 most = 0, size;
+
+	json_object_object_foreach(result, key, val) {
+		if (!json_object_is_type(val, json_type_array) ||
+		    json_object_array_length(val) == 0)
+			continue;
+		if ((size = tool_text_size(val)) > most) {
+			most = size;
+			best = key;
+		}
+	}
+	return (best);
+}
+
+/* Leave items off the end of array until result fits; how many. */
+static size_t
+tool_drop_items(struct json_object *result, struct json_object *array,
+    size_t target)
+{
+	size_t	n = json_object_array_length(array), dropped = 0, size, item;
+
+	size = tool_text_size(result);
+	while (size > target && n - dropped > 1) {
+		item = tool_text_size(json_object_array_get_idx(array,
+		    n - dropped - 1)) + 1;
+		json_object_array_del_idx(array, n - dropped - 1, 1);
+		dropped++;
+		size = size > item ? size - item : 0;
+		if (size <= target)
+			size = tool_text_size(result);
+	}
+	return (dropped);
+}
+
+/* Say what tool_fit did: "trimmed", and a sentence in text_summary. */
+static void
+tool_fit_note(struct json_object *result, size_t budget, size_t cut_to,
+    size_t cut, const char *array, size_t dropped, size_t kept,
+    bool pageable)
+{
+	struct json_object	*note, *summary;
+	struct buf		 b;
+	char			*text;
+
+	note = json_object_new_object();
+	json_object_object_add(note, "limit_bytes",
+	    json_object_new_int64((int64_t)budget));
+	buf_init(&b);
+	buf_printf(&b, "Shortened to fit %zu KB:", budget / 1024);
+	if (cut > 0) {
+		json_object_object_add(note, "strings_cut_to",
+		    json_object_new_int64((int64_t)cut_to));
+		buf_printf(&b, " %zu long text%s cut to %zu bytes%s", cut,
+		    cut == 1 ? "" : "s", cut_to, dropped > 0 ? ";" : ".");
+	}
+	if (dropped > 0) {
+		json_object_object_add(note, "items_left_out",
+		    json_object_new_int64((int64_t)dropped));
+		json_object_object_add(note, "array",
+		    json_object_new_string(array));
+		buf_printf(&b, " only the first %zu of %zu %s are here", kept,
+		    kept + dropped, array);
+		if (pageable)
+			buf_printf(&b, "; ask for at most per_page=%zu (and "
+			    "page on) to see the rest", kept);
+		buf_puts(&b, ".");
+	}
+	json_object_object_add(note, "message", json_object_new_string(
+	    b.data));
+	json_object_object_add(result, "trimmed", note);
+	if (json_object_object_get_ex(result, "text_summary", &summary) &&
+	    json_object_is_type(summary, json_type_string)) {
+		xasprintf(&text, "%s %s", json_object_get_string(summary),
+		    b.data);
+		json_object_object_add(result, "text_summary",
+		    json_object_new_string(text));
+		free(text);
+	}
+	buf_free(&b);
+}
+
+bool
+tool_fit(struct json_object *result, size_t budget, bool pageable)
+{
+	struct json_object	*array = NULL;
+	const char		*name;
+	size_t			 target, i, cut = 0, cut_to = 0, dropped = 0;
+	size_t			 n = 0;
+
+	if (!json_object_is_type(result, json_type_object) ||
+	    tool_text_size(result) <= budget)
+		return (false);
+	target = budget > 2 * TOOL_NOTE_ROOM ? budget - TOOL_NOTE_ROOM :
+	    budget / 2;
+	for (i = 0; i < nitems(tool_cut_lengths) &&
+	    tool_text_size(result) > target; i++) {
+		cut_to = tool_cut_lengths[i];
+		cut += tool_cut_strings(result, cut_to);
+	}
+	if (tool_text_size(result) > target &&
+	    (name = tool_largest_array(result)) != NULL &&
+	    json_object_object_get_ex(result, name, &array)) {
+		n = json_object_array_length(array);
+		dropped = tool_drop_items(result, array, target);
+	}
+	if (cut == 0 && dropped == 0)
+		return (false);
+	tool_fit_note(result, budget, cut_to, cut, dropped > 0 ? name : NULL,
+	    dropped, n - dropped, pageable);
+	return (true);
+}
+
 /* What a kept result is found by: the tool and its canonical arguments. */
 static char *
 tool_result_key(const struct tool *t, struct json_object *args)
@@ -324,15 +527,46 @@ tool_results_empty(struct json_object *result)
 	    json_object_array_length(results) == 0);
 }
 
+/*
+ * Is this a default call: every argument that has a default (the knobs
+ * of an answer's size: per_page, full, count …) left at it? args are
+ * validated (defaults filled in).
+ */
+static bool
+tool_default_call(const struct json_object *schema, struct json_object *args)
+{
+	struct json_object	*props, *def, *v;
+
+	if (!json_object_object_get_ex(schema, "properties", &props))
+		return (true);
+	json_object_object_foreach(props, key, ps) {
+		if (json_object_object_get_ex(ps, "default", &def) &&
+		    json_object_object_get_ex(args, key, &v) &&
+		    !json_object_equal(v, def))
+			return (false);
+	}
+	return (true);
+}
+
+/* The answer budget of t for a default call or any call. */
+static size_t
+tool_budget(const struct tool *t, bool default_call)
+{
+	if (default_call)
+		return (t->budget_default > 0 ? t->budget_default :
+		    TOOL_BUDGET_DEFAULT);
+	return (t->budget > 0 ? t->budget : TOOL_BUDGET_MAX);
+}
+
 static struct json_object *
 tool_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	const struct json_object	*schema;
-	struct json_object		*own = NULL, *result;
+	struct json_object		*own = NULL, *result, *props;
 	struct rescache_hit		 hit;
 	char				*key = NULL;
-	bool				 empty;
+	bool				 empty, default_call;
 
 	tool_call_init(call);
 	if (t->auth == TOOL_AUTH_REQUIRED && auth == NULL) {
@@ -358,6 +592,7 @@ tool_run(const struct tool *t, struct json_object *args,
 		json_object_put(own);
 		return (NULL);
 	}
+	default_call = tool_default_call(schema, args);
 	if (t->keep_results && t->auth == TOOL_AUTH_NONE &&
 	    cfg->result_cache_kb > 0) {
 		key = tool_result_key(t, args);
@@ -376,6 +611,10 @@ tool_run(const struct tool *t, struct json_object *args,
 	if (result == NULL && call->error.status == 0)
 		tool_fail(call, 500, "internal_error", NULL,
 		    "%s failed without saying why", t->name);
+	if (result != NULL)
+		tool_fit(result, tool_budget(t, default_call),
+		    json_object_object_get_ex(json_object_object_get_ex(schema,
+		    "properties", &props) ? props : NULL, "per_page", NULL));
 	if (result != NULL && (key != NULL || t->answered != NULL)) {
 		empty = tool_results_empty(result);
 		if (key != NULL && !call->not_reusable &&

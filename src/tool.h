@@ -10,6 +10,13 @@ struct json_object;
 
 /* How many bytes of a bad value an argument error repeats. */
 #define TOOL_ECHO_MAX	40
+/*
+ * Answer budgets (bytes of the serialised result, what a model reads):
+ * a call that gives only the required arguments, and any call. A tool
+ * may set its own (struct tool). Over it, tool_fit trims and says so.
+ */
+#define TOOL_BUDGET_DEFAULT	8192
+#define TOOL_BUDGET_MAX		49152
 
 /* Whether a tool needs a signed-in user. */
 enum tool_auth_need {
@@ -105,6 +112,12 @@ struct tool {
 	 */
 	void			(*answered)(struct json_object *args,
 				    bool empty);
+	/*
+	 * Bytes an answer may take: with only the required arguments given
+	 * (0: TOOL_BUDGET_DEFAULT), and at most (0: TOOL_BUDGET_MAX).
+	 */
+	size_t			 budget_default;
+	size_t			 budget;
 };
 
 /* The registry: tools/registry.c. */
@@ -157,6 +170,17 @@ struct json_object *tool_invoke(const struct tool *t, struct json_object *args,
 	    const struct tool_auth *auth, struct tool_call *call);
 void	tool_call_init(struct tool_call *call);
 void	tool_call_free(struct tool_call *call);
+
+/*
+ * Make result (an object) fit in budget bytes of JSON text: first long
+ * strings are shortened (text_summary never), then items are left off the
+ * end of its largest array; what was done is added as "trimmed" and to
+ * text_summary (pageable: the tool takes per_page, and the note says how
+ * to page through the rest). Returns whether anything was trimmed.
+ */
+bool	tool_fit(struct json_object *result, size_t budget, bool pageable);
+/* The bytes of o as JSON text (the form answers are sent in). */
+size_t	tool_text_size(struct json_object *o);
 
 /* Set (replace) err to a 400 invalid_argument; field may be NULL or "". */
 void	tool_invalid(struct tool_error *err, const char *field, const char *fmt,

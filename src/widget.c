@@ -180,10 +180,23 @@ widget_domains(void)
 	return (a);
 }
 
+/* The origin of url ("https://host[:port]", no path); caller frees. */
+static char *
+widget_origin(const char *url)
+{
+	const char	*host = strstr(url, "://");
+	size_t		 len = strlen(url);
+
+	if (host != NULL)
+		len = (size_t)(host + 3 - url) + strcspn(host + 3, "/?#");
+	return (xstrndup(url, len));
+}
+
 struct json_object *
-widget_resource_meta(const struct widget *w)
+widget_resource_meta(const struct widget *w, const char *public_url)
 {
 	struct json_object	*meta, *ui, *csp, *ocsp;
+	char			*origin = NULL;
 
 	/* MCP Apps: _meta.ui.csp with camelCase domain lists. */
 	csp = json_object_new_object();
@@ -194,6 +207,12 @@ widget_resource_meta(const struct widget *w)
 	json_object_object_add(ui, "csp", csp);
 	json_object_object_add(ui, "prefersBorder",
 	    json_object_new_boolean(true));
+	/* The app's own origin: ChatGPT uses it for links and "open in app". */
+	if (public_url != NULL && *public_url != '\0') {
+		origin = widget_origin(public_url);
+		json_object_object_add(ui, "domain",
+		    json_object_new_string(origin));
+	}
 
 	/* ChatGPT Apps SDK: openai/widgetCSP with snake_case lists. */
 	ocsp = json_object_new_object();
@@ -208,5 +227,9 @@ widget_resource_meta(const struct widget *w)
 	    json_object_new_string(w->description));
 	json_object_object_add(meta, "openai/widgetPrefersBorder",
 	    json_object_new_boolean(true));
+	if (origin != NULL)
+		json_object_object_add(meta, "openai/widgetDomain",
+		    json_object_new_string(origin));
+	free(origin);
 	return (meta);
 }

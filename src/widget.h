@@ -46,9 +46,11 @@ char	*widget_html(const struct widget *w, const char *dir, char **cause)
 
 /*
  * The widget _meta of a resource for either convention: the CSP (only
- * AniList's image CDN), the description and the border preference.
- * Caller frees.
+ * AniList's image CDN), the description, the border preference and the
+ * app's domain (ui.domain, openai/widgetDomain: the origin of public_url,
+ * left out when it is empty). Caller frees.
  */
-struct json_object *widget_resource_meta(const struct widget *w);
+struct json_object *widget_resource_meta(const struct widget *w,
+	    const char *public_url);
 
 #endif

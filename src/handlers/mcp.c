@@ -1,4 +1,4 @@
-/* handlers/mcp.c: POST /mcp, the MCP Streamable HTTP endpoint (stateless, JSON responses, no GET stream). */
+/* handlers/mcp.c: POST /mcp, the MCP Streamable HTTP endpoint (stateless, JSON or one-event SSE responses, no GET stream). */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "mcp.h"
+#include "ratelimit.h"
 #include "tool.h"
 #include "util.h"
 
@@ -31,31 +32,28 @@ mcp_reply_error(struct http_req *req, struct http_resp *resp, int status,
 	req->log_error = log_error;
 }
 
-/* Does the Accept header (absent: anything) allow application/json? */
+/*
+ * How to answer, from Accept: JSON when it is acceptable (absent: it is),
+ * else one server-sent event when text/event-stream is; false when
+ * neither is (406).
+ */
 static bool
-mcp_accepts_json(const char *accept)
+mcp_answer_kind(const char *accept, bool *sse)
 {
-	const char	*p, *end;
-	size_t		 len;
-
-	if (accept == NULL)
+	*sse = false;
+	if (http_accepts(accept, "application/json"))
 		return (true);
-	for (p = accept; *p != '\0'; p = *end == ',' ? end + 1 : end) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		end = p + strcspn(p, ",");
-		len = strcspn(p, ";, \t");
-		if ((len == 16 && strncasecmp(p, "application/json", 16) == 0) ||
-		    (len == 13 && strncasecmp(p, "application/*", 13) == 0) ||
-		    (len == 3 && strncmp(p, "*/*", 3) == 0))
-			return (true);
-	}
-	return (false);
+	*sse = http_accepts(accept, "text/event-stream");
+	return (*sse);
 }
 
-/* What mcp_authenticate needs and keeps for the length of one POST. */
+/* What mcp_authenticate and mcp_limit need and keep for one POST. */
 struct mcp_auth_state {
 	struct http_req		*req;
+	struct http_resp	*resp;
+	bool			 limited;	/* mcp_limit counted this POST */
+	bool			 asked;		/* mcp_authenticate's answer: */
+	int			 status;
 	struct auth_principal	 principal;	/* freed by the handler */
 	struct tool_auth	 tool;		/* borrows principal's strings */
 };
@@ -72,24 +70,88 @@ mcp_authenticate(void *arg, const struct tool_auth **auth)
 	struct mcp_auth_state	*st = arg;
 	const char		*authz;
 	char			*cause = NULL;
-	int			 status;
 
-	*auth = NULL;
+	if (st->asked)
+		goto out;
+	st->asked = true;
 	if ((authz = http_req_header(st->req, "Authorization")) == NULL)
-		return (0);
-	if (strncasecmp(authz, "Bearer ", 7) != 0)
-		return (401);
-	status = auth_authenticate(st->req, &st->principal, &cause);
-	if (status == 0) {
+		goto out;
+	if (strncasecmp(authz, "Bearer ", 7) != 0) {
+		st->status = 401;
+		goto out;
+	}
+	st->status = auth_authenticate(st->req, &st->principal, &cause);
+	if (st->status == 0)
 		auth_principal_tool(&st->principal, &st->tool);
-		*auth = &st->tool;
-	} else if (status != 401) {
+	else if (st->status != 401) {
 		log_warn("MCP caller not checked", LF_STR("error", cause),
 		    LF_END);
-		status = 503;
+		st->status = 503;
 	}
 	free(cause);
-	return (status);
+out:
+	*auth = st->asked && st->status == 0 && st->principal.user_id > 0 ?
+	    &st->tool : NULL;
+	return (st->status);
+}
+
+/*
+ * The rate limit of one POST (ratelimit_mcp): the caller is the verified
+ * token's user when a token came and verified, else the host's per-user
+ * id, else only the address counts. A token is checked here only when one
+ * was sent (its answer is kept for the tools).
+ */
+static int
+mcp_limit(void *arg, const char *subject)
+{
+	struct mcp_auth_state		*st = arg;
+	struct ratelimit_caller		 caller;
+	struct ratelimit_verdict	 shown;
+	const struct tool_auth		*auth = NULL;
+
+	st->limited = true;
+	memset(&caller, 0, sizeof caller);
+	if (http_req_header(st->req, "Authorization") != NULL &&
+	    mcp_authenticate(st, &auth) == 0 && auth != NULL)
+		caller.user_id = auth->user_id;
+	else
+		caller.subject = subject;
+	return (ratelimit_mcp(st->req, st->resp, &caller, &shown));
+}
+
+/*
+ * A POST that served no request (refused before its body was read, only
+ * notifications, not JSON) still counts against its address; over the
+ * limit its answer becomes a 429.
+ */
+static void
+mcp_count_address(struct mcp_auth_state *st)
+{
+	struct ratelimit_caller		caller;
+	struct ratelimit_verdict	shown;
+
+	if (st->limited)
+		return;
+	st->limited = true;
+	memset(&caller, 0, sizeof caller);
+	if (ratelimit_mcp(st->req, st->resp, &caller, &shown) > 0)
+		mcp_reply_error(st->req, st->resp, 429, MCP_RATE_LIMITED,
+		    "rate_limited", "Rate limited: too many requests from "
+		    "this address; retry later");
+}
+
+/* Does a body of unknown type look like JSON: its first non-blank byte? */
+static bool
+mcp_looks_json(const char *body, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; body != NULL && i < len; i++) {
+		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
+		    body[i] != '\n')
+			return (body[i] == '{' || body[i] == '[');
+	}
+	return (false);
 }
 
 void
@@ -99,25 +161,36 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	struct mcp_output	 out;
 	struct mcp_auth_state	 st;
 	const char		*origin = http_req_header(req, "Origin");
+	enum http_body_kind	 kind;
+	bool			 sse;
 
+	memset(&st, 0, sizeof st);
+	st.req = req;
+	st.resp = resp;
 	if (origin != NULL && !config_origin_allowed(cfg, origin) &&
 	    !auth_origin_is_self(cfg->public_url, origin)) {
 		mcp_reply_error(req, resp, 403, MCP_INVALID_REQUEST,
 		    "origin_not_allowed", "Forbidden: this Origin may not use "
 		    "the MCP endpoint");
-		return;
+		goto out;
 	}
-	if (!http_req_is_json(req)) {
+	/*
+	 * A body without a type, or with a generic one, is read when it
+	 * parses as JSON; a form or anything else is refused.
+	 */
+	kind = http_req_body_kind(req);
+	if (kind == HTTP_BODY_OTHER || (kind == HTTP_BODY_GENERIC &&
+	    !mcp_looks_json(req->body, req->body_len))) {
 		mcp_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
 		    "unsupported_media_type", "Unsupported Media Type: send "
 		    "the JSON-RPC message as application/json");
-		return;
+		goto out;
 	}
-	if (!mcp_accepts_json(http_req_header(req, "Accept"))) {
+	if (!mcp_answer_kind(http_req_header(req, "Accept"), &sse)) {
 		mcp_reply_error(req, resp, 406, MCP_INVALID_REQUEST,
 		    "not_acceptable", "Not Acceptable: the client must accept "
 		    "application/json and text/event-stream");
-		return;
+		goto out;
 	}
 
 	memset(&in, 0, sizeof in);
@@ -127,14 +200,18 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	in.public_url = cfg->public_url;
 	in.widgets_dir = *cfg->widgets_dir != '\0' ? cfg->widgets_dir :
 	    PKGDATADIR "/widgets";
-	memset(&st, 0, sizeof st);
-	st.req = req;
 	in.authenticate = mcp_authenticate;
 	in.auth_arg = &st;
+	in.limit = mcp_limit;
+	in.limit_arg = &st;
 
 	mcp_handle(&in, req->body != NULL ? req->body : "", req->body_len,
 	    &out);
-	if (out.body != NULL && out.body_utf8)
+	/* An SSE-only client gets the answer as one event, then the end. */
+	if (out.body != NULL && sse && out.status == 200)
+		http_resp_event(resp, out.status, "message", out.body,
+		    out.body_len);
+	else if (out.body != NULL && out.body_utf8)
 		http_resp_json_text(resp, out.status, out.body, out.body_len);
 	else if (out.body != NULL)
 		http_resp_text(resp, out.status, "application/json", out.body);
@@ -149,5 +226,7 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	req->log_upstream_ms = out.log_upstream_ms;
 	req->log_error = out.log_error;
 	mcp_output_free(&out);
+out:
+	mcp_count_address(&st);
 	auth_principal_free(&st.principal);
 }

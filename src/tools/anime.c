@@ -153,7 +153,7 @@ anime_search(const struct tool *t, struct json_object *args,
 	long long		 min;
 	char			*what, *label;
 
-	if (!tools_check_depth(args, call))
+	if (!tools_check_depth(args, call) || !genres_check(args, call))
 		return (NULL);
 	if (s != NULL && strcmp(s, "SEARCH_MATCH") == 0 && query == NULL) {
 		tool_fail(call, 400, "invalid_argument", "sort", "sort "

@@ -67,6 +67,13 @@ extern const struct tool tools_get_character_info;
 extern const struct tool tools_get_airing_schedule;
 /* tools/genres.c */
 extern const struct tool tools_list_genres_and_tags;
+/*
+ * Check the genres and tags of args against AniList's lists (the cached
+ * list_genres_and_tags data): a name in another case is put right; an
+ * unknown one is a 400 naming the closest real names ("did you mean
+ * Romance?"). When the lists cannot be had, true (the search goes on).
+ */
+bool	genres_check(struct json_object *args, struct tool_call *call);
 /* tools/recommend.c */
 extern const struct tool tools_get_anime_recommendations;
 /* tools/users.c */

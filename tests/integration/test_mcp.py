@@ -141,8 +141,16 @@ class McpTest(unittest.TestCase):
             self.assertIn(name, h["access-control-allow-headers"])
 
     def test_content_type_and_accept(self):
+        # A generic type is read when the body is JSON; a form is not.
         st, _, b = self.post('{"jsonrpc":"2.0","id":1,"method":"ping"}',
                              V11, {"Content-Type": "text/plain"})
+        self.assertEqual((st, b["result"]), (200, {}))
+        st, _, b = self.post('jsonrpc=2.0&id=1&method=ping', V11,
+                             {"Content-Type": "text/plain"})
+        self.assertEqual(st, 415)
+        st, _, b = self.post('{"jsonrpc":"2.0","id":1,"method":"ping"}',
+                             V11, {"Content-Type":
+                                   "application/x-www-form-urlencoded"})
         self.assertEqual(st, 415)
         st, _, b = self.post({"jsonrpc": "2.0", "id": 1, "method": "ping"},
                              V11, {"Accept": "text/html"})
@@ -283,9 +291,10 @@ class McpTest(unittest.TestCase):
         st, _, b = self.modern("tools/call", {"name": "search_anime",
                                               "arguments": {"query": "x"}})
         self.assertEqual((st, b["error"]["code"]), (400, -32020))
+        # Two supported revisions: served per the body's _meta.
         st, _, b = self.rpc("tools/list", {"_meta": META26}, V11,
                             headers={"Mcp-Method": "tools/list"})
-        self.assertEqual((st, b["error"]["code"]), (400, -32020))
+        self.assertEqual((st, b["result"]["resultType"]), (200, "complete"))
         st, _, b = self.modern("ping")
         self.assertEqual((st, b["error"]["code"]), (404, -32601))
 
@@ -327,6 +336,8 @@ class McpTest(unittest.TestCase):
             self.assertNotIn("innerHTML", c["text"])
             self.assertEqual(c["_meta"]["ui"]["csp"]["resourceDomains"],
                              ["https://s4.anilist.co", "https://img.anili.st"])
+            self.assertEqual(c["_meta"]["ui"]["domain"], self.s.base)
+            self.assertEqual(c["_meta"]["openai/widgetDomain"], self.s.base)
         st, _, b = self.rpc("resources/read", {"uri": "ui://widget/none.html"})
         self.assertEqual(b["error"]["code"], -32002)
         st, _, b = self.rpc("tools/list")

@@ -391,14 +391,22 @@ class UserTools(unittest.TestCase):
                            ("update_list_entry", {"media_id": 1,
                                                   "status": "CURRENT"}),
                            ("delete_list_entry", {"media_id": 1})):
-            for token, invalid in ((None, False),
-                                   (secrets.token_urlsafe(32), True)):
-                st, h, r = self.tool(name, args, token)
-                self.assertEqual(st, 401, (name, r))
-                self.assert_challenge(h["www-authenticate"], invalid)
-                self.assertTrue(r["result"]["isError"])
-                self.assertEqual(r["result"]["_meta"]["mcp/www_authenticate"],
-                                 [h["www-authenticate"]])
+            # No token: HTTP 200, the challenge only in the result.
+            st, h, r = self.tool(name, args)
+            self.assertEqual(st, 200, (name, r))
+            self.assertNotIn("www-authenticate", h)
+            self.assertTrue(r["result"]["isError"])
+            challenge = r["result"]["_meta"]["mcp/www_authenticate"][0]
+            self.assertIn('scope="anilist"', challenge)
+            self.assertIn("resource_metadata=", challenge)
+            self.assertNotIn("invalid_token", challenge)
+            # A token that does not verify: 401 and the header as well.
+            st, h, r = self.tool(name, args, secrets.token_urlsafe(32))
+            self.assertEqual(st, 401, (name, r))
+            self.assert_challenge(h["www-authenticate"], True)
+            self.assertTrue(r["result"]["isError"])
+            self.assertEqual(r["result"]["_meta"]["mcp/www_authenticate"],
+                             [h["www-authenticate"]])
         # Public tools ignore a token, even one that does not verify.
         st, _, r = self.tool("search_anime", {"query": "Frieren"},
                              secrets.token_urlsafe(32))

@@ -105,7 +105,7 @@ static const struct {
 	{ "/v1/characters/abc", "id", "whole number" },
 	{ "/v1/characters/1?search=x", "search", "not both" },
 	{ "/v1/characters", "search", "search with a name" },
-	{ "/v1/airing?from=soon", "from", "whole number" },
+	{ "/v1/airing?from=soon", "from", "a date (2026-12-07)" },
 	{ "/v1/airing?from=100&to=50", "to", "after from" },
 	{ "/v1/genres?full=1&full=0", "full", "more than once" },
 	{ "/v1/anime/trending?media_type=anime", "media_type",

@@ -640,6 +640,85 @@ START_TEST(test_status_text)
 }
 END_TEST
 
+/* Accept values and what they allow (NULL: no header). */
+static const struct {
+	const char	*accept;
+	bool		 json, sse;
+} accept_cases[] = {
+	{ NULL, true, true },
+	{ "application/json, text/event-stream", true, true },
+	{ "text/event-stream", false, true },
+	{ "Text/Event-Stream; charset=utf-8", false, true },
+	{ "application/json", true, false },
+	{ "*/*", true, true },
+	{ "application/*", true, false },
+	{ "text/*", false, true },
+	{ "text/html", false, false },
+	{ "application/json;q=0, text/event-stream", false, true },
+	{ "application/json; q=0.5 ,text/event-stream;q=0.0", true, false },
+	{ "application/jsonx", false, false },
+};
+
+START_TEST(test_accept_allows_types_wildcards_and_not_q0)
+{
+	ck_assert_int_eq(http_accepts(accept_cases[_i].accept,
+	    "application/json"), accept_cases[_i].json);
+	ck_assert_int_eq(http_accepts(accept_cases[_i].accept,
+	    "text/event-stream"), accept_cases[_i].sse);
+}
+END_TEST
+
+/* Content-Type values and how a body so declared is read. */
+static const struct {
+	const char		*type;
+	enum http_body_kind	 kind;
+} body_kind_cases[] = {
+	{ NULL, HTTP_BODY_GENERIC },
+	{ "", HTTP_BODY_GENERIC },
+	{ "application/json", HTTP_BODY_JSON },
+	{ "Application/JSON; charset=utf-8", HTTP_BODY_JSON },
+	{ "application/vnd.api+json", HTTP_BODY_JSON },
+	{ "application/octet-stream", HTTP_BODY_GENERIC },
+	{ "text/plain;charset=UTF-8", HTTP_BODY_GENERIC },
+	{ "application/x-www-form-urlencoded", HTTP_BODY_OTHER },
+	{ "multipart/form-data; boundary=x", HTTP_BODY_OTHER },
+	{ "text/html", HTTP_BODY_OTHER },
+	{ "application/jsonp", HTTP_BODY_OTHER },
+};
+
+START_TEST(test_body_kind_of_content_types)
+{
+	struct http_req	 req;
+	char		*env[4], *cause = NULL;
+	int		 n = 0;
+
+	env[n++] = xstrdup("REQUEST_METHOD=POST");
+	env[n++] = xstrdup("REQUEST_URI=/mcp");
+	if (body_kind_cases[_i].type != NULL)
+		xasprintf(&env[n++], "CONTENT_TYPE=%s",
+		    body_kind_cases[_i].type);
+	env[n] = NULL;
+	ck_assert_int_eq(http_req_init(&req, env, &cause), 0);
+	ck_assert_int_eq(http_req_body_kind(&req), body_kind_cases[_i].kind);
+	http_req_free(&req);
+	while (n > 0)
+		free(env[--n]);
+}
+END_TEST
+
+START_TEST(test_event_is_one_message_then_the_end)
+{
+	struct http_resp	r;
+
+	http_resp_init(&r);
+	http_resp_event(&r, 200, "message", "{\"id\":1}", 8);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.content_type, "text/event-stream");
+	ck_assert_str_eq(r.body.data, "event: message\ndata: {\"id\":1}\n\n");
+	http_resp_free(&r);
+}
+END_TEST
+
 static Suite *
 http_suite(void)
 {
@@ -668,6 +747,11 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_json_and_text_bodies_are_always_utf8, 0,
 	    (int)nitems(repair_cases));
 	tcase_add_test(tc, test_resp_header_refuses_cr_lf);
+	tcase_add_loop_test(tc, test_accept_allows_types_wildcards_and_not_q0,
+	    0, (int)nitems(accept_cases));
+	tcase_add_loop_test(tc, test_body_kind_of_content_types, 0,
+	    (int)nitems(body_kind_cases));
+	tcase_add_test(tc, test_event_is_one_message_then_the_end);
 	tcase_add_test(tc, test_utf8_valid_at_every_offset);
 	tcase_add_test(tc, test_buf_put_ll_and_printf);
 	tcase_add_test(tc, test_serialise);

@@ -373,10 +373,14 @@ static const struct {
 	{ NULL, "tools/list", NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	    "\"tools/list\",\"params\":{" META26 "}}", 400,
 	    MCP_HEADER_MISMATCH },
-	/* header and _meta disagree */
+	/* header and _meta name two supported revisions: the body wins */
 	{ V11, "tools/list", NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"tools/list\",\"params\":{" META26 "}}", 400,
-	    MCP_HEADER_MISMATCH },
+	    "\"tools/list\",\"params\":{" META26 "}}", 200, 0 },
+	/* _meta names a revision nobody supports */
+	{ V26, "tools/list", NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/"
+	    "protocolVersion\":\"2099-01-01\",\"io.modelcontextprotocol/"
+	    "clientCapabilities\":{}}}}", 400, MCP_UNSUPPORTED_VERSION },
 	/* Mcp-Method missing, then different */
 	{ V26, NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	    "\"tools/list\",\"params\":{" META26 "}}", 400,
@@ -665,8 +669,9 @@ START_TEST(test_tools_list_cached_in_a_batch)
 	in.public_url = "https://example.test";
 	in.widgets_dir = widgets_dir;
 	mcp_handle(&in, text, strlen(text), &out);
-	one = list_expected(MCP_V2025_03_26, year, "1");
-	two = list_expected(MCP_V2025_03_26, year, "\"x\"");
+	/* No header: the 2025-11-25 shape (its fields are additions). */
+	one = list_expected(MCP_V2025_11_25, year, "1");
+	two = list_expected(MCP_V2025_11_25, year, "\"x\"");
 	xasprintf(&want, "[%s,%s]", one, two);
 	ck_assert_int_eq(out.status, 200);
 	assert_same_text(out.body, want);
@@ -833,8 +838,10 @@ START_TEST(test_protected_tools_answer_with_the_challenge)
 	unsigned		 protected = 0;
 
 	c = mcp_challenge("https://example.test", false);
-	ck_assert_str_eq(c, "Bearer resource_metadata=\"https://example.test/"
-	    ".well-known/oauth-protected-resource\"");
+	ck_assert_ptr_nonnull(strstr(c, "Bearer resource_metadata=\""
+	    "https://example.test/.well-known/oauth-protected-resource\", "
+	    "scope=\"anilist\""));
+	ck_assert_ptr_null(strstr(c, "invalid_token"));
 	free(c);
 	c = mcp_challenge("https://example.test", true);
 	ck_assert_ptr_nonnull(strstr(c, "error=\"invalid_token\""));
@@ -932,10 +939,22 @@ START_TEST(test_caller_is_asked_only_for_user_tools)
 	mcp_output_free(&out);
 	ck_assert_uint_eq(who.asked, 0);
 
-	/* No token (0, NULL): the required tool challenges, no error=. */
+	/*
+	 * No token (0, NULL): the required tool answers HTTP 200 with the
+	 * challenge in the result (no WWW-Authenticate, no invalid_token).
+	 */
 	out = post_as(V11, CALL("delete_list_entry", "{\"media_id\":1}"));
-	ck_assert_int_eq(out.status, 401);
-	ck_assert_ptr_null(strstr(out.www_authenticate, "invalid_token"));
+	ck_assert_int_eq(out.status, 200);
+	ck_assert_ptr_null(out.www_authenticate);
+	o = json_tokener_parse(out.body);
+	ck_assert(json_object_get_boolean(at(o, "result.isError")));
+	ck_assert_ptr_nonnull(strstr(str_at(o, "result._meta."
+	    "mcp/www_authenticate.0"), "scope=\"anilist\""));
+	ck_assert_ptr_null(strstr(str_at(o, "result._meta."
+	    "mcp/www_authenticate.0"), "invalid_token"));
+	ck_assert_ptr_nonnull(strstr(str_at(o, "result.content.0.text"),
+	    "connect"));
+	json_object_put(o);
 	mcp_output_free(&out);
 	ck_assert_uint_eq(who.asked, 1);
 

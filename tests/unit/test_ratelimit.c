@@ -432,10 +432,132 @@ START_TEST(test_fourth_request_of_three_is_429_with_retry_after)
 	json_object_put(o);
 	http_resp_free(&r);
 
-	/* The MCP endpoint is refused the same way, before its handler. */
+	/* POST /mcp is counted by its handler, on budgets of its own. */
 	serve(&r, "POST", "/mcp", "192.0.2.10");
+	ck_assert_int_ne(r.status, 429);
+	http_resp_free(&r);
+}
+END_TEST
+
+/* One POST /mcp (2025-11-25) from addr; caller frees with http_resp_free. */
+static void
+serve_mcp(struct http_resp *resp, const char *addr, const char *body)
+{
+	char	*env[6];
+	int	 i;
+
+	env[0] = xstrdup("REQUEST_METHOD=POST");
+	env[1] = xstrdup("REQUEST_URI=/mcp");
+	env[2] = xstrdup("CONTENT_TYPE=application/json");
+	env[3] = xstrdup("HTTP_MCP_PROTOCOL_VERSION=2025-11-25");
+	xasprintf(&env[4], "REMOTE_ADDR=%s", addr);
+	env[5] = NULL;
+	http_resp_init(resp);
+	serve_handle(env, body, strlen(body), resp, NULL, 0);
+	for (i = 0; i < 5; i++)
+		free(env[i]);
+}
+
+/* A tools/call that fails validation at once (no AniList), as subject. */
+#define MCP_CALL(meta)							\
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","	\
+	"\"params\":{\"name\":\"get_anime\",\"arguments\":{\"id\":0}"	\
+	meta "}}"
+#define MCP_SUBJECT(s)	",\"_meta\":{\"openai/subject\":\"" s "\"}"
+
+/*
+ * The "anilist-gpt/error" code of a tools/call result (NULL: none) and its
+ * retry_after (0: none). Caller frees.
+ */
+static char *
+mcp_error_code(const struct http_resp *r, int *retry_after)
+{
+	struct json_object	*o, *e = NULL, *v;
+	char			*code = NULL;
+
+	*retry_after = 0;
+	o = json_tokener_parse(r->body.data);
+	ck_assert_ptr_nonnull(o);
+	if (json_object_object_get_ex(o, "result", &v) &&
+	    json_object_object_get_ex(v, "_meta", &v))
+		json_object_object_get_ex(v, "anilist-gpt/error", &e);
+	if (e != NULL && json_object_object_get_ex(e, "code", &v))
+		code = xstrdup(json_object_get_string(v));
+	if (e != NULL && json_object_object_get_ex(e, "retry_after", &v))
+		*retry_after = json_object_get_int(v);
+	json_object_put(o);
+	return (code);
+}
+
+START_TEST(test_mcp_users_share_an_address_but_not_a_budget)
+{
+	struct http_resp	 r;
+	struct json_object	*o, *v;
+	char			*code;
+	int			 i, retry = 0;
+
+	ck_assert(config_set(cfg, "RATE_LIMIT_MCP_ADDRESS_REQUESTS", "8",
+	    NULL));
+	/* alice (a host's per-user id) has 3 of her own; the 4th waits. */
+	for (i = 0; i < 4; i++) {
+		serve_mcp(&r, "192.0.2.20", MCP_CALL(MCP_SUBJECT("v1/alice")));
+		ck_assert_int_eq(r.status, 200);
+		assert_header(&r, "RateLimit-Limit", "3");
+		code = mcp_error_code(&r, &retry);
+		ck_assert_str_eq(code, i < 3 ? "invalid_argument" :
+		    "rate_limited");
+		free(code);
+		http_resp_free(&r);
+	}
+	ck_assert_int_ge(retry, 1);
+	/* bob, from the same address, still has his. */
+	for (i = 0; i < 3; i++) {
+		serve_mcp(&r, "192.0.2.20", MCP_CALL(MCP_SUBJECT("v1/bob")));
+		code = mcp_error_code(&r, &retry);
+		ck_assert_str_eq(code, "invalid_argument");
+		free(code);
+		http_resp_free(&r);
+	}
+	/* Without an id only the address counts: 8 in all, then waits. */
+	serve_mcp(&r, "192.0.2.20", MCP_CALL(""));
+	assert_header(&r, "RateLimit-Limit", "8");
+	assert_header(&r, "RateLimit-Remaining", "0");
+	code = mcp_error_code(&r, &retry);
+	ck_assert_str_eq(code, "invalid_argument");
+	free(code);
+	http_resp_free(&r);
+	serve_mcp(&r, "192.0.2.20", MCP_CALL(MCP_SUBJECT("v1/carol")));
+	ck_assert_int_eq(r.status, 200);
+	(void)assert_reset(&r, "Retry-After");
+	code = mcp_error_code(&r, &retry);
+	ck_assert_str_eq(code, "rate_limited");
+	free(code);
+	http_resp_free(&r);
+	/* Other methods: HTTP 429 with a JSON-RPC error. */
+	serve_mcp(&r, "192.0.2.20", "{\"jsonrpc\":\"2.0\",\"id\":7,"
+	    "\"method\":\"tools/list\"}");
 	ck_assert_int_eq(r.status, 429);
 	(void)assert_reset(&r, "Retry-After");
+	o = json_tokener_parse(r.body.data);
+	ck_assert(json_object_object_get_ex(o, "error", &v));
+	ck_assert(json_object_object_get_ex(v, "code", &v));
+	ck_assert_int_eq(json_object_get_int(v), -32000);
+	json_object_put(o);
+	http_resp_free(&r);
+	/* A POST that serves no request still counts: notifications too. */
+	serve_mcp(&r, "192.0.2.20", "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}");
+	ck_assert_int_eq(r.status, 429);
+	http_resp_free(&r);
+	serve_mcp(&r, "192.0.2.21", "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}");
+	ck_assert_int_eq(r.status, 202);
+	assert_header(&r, "RateLimit-Remaining", "7");
+	http_resp_free(&r);
+	/* REST from that address has its own budget. */
+	serve(&r, "GET", "/", "192.0.2.20");
+	ck_assert_int_eq(r.status, 200);
+	assert_header(&r, "RateLimit-Remaining", "2");
 	http_resp_free(&r);
 }
 END_TEST
@@ -578,6 +700,7 @@ ratelimit_suite(void)
 	tcase_add_test(tp, test_fourth_request_of_three_is_429_with_retry_after);
 	tcase_add_test(tp,
 	    test_limited_client_leaves_others_and_exempt_paths_alone);
+	tcase_add_test(tp, test_mcp_users_share_an_address_but_not_a_budget);
 	tcase_add_test(tp, test_share_of_each_worker_without_memcached);
 	tcase_add_test(tp, test_zero_requests_disables_the_limit);
 	tcase_add_test(tp, test_no_client_address_is_let_through);
