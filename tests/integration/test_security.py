@@ -29,7 +29,7 @@ TABLES = ["users", "anilist_tokens", "oauth_clients", "login_states",
 MCP = {"Content-Type": "application/json",
        "Accept": "application/json, text/event-stream",
        "MCP-Protocol-Version": "2025-11-25"}
-WEBHOOK_SECRET = "security-test-webhook-secret"
+WEBHOOK_SECRET = "security-test-webhook-secret-0123456789"
 REGISTER_LIMIT = 3
 MIN_USERS = 3
 
