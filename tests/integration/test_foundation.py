@@ -400,7 +400,6 @@ class ProcessModelTest(unittest.TestCase):
         # Only requests in flight on the killed worker may fail.
         self.assertLessEqual(len(load.failures), self.THREADS,
                              load.failures)
-        self.assertGreater(load.ok, 100)
 
     def test_reload_with_good_config_replaces_workers(self):
         with Load(self.s, threads=4) as load:
