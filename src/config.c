@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "sentry.h"
 #include "util.h"
 
@@ -159,6 +160,15 @@ const struct config_def config_defs[] = {
 	    pagerduty_url, false, config_check_url, "PagerDuty Events API URL"),
 	S("WIDGETS_DIR", "", widgets_dir, false, NULL,
 	    "widget HTML templates (MCP resources); empty: the installed ones"),
+	S("METRICS_DISK_PATHS", "/var/lib/anilist-gpt,/var/log",
+	    metrics_disk_paths, false, metrics_disk_paths_check,
+	    "absolute paths, comma separated, whose filesystems' free space "
+	    "/metrics reports; empty: none"),
+	S("METRICS_PROCESSES", "caddy,memcached", metrics_processes, false,
+	    metrics_neighbours_check,
+	    "neighbour processes whose memory /metrics reports beside the "
+	    "service's: name (found in /proc) or name=/pidfile, comma "
+	    "separated; empty: none"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

@@ -68,6 +68,8 @@ struct config {
 	char	*pagerduty_routing_key;
 	char	*pagerduty_url;
 	char	*widgets_dir;
+	char	*metrics_disk_paths;
+	char	*metrics_processes;
 };
 
 enum config_type {

@@ -1,0 +1,311 @@
+/* metrics_host.c: the machine around the service for /metrics: free space of the configured filesystems and the memory of the neighbour processes (Caddy, memcached). */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "metrics_internal.h"
+#include "util.h"
+
+#define METRICS_COMM_MAX	15	/* /proc/PID/comm without its newline */
+
+/*
+ * The next item of a comma-separated list into out, spaces around it
+ * trimmed; *p moves past it. False at the end of the list; an item longer
+ * than cap - 1 bytes is cut (the checks below refuse those).
+ */
+static bool
+metrics_list_next(const char **p, char *out, size_t cap)
+{
+	const char	*s = *p, *e;
+	size_t		 n;
+
+	while (*s == ' ' || *s == '\t' || *s == ',')
+		s++;
+	if (*s == '\0')
+		return (false);
+	n = strcspn(s, ",");
+	*p = s + n;
+	for (e = s + n; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	n = (size_t)(e - s);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return (true);
+}
+
+/* The length of the item *p starts (before trimming), for the checks. */
+static size_t
+metrics_list_item_len(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	return (strcspn(p, ","));
+}
+
+/*
+ * Is an item of value, before the position upto, equal to item in its
+ * first n bytes up to a '=' (the whole item when stop is '\0')? Two equal
+ * entries would export the same series twice.
+ */
+static bool
+metrics_list_seen(const char *value, const char *upto, const char *item,
+    char stop)
+{
+	char		 prev[PATH_MAX + METRICS_COMM_MAX + 2];
+	const char	*p = value;
+	size_t		 n = strcspn(item, stop == '\0' ? "" : "=");
+
+	while (p < upto && metrics_list_next(&p, prev, sizeof prev)) {
+		if (p > upto)
+			break;
+		if (strcspn(prev, stop == '\0' ? "" : "=") == n &&
+		    strncmp(prev, item, n) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+bool
+metrics_disk_paths_check(const char *value, char **cause)
+{
+	char		 path[PATH_MAX];
+	const char	*p = value, *start;
+
+	for (;;) {
+		start = p;
+		if (metrics_list_item_len(p) >= sizeof path) {
+			xasprintf(cause, "a path is longer than %d bytes",
+			    PATH_MAX - 1);
+			return (false);
+		}
+		if (!metrics_list_next(&p, path, sizeof path))
+			return (true);
+		if (path[0] != '/') {
+			xasprintf(cause, "\"%s\" is not an absolute path", path);
+			return (false);
+		}
+		if (metrics_list_seen(value, start, path, '\0')) {
+			xasprintf(cause, "\"%s\" is listed twice", path);
+			return (false);
+		}
+	}
+}
+
+/* A neighbour's name: what /proc/PID/comm says, and not one of ours. */
+static bool
+metrics_neighbour_name_ok(const char *name, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > METRICS_COMM_MAX)
+		return (false);
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-' && name[i] != '.')
+			return (false);
+	}
+	return (!(n == 6 && strncmp(name, "master", 6) == 0) &&
+	    !(n > 7 && strncmp(name, "worker-", 7) == 0));
+}
+
+bool
+metrics_neighbours_check(const char *value, char **cause)
+{
+	char		 item[PATH_MAX + METRICS_COMM_MAX + 2];
+	const char	*p = value, *eq, *start;
+	size_t		 n;
+
+	for (;;) {
+		start = p;
+		if (metrics_list_item_len(p) >= sizeof item) {
+			xasprintf(cause, "an entry is too long");
+			return (false);
+		}
+		if (!metrics_list_next(&p, item, sizeof item))
+			return (true);
+		eq = strchr(item, '=');
+		n = eq != NULL ? (size_t)(eq - item) : strlen(item);
+		if (!metrics_neighbour_name_ok(item, n)) {
+			xasprintf(cause, "\"%.*s\": a process name is 1 to %d "
+			    "letters, digits, '_', '-' or '.', and not master "
+			    "or worker-N", (int)n, item, METRICS_COMM_MAX);
+			return (false);
+		}
+		if (eq != NULL && eq[1] != '/') {
+			xasprintf(cause, "\"%s\": the pidfile after '=' must be "
+			    "an absolute path", item);
+			return (false);
+		}
+		if (metrics_list_seen(value, start, item, '=')) {
+			xasprintf(cause, "\"%.*s\" is listed twice", (int)n,
+			    item);
+			return (false);
+		}
+	}
+}
+
+bool
+metrics_fs_space(const char *path, double *avail, double *size)
+{
+	struct statvfs	sv;
+
+	if (statvfs(path, &sv) != 0 || sv.f_blocks == 0)
+		return (false);
+	*avail = (double)sv.f_bavail * (double)sv.f_frsize;
+	*size = (double)sv.f_blocks * (double)sv.f_frsize;
+	return (true);
+}
+
+bool
+metrics_pidfile_read(const char *path, pid_t *pid)
+{
+	FILE	*f;
+	long	 v;
+	int	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (false);
+	n = fscanf(f, "%ld", &v);
+	fclose(f);
+	if (n != 1 || v <= 0 || v > INT_MAX)
+		return (false);
+	*pid = (pid_t)v;
+	return (true);
+}
+
+/* Is pid's command name (/proc/PID/comm) name? */
+static bool
+metrics_proc_named(const char *pid, const char *name)
+{
+	char	path[300], comm[METRICS_COMM_MAX + 2];
+	FILE	*f;
+	size_t	n;
+
+	snprintf(path, sizeof path, "/proc/%s/comm", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (false);
+	n = fread(comm, 1, sizeof comm - 1, f);
+	fclose(f);
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return (strcmp(comm, name) == 0);
+}
+
+size_t
+metrics_proc_find(const char *name, pid_t *pids, size_t cap)
+{
+	DIR		*d;
+	struct dirent	*e;
+	size_t		 n = 0;
+	long		 v;
+	char		*end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return (0);
+	while (n < cap && (e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		v = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || v <= 0 || v > INT_MAX)
+			continue;
+		if (metrics_proc_named(e->d_name, name))
+			pids[n++] = (pid_t)v;
+	}
+	closedir(d);
+	return (n);
+}
+
+/*
+ * The memory and CPU of one METRICS_PROCESSES entry, summed over its
+ * processes: the pid of its pidfile, or every process of that name. False
+ * when none is running (no sample, rather than a 0 that looks measured).
+ */
+static bool
+metrics_neighbour_stat(const char *name, const char *pidfile, double *rss,
+    double *cpu)
+{
+	pid_t	pids[METRICS_MAX_PROCS];
+	size_t	n, i;
+	double	r, c;
+	bool	any = false;
+
+	if (pidfile != NULL)
+		n = metrics_pidfile_read(pidfile, &pids[0]) ? 1 : 0;
+	else
+		n = metrics_proc_find(name, pids, nitems(pids));
+	*rss = *cpu = 0;
+	for (i = 0; i < n; i++) {
+		if (metrics_proc_stat(pids[i], &r, &c)) {
+			*rss += r;
+			*cpu += c;
+			any = true;
+		}
+	}
+	return (any);
+}
+
+void
+metrics_expose_neighbours(struct buf *rss, struct buf *cpu)
+{
+	char		 item[PATH_MAX + METRICS_COMM_MAX + 2];
+	char		 label[METRICS_LABELS_LEN], num[48], *eq;
+	const char	*p = cfg->metrics_processes;
+	size_t		 len;
+	double		 r, c;
+
+	while (metrics_list_next(&p, item, sizeof item)) {
+		if ((eq = strchr(item, '=')) != NULL)
+			*eq++ = '\0';
+		len = 0;
+		if (!metrics_neighbour_stat(item, eq, &r, &c) ||
+		    !metrics_label(label, sizeof label, &len, "process", item))
+			continue;
+		snprintf(num, sizeof num, "%.0f", r);
+		metrics_sample(rss, "process_resident_memory_bytes", "", label,
+		    NULL, num);
+		snprintf(num, sizeof num, "%.2f", c);
+		metrics_sample(cpu, "process_cpu_seconds_total", "", label,
+		    NULL, num);
+	}
+}
+
+void
+metrics_expose_disks(struct buf *b)
+{
+	struct buf	 size;
+	char		 path[PATH_MAX], label[METRICS_LABELS_LEN], num[48];
+	const char	*p = cfg->metrics_disk_paths;
+	size_t		 len;
+	double		 avail, total;
+
+	buf_init(&size);
+	metrics_header(b, "filesystem_avail_bytes", "gauge",
+	    "Bytes the service may still write on the filesystem of each "
+	    "METRICS_DISK_PATHS path.");
+	metrics_header(&size, "filesystem_size_bytes", "gauge",
+	    "Size of the filesystem of each METRICS_DISK_PATHS path.");
+	while (metrics_list_next(&p, path, sizeof path)) {
+		len = 0;
+		if (!metrics_fs_space(path, &avail, &total) ||
+		    !metrics_label(label, sizeof label, &len, "path", path))
+			continue;
+		snprintf(num, sizeof num, "%.0f", avail);
+		metrics_sample(b, "filesystem_avail_bytes", "", label, NULL,
+		    num);
+		snprintf(num, sizeof num, "%.0f", total);
+		metrics_sample(&size, "filesystem_size_bytes", "", label, NULL,
+		    num);
+	}
+	buf_append(b, size.data, size.len);
+	buf_free(&size);
+}
