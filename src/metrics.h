@@ -149,8 +149,13 @@ bool	metrics_neighbours_check(const char *value, char **cause);
 bool	metrics_fs_space(const char *path, double *avail, double *size);
 /* The pid a pidfile names (its first number); false if none. */
 bool	metrics_pidfile_read(const char *path, pid_t *pid);
-/* Up to cap pids whose /proc/PID/comm is name; how many were found. */
-size_t	metrics_proc_find(const char *name, pid_t *pids, size_t cap);
+/*
+ * One pass over /proc: up to cap processes whose /proc/PID/comm is one of
+ * names[0 .. nnames) (NULL entries match nothing), each as its pid and the
+ * index of its name in which; how many were found.
+ */
+size_t	metrics_proc_find(const char *const *names, size_t nnames,
+	    pid_t *pids, size_t *which, size_t cap);
 
 /*
  * Series exported at 0 from the start (metrics_zero.c): a family, a label

@@ -3,11 +3,13 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "metrics.h"
@@ -15,6 +17,7 @@
 #include "util.h"
 
 #define METRICS_COMM_MAX	15	/* /proc/PID/comm without its newline */
+#define METRICS_NEIGHBOURS_MAX	16	/* entries of METRICS_PROCESSES */
 
 /*
  * The next item of a comma-separated list into out, spaces around it
@@ -123,7 +126,7 @@ metrics_neighbours_check(const char *value, char **cause)
 {
 	char		 item[PATH_MAX + METRICS_COMM_MAX + 2];
 	const char	*p = value, *eq, *start;
-	size_t		 n;
+	size_t		 n, count = 0;
 
 	for (;;) {
 		start = p;
@@ -133,6 +136,11 @@ metrics_neighbours_check(const char *value, char **cause)
 		}
 		if (!metrics_list_next(&p, item, sizeof item))
 			return (true);
+		if (++count > METRICS_NEIGHBOURS_MAX) {
+			xasprintf(cause, "at most %d processes",
+			    METRICS_NEIGHBOURS_MAX);
+			return (false);
+		}
 		eq = strchr(item, '=');
 		n = eq != NULL ? (size_t)(eq - item) : strlen(item);
 		if (!metrics_neighbour_name_ok(item, n)) {
@@ -183,32 +191,35 @@ metrics_pidfile_read(const char *path, pid_t *pid)
 	return (true);
 }
 
-/* Is pid's command name (/proc/PID/comm) name? */
+/* pid's command name (/proc/PID/comm, without its newline) into comm. */
 static bool
-metrics_proc_named(const char *pid, const char *name)
+metrics_proc_comm(const char *pid, char comm[METRICS_COMM_MAX + 2])
 {
-	char	path[300], comm[METRICS_COMM_MAX + 2];
-	FILE	*f;
-	size_t	n;
+	char	path[300];
+	ssize_t	n;
+	int	fd;
 
 	snprintf(path, sizeof path, "/proc/%s/comm", pid);
-	if ((f = fopen(path, "r")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (false);
-	n = fread(comm, 1, sizeof comm - 1, f);
-	fclose(f);
+	n = read(fd, comm, METRICS_COMM_MAX + 1);
+	close(fd);
+	if (n <= 0)
+		return (false);
 	comm[n] = '\0';
 	comm[strcspn(comm, "\n")] = '\0';
-	return (strcmp(comm, name) == 0);
+	return (true);
 }
 
 size_t
-metrics_proc_find(const char *name, pid_t *pids, size_t cap)
+metrics_proc_find(const char *const *names, size_t nnames, pid_t *pids,
+    size_t *which, size_t cap)
 {
 	DIR		*d;
 	struct dirent	*e;
-	size_t		 n = 0;
+	char		 comm[METRICS_COMM_MAX + 2], *end;
+	size_t		 n = 0, i;
 	long		 v;
-	char		*end;
 
 	if ((d = opendir("/proc")) == NULL)
 		return (0);
@@ -216,64 +227,103 @@ metrics_proc_find(const char *name, pid_t *pids, size_t cap)
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		v = strtol(e->d_name, &end, 10);
-		if (*end != '\0' || v <= 0 || v > INT_MAX)
+		if (*end != '\0' || v <= 0 || v > INT_MAX ||
+		    !metrics_proc_comm(e->d_name, comm))
 			continue;
-		if (metrics_proc_named(e->d_name, name))
-			pids[n++] = (pid_t)v;
+		for (i = 0; i < nnames; i++) {
+			if (names[i] != NULL && strcmp(comm, names[i]) == 0) {
+				pids[n] = (pid_t)v;
+				which[n++] = i;
+				break;
+			}
+		}
 	}
 	closedir(d);
 	return (n);
 }
 
-/*
- * The memory and CPU of one METRICS_PROCESSES entry, summed over its
- * processes: the pid of its pidfile, or every process of that name. False
- * when none is running (no sample, rather than a 0 that looks measured).
- */
-static bool
-metrics_neighbour_stat(const char *name, const char *pidfile, double *rss,
-    double *cpu)
-{
-	pid_t	pids[METRICS_MAX_PROCS];
-	size_t	n, i;
-	double	r, c;
-	bool	any = false;
+/* One METRICS_PROCESSES entry and what its processes use. */
+struct metrics_neighbour {
+	char	 name[METRICS_COMM_MAX + 1];
+	char	*pidfile;	/* NULL: every process of that name */
+	double	 rss;
+	double	 cpu;
+	bool	 running;
+};
 
-	if (pidfile != NULL)
-		n = metrics_pidfile_read(pidfile, &pids[0]) ? 1 : 0;
-	else
-		n = metrics_proc_find(name, pids, nitems(pids));
-	*rss = *cpu = 0;
-	for (i = 0; i < n; i++) {
-		if (metrics_proc_stat(pids[i], &r, &c)) {
-			*rss += r;
-			*cpu += c;
-			any = true;
+/* Add pid's memory and CPU to nb (a process gone meanwhile adds nothing). */
+static void
+metrics_neighbour_add(struct metrics_neighbour *nb, pid_t pid)
+{
+	double	r, c;
+
+	if (!metrics_proc_stat(pid, &r, &c))
+		return;
+	nb->rss += r;
+	nb->cpu += c;
+	nb->running = true;
+}
+
+/*
+ * The checked METRICS_PROCESSES into nb (at most METRICS_NEIGHBOURS_MAX;
+ * pidfile strings: caller frees), the names to look for in /proc into
+ * names (NULL for a pidfile entry); how many.
+ */
+static size_t
+metrics_neighbours_parse(const char *value, struct metrics_neighbour *nb,
+    const char **names)
+{
+	char		 item[PATH_MAX + METRICS_COMM_MAX + 2], *eq;
+	const char	*p = value;
+	size_t		 n = 0;
+
+	while (n < METRICS_NEIGHBOURS_MAX &&
+	    metrics_list_next(&p, item, sizeof item)) {
+		memset(&nb[n], 0, sizeof nb[n]);
+		if ((eq = strchr(item, '=')) != NULL) {
+			*eq++ = '\0';
+			nb[n].pidfile = xstrdup(eq);
 		}
+		snprintf(nb[n].name, sizeof nb[n].name, "%.*s",
+		    METRICS_COMM_MAX, item);
+		names[n] = nb[n].pidfile == NULL ? nb[n].name : NULL;
+		n++;
 	}
-	return (any);
+	return (n);
 }
 
 void
 metrics_expose_neighbours(struct buf *rss, struct buf *cpu)
 {
-	char		 item[PATH_MAX + METRICS_COMM_MAX + 2];
-	char		 label[METRICS_LABELS_LEN], num[48], *eq;
-	const char	*p = cfg->metrics_processes;
-	size_t		 len;
-	double		 r, c;
+	struct metrics_neighbour nb[METRICS_NEIGHBOURS_MAX];
+	const char	*names[METRICS_NEIGHBOURS_MAX];
+	pid_t		 pids[METRICS_MAX_PROCS], pid;
+	size_t		 which[METRICS_MAX_PROCS], n, found, i, len;
+	char		 label[METRICS_LABELS_LEN], num[48];
+	bool		 scan = false;
 
-	while (metrics_list_next(&p, item, sizeof item)) {
-		if ((eq = strchr(item, '=')) != NULL)
-			*eq++ = '\0';
+	n = metrics_neighbours_parse(cfg->metrics_processes, nb, names);
+	for (i = 0; i < n; i++) {
+		if (nb[i].pidfile != NULL &&
+		    metrics_pidfile_read(nb[i].pidfile, &pid))
+			metrics_neighbour_add(&nb[i], pid);
+		scan |= names[i] != NULL;
+	}
+	/* One pass over /proc for every name. */
+	found = scan ? metrics_proc_find(names, n, pids, which,
+	    nitems(pids)) : 0;
+	for (i = 0; i < found; i++)
+		metrics_neighbour_add(&nb[which[i]], pids[i]);
+	for (i = 0; i < n; i++) {
+		free(nb[i].pidfile);
 		len = 0;
-		if (!metrics_neighbour_stat(item, eq, &r, &c) ||
-		    !metrics_label(label, sizeof label, &len, "process", item))
+		if (!nb[i].running || !metrics_label(label, sizeof label, &len,
+		    "process", nb[i].name))
 			continue;
-		snprintf(num, sizeof num, "%.0f", r);
+		snprintf(num, sizeof num, "%.0f", nb[i].rss);
 		metrics_sample(rss, "process_resident_memory_bytes", "", label,
 		    NULL, num);
-		snprintf(num, sizeof num, "%.2f", c);
+		snprintf(num, sizeof num, "%.2f", nb[i].cpu);
 		metrics_sample(cpu, "process_cpu_seconds_total", "", label,
 		    NULL, num);
 	}

@@ -832,8 +832,9 @@ START_TEST(test_neighbour_memory_by_pidfile_and_name)
 	char	 comm[32], pidfile[] = "/tmp/test_metrics.pid.XXXXXX", *t;
 	char	*series, *cause = NULL;
 	FILE	*f;
+	const char *names[] = { NULL, NULL, "nosuchprocname" };
 	pid_t	 kid, pids[64], got;
-	size_t	 n, i;
+	size_t	 n, i, which[64];
 	bool	 self = false, child = false;
 	int	 fd, status;
 
@@ -855,8 +856,10 @@ START_TEST(test_neighbour_memory_by_pidfile_and_name)
 	ck_assert(metrics_pidfile_read(pidfile, &got));
 	ck_assert_int_eq(got, kid);
 
-	n = metrics_proc_find(comm, pids, nitems(pids));
+	names[1] = comm;
+	n = metrics_proc_find(names, nitems(names), pids, which, nitems(pids));
 	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(which[i], 1);
 		self |= pids[i] == getpid();
 		child |= pids[i] == kid;
 	}
@@ -911,6 +914,9 @@ START_TEST(test_host_settings_are_checked)
 		{ false, "=/run/x.pid", false, "a process name" },
 		{ false, "caddy,caddy=/run/caddy.pid", false,
 		    "\"caddy\" is listed twice" },
+		{ false, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", true, NULL },
+		{ false, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", false,
+		    "at most 16 processes" },
 	};
 	char	*cause;
 	size_t	 i;
