@@ -56,23 +56,22 @@ metrics_list_item_len(const char *p)
 }
 
 /*
- * Is an item of value, before the position upto, equal to item in its
- * first n bytes up to a '=' (the whole item when stop is '\0')? Two equal
- * entries would export the same series twice.
+ * Is an item of value before the position upto equal to item: whole, or
+ * with name_only up to its '='? Two equal entries would export the same
+ * series twice.
  */
 static bool
 metrics_list_seen(const char *value, const char *upto, const char *item,
-    char stop)
+    bool name_only)
 {
 	char		 prev[PATH_MAX + METRICS_COMM_MAX + 2];
-	const char	*p = value;
-	size_t		 n = strcspn(item, stop == '\0' ? "" : "=");
+	const char	*p = value, *stop = name_only ? "=" : "";
+	size_t		 n = strcspn(item, stop);
 
 	while (p < upto && metrics_list_next(&p, prev, sizeof prev)) {
 		if (p > upto)
 			break;
-		if (strcspn(prev, stop == '\0' ? "" : "=") == n &&
-		    strncmp(prev, item, n) == 0)
+		if (strcspn(prev, stop) == n && strncmp(prev, item, n) == 0)
 			return (true);
 	}
 	return (false);
@@ -97,7 +96,7 @@ metrics_disk_paths_check(const char *value, char **cause)
 			xasprintf(cause, "\"%s\" is not an absolute path", path);
 			return (false);
 		}
-		if (metrics_list_seen(value, start, path, '\0')) {
+		if (metrics_list_seen(value, start, path, false)) {
 			xasprintf(cause, "\"%s\" is listed twice", path);
 			return (false);
 		}
@@ -154,7 +153,7 @@ metrics_neighbours_check(const char *value, char **cause)
 			    "an absolute path", item);
 			return (false);
 		}
-		if (metrics_list_seen(value, start, item, '=')) {
+		if (metrics_list_seen(value, start, item, true)) {
 			xasprintf(cause, "\"%.*s\" is listed twice", (int)n,
 			    item);
 			return (false);
