@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /*
@@ -355,12 +356,20 @@ cache_expiry(int ttl)
 	return (ttl > CACHE_MAX_TTL ? CACHE_MAX_TTL : ttl);
 }
 
+/* memcached_request_duration_seconds{op}: the round trip since t0. */
+static void
+cache_timed(const char *op, uint64_t t0)
+{
+	metrics_memcached(op, (double)(util_mono_us() - t0) / 1e6);
+}
+
 enum cache_status
 cache_get(struct cache *c, const char *key, char **val, size_t *len)
 {
 	memcached_return_t	 rc;
 	uint32_t		 flags;
 	size_t			 n = 0;
+	uint64_t		 t0;
 	char			*v;
 
 	*val = NULL;
@@ -370,7 +379,9 @@ cache_get(struct cache *c, const char *key, char **val, size_t *len)
 	if (cache_skipped(c, key))
 		return (cache_skip());
 	cache_count(gets);
+	t0 = util_mono_us();
 	v = memcached_get(c->mc, key, strlen(key), &n, &flags, &rc);
+	cache_timed("get", t0);
 	if (rc == MEMCACHED_NOTFOUND) {
 		free(v);
 		cache_count(misses);
@@ -415,6 +426,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 	memcached_result_st	*res;
 	memcached_return_t	 rc;
 	size_t			*lens, i, klen, vlen;
+	uint64_t		 t0;
 	const char		*k;
 
 	for (i = 0; i < n; i++)
@@ -428,9 +440,11 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 	lens = xcalloc(n, sizeof *lens);
 	for (i = 0; i < n; i++)
 		lens[i] = strlen(keys[i]);
+	t0 = util_mono_us();
 	rc = memcached_mget(c->mc, keys, lens, n);
 	free(lens);
 	if (rc != MEMCACHED_SUCCESS) {
+		cache_timed("mget", t0);
 		cache_mget_drain(c);
 		cache_mget_failed(c, keys, n, rc);
 		return (cache_error(c, "mget", keys[0], rc));
@@ -450,6 +464,7 @@ cache_mget(struct cache *c, const char *const *keys, size_t n, char **vals)
 		}
 		memcached_result_free(res);
 	}
+	cache_timed("mget", t0);
 	if (rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS &&
 	    rc != MEMCACHED_NOTFOUND) {
 		cache_mget_drain(c);
@@ -470,14 +485,17 @@ cache_set(struct cache *c, const char *key, const void *val, size_t len,
     int ttl)
 {
 	memcached_return_t	rc;
+	uint64_t		t0;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
 	if (cache_skipped(c, key))
 		return (cache_skip());
 	cache_count(sets);
+	t0 = util_mono_us();
 	rc = memcached_set(c->mc, key, strlen(key), val, len,
 	    cache_expiry(ttl), 0);
+	cache_timed("set", t0);
 	if (rc != MEMCACHED_SUCCESS)
 		return (cache_error(c, "set", key, rc));
 	cache_server_ok(c, key);
@@ -489,13 +507,16 @@ cache_add(struct cache *c, const char *key, const void *val, size_t len,
     int ttl)
 {
 	memcached_return_t	rc;
+	uint64_t		t0;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
 	if (cache_skipped(c, key))
 		return (cache_skip());
+	t0 = util_mono_us();
 	rc = memcached_add(c->mc, key, strlen(key), val, len,
 	    cache_expiry(ttl), 0);
+	cache_timed("add", t0);
 	if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTSTORED ||
 	    rc == MEMCACHED_DATA_EXISTS)
 		cache_server_ok(c, key);
@@ -510,12 +531,15 @@ enum cache_status
 cache_delete(struct cache *c, const char *key)
 {
 	memcached_return_t	rc;
+	uint64_t		t0;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
 	if (cache_skipped(c, key))
 		return (cache_skip());
+	t0 = util_mono_us();
 	rc = memcached_delete(c->mc, key, strlen(key), 0);
+	cache_timed("delete", t0);
 	if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTFOUND)
 		cache_server_ok(c, key);
 	if (rc == MEMCACHED_SUCCESS)
@@ -533,11 +557,13 @@ cache_counter(struct cache *c, bool up, const char *key, uint64_t delta,
 	memcached_return_t	(*fn)(memcached_st *, const char *, size_t,
 				    uint64_t, uint64_t, time_t, uint64_t *);
 	memcached_return_t	 rc;
+	uint64_t		 t0;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
 	if (cache_skipped(c, key))
 		return (cache_skip());
+	t0 = util_mono_us();
 	fn = up ? memcached_increment_with_initial :
 	    memcached_decrement_with_initial;
 	rc = fn(c->mc, key, strlen(key), delta, initial, cache_expiry(ttl),
@@ -546,6 +572,7 @@ cache_counter(struct cache *c, bool up, const char *key, uint64_t delta,
 	if (rc == MEMCACHED_NOTSTORED)
 		rc = fn(c->mc, key, strlen(key), delta, initial,
 		    cache_expiry(ttl), value);
+	cache_timed(up ? "incr" : "decr", t0);
 	if (rc != MEMCACHED_SUCCESS)
 		return (cache_error(c, up ? "incr" : "decr", key, rc));
 	cache_server_ok(c, key);

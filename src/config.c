@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "sentry.h"
 #include "util.h"
 
@@ -179,6 +180,15 @@ const struct config_def config_defs[] = {
 	    cleanup_interval_seconds,
 	    "seconds between deletions of expired tokens, codes, login states, "
 	    "sessions and unused OAuth clients"),
+	S("METRICS_DISK_PATHS", "/var/lib/anilist-gpt,/var/log",
+	    metrics_disk_paths, false, metrics_disk_paths_check,
+	    "absolute paths, comma separated, whose filesystems' free space "
+	    "/metrics reports; empty: none"),
+	S("METRICS_PROCESSES", "caddy,memcached", metrics_processes, false,
+	    metrics_neighbours_check,
+	    "neighbour processes whose memory /metrics reports beside the "
+	    "service's: name (found in /proc) or name=/pidfile, comma "
+	    "separated; empty: none"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

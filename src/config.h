@@ -74,6 +74,8 @@ struct config {
 	int	 oauth_client_unused_days;
 	int	 oauth_refresh_max_days;
 	int	 cleanup_interval_seconds;
+	char	*metrics_disk_paths;
+	char	*metrics_processes;
 };
 
 enum config_type {

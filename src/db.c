@@ -335,8 +335,10 @@ db_exec(struct db_conn *c, const char *sql, int nparams,
 	PGresult	*res;
 	ExecStatusType	 st;
 	char		*line;
+	uint64_t	 t0 = util_mono_us();
 
 	res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	metrics_db_query((double)(util_mono_us() - t0) / 1e6);
 	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return (res);

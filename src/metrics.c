@@ -76,6 +76,11 @@ const struct metrics_family metrics_families[MF_COUNT] = {
 	    METRICS_COUNTER, false, "MCP requests whose MCP-Protocol-Version "
 	    "header and _meta named two different supported revisions, by "
 	    "header and body (served per the body)." },
+	[MF_MEMCACHED_DURATION] = { "memcached_request_duration_seconds",
+	    METRICS_HISTOGRAM, false, "Round trip of each memcached command, "
+	    "by op (get, mget, set, add, delete, incr, decr)." },
+	[MF_DB_DURATION] = { "db_query_duration_seconds", METRICS_HISTOGRAM,
+	    true, "Round trip of each PostgreSQL statement." },
 };
 
 struct metrics_shm		*metrics_shm;
@@ -110,7 +115,7 @@ metrics_hash(const char *s, uint64_t seed)
  * bytes, bytes outside printable ASCII become '_', and \ and " are escaped
  * as the exposition format wants. Returns false when out is full.
  */
-static bool
+bool
 metrics_label(char *out, size_t cap, size_t *len, const char *key,
     const char *value)
 {
@@ -683,6 +688,34 @@ metrics_db_error(void)
 	if (metrics_shm != NULL)
 		metrics_count(MF_DB_ERRORS, "");
 	metrics_statsd("db.errors", "1", "c", NULL);
+}
+
+void
+metrics_db_query(double seconds)
+{
+	char	ms[32];
+
+	if (metrics_shm != NULL)
+		metrics_observe(MF_DB_DURATION, "", seconds);
+	if (!metrics_statsd_on())
+		return;
+	metrics_ms(ms, sizeof ms, seconds);
+	metrics_statsd("db.query_time", ms, "ms", NULL);
+}
+
+void
+metrics_memcached(const char *op, double seconds)
+{
+	char	labels[METRICS_LABELS_LEN], ms[32];
+
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels, "op",
+	    op, (char *)NULL))
+		metrics_observe(MF_MEMCACHED_DURATION, labels, seconds);
+	if (!metrics_statsd_on())
+		return;
+	metrics_ms(ms, sizeof ms, seconds);
+	metrics_statsd2("memcached.response_time", "op", op, NULL, NULL, ms,
+	    "ms");
 }
 
 void

@@ -86,6 +86,13 @@ void	metrics_db_pool(int in_use, int idle);
 void	metrics_db_wait(double seconds);
 /* db_errors_total. */
 void	metrics_db_error(void);
+/* db_query_duration_seconds: the round trip of one statement (db_exec). */
+void	metrics_db_query(double seconds);
+/*
+ * memcached_request_duration_seconds{op}: the round trip of one memcached
+ * command; op get, mget, set, add, delete, incr or decr.
+ */
+void	metrics_memcached(const char *op, double seconds);
 /* search_queries_total, and search_zero_results_total when true. */
 void	metrics_search(bool zero_results);
 /*
@@ -133,6 +140,27 @@ void	metrics_statsd_line(struct buf *out, const char *name,
 	    bool dogstatsd);
 /* A route pattern as one Graphite path component ("/v1/a/{id}" → v1_a_id). */
 void	metrics_statsd_component(char *out, size_t cap, const char *in);
+
+/*
+ * The machine around the service (metrics_host.c). The checks validate
+ * METRICS_DISK_PATHS (absolute paths, comma separated) and
+ * METRICS_PROCESSES (name or name=/pidfile, comma separated; a name as
+ * /proc/PID/comm has it, not master or worker-N); false with *cause
+ * (caller frees).
+ */
+bool	metrics_disk_paths_check(const char *value, char **cause);
+bool	metrics_neighbours_check(const char *value, char **cause);
+/* Bytes available to unprivileged writers and the size of path's filesystem. */
+bool	metrics_fs_space(const char *path, double *avail, double *size);
+/* The pid a pidfile names (its first number); false if none. */
+bool	metrics_pidfile_read(const char *path, pid_t *pid);
+/*
+ * One pass over /proc: up to cap processes whose /proc/PID/comm is one of
+ * names[0 .. nnames) (NULL entries match nothing), each as its pid and the
+ * index of its name in which; how many were found.
+ */
+size_t	metrics_proc_find(const char *const *names, size_t nnames,
+	    pid_t *pids, size_t *which, size_t cap);
 
 /*
  * Series exported at 0 from the start (metrics_zero.c): a family, a label

@@ -10,7 +10,7 @@
 #include "metrics_internal.h"
 #include "util.h"
 
-static void
+void
 metrics_header(struct buf *b, const char *name, const char *type,
     const char *help)
 {
@@ -28,7 +28,7 @@ metrics_header(struct buf *b, const char *name, const char *type,
 	buf_printf(b, "\n# TYPE %s %s\n", name, type);
 }
 
-static void
+void
 metrics_sample(struct buf *b, const char *name, const char *suffix,
     const char *labels, const char *extra, const char *value)
 {
@@ -116,6 +116,7 @@ metrics_expose_procs(struct buf *b)
 		metrics_sample(&cpu, "process_cpu_seconds_total", "", label,
 		    NULL, num);
 	}
+	metrics_expose_neighbours(&rss, &cpu);
 	buf_append(b, rss.data, rss.len);
 	buf_append(b, cpu.data, cpu.len);
 	buf_free(&rss);
@@ -197,6 +198,7 @@ metrics_expose(struct buf *b)
 	metrics_expose_gauge(b, "process_memory_limit_bytes",
 	    "Memory available to the service (cgroup limit or RAM).",
 	    metrics_memory_limit());
+	metrics_expose_disks(b);
 	metrics_header(b, "metrics_series_dropped_total", "counter",
 	    "Label sets not recorded because the registry was full.");
 	buf_printf(b, "metrics_series_dropped_total %llu\n",

@@ -46,6 +46,8 @@ enum metrics_fam {
 	MF_RATE_LIMITED,
 	MF_RATE_LIMIT_FAIL_OPEN,
 	MF_MCP_VERSION_MISMATCH,
+	MF_MEMCACHED_DURATION,
+	MF_DB_DURATION,
 	MF_COUNT
 };
 
@@ -95,6 +97,12 @@ extern struct metrics_shm		*metrics_shm;
 
 /* metrics.c */
 uint64_t metrics_hash(const char *s, uint64_t seed);
+/*
+ * Append key="value" to the labels in out (len bytes so far): the value
+ * cut at METRICS_VALUE_MAX bytes and escaped. False when out is full.
+ */
+bool	metrics_label(char *out, size_t cap, size_t *len, const char *key,
+	    const char *value);
 /* Requests being served now, all processes (metrics_shm set). */
 int64_t	metrics_in_flight_total(void);
 
@@ -125,5 +133,23 @@ void	metrics_statsd2(const char *base, const char *k1, const char *v1,
 bool	metrics_proc_stat(pid_t pid, double *rss, double *cpu);
 /* The memory the service may use: the cgroup limit, else physical memory. */
 double	metrics_memory_limit(void);
+
+/* metrics_expo.c */
+struct buf;
+/* # HELP and # TYPE lines of a family. */
+void	metrics_header(struct buf *b, const char *name, const char *type,
+	    const char *help);
+/* One sample: name + suffix, {labels,extra} when either is set, value. */
+void	metrics_sample(struct buf *b, const char *name, const char *suffix,
+	    const char *labels, const char *extra, const char *value);
+
+/* metrics_host.c: the machine around the service (METRICS_* keys). */
+/*
+ * process_resident_memory_bytes and process_cpu_seconds_total samples of
+ * each METRICS_PROCESSES entry running, into rss and cpu.
+ */
+void	metrics_expose_neighbours(struct buf *rss, struct buf *cpu);
+/* filesystem_avail_bytes and filesystem_size_bytes of METRICS_DISK_PATHS. */
+void	metrics_expose_disks(struct buf *b);
 
 #endif

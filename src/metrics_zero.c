@@ -39,6 +39,9 @@ static const char *const zero_fail_open[] = { "cache", "no_client", NULL };
 static const char *const zero_search_dropped[] = {
 	"disabled", "full", "database", NULL
 };
+static const char *const zero_memcached_ops[] = {
+	"get", "mget", "set", "add", "delete", "incr", "decr", NULL
+};
 static const char *const zero_success[] = { "success", NULL };
 static const char *const zero_failure[] = { "failure", NULL };
 static const char *const zero_empty[] = { "", NULL };
@@ -59,6 +62,8 @@ const struct metrics_zero metrics_zeros[] = {
 	{ "alerts_received_total", "source", zero_alert_sources, NULL, NULL },
 	{ "rate_limit_fail_open_total", "reason", zero_fail_open, NULL, NULL },
 	{ "search_stats_dropped_total", "reason", zero_search_dropped,
+	    NULL, NULL },
+	{ "memcached_request_duration_seconds", "op", zero_memcached_ops,
 	    NULL, NULL },
 };
 const size_t metrics_zeros_count = nitems(metrics_zeros);

@@ -77,7 +77,7 @@ class Files(unittest.TestCase):
             ETC, "prometheus", "prometheus.fly.yml")], capture_output=True,
             text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("11 rules found", r.stdout + r.stderr)
+        self.assertIn("12 rules found", r.stdout + r.stderr)
         r = subprocess.run([tool("amtool"), "check-config", os.path.join(
             ETC, "alertmanager", "alertmanager.fly.yml")],
             capture_output=True, text=True)

@@ -90,10 +90,19 @@ class ConfigChecks(unittest.TestCase):
             ETC, "prometheus", "prometheus.yml")], capture_output=True,
             text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("11 rules found", r.stdout + r.stderr)
+        self.assertIn("12 rules found", r.stdout + r.stderr)
         r = subprocess.run([PROMTOOL, "check", "rules", os.path.join(
             ETC, "prometheus", "alerts.yml")], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_promtool_rule_tests_pass(self):
+        """DiskSpaceLow and MemoryHigh on made-up series (promtool's own
+        rule tests: they fire, per machine and path, and only then)."""
+        r = subprocess.run([PROMTOOL, "test", "rules", os.path.join(
+            TOP_SRCDIR, "tests", "prometheus", "alerts_test.yml")],
+            capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SUCCESS", r.stdout + r.stderr)
 
     def test_alert_rules_hold_the_sla_thresholds(self):
         with open(os.path.join(ETC, "prometheus", "alerts.yml")) as f:
@@ -102,7 +111,8 @@ class ConfigChecks(unittest.TestCase):
                        '> 0.5', 'histogram_quantile(0.99', '> 1\n',
                        'result="hit"', '< 0.8', 'process_resident_memory',
                        '> 0.8', 'up{job="anilist-gpt"} == 0',
-                       'result="ratelimited"'):
+                       'result="ratelimited"', 'filesystem_avail_bytes',
+                       '< 0.1\n'):
             self.assertIn(needle, text)
         with open(os.path.join(TOP_SRCDIR, "docs", "MONITORING.md")) as f:
             doc = f.read().lower()

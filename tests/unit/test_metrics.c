@@ -8,10 +8,12 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -759,6 +761,181 @@ START_TEST(test_statsd_forked_child_leaves_parent_lines_to_parent)
 }
 END_TEST
 
+/* The memcached and PostgreSQL round trips: histograms on the shared buckets, every op from 0. */
+START_TEST(test_round_trip_histograms)
+{
+	char	*t;
+
+	ck_assert(metrics_shared_init());
+	t = exposition();
+	ck_assert_double_eq(sample(t, "memcached_request_duration_seconds_count"
+	    "{op=\"decr\"}"), 0);
+	ck_assert_double_eq(sample(t, "db_query_duration_seconds_count"), 0);
+	free(t);
+	metrics_memcached("get", 0.002);
+	metrics_memcached("get", 0.2);
+	metrics_db_query(0.03);
+	t = exposition();
+	ck_assert_double_eq(sample(t, "memcached_request_duration_seconds_"
+	    "bucket{op=\"get\",le=\"0.0025\"}"), 1);
+	ck_assert_double_eq(sample(t, "memcached_request_duration_seconds_"
+	    "bucket{op=\"get\",le=\"0.25\"}"), 2);
+	ck_assert_double_eq(sample(t, "memcached_request_duration_seconds_"
+	    "count{op=\"get\"}"), 2);
+	ck_assert_double_eq(sample(t, "memcached_request_duration_seconds_"
+	    "count{op=\"set\"}"), 0);
+	ck_assert_double_eq(sample(t, "db_query_duration_seconds_bucket{"
+	    "le=\"0.025\"}"), 0);
+	ck_assert_double_eq(sample(t, "db_query_duration_seconds_bucket{"
+	    "le=\"0.05\"}"), 1);
+	ck_assert(sample(t, "db_query_duration_seconds_sum") > 0.029);
+	free(t);
+}
+END_TEST
+
+/* statvfs of each METRICS_DISK_PATHS path; a missing one has no sample. */
+START_TEST(test_disk_space_of_configured_paths)
+{
+	struct statvfs	 sv;
+	char		 dir[] = "/tmp/test_metrics.XXXXXX", *t, *series;
+	double		 avail, size;
+
+	ck_assert(metrics_shared_init());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	free(cfg->metrics_disk_paths);
+	xasprintf(&cfg->metrics_disk_paths, " %s , /no/such/dir,/", dir);
+	t = exposition();
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE filesystem_avail_bytes gauge\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE filesystem_size_bytes gauge\n"));
+	ck_assert_ptr_null(strstr(t, "/no/such/dir"));
+	ck_assert_int_eq(statvfs(dir, &sv), 0);
+	xasprintf(&series, "filesystem_size_bytes{path=\"%s\"}", dir);
+	size = sample(t, series);
+	ck_assert_double_eq(size, (double)sv.f_blocks * (double)sv.f_frsize);
+	free(series);
+	xasprintf(&series, "filesystem_avail_bytes{path=\"%s\"}", dir);
+	avail = sample(t, series);
+	ck_assert(avail > 0 && avail <= size);
+	free(series);
+	ck_assert(sample(t, "filesystem_avail_bytes{path=\"/\"}") > 0);
+	ck_assert(sample(t, "filesystem_size_bytes{path=\"/\"}") > 0);
+	ck_assert(metrics_fs_space("/", &avail, &size) && avail <= size);
+	ck_assert(!metrics_fs_space("/no/such/dir", &avail, &size));
+	free(t);
+	rmdir(dir);
+}
+END_TEST
+
+/* A neighbour by pidfile, and every process of a name found in /proc. */
+START_TEST(test_neighbour_memory_by_pidfile_and_name)
+{
+	char	 comm[32], pidfile[] = "/tmp/test_metrics.pid.XXXXXX", *t;
+	char	*series, *cause = NULL;
+	FILE	*f;
+	const char *names[] = { NULL, NULL, "nosuchprocname" };
+	pid_t	 kid, pids[64], got;
+	size_t	 n, i, which[64];
+	bool	 self = false, child = false;
+	int	 fd, status;
+
+	ck_assert(metrics_shared_init());
+	f = fopen("/proc/self/comm", "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(comm, sizeof comm, f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	if ((kid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_gt(kid, 0);
+	fd = mkstemp(pidfile);
+	ck_assert_int_ge(fd, 0);
+	dprintf(fd, "%d\n", (int)kid);
+	close(fd);
+	ck_assert(metrics_pidfile_read(pidfile, &got));
+	ck_assert_int_eq(got, kid);
+
+	names[1] = comm;
+	n = metrics_proc_find(names, nitems(names), pids, which, nitems(pids));
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(which[i], 1);
+		self |= pids[i] == getpid();
+		child |= pids[i] == kid;
+	}
+	ck_assert(self && child);
+
+	free(cfg->metrics_processes);
+	xasprintf(&cfg->metrics_processes, "kid=%s,gone=/no/such.pid,%s,"
+	    "nosuchprocname", pidfile, comm);
+	ck_assert_msg(metrics_neighbours_check(cfg->metrics_processes, &cause),
+	    "%s", cause);
+	t = exposition();
+	ck_assert(sample(t, "process_resident_memory_bytes{process=\"kid\"}") >
+	    0);
+	ck_assert(sample(t, "process_cpu_seconds_total{process=\"kid\"}") >= 0);
+	xasprintf(&series, "process_resident_memory_bytes{process=\"%s\"}",
+	    comm);
+	ck_assert(sample(t, series) > sample(t,
+	    "process_resident_memory_bytes{process=\"kid\"}"));
+	free(series);
+	ck_assert_ptr_null(strstr(t, "process=\"gone\""));
+	ck_assert_ptr_null(strstr(t, "nosuchprocname"));
+	free(t);
+	kill(kid, SIGKILL);
+	waitpid(kid, &status, 0);
+	t = exposition();
+	ck_assert_ptr_null(strstr(t, "process=\"kid\""));
+	free(t);
+	unlink(pidfile);
+}
+END_TEST
+
+/* METRICS_DISK_PATHS and METRICS_PROCESSES: what is refused, and why. */
+START_TEST(test_host_settings_are_checked)
+{
+	static const struct {
+		bool		 disk;
+		const char	*value;
+		bool		 ok;
+		const char	*why;
+	} cases[] = {
+		{ true, "", true, NULL },
+		{ true, "/var/lib/anilist-gpt, /var/log", true, NULL },
+		{ true, "/data,var/log", false, "\"var/log\" is not an absolute" },
+		{ true, "/data,/data", false, "\"/data\" is listed twice" },
+		{ false, "", true, NULL },
+		{ false, " caddy , memcached=/run/memcached.pid", true, NULL },
+		{ false, "master", false, "not master or worker-N" },
+		{ false, "worker-3", false, "not master or worker-N" },
+		{ false, "caddy=run/caddy.pid", false, "must be an absolute" },
+		{ false, "my caddy", false, "a process name is 1 to 15" },
+		{ false, "sixteen-letters-", false, "a process name" },
+		{ false, "=/run/x.pid", false, "a process name" },
+		{ false, "caddy,caddy=/run/caddy.pid", false,
+		    "\"caddy\" is listed twice" },
+		{ false, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", true, NULL },
+		{ false, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", false,
+		    "at most 16 processes" },
+	};
+	char	*cause;
+	size_t	 i;
+	bool	 ok;
+
+	for (i = 0; i < nitems(cases); i++) {
+		cause = NULL;
+		ok = cases[i].disk ?
+		    metrics_disk_paths_check(cases[i].value, &cause) :
+		    metrics_neighbours_check(cases[i].value, &cause);
+		ck_assert_msg(ok == cases[i].ok, "%s", cases[i].value);
+		if (!ok)
+			ck_assert_msg(strstr(cause, cases[i].why) != NULL,
+			    "%s: %s", cases[i].value, cause);
+		free(cause);
+	}
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -787,6 +964,10 @@ metrics_suite(void)
 	tcase_add_test(tc, test_statsd_full_datagram_leaves_without_waiting);
 	tcase_add_test(tc, test_statsd_threads_batch_every_line_once);
 	tcase_add_test(tc, test_statsd_forked_child_leaves_parent_lines_to_parent);
+	tcase_add_test(tc, test_round_trip_histograms);
+	tcase_add_test(tc, test_disk_space_of_configured_paths);
+	tcase_add_test(tc, test_neighbour_memory_by_pidfile_and_name);
+	tcase_add_test(tc, test_host_settings_are_checked);
 	suite_add_tcase(s, tc);
 	return (s);
 }
