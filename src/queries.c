@@ -153,6 +153,52 @@ const char queries_media_list_entry[] =
 	QUERIES_LIST_ENTRY
 	"}}";
 
+/* The fields of a title in a franchise, fetched or seen on a relation. */
+#define QUERIES_FRANCHISE_MEDIA						\
+	"id type title{romaji english} format status episodes duration "	\
+	"seasonYear startDate{year month day} averageScore popularity "	\
+	"isAdult coverImage{medium} siteUrl"
+
+const char queries_franchise_hop[] =
+	"query FranchiseHop($ids:[Int],$perPage:Int){"
+	"Page(page:1,perPage:$perPage){"
+	"media(id_in:$ids,type:ANIME){"
+	QUERIES_FRANCHISE_MEDIA " "
+	"relations{edges{relationType node{" QUERIES_FRANCHISE_MEDIA "}}}"
+	"}}}";
+
+/* A title as one of a person's or a studio's works. */
+#define QUERIES_WORK							\
+	"id type title{romaji english} format status episodes "		\
+	"seasonYear startDate{year} averageScore popularity isAdult "	\
+	"coverImage{medium} siteUrl"
+
+const char queries_staff_info[] =
+	"query StaffInfo($id:Int,$search:String,$perPage:Int){"
+	"Staff(id:$id,search:$search){"
+	"id name{full native alternative} image{medium} "
+	"description(asHtml:false) primaryOccupations gender age "
+	"yearsActive homeTown languageV2 favourites siteUrl "
+	"staffMedia(sort:[POPULARITY_DESC],type:ANIME,perPage:$perPage){"
+	"pageInfo{total hasNextPage} edges{staffRole node{" QUERIES_WORK "}}} "
+	"characterMedia(sort:[POPULARITY_DESC],perPage:$perPage){"
+	"pageInfo{total hasNextPage} "
+	"edges{characterRole characters{id name{full}} "
+	"node{" QUERIES_WORK "}}}"
+	"}}";
+
+const char queries_studio_info[] =
+	"query StudioInfo($id:Int,$search:String,$perPage:Int){"
+	"Studio(id:$id,search:$search){"
+	"id name isAnimationStudio favourites siteUrl "
+	"media(sort:[POPULARITY_DESC],isMain:true,perPage:$perPage){"
+	"pageInfo{total hasNextPage} nodes{" QUERIES_WORK "}} "
+	"first:media(sort:[START_DATE],isMain:true,perPage:1){"
+	"nodes{startDate{year}}} "
+	"latest:media(sort:[START_DATE_DESC],isMain:true,perPage:1){"
+	"nodes{startDate{year}}}"
+	"}}";
+
 const struct queries_op queries_ops[] = {
 	{ "SearchMedia", queries_search_media },
 	{ "TrendingMedia", queries_trending_media },
@@ -167,6 +213,9 @@ const struct queries_op queries_ops[] = {
 	{ "SaveListEntry", queries_save_list_entry },
 	{ "DeleteListEntry", queries_delete_list_entry },
 	{ "MediaListEntry", queries_media_list_entry },
+	{ "FranchiseHop", queries_franchise_hop },
+	{ "StaffInfo", queries_staff_info },
+	{ "StudioInfo", queries_studio_info },
 };
 
 const size_t queries_nops = sizeof queries_ops / sizeof queries_ops[0];

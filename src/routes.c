@@ -56,5 +56,6 @@ const struct route routes[] = {
 	{ "POST", "/oauth/revoke", handle_oauth_revoke, NULL },
 	{ "GET", "/metrics", handle_metrics, NULL },
 	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
+	{ "GET", "/v1/anime/{id}/watch-order", handle_tool, "get_watch_order" },
 };
 const size_t routes_count = nitems(routes);

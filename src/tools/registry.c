@@ -17,5 +17,6 @@ const struct tool *const tool_registry[] = {
 	&tools_get_user_list,
 	&tools_update_list_entry,
 	&tools_delete_list_entry,
+	&tools_get_watch_order,
 };
 const size_t tool_registry_count = nitems(tool_registry);

@@ -23,6 +23,9 @@ struct json_object;
 #define TOOLS_OP_SAVE_LIST_ENTRY	"SaveListEntry"
 #define TOOLS_OP_DELETE_LIST_ENTRY	"DeleteListEntry"
 #define TOOLS_OP_MEDIA_LIST_ENTRY	"MediaListEntry"
+#define TOOLS_OP_FRANCHISE_HOP		"FranchiseHop"
+#define TOOLS_OP_STAFF_INFO		"StaffInfo"
+#define TOOLS_OP_STUDIO_INFO		"StudioInfo"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -73,6 +76,8 @@ extern const struct tool tools_get_anime_recommendations;
 extern const struct tool tools_get_user_list;
 extern const struct tool tools_update_list_entry;
 extern const struct tool tools_delete_list_entry;
+/* tools/watch_order.c */
+extern const struct tool tools_get_watch_order;
 /*
  * The argument an AniList validation key stands for ("scoreRaw" is
  * "score"); the key itself when it has no other name.

@@ -1734,6 +1734,12 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# Operations added by a module of their own (franchises, staff, studios).
+sys.path.insert(0, HERE)
+import breadth_ops  # noqa: E402
+breadth_ops.install(sys.modules[__name__])
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="AniList stand-in (test double) for anilist-gpt.")

@@ -38,7 +38,9 @@ WATCHDOG_SECONDS = 300
 OPERATIONS = ["SearchMedia", "TrendingMedia", "SeasonalMedia", "MediaDetails",
               "CharacterById", "CharacterSearch", "AiringSchedule",
               "GenresAndTags", "Viewer", "UserList", "SaveListEntry",
-              "DeleteListEntry", "MediaListEntry"]
+              "DeleteListEntry", "MediaListEntry",
+              # breadth_ops.py (tested in test_breadth_ops.py)
+              "FranchiseHop", "StaffInfo", "StudioInfo"]
 
 
 # ------------------------------------------------------------ queries.c

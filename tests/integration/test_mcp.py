@@ -344,7 +344,8 @@ class McpTest(unittest.TestCase):
                        "get_anime_recommendations":
                            {"reference_title": "Frieren", "count": 3},
                        "get_user_list": {"user_name": "sampleuser",
-                                         "per_page": 5}}, f)
+                                         "per_page": 5},
+                       "get_watch_order": {"id": 182255}}, f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)

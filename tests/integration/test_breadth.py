@@ -1,0 +1,327 @@
+"""test_breadth.py: the franchise, people and studio tools (get_watch_order,
+get_staff_info, get_studio_info) over REST and MCP through Caddy, memcached
+and the sample AniList: answers checked against their output schema and
+against the sample data, AniList calls cold and warm, bad arguments, and
+the watch-order widget rendered in headless Chromium with a real result.
+
+Expectations come from the sample data (tests/anilist-sample/data) and the
+relations the sample derives from it (two titles sharing two main
+characters; series ordered by start date).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import shutil
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from test_mcp import CHROMIUM, CLIENT_DIR, EVIL, IMAGE_HOSTS, npm_ci  # noqa: E402
+
+harness.watchdog(170)
+
+V11 = "2025-11-25"
+with open(os.path.join(harness.TOP_SRCDIR, "tests", "anilist-sample", "data",
+                       "sample-media.json"), encoding="utf-8") as f:
+    MEDIA = json.load(f)["media"]
+BY_ID = {m["id"]: m for m in MEDIA}
+
+# Kusuriya no Hitorigoto 2nd Season: two sequels, a special and a movie.
+APOTHECARY = 176301
+# Sousou no Frieren 2nd Season: an ONA prequel and an ONA sequel.
+FRIEREN_2 = 182255
+# Dr. STONE: SCIENCE FUTURE: two sequels.
+DR_STONE = 172019
+# Kaijuu 8-gou 2nd Season: an ONA prequel, a movie and a special.
+KAIJUU_2 = 178754
+
+
+def start_key(m):
+    d = m.get("startDate") or {}
+    if d.get("year") is None:
+        return (9999, 0, 0, m["id"])
+    return (d["year"], d.get("month") or 0, d.get("day") or 0, m["id"])
+
+
+def schema_errors(schema, value, path="$"):
+    """Problems of value against a tool's output schema (the subset the
+    registry uses: type, enum, required, properties, items)."""
+    errors = []
+    types = schema.get("type")
+    if types is not None:
+        types = types if isinstance(types, list) else [types]
+        kinds = {"object": dict, "array": list, "string": str,
+                 "boolean": bool, "null": type(None)}
+        ok = False
+        for t in types:
+            if t == "integer":
+                ok = ok or (isinstance(value, int) and
+                            not isinstance(value, bool))
+            elif t == "number":
+                ok = ok or (isinstance(value, (int, float)) and
+                            not isinstance(value, bool))
+            else:
+                ok = ok or isinstance(value, kinds[t])
+        if not ok:
+            return ["%s: %r is not %s" % (path, value, types)]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append("%s: %r not in %s" % (path, value, schema["enum"]))
+    if isinstance(value, dict):
+        for k in schema.get("required", []):
+            if k not in value:
+                errors.append("%s: %s missing" % (path, k))
+        for k, sub in schema.get("properties", {}).items():
+            if k in value:
+                errors += schema_errors(sub, value[k], path + "." + k)
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            errors += schema_errors(schema["items"], v, "%s[%d]" % (path, i))
+    return errors
+
+
+class BreadthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        npm_ci()
+        cls.s = harness.Stack(workers=2, threads=4,
+                              upstream_args=["--rate-limit", "0"],
+                              config={"UPSTREAM_RATE_LIMIT": "90",
+                                      "WIDGETS_DIR": os.path.join(
+                                          harness.TOP_SRCDIR, "widgets")})
+        cls.s.start()
+        cls.tmp = tempfile.mkdtemp(prefix="agpt-breadth-")
+        st, b = cls.rpc("tools/list", {})
+        assert st == 200, b
+        cls.tools = {t["name"]: t for t in b["result"]["tools"]}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+        else:
+            sys.stderr.write("screenshots kept in %s\n" % cls.tmp)
+
+    # -- helpers --------------------------------------------------------
+    @classmethod
+    def rpc(cls, method, params):
+        h = {"Content-Type": "application/json",
+             "Accept": "application/json, text/event-stream",
+             "MCP-Protocol-Version": V11}
+        st, hdrs, out = cls.s.request("POST", "/mcp", json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": method,
+             "params": params}), h)
+        return st, json.loads(out) if out else None
+
+    def calls(self):
+        return self.s.upstream_requests()
+
+    def get(self, path, status=200):
+        st, _, body = self.s.json("GET", path)
+        self.assertEqual(st, status, "%s: %r" % (path, body))
+        return body
+
+    def valid(self, tool, body):
+        self.assertEqual(schema_errors(self.tools[tool]["outputSchema"],
+                                       body), [])
+        self.assertTrue(body["text_summary"])
+        self.assertLess(len(json.dumps(body)), 8192, "default answer size")
+        return body
+
+    def cold_warm(self, tool, path, max_cold):
+        """The answer of path, asked cold then warm: the warm one costs
+        no AniList call and is the same."""
+        before = self.calls()
+        cold = self.valid(tool, self.get(path))
+        spent = self.calls() - before
+        self.assertGreaterEqual(spent, 1, path)
+        self.assertLessEqual(spent, max_cold, path)
+        warm = self.valid(tool, self.get(path))
+        self.assertEqual(self.calls() - before, spent, "warm: " + path)
+        cold.pop("source")
+        warm.pop("source")
+        self.assertEqual(cold, warm)
+        return cold, spent
+
+    def bad(self, path, field, status=400):
+        before = self.calls()
+        body = self.get(path, status)
+        self.assertEqual(body["error"].get("field"), field, body)
+        self.assertIn(field, body["error"]["message"])
+        if status == 400:
+            self.assertEqual(self.calls(), before, "no AniList call: " + path)
+        return body["error"]
+
+    def mcp_error(self, name, arguments, field):
+        st, b = self.rpc("tools/call", {"name": name, "arguments": arguments})
+        self.assertEqual(st, 200, b)
+        self.assertTrue(b["result"]["isError"], b)
+        self.assertIn(field, b["result"]["content"][0]["text"])
+
+    def mcp_result(self, name, arguments):
+        st, b = self.rpc("tools/call", {"name": name, "arguments": arguments})
+        self.assertEqual(st, 200, b)
+        self.assertFalse(b["result"]["isError"], b)
+        return self.valid(name, b["result"]["structuredContent"])
+
+    def render(self, uri, output, name):
+        st, b = self.rpc("resources/read", {"uri": uri})
+        self.assertEqual(st, 200, b)
+        html = os.path.join(self.tmp, name + ".html")
+        with open(html, "w") as f:
+            f.write(b["result"]["contents"][0]["text"])
+        out = os.path.join(self.tmp, name + ".json")
+        with open(out, "w") as f:
+            json.dump(output, f)
+        shot = os.path.join(self.tmp, name + ".png")
+        env = dict(os.environ, NODE_EXTRA_CA_CERTS=self.s.ca)
+        p = subprocess.run(["node", os.path.join(CLIENT_DIR,
+                                                 "render-widget.mjs"),
+                            html, out, shot, "openai"], cwd=CLIENT_DIR,
+                           env=env, capture_output=True, text=True,
+                           timeout=120)
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        self.assertEqual(p.returncode, 0, r.get("error"))
+        with open(shot, "rb") as f:
+            self.assertGreater(len(f.read()), 5000)
+        self.assertFalse(r["scriptRan"], "a value ran as script")
+        for u in r["requests"] + r["images"]:
+            self.assertTrue(u.startswith(IMAGE_HOSTS), u)
+        return r
+
+    # -- get_watch_order --------------------------------------------------
+    def check_franchise(self, body, root):
+        entries = body["entries"]
+        ids = [e["id"] for e in entries]
+        self.assertIn(root, ids)
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertEqual([e["order"] for e in entries],
+                         list(range(1, len(entries) + 1)))
+        for e in entries:
+            m = BY_ID[e["id"]]
+            self.assertEqual(e["format"], m["format"])
+            self.assertEqual(e["episodes"], m.get("episodes"))
+            self.assertEqual(e["year"], (m.get("startDate") or {}).get(
+                "year") or m.get("seasonYear"))
+            self.assertEqual(e["skippable"], e["role"] == "recap")
+            self.assertTrue(e["reason"])
+            if e["related_to"] is not None:
+                self.assertIn(e["related_to"], ids)
+        # Release order: every title once, by start date.
+        self.assertEqual(sorted(body["release_order"]), sorted(ids))
+        self.assertEqual(body["release_order"],
+                         sorted(ids, key=lambda i: start_key(BY_ID[i])))
+        for e in entries:
+            self.assertEqual(body["release_order"][e["release_order"] - 1],
+                             e["id"])
+        # The main story in release order, first one says so.
+        main = [e for e in entries if e["role"] == "main"]
+        self.assertEqual([e["id"] for e in main],
+                         sorted([e["id"] for e in main],
+                                key=lambda i: start_key(BY_ID[i])))
+        self.assertTrue(main[0]["reason"].startswith("Start here"))
+        self.assertEqual(body["main_story"]["titles"], len(main))
+        return entries
+
+    def test_watch_order_of_a_sequel_chain(self):
+        body, spent = self.cold_warm(
+            "get_watch_order", "/v1/anime/%d/watch-order" % APOTHECARY, 3)
+        entries = self.check_franchise(body, APOTHECARY)
+        # The sample's relations of the title, as AniList would give them.
+        seasons = {176301, 186148, 195516}
+        others = {206349, 200929}
+        self.assertEqual({e["id"] for e in entries}, seasons | others)
+        for e in entries:
+            self.assertEqual(e["role"], "main" if e["id"] in seasons
+                             else "other", e)
+        # Each optional title comes after the last main title released
+        # before it (no spoilers) and before the next.
+        order = [e["id"] for e in entries]
+        self.assertLess(order.index(186148), order.index(206349))
+        self.assertLess(order.index(206349), order.index(195516))
+        self.assertEqual(order[-1], 200929)
+        self.assertIn("Kusuriya no Hitorigoto 3rd Season",
+                      entries[-1]["reason"])
+        self.assertTrue(body["text_summary"].startswith(
+            "Watch order for Kusuriya no Hitorigoto 2nd Season (5 titles, "
+            "3 in the main story): 1. Kusuriya no Hitorigoto 2nd Season "
+            "(2025, TV);"), body["text_summary"])
+        self.assertFalse(body["truncated"])
+        # Two rounds: the title, then its sequels (nothing new after them).
+        self.assertEqual(spent, 2)
+
+    def test_watch_order_from_the_middle_is_the_same_franchise(self):
+        body = self.valid("get_watch_order", self.get(
+            "/v1/anime/%d/watch-order" % FRIEREN_2))
+        entries = self.check_franchise(body, FRIEREN_2)
+        self.assertEqual([e["id"] for e in entries], [189513, 182255, 206425])
+        self.assertEqual(entries[0]["relation"], "PREQUEL")
+        self.assertEqual(entries[0]["related_to"], FRIEREN_2)
+        self.assertIsNone(entries[1]["relation"])
+        other = self.valid("get_watch_order", self.get(
+            "/v1/anime/206425/watch-order"))
+        self.assertEqual([e["id"] for e in other["entries"]],
+                         [189513, 182255, 206425])
+
+    def test_watch_order_limit_keeps_the_main_story(self):
+        body = self.valid("get_watch_order", self.get(
+            "/v1/anime/%d/watch-order?limit=2" % DR_STONE))
+        self.assertEqual([e["id"] for e in body["entries"]],
+                         [172019, 189117])
+        self.assertEqual(body["main_story"]["titles"], 2)
+        self.assertTrue(body["truncated"])
+        self.assertIn("left out", body["text_summary"])
+
+    def test_watch_order_of_a_title_without_relations(self):
+        alone = BY_ID[18]  # Initial D FOURTH STAGE: no relations here
+        body = self.valid("get_watch_order", self.get(
+            "/v1/anime/%d/watch-order" % alone["id"]))
+        self.assertEqual([e["id"] for e in body["entries"]], [18])
+
+    def test_watch_order_adult_title_needs_include_adult(self):
+        adult = next(m for m in MEDIA if m["isAdult"])
+        err = self.get("/v1/anime/%d/watch-order" % adult["id"], 404)
+        self.assertIn("include_adult", err["error"]["message"])
+        self.valid("get_watch_order", self.get(
+            "/v1/anime/%d/watch-order?include_adult=true" % adult["id"]))
+
+    def test_watch_order_bad_arguments(self):
+        self.bad("/v1/anime/0/watch-order", "id")
+        self.bad("/v1/anime/abc/watch-order", "id")
+        self.bad("/v1/anime/1/watch-order?limit=0", "limit")
+        self.bad("/v1/anime/1/watch-order?limit=51", "limit")
+        self.bad("/v1/anime/1/watch-order?sort=x", "sort")
+        err = self.get("/v1/anime/999999/watch-order", 404)["error"]
+        self.assertEqual(err["code"], "not_found")
+        self.assertIn("999999", err["message"])
+        self.mcp_error("get_watch_order", {}, "id")
+        self.mcp_error("get_watch_order", {"id": 18, "limit": "x"},
+                       "limit")
+
+    def test_watch_order_over_mcp_and_its_widget(self):
+        tool = self.tools["get_watch_order"]
+        self.assertEqual(tool["_meta"]["openai/outputTemplate"],
+                         "ui://widget/watch-order.html")
+        self.assertTrue(tool["annotations"]["readOnlyHint"])
+        body = self.mcp_result("get_watch_order", {"id": KAIJUU_2})
+        self.assertEqual(len(body["entries"]), 4)
+        evil = json.loads(json.dumps(body))
+        evil["entries"][0]["title"]["english"] = EVIL + "Evil title"
+        evil["entries"][1]["reason"] = EVIL + " reason"
+        self.assertTrue(os.access(CHROMIUM, os.X_OK))
+        r = self.render("ui://widget/watch-order.html", evil, "watch")
+        self.assertEqual(r["cards"], 4)
+        self.assertIn("Watch order: " + body["anime"]["title"]["english"],
+                      r["text"])
+        self.assertIn(EVIL + "Evil title", r["text"])
+        self.assertIn(EVIL + " reason", r["text"])
+        self.assertIn("Main story: 2 titles", r["text"])
+        self.assertIn("Related \u00b7 optional".upper(), r["text"].upper())
+        self.assertIn(body["entries"][3]["reason"], r["text"])
+        self.assertTrue(r["images"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
