@@ -57,5 +57,9 @@ const struct route routes[] = {
 	{ "GET", "/metrics", handle_metrics, NULL },
 	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
 	{ "GET", "/v1/anime/{id}/watch-order", handle_tool, "get_watch_order" },
+	{ "GET", "/v1/staff", handle_tool, "get_staff_info" },
+	{ "GET", "/v1/staff/{id}", handle_tool, "get_staff_info" },
+	{ "GET", "/v1/studios", handle_tool, "get_studio_info" },
+	{ "GET", "/v1/studios/{id}", handle_tool, "get_studio_info" },
 };
 const size_t routes_count = nitems(routes);

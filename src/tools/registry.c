@@ -18,5 +18,7 @@ const struct tool *const tool_registry[] = {
 	&tools_update_list_entry,
 	&tools_delete_list_entry,
 	&tools_get_watch_order,
+	&tools_get_staff_info,
+	&tools_get_studio_info,
 };
 const size_t tool_registry_count = nitems(tool_registry);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "util.h"
 
 struct anilist_reply;
 struct json_object;
@@ -78,6 +79,37 @@ extern const struct tool tools_update_list_entry;
 extern const struct tool tools_delete_list_entry;
 /* tools/watch_order.c */
 extern const struct tool tools_get_watch_order;
+/* tools/staff.c */
+extern const struct tool tools_get_staff_info;
+/* tools/studios.c */
+extern const struct tool tools_get_studio_info;
+
+/* tools/works.c: titles as a person's or a studio's works. */
+/* The output schema of one work (works_shape). */
+#define WORKS_SCHEMA							\
+	"{\"type\":\"object\",\"required\":[\"id\",\"title\"],"	\
+	"\"properties\":{\"id\":{\"type\":\"integer\"},"		\
+	"\"title\":{\"type\":\"object\",\"properties\":{"		\
+	"\"romaji\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"english\":{\"type\":[\"string\",\"null\"]}}},"		\
+	"\"format\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"status\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"episodes\":{\"type\":[\"integer\",\"null\"]},"		\
+	"\"year\":{\"type\":[\"integer\",\"null\"]},"		\
+	"\"average_score\":{\"type\":[\"integer\",\"null\"]},"	\
+	"\"popularity\":{\"type\":[\"integer\",\"null\"]},"	\
+	"\"role\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"cover_image\":{\"type\":[\"string\",\"null\"]},"	\
+	"\"site_url\":{\"type\":[\"string\",\"null\"]}}}"
+/* {id, title, format, status, episodes, year, average_score, popularity, role?, cover_image, site_url}; caller owns. */
+struct json_object *works_shape(struct json_object *media, const char *role);
+/* {romaji, english} of a media; caller owns. */
+struct json_object *works_title(struct json_object *media);
+bool		 works_is_adult(struct json_object *media);
+/* The plain-text description of o, cut unless full; NULL when none. */
+struct json_object *works_description(struct json_object *o, bool full);
+/* "Chainsaw Man (2022)" for a shaped work. */
+void		 works_line(struct buf *b, struct json_object *work);
 /*
  * The argument an AniList validation key stands for ("scoreRaw" is
  * "score"); the key itself when it has no other name.

@@ -322,6 +322,117 @@ class BreadthTest(unittest.TestCase):
         self.assertIn(body["entries"][3]["reason"], r["text"])
         self.assertTrue(r["images"])
 
+    # -- get_staff_info -----------------------------------------------
+    def staff_of(self, name):
+        """{media id: roles} of a person in the sample's mainStaff."""
+        out = {}
+        for m in MEDIA:
+            for x in m.get("mainStaff") or []:
+                if x["name"] == name:
+                    out.setdefault(m["id"], []).append(x["role"])
+        return out
+
+    def test_staff_by_name_then_by_id(self):
+        works = self.staff_of("Makoto Shinkai")
+        body, spent = self.cold_warm(
+            "get_staff_info", "/v1/staff?search=makoto%20shinkai", 1)
+        self.assertEqual(spent, 1)
+        p = body["staff"]
+        self.assertEqual(p["name"], "Makoto Shinkai")
+        self.assertEqual(p["works_total"], len(works))
+        ids = [w["id"] for w in p["works"]]
+        self.assertEqual(ids, sorted(works, key=lambda i: (
+            -BY_ID[i]["popularity"], i))[:8])
+        for w in p["works"]:
+            self.assertEqual(w["role"], ", ".join(works[w["id"]]))
+            self.assertEqual(w["format"], BY_ID[w["id"]]["format"])
+        # The sample knows no voice roles and no personal details.
+        self.assertEqual(p["voice_roles"], [])
+        self.assertIsNone(p["description"])
+        first = BY_ID[ids[0]]["title"]["romaji"]
+        self.assertTrue(body["text_summary"].startswith(
+            "Makoto Shinkai: %d anime on AniList; best known: %s (" % (
+                len(works), first)), body["text_summary"])
+        again = self.valid("get_staff_info", self.get(
+            "/v1/staff/%d" % p["id"]))
+        self.assertEqual(again["staff"], p)
+
+    def test_staff_adult_works_left_out_unless_asked(self):
+        works = self.staff_of("Masamune Shirow")
+        adult = [i for i in works if BY_ID[i]["isAdult"]]
+        self.assertTrue(adult)
+        body = self.valid("get_staff_info", self.get(
+            "/v1/staff?search=Masamune%20Shirow&per_page=25"))
+        self.assertFalse(set(adult) & {w["id"] for w in
+                                       body["staff"]["works"]})
+        body = self.valid("get_staff_info", self.get(
+            "/v1/staff?search=Masamune%20Shirow&per_page=25"
+            "&include_adult=true"))
+        self.assertEqual({w["id"] for w in body["staff"]["works"]},
+                         set(works))
+
+    def test_staff_bad_arguments(self):
+        self.bad("/v1/staff", "search")
+        self.bad("/v1/staff/5?search=x", "search")
+        self.bad("/v1/staff?search=", "search")
+        self.bad("/v1/staff?search=x&per_page=26", "per_page")
+        self.bad("/v1/staff/0", "id")
+        err = self.get("/v1/staff?search=zzzz%20nobody%20at%20all",
+                       404)["error"]
+        self.assertIn("zzzz nobody at all", err["message"])
+        self.mcp_error("get_staff_info", {}, "search")
+        self.mcp_error("get_staff_info", {"id": "x"}, "id")
+
+    def test_staff_over_mcp(self):
+        tool = self.tools["get_staff_info"]
+        self.assertTrue(tool["annotations"]["readOnlyHint"])
+        body = self.mcp_result("get_staff_info",
+                               {"search": "Tatsuki Fujimoto"})
+        self.assertEqual(body["staff"]["works"][0]["id"], 127230)
+
+    # -- get_studio_info ----------------------------------------------
+    def test_studio_by_name_then_by_id(self):
+        titles = [m for m in MEDIA if any(
+            x["name"] == "MAPPA" for x in m["studios"]["nodes"])]
+        safe = sorted((m for m in titles if not m["isAdult"]),
+                      key=lambda m: (-m["popularity"], m["id"]))
+        years = [m["startDate"]["year"] for m in titles
+                 if m["startDate"].get("year")]
+        body, spent = self.cold_warm(
+            "get_studio_info", "/v1/studios?search=mappa", 1)
+        self.assertEqual(spent, 1)
+        st = body["studio"]
+        self.assertEqual(st["name"], "MAPPA")
+        self.assertTrue(st["is_animation_studio"])
+        self.assertEqual(st["titles_total"], len(titles))
+        self.assertEqual([t["id"] for t in st["titles"]],
+                         [m["id"] for m in safe[:10]])
+        self.assertEqual(st["years_active"],
+                         {"from": min(years), "to": max(years)})
+        self.assertTrue(body["text_summary"].startswith(
+            "MAPPA (animation studio, titles from %d to %d, %d titles on "
+            "AniList): most popular: Chainsaw Man (2022);" % (
+                min(years), max(years), len(titles))),
+            body["text_summary"])
+        again = self.valid("get_studio_info", self.get(
+            "/v1/studios/%d?per_page=3" % st["id"]))
+        self.assertEqual(again["studio"]["titles"], st["titles"][:3])
+
+    def test_studio_bad_arguments(self):
+        self.bad("/v1/studios", "search")
+        self.bad("/v1/studios/3?search=x", "search")
+        self.bad("/v1/studios?search=x&per_page=0", "per_page")
+        self.bad("/v1/studios?search=x&sort=y", "sort")
+        self.bad("/v1/studios?search=" + "x" * 201, "search")
+        err = self.get("/v1/studios/1", 404)["error"]
+        self.assertIn("studio with id 1", err["message"])
+        self.mcp_error("get_studio_info", {"search": 5}, "search")
+
+    def test_studio_over_mcp(self):
+        body = self.mcp_result("get_studio_info", {"search": "MAPPA",
+                                                   "per_page": 25})
+        self.assertLessEqual(len(body["studio"]["titles"]), 25)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

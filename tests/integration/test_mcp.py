@@ -345,7 +345,9 @@ class McpTest(unittest.TestCase):
                            {"reference_title": "Frieren", "count": 3},
                        "get_user_list": {"user_name": "sampleuser",
                                          "per_page": 5},
-                       "get_watch_order": {"id": 182255}}, f)
+                       "get_watch_order": {"id": 182255},
+                       "get_staff_info": {"search": "Makoto Shinkai"},
+                       "get_studio_info": {"search": "MAPPA"}}, f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)
