@@ -322,6 +322,19 @@ class BreadthTest(unittest.TestCase):
         self.assertIn(body["entries"][3]["reason"], r["text"])
         self.assertTrue(r["images"])
 
+    # -- the recommendations widget says what it is about ---------------
+    def test_recommendations_widget_from_a_users_list(self):
+        recs = self.mcp_result("get_anime_recommendations", {
+            "recommendation_type": "taste_profile",
+            "user_name": "sampleuser", "count": 3})
+        self.assertTrue(recs["recommendations"])
+        r = self.render("ui://widget/recommendations.html", recs, "recs")
+        self.assertEqual(r["cards"], len(recs["recommendations"]))
+        self.assertIn("From your list (%d titles)" % recs["profile"]["entries"],
+                      r["text"])
+        for item in recs["recommendations"]:
+            self.assertIn(item["reasons"][0], r["text"])
+
     # -- get_staff_info -----------------------------------------------
     def staff_of(self, name):
         """{media id: roles} of a person in the sample's mainStaff."""
