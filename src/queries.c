@@ -131,14 +131,19 @@ const char queries_user_list[] =
 /* One list entry as the user tools show it. */
 #define QUERIES_LIST_ENTRY						\
 	"id mediaId status score(format:POINT_100) progress updatedAt "	\
+	"repeat notes private startedAt{year month day} "		\
+	"completedAt{year month day} "					\
 	"media{id type title{romaji english} episodes format "		\
 	"coverImage{medium}}"
 
 const char queries_save_list_entry[] =
 	"mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
-	"$progress:Int,$scoreRaw:Int){"
+	"$progress:Int,$scoreRaw:Int,$repeat:Int,$notes:String,"
+	"$private:Boolean,$startedAt:FuzzyDateInput,"
+	"$completedAt:FuzzyDateInput){"
 	"SaveMediaListEntry(mediaId:$mediaId,status:$status,"
-	"progress:$progress,scoreRaw:$scoreRaw){"
+	"progress:$progress,scoreRaw:$scoreRaw,repeat:$repeat,notes:$notes,"
+	"private:$private,startedAt:$startedAt,completedAt:$completedAt){"
 	QUERIES_LIST_ENTRY
 	"}}";
 

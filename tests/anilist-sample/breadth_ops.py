@@ -1,10 +1,12 @@
-"""breadth_ops.py: the stand-in's operations for franchises, staff and studios, answered only from the sample data.
+"""breadth_ops.py: the stand-in's operations for franchises, staff and studios, answered only from the sample data, and the list entry's dates, repeat count, notes and private flag.
 
 server.py calls install() once; it adds these operations to its table and
 their resolvers to its Resolver class. Nothing here is invented: franchises
 follow the relations server.py derives, staff come from the data's
 mainStaff (name and role; everything else AniList would know is null), and
-studios from the titles' studio lists.
+studios from the titles' studio lists. SaveListEntry also takes
+startedAt, completedAt, repeat, notes and private; like AniList, a variable
+left out leaves its field alone.
 """
 
 import time
@@ -168,5 +170,53 @@ def install(srv):
             "first": by_start(False), "latest": by_start(True),
         }}
 
-    for fn in (op_FranchiseHop, op_StaffInfo, op_StudioInfo):
+    save_core = srv.Resolver.op_SaveListEntry
+
+    def op_SaveListEntry(self, v, viewer):
+        root = "SaveMediaListEntry"
+        problems = _entry_problems(v)
+        if problems and viewer is not None:
+            raise srv.GraphQLError(400, "validation", {root: None},
+                                   validation=problems)
+        saved = save_core(self, v, viewer)[root]
+        with self.state.lock:
+            entry = self.state.lists[viewer["id"]][saved["id"]]
+            for k in EXTRA_FIELDS:
+                if v.get(k) is not None:
+                    entry[k] = dict(v[k]) if k in DATE_FIELDS else v[k]
+            entry = dict(entry)
+        return {root: self._entry(entry)}
+
+    for fn in (op_FranchiseHop, op_StaffInfo, op_StudioInfo,
+               op_SaveListEntry):
         setattr(srv.Resolver, fn.__name__, fn)
+
+
+# The fields of a list entry SaveListEntry sets besides status, progress
+# and score.
+EXTRA_FIELDS = ("startedAt", "completedAt", "repeat", "notes", "private")
+DATE_FIELDS = ("startedAt", "completedAt")
+
+
+def _entry_problems(v):
+    """AniList's validation messages for the extra fields, by key."""
+    problems = {}
+    if v.get("repeat") is not None and not 0 <= v["repeat"] <= 1000:
+        problems["repeat"] = ["The repeat must be between 0 and 1000."]
+    if v.get("notes") is not None and len(v["notes"]) > 6000:
+        problems["notes"] = ["The notes may not be greater than 6000 "
+                             "characters."]
+    for k in DATE_FIELDS:
+        d = v.get(k)
+        if d is None:
+            continue
+        if not isinstance(d, dict) or set(d) - {"year", "month", "day"} or \
+                any(x is not None and (not isinstance(x, int) or
+                                       isinstance(x, bool))
+                    for x in d.values()):
+            problems[k] = ["The %s must be a fuzzy date." % k]
+        elif d.get("month") is not None and not 1 <= d["month"] <= 12:
+            problems[k] = ["The %s month must be between 1 and 12." % k]
+        elif d.get("day") is not None and not 1 <= d["day"] <= 31:
+            problems[k] = ["The %s day must be between 1 and 31." % k]
+    return problems

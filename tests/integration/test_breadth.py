@@ -18,6 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import oauth_flow  # noqa: E402
 from test_mcp import CHROMIUM, CLIENT_DIR, EVIL, IMAGE_HOSTS, npm_ci  # noqa: E402
 
 harness.watchdog(170)
@@ -445,6 +446,96 @@ class BreadthTest(unittest.TestCase):
         body = self.mcp_result("get_studio_info", {"search": "MAPPA",
                                                    "per_page": 25})
         self.assertLessEqual(len(body["studio"]["titles"]), 25)
+
+
+class ListEntryDetailsTest(unittest.TestCase):
+    """update_list_entry's dates, repeat count, notes and private flag,
+    signed in through the real OAuth flow; a partial update changes only
+    what it gives."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = harness.Stack(workers=1, threads=4, postgres=True,
+                              upstream_args=["--rate-limit", "0"])
+        cls.s.start()
+        cls.token = oauth_flow.grant(cls.s, user="detailsuser")[
+            "access_token"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def put(self, media_id, body, status=200, token=True):
+        h = {"Authorization": "Bearer " + self.token} if token else {}
+        st, hdrs, b = self.s.json("PUT", "/v1/me/list/%d" % media_id, body,
+                                  h)
+        self.assertEqual(st, status, b)
+        return hdrs, b
+
+    def entry_at_anilist(self, media_id):
+        """The entry as AniList (the sample) holds it, asked directly."""
+        anilist = self.s.upstream("POST", "/__token",
+                                  {"user": "detailsuser"})["access_token"]
+        doc = ("query MediaListEntry($mediaId:Int){"
+               "MediaList(mediaId:$mediaId){"
+               "status repeat notes private startedAt{year month day} "
+               "completedAt{year month day}}}")
+        return self.s.upstream_graphql(doc, {"mediaId": media_id},
+                                       anilist)["data"]["MediaList"]
+
+    def test_details_set_then_changed_one_at_a_time(self):
+        _, b = self.put(FRIEREN_2, {
+            "status": "COMPLETED", "started_at": "2024-03-05",
+            "completed_at": "2024-04", "repeat": 2, "notes": "great",
+            "private": True})
+        e = b["entry"]
+        self.assertEqual((e["status"], e["started_at"], e["completed_at"],
+                          e["repeat"], e["notes"], e["private"]),
+                         ("COMPLETED", "2024-03-05", "2024-04", 2, "great",
+                          True))
+        self.assertIn("started 2024-03-05, finished 2024-04, rewatched 2 "
+                      "times, private, with notes", b["text_summary"])
+        _, b = self.put(FRIEREN_2, {"notes": "even better"})
+        e = b["entry"]
+        self.assertEqual((e["status"], e["started_at"], e["completed_at"],
+                          e["repeat"], e["notes"], e["private"]),
+                         ("COMPLETED", "2024-03-05", "2024-04", 2,
+                          "even better", True))
+        _, b = self.put(FRIEREN_2, {"started_at": "", "private": False})
+        e = b["entry"]
+        self.assertIsNone(e["started_at"])
+        self.assertEqual(e["completed_at"], "2024-04")
+        self.assertFalse(e["private"])
+        held = self.entry_at_anilist(FRIEREN_2)
+        self.assertEqual(held["startedAt"],
+                         {"year": None, "month": None, "day": None})
+        self.assertEqual(held["completedAt"],
+                         {"year": 2024, "month": 4, "day": None})
+        self.assertEqual((held["repeat"], held["notes"], held["private"]),
+                         (2, "even better", False))
+
+    def test_bad_details_are_refused_and_change_nothing(self):
+        self.put(DR_STONE, {"status": "CURRENT", "repeat": 1})
+        before = self.entry_at_anilist(DR_STONE)
+        calls = self.s.upstream_requests()
+        for body, field in (({"started_at": "2024-13-01"}, "started_at"),
+                            ({"completed_at": "yesterday"}, "completed_at"),
+                            ({"started_at": "24-01-01"}, "started_at"),
+                            ({"completed_at": "1800"}, "completed_at"),
+                            ({"repeat": 1001}, "repeat"),
+                            ({"repeat": -1}, "repeat"),
+                            ({"notes": "x" * 2001}, "notes"),
+                            ({"private": "yes"}, "private")):
+            _, b = self.put(DR_STONE, body, 400)
+            self.assertEqual(b["error"]["field"], field, body)
+            self.assertIn(field, b["error"]["message"])
+        self.assertEqual(self.s.upstream_requests(), calls)
+        self.assertEqual(self.entry_at_anilist(DR_STONE), before)
+
+    def test_without_a_token_the_sign_in_challenge(self):
+        h, b = self.put(DR_STONE, {"notes": "x"}, 401, token=False)
+        self.assertTrue(h["www-authenticate"].startswith("Bearer "), h)
+        self.assertIn("resource_metadata", h["www-authenticate"])
 
 
 if __name__ == "__main__":
