@@ -540,7 +540,7 @@ watch_entry(const struct watch_graph *g, int i, int order, int main_pos)
 	const struct watch_node	*w = &g->nodes[i];
 	struct json_object	*o = json_object_new_object(), *t, *m = w->media;
 	long long		 year;
-	char			*reason, date[64];
+	char			*reason;
 
 	json_object_object_add(o, "order", json_object_new_int(order));
 	json_object_object_add(o, "release_order",
@@ -560,14 +560,6 @@ watch_entry(const struct watch_graph *g, int i, int order, int main_pos)
 	    watch_int(m, "seasonYear", -1));
 	json_object_object_add(o, "year", year > 0 ?
 	    json_object_new_int64(year) : NULL);
-	if (w->date != 99999999) {
-		snprintf(date, sizeof date, "%04lld-%02lld-%02lld",
-		    w->date / 10000, w->date / 100 % 100, w->date % 100);
-		date[w->date % 100 == 0 ? (w->date / 100 % 100 == 0 ? 4 : 7) :
-		    10] = '\0';
-		watch_add_str(o, "start_date", date);
-	} else
-		json_object_object_add(o, "start_date", NULL);
 	watch_add_str(o, "role", watch_role_names[w->role]);
 	watch_add_str(o, "relation", w->rel != NULL && w->parent >= 0 ?
 	    w->rel->type : NULL);
@@ -580,7 +572,6 @@ watch_entry(const struct watch_graph *g, int i, int order, int main_pos)
 	free(reason);
 	watch_add_str(o, "cover_image", shape_get_str(shape_get(m,
 	    "coverImage"), "medium"));
-	watch_add_str(o, "site_url", shape_get_str(m, "siteUrl"));
 	return (o);
 }
 
@@ -749,7 +740,7 @@ watch_run(const struct tool *t, struct json_object *args,
 	}
 	watch_mark_main(g);
 	watch_mark_others(g);
-	watch_place(g, (int)tools_arg_int(args, "limit", 25));
+	watch_place(g, (int)tools_arg_int(args, "limit", 10));
 	result = watch_result(g, &g->replies[0]);
 out:
 	for (i = 0; i < g->nreplies; i++)
@@ -770,7 +761,7 @@ out:
 	"\"format\":" SHAPE_NSTR ",\"status\":" SHAPE_NSTR ","		\
 	"\"episodes\":" SHAPE_NINT ",\"duration\":{\"type\":[\"integer\","	\
 	"\"null\"],\"description\":\"minutes per episode\"},"		\
-	"\"year\":" SHAPE_NINT ",\"start_date\":" SHAPE_NSTR ","	\
+	"\"year\":" SHAPE_NINT ","					\
 	"\"role\":{\"type\":\"string\",\"enum\":[\"main\",\"recap\","	\
 	"\"side_story\",\"spin_off\",\"other\",\"alternative\"]},"	\
 	"\"relation\":{\"type\":[\"string\",\"null\"],\"description\":"	\
@@ -778,7 +769,7 @@ out:
 	"\"related_to\":" SHAPE_NINT ","				\
 	"\"skippable\":{\"type\":\"boolean\"},"			\
 	"\"reason\":{\"type\":\"string\"},"				\
-	"\"cover_image\":" SHAPE_NSTR ",\"site_url\":" SHAPE_NSTR "}}"
+	"\"cover_image\":" SHAPE_NSTR "}}"
 
 const struct tool tools_get_watch_order = {
 	.name = "get_watch_order",
@@ -790,15 +781,16 @@ const struct tool tools_get_watch_order = {
 	    "release order, side stories where they fit without spoilers, "
 	    "recaps marked skippable, alternative versions last), each with "
 	    "its format, episodes, year and the reason it sits there; "
-	    "release_order lists the same ids by release date. Give the "
-	    "AniList id (search_anime finds it).",
+	    "release_order lists the same ids by release date; the page of "
+	    "a title is https://anilist.co/anime/{id}. Give the AniList id "
+	    "(search_anime finds it).",
 	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
 	    "\"required\":[\"id\"],\"properties\":{"
 	    "\"id\":{\"type\":\"integer\",\"minimum\":1,"
 	    "\"maximum\":2147483647,\"description\":\"AniList anime id of any "
 	    "title of the franchise.\"},"
 	    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":50,"
-	    "\"default\":25,\"description\":\"Titles at most, 1 to 50; the "
+	    "\"default\":10,\"description\":\"Titles at most, 1 to 50; the "
 	    "main story is kept first.\"},"
 	    TOOLS_PROP_INCLUDE_ADULT
 	    "}}",
