@@ -61,5 +61,8 @@ const struct route routes[] = {
 	{ "GET", "/v1/staff/{id}", handle_tool, "get_staff_info" },
 	{ "GET", "/v1/studios", handle_tool, "get_studio_info" },
 	{ "GET", "/v1/studios/{id}", handle_tool, "get_studio_info" },
+	{ "GET", "/v1/me/list/picks", handle_tool, "pick_from_my_list" },
+	{ "GET", "/v1/users/{user_name}/list/picks", handle_tool,
+	    "pick_from_my_list" },
 };
 const size_t routes_count = nitems(routes);

@@ -20,5 +20,6 @@ const struct tool *const tool_registry[] = {
 	&tools_get_watch_order,
 	&tools_get_staff_info,
 	&tools_get_studio_info,
+	&tools_pick_from_my_list,
 };
 const size_t tool_registry_count = nitems(tool_registry);

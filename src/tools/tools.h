@@ -83,6 +83,8 @@ extern const struct tool tools_get_watch_order;
 extern const struct tool tools_get_staff_info;
 /* tools/studios.c */
 extern const struct tool tools_get_studio_info;
+/* tools/picks.c */
+extern const struct tool tools_pick_from_my_list;
 
 /* tools/works.c: titles as a person's or a studio's works. */
 /* The output schema of one work (works_shape). */
@@ -120,6 +122,18 @@ const char	*users_field_of(const char *);
  * lists of their name. After their own changes, and when they leave.
  */
 void		 users_invalidate(const struct tool_auth *);
+
+/* The most entries users_collection reads (AniList's largest chunk). */
+#define USERS_COLLECTION_MAX	500
+/*
+ * The whole anime list of user_name (public), or the caller's own when
+ * name is NULL (401 without auth): data.MediaListCollection of reply
+ * (borrowed from it), or NULL with call's error set. One UserList call,
+ * cached per user; release reply with anilist_reply_free either way.
+ */
+struct json_object *users_collection(struct tool_call *call,
+		    const struct tool_auth *auth, const char *name,
+		    struct anilist_reply *reply);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {

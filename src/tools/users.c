@@ -535,6 +535,57 @@ users_name_ok(const char *name)
 	return (*name != '\0');
 }
 
+struct json_object *
+users_collection(struct tool_call *call, const struct tool_auth *auth,
+    const char *name, struct anilist_reply *reply)
+{
+	struct json_object	*vars, *coll = NULL;
+	char			 name_scope[USERS_NAME_MAX +
+				    sizeof USERS_NAME_SCOPE], *who;
+
+	memset(reply, 0, sizeof *reply);
+	if (name == NULL && auth == NULL) {
+		tool_fail(call, 401, "unauthorized", NULL, "without user_name "
+		    "this reads the signed-in user's own list: sign in with "
+		    "AniList, or give user_name for someone's public list");
+		return (NULL);
+	}
+	if (name != NULL && !users_name_ok(name)) {
+		tool_fail(call, 400, "invalid_argument", "user_name", "user_name "
+		    "must be an AniList user name (letters, digits, '_' or "
+		    "'-')");
+		return (NULL);
+	}
+	if (name == NULL && auth->anilist_id <= 0) {
+		tool_fail(call, 401, "unauthorized", NULL, "the account has no "
+		    "AniList user id; sign in with AniList again");
+		return (NULL);
+	}
+	vars = json_object_new_object();
+	if (name != NULL) {
+		json_object_object_add(vars, "userName",
+		    json_object_new_string(name));
+		users_name_scope(name, name_scope, sizeof name_scope);
+		xasprintf(&who, "user %s", name);
+	} else {
+		json_object_object_add(vars, "userId",
+		    json_object_new_int64(auth->anilist_id));
+		who = xstrdup("list for your account");
+	}
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	json_object_object_add(vars, "chunk", json_object_new_int(1));
+	json_object_object_add(vars, "perChunk",
+	    json_object_new_int(USERS_COLLECTION_MAX));
+	if (tools_fetch_as(call, TOOLS_OP_USER_LIST, vars, "user_list",
+	    cfg->cache_ttl_user_list, name != NULL ? NULL :
+	    auth->anilist_token, name != NULL ? name_scope : auth->scope, who,
+	    reply))
+		coll = tools_data(call, reply, "MediaListCollection", who);
+	json_object_put(vars);
+	free(who);
+	return (coll);
+}
+
 static struct json_object *
 users_get_list(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)

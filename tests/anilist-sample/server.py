@@ -112,7 +112,7 @@ SERIES_FORMATS = {"TV", "TV_SHORT", "ONA"}
 # Fields the UserList document selects on media; absent ones become null.
 LIST_MEDIA_FIELDS = ("id", "type", "title", "episodes", "format", "status",
                      "genres", "averageScore", "coverImage", "tags",
-                     "studios", "seasonYear")
+                     "studios", "seasonYear", "duration")
 FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors"}
 
 

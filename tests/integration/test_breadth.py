@@ -28,6 +28,13 @@ with open(os.path.join(harness.TOP_SRCDIR, "tests", "anilist-sample", "data",
                        "sample-media.json"), encoding="utf-8") as f:
     MEDIA = json.load(f)["media"]
 BY_ID = {m["id"]: m for m in MEDIA}
+with open(os.path.join(harness.TOP_SRCDIR, "tests", "anilist-sample", "data",
+                       "seanime_MediaListCollection_BoilerplateAnimeCollection"
+                       ".json"), encoding="utf-8") as f:
+    # The sample user's list: every entry with its list's status.
+    SEED_ENTRIES = [dict(e, status=e.get("status") or g["status"])
+                    for g in json.load(f)["MediaListCollection"]["lists"]
+                    for e in g.get("entries") or []]
 
 # Kusuriya no Hitorigoto 2nd Season: two sequels, a special and a movie.
 APOTHECARY = 176301
@@ -447,6 +454,102 @@ class BreadthTest(unittest.TestCase):
                                                    "per_page": 25})
         self.assertLessEqual(len(body["studio"]["titles"]), 25)
 
+    # -- pick_from_my_list ------------------------------------------------
+    def test_picks_a_public_list_in_a_time_budget(self):
+        # Named to run before the other picks tests: the list is cold.
+        body, spent = self.cold_warm(
+            "pick_from_my_list",
+            "/v1/users/sampleuser/list/picks?minutes=120&count=20", 1)
+        self.assertEqual(spent, 1)
+        self.assertEqual(body["user"], "sampleuser")
+        self.assertFalse(body["own_list"])
+        planning = [e for e in SEED_ENTRIES if e["status"] == "PLANNING"]
+        self.assertEqual(body["considered"], len(planning))
+        # Only titles whose episode length AniList gives can be timed.
+        timed = [e for e in planning if (BY_ID.get(e["media"]["id"]) or
+                                         {}).get("duration")]
+        self.assertTrue(timed)
+        picks = body["picks"]
+        self.assertEqual(sorted(p["anime"]["id"] for p in picks),
+                         sorted(e["media"]["id"] for e in timed))
+        self.assertIn("%d titles left out: AniList gives no episode length"
+                      % (len(planning) - len(timed)), " ".join(body["notes"]))
+        scores = [p["score"] for p in picks]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        for p in picks:
+            m = BY_ID[p["anime"]["id"]]
+            entry = [e for e in timed if e["media"]["id"] == m["id"]][0]
+            left = m["episodes"] - (entry.get("progress") or 0)
+            self.assertEqual(p["minutes_per_episode"], m["duration"])
+            self.assertEqual(p["minutes_left"], left * m["duration"])
+            self.assertEqual(p["episodes_in_time"],
+                             min(left, 120 // m["duration"]))
+            said = " ".join(p["reasons"])
+            if left * m["duration"] <= 120:
+                self.assertIn("All of it fits your 120 minutes", said)
+            else:
+                self.assertIn("fit your 120 minutes", said)
+            self.assertIn("AniList average score %d%%" % m["averageScore"],
+                          said)
+        self.assertTrue(body["text_summary"].startswith(
+            "%d picks from sampleuser's planning list in 120 minutes: "
+            % len(picks)), body["text_summary"])
+
+    def test_picks_for_a_mood_put_its_genres_first(self):
+        body = self.valid("pick_from_my_list", self.get(
+            "/v1/users/sampleuser/list/picks?mood=light&minutes=600"))
+        first = BY_ID[body["picks"][0]["anime"]["id"]]
+        # SPY×FAMILY Part 2 is the one Comedy and Slice of Life title.
+        self.assertEqual(set(first["genres"]) & {"Comedy", "Slice of Life"},
+                         {"Comedy", "Slice of Life"})
+        self.assertIn("Fits a light mood: Comedy, Slice of Life",
+                      body["picks"][0]["reasons"])
+        for p in body["picks"]:
+            g = set(BY_ID[p["anime"]["id"]]["genres"])
+            fits = any(r.startswith("Fits a light mood")
+                       for r in p["reasons"])
+            self.assertEqual(fits, bool(g & {"Comedy", "Slice of Life"}), p)
+        self.assertEqual(body["mood"], "light")
+
+    def test_picks_default_answer_and_paused(self):
+        body = self.valid("pick_from_my_list",
+                          self.get("/v1/users/sampleuser/list/picks"))
+        self.assertEqual(len(body["picks"]), 5)
+        for p in body["picks"]:
+            self.assertTrue(p["reasons"])
+        body = self.valid("pick_from_my_list", self.get(
+            "/v1/users/sampleuser/list/picks?status=PAUSED"))
+        self.assertEqual(body["picks"], [])
+        self.assertEqual(body["considered"], 0)
+        self.assertIn("paused list", body["text_summary"])
+
+    def test_picks_bad_arguments(self):
+        base = "/v1/users/sampleuser/list/picks"
+        self.bad(base + "?minutes=0", "minutes")
+        self.bad(base + "?minutes=1441", "minutes")
+        self.bad(base + "?mood=sleepy", "mood")
+        self.bad(base + "?status=COMPLETED", "status")
+        self.bad(base + "?count=21", "count")
+        self.bad("/v1/users/a%20b/list/picks", "user_name")
+        err = self.get("/v1/users/nosuchuser123/list/picks", 404)["error"]
+        self.assertIn("nosuchuser123", err["message"])
+        self.mcp_error("pick_from_my_list", {"user_name": "sampleuser",
+                                             "mood": "sleepy"}, "mood")
+
+    def test_picks_without_a_user_or_a_token(self):
+        st, h, b = self.s.json("GET", "/v1/me/list/picks")
+        self.assertEqual(st, 401, b)
+        self.assertTrue(h["www-authenticate"].startswith("Bearer "), h)
+        st, b = self.rpc("tools/call", {"name": "pick_from_my_list",
+                                        "arguments": {}})
+        self.assertTrue(b["result"]["isError"], b)
+        self.assertIn("mcp/www_authenticate", b["result"].get("_meta", {}))
+
+    def test_picks_over_mcp(self):
+        body = self.mcp_result("pick_from_my_list", {
+            "user_name": "sampleuser", "mood": "emotional", "count": 3})
+        self.assertLessEqual(len(body["picks"]), 3)
+
 
 class ListEntryDetailsTest(unittest.TestCase):
     """update_list_entry's dates, repeat count, notes and private flag,
@@ -536,6 +639,33 @@ class ListEntryDetailsTest(unittest.TestCase):
         h, b = self.put(DR_STONE, {"notes": "x"}, 401, token=False)
         self.assertTrue(h["www-authenticate"].startswith("Bearer "), h)
         self.assertIn("resource_metadata", h["www-authenticate"])
+
+    def test_picks_from_the_signed_in_users_own_list(self):
+        self.put(APOTHECARY, {"status": "PLANNING"})
+        self.put(KAIJUU_2, {"status": "PLANNING"})
+        h = {"Authorization": "Bearer " + self.token}
+        calls = self.s.upstream_requests()
+        st, _, cold = self.s.json("GET", "/v1/me/list/picks?minutes=60", None,
+                                  h)
+        self.assertEqual(st, 200, cold)
+        self.assertEqual(self.s.upstream_requests() - calls, 1)
+        st, _, warm = self.s.json("GET", "/v1/me/list/picks?minutes=60", None,
+                                  h)
+        self.assertEqual(self.s.upstream_requests() - calls, 1, "warm")
+        cold.pop("source")
+        warm.pop("source")
+        self.assertEqual(cold, warm)
+        self.assertTrue(cold["own_list"])
+        self.assertEqual(cold["user"], "detailsuser")
+        self.assertEqual(cold["considered"], 2)
+        self.assertEqual(sorted(p["anime"]["id"] for p in cold["picks"]),
+                         sorted([APOTHECARY, KAIJUU_2]))
+        for p in cold["picks"]:
+            m = BY_ID[p["anime"]["id"]]
+            self.assertEqual(p["episodes_in_time"],
+                             min(m["episodes"], 60 // m["duration"]))
+        self.assertTrue(cold["text_summary"].startswith(
+            "2 picks from your planning list in 60 minutes"), cold)
 
 
 if __name__ == "__main__":

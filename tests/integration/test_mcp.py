@@ -347,7 +347,9 @@ class McpTest(unittest.TestCase):
                                          "per_page": 5},
                        "get_watch_order": {"id": 182255},
                        "get_staff_info": {"search": "Makoto Shinkai"},
-                       "get_studio_info": {"search": "MAPPA"}}, f)
+                       "get_studio_info": {"search": "MAPPA"},
+                       "pick_from_my_list": {"user_name": "sampleuser"}},
+                      f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)
