@@ -205,6 +205,16 @@ const char queries_studio_info[] =
 	"nodes{startDate{year}}}"
 	"}}";
 
+const char queries_user_airing[] =
+	"query UserAiring($mediaIds:[Int],$airingAt_greater:Int,"
+	"$airingAt_lesser:Int,$perPage:Int){"
+	"Page(page:1,perPage:$perPage){"
+	"pageInfo{total hasNextPage} "
+	"airingSchedules(mediaId_in:$mediaIds,airingAt_greater:"
+	"$airingAt_greater,airingAt_lesser:$airingAt_lesser,sort:[TIME]){"
+	"id airingAt episode mediaId"
+	"}}}";
+
 const struct queries_op queries_ops[] = {
 	{ "SearchMedia", queries_search_media },
 	{ "TrendingMedia", queries_trending_media },
@@ -222,6 +232,7 @@ const struct queries_op queries_ops[] = {
 	{ "FranchiseHop", queries_franchise_hop },
 	{ "StaffInfo", queries_staff_info },
 	{ "StudioInfo", queries_studio_info },
+	{ "UserAiring", queries_user_airing },
 };
 
 const size_t queries_nops = sizeof queries_ops / sizeof queries_ops[0];

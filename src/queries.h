@@ -46,6 +46,8 @@ extern const char queries_franchise_hop[];
 extern const char queries_staff_info[];
 /* One studio (by id or name) with its main titles and first/latest years. */
 extern const char queries_studio_info[];
+/* The episodes of some titles airing in a window, soonest first. */
+extern const char queries_user_airing[];
 
 /* Every operation above, by name; queries_nops entries. */
 extern const struct queries_op queries_ops[];

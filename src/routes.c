@@ -64,5 +64,7 @@ const struct route routes[] = {
 	{ "GET", "/v1/me/list/picks", handle_tool, "pick_from_my_list" },
 	{ "GET", "/v1/users/{user_name}/list/picks", handle_tool,
 	    "pick_from_my_list" },
+	{ "GET", "/v1/me/airing", handle_tool, "get_my_airing" },
+	{ "GET", "/v1/users/{user_name}/airing", handle_tool, "get_my_airing" },
 };
 const size_t routes_count = nitems(routes);

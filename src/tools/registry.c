@@ -21,5 +21,6 @@ const struct tool *const tool_registry[] = {
 	&tools_get_staff_info,
 	&tools_get_studio_info,
 	&tools_pick_from_my_list,
+	&tools_get_my_airing,
 };
 const size_t tool_registry_count = nitems(tool_registry);

@@ -27,6 +27,7 @@ struct json_object;
 #define TOOLS_OP_FRANCHISE_HOP		"FranchiseHop"
 #define TOOLS_OP_STAFF_INFO		"StaffInfo"
 #define TOOLS_OP_STUDIO_INFO		"StudioInfo"
+#define TOOLS_OP_USER_AIRING		"UserAiring"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -85,6 +86,8 @@ extern const struct tool tools_get_staff_info;
 extern const struct tool tools_get_studio_info;
 /* tools/picks.c */
 extern const struct tool tools_pick_from_my_list;
+/* tools/my_airing.c */
+extern const struct tool tools_get_my_airing;
 
 /* tools/works.c: titles as a person's or a studio's works. */
 /* The output schema of one work (works_shape). */

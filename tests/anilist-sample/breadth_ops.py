@@ -16,6 +16,7 @@ OPERATIONS = {
     "FranchiseHop": ("Page", False),
     "StaffInfo": ("Staff", False),
     "StudioInfo": ("Studio", False),
+    "UserAiring": ("Page", False),
 }
 
 # The most a nested connection returns (AniList: perPage max 25).
@@ -187,8 +188,18 @@ def install(srv):
             entry = dict(entry)
         return {root: self._entry(entry)}
 
+    def op_UserAiring(self, v, viewer):
+        ids = set(v.get("mediaIds") or [])
+        lo, hi = v.get("airingAt_greater"), v.get("airingAt_lesser")
+        rows = [a for a in self.cat.airing if a["mediaId"] in ids
+                and (lo is None or a["airingAt"] > lo)
+                and (hi is None or a["airingAt"] < hi)]
+        info, rows = srv.paginate(rows, v)
+        return {"Page": {"pageInfo": info,
+                         "airingSchedules": [dict(a) for a in rows]}}
+
     for fn in (op_FranchiseHop, op_StaffInfo, op_StudioInfo,
-               op_SaveListEntry):
+               op_SaveListEntry, op_UserAiring):
         setattr(srv.Resolver, fn.__name__, fn)
 
 

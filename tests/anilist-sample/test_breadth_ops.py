@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 import server  # noqa: E402
 from test_server import QUERIES, SCHEMA, Schema  # noqa: E402
 
-NEW_OPERATIONS = ("FranchiseHop", "StaffInfo", "StudioInfo")
+NEW_OPERATIONS = ("FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring")
 
 APP = server.App(types.SimpleNamespace(
     data_dir=os.path.join(HERE, "data"), client_secret="sample-secret",
@@ -153,6 +153,31 @@ class TestStudioInfo(unittest.TestCase):
         status, body = ask("StudioInfo", {"search": "zzzz no such studio"})
         self.assertEqual(status, 404)
         self.assertIsNone(body["data"]["Studio"])
+
+
+class TestUserAiring(unittest.TestCase):
+    def test_only_the_titles_asked_in_the_window(self):
+        rows = sorted(APP.cat.airing, key=lambda a: a["airingAt"])
+        ids = [rows[0]["mediaId"], rows[-1]["mediaId"]]
+        lo, hi = rows[0]["airingAt"] - 1, rows[0]["airingAt"] + 86400
+        page = ok("UserAiring", {"mediaIds": ids, "airingAt_greater": lo,
+                                 "airingAt_lesser": hi, "perPage": 50})
+        got = page["Page"]["airingSchedules"]
+        want = [a for a in rows if a["mediaId"] in ids and
+                lo < a["airingAt"] < hi]
+        self.assertEqual([(a["mediaId"], a["episode"], a["airingAt"])
+                          for a in got],
+                         [(a["mediaId"], a["episode"], a["airingAt"])
+                          for a in want])
+        self.assertTrue(got)
+        for a in got:
+            nae = RAW[a["mediaId"]]["nextAiringEpisode"]
+            self.assertEqual((a["episode"], a["airingAt"]),
+                             (nae["episode"], nae["airingAt"]))
+
+    def test_no_titles_no_episodes(self):
+        page = ok("UserAiring", {"mediaIds": [], "perPage": 50})
+        self.assertEqual(page["Page"]["airingSchedules"], [])
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ OPERATIONS = ["SearchMedia", "TrendingMedia", "SeasonalMedia", "MediaDetails",
               "GenresAndTags", "Viewer", "UserList", "SaveListEntry",
               "DeleteListEntry", "MediaListEntry",
               # breadth_ops.py (tested in test_breadth_ops.py)
-              "FranchiseHop", "StaffInfo", "StudioInfo"]
+              "FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring"]
 
 
 # ------------------------------------------------------------ queries.c

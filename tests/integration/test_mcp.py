@@ -348,7 +348,8 @@ class McpTest(unittest.TestCase):
                        "get_watch_order": {"id": 182255},
                        "get_staff_info": {"search": "Makoto Shinkai"},
                        "get_studio_info": {"search": "MAPPA"},
-                       "pick_from_my_list": {"user_name": "sampleuser"}},
+                       "pick_from_my_list": {"user_name": "sampleuser"},
+                       "get_my_airing": {"user_name": "sampleuser"}},
                       f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
