@@ -215,6 +215,35 @@ const char queries_user_airing[] =
 	"id airingAt episode mediaId"
 	"}}}";
 
+const char queries_user_profile[] =
+	"query UserProfile($id:Int,$name:String){"
+	"User(id:$id,name:$name){id name siteUrl avatar{medium} "
+	"statistics{anime{count episodesWatched minutesWatched meanScore "
+	"statuses(sort:[COUNT_DESC]){status count} "
+	"genres(limit:25,sort:[COUNT_DESC]){genre count minutesWatched "
+	"meanScore} "
+	"tags(limit:25,sort:[COUNT_DESC]){tag{name} count minutesWatched "
+	"meanScore}}} "
+	"favourites{"
+	"anime(perPage:10){pageInfo{total} nodes{id title{romaji english} "
+	"format seasonYear}} "
+	"characters(perPage:10){pageInfo{total} nodes{id name{full}}} "
+	"staff(perPage:10){pageInfo{total} nodes{id name{full}}} "
+	"studios(perPage:10){pageInfo{total} nodes{id name}}}"
+	"}}";
+
+/* The favourites a toggle may name: every page holds at most 25. */
+const char queries_toggle_favourite[] =
+	"mutation ToggleFavourite($animeId:Int,$characterId:Int,"
+	"$staffId:Int,$studioId:Int){"
+	"ToggleFavourite(animeId:$animeId,characterId:$characterId,"
+	"staffId:$staffId,studioId:$studioId){"
+	"anime(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"characters(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"staff(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"studios(perPage:25){pageInfo{total hasNextPage} nodes{id}}"
+	"}}";
+
 const struct queries_op queries_ops[] = {
 	{ "SearchMedia", queries_search_media },
 	{ "TrendingMedia", queries_trending_media },
@@ -233,6 +262,8 @@ const struct queries_op queries_ops[] = {
 	{ "StaffInfo", queries_staff_info },
 	{ "StudioInfo", queries_studio_info },
 	{ "UserAiring", queries_user_airing },
+	{ "UserProfile", queries_user_profile },
+	{ "ToggleFavourite", queries_toggle_favourite },
 };
 
 const size_t queries_nops = sizeof queries_ops / sizeof queries_ops[0];

@@ -48,6 +48,10 @@ extern const char queries_staff_info[];
 extern const char queries_studio_info[];
 /* The episodes of some titles airing in a window, soonest first. */
 extern const char queries_user_airing[];
+/* A user's statistics (anime) and favourites, by id or name. */
+extern const char queries_user_profile[];
+/* Add or remove one favourite; answers the viewer's favourites. */
+extern const char queries_toggle_favourite[];
 
 /* Every operation above, by name; queries_nops entries. */
 extern const struct queries_op queries_ops[];

@@ -66,5 +66,8 @@ const struct route routes[] = {
 	    "pick_from_my_list" },
 	{ "GET", "/v1/me/airing", handle_tool, "get_my_airing" },
 	{ "GET", "/v1/users/{user_name}/airing", handle_tool, "get_my_airing" },
+	{ "GET", "/v1/me/profile", handle_tool, "get_user_profile" },
+	{ "GET", "/v1/users/{user_name}", handle_tool, "get_user_profile" },
+	{ "POST", "/v1/me/favourites", handle_tool, "toggle_favourite" },
 };
 const size_t routes_count = nitems(routes);

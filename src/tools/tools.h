@@ -28,6 +28,8 @@ struct json_object;
 #define TOOLS_OP_STAFF_INFO		"StaffInfo"
 #define TOOLS_OP_STUDIO_INFO		"StudioInfo"
 #define TOOLS_OP_USER_AIRING		"UserAiring"
+#define TOOLS_OP_USER_PROFILE		"UserProfile"
+#define TOOLS_OP_TOGGLE_FAVOURITE	"ToggleFavourite"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -88,6 +90,9 @@ extern const struct tool tools_get_studio_info;
 extern const struct tool tools_pick_from_my_list;
 /* tools/my_airing.c */
 extern const struct tool tools_get_my_airing;
+/* tools/profile.c */
+extern const struct tool tools_get_user_profile;
+extern const struct tool tools_toggle_favourite;
 
 /* tools/works.c: titles as a person's or a studio's works. */
 /* The output schema of one work (works_shape). */
@@ -126,6 +131,11 @@ const char	*users_field_of(const char *);
  */
 void		 users_invalidate(const struct tool_auth *);
 
+/*
+ * The cache scope of the public data of a user name (dropped with
+ * users_invalidate when that user changes something); caller frees.
+ */
+char		*users_scope_of_name(const char *name);
 /* The most entries users_collection reads (AniList's largest chunk). */
 #define USERS_COLLECTION_MAX	500
 /*

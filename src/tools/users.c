@@ -228,6 +228,15 @@ users_name_scope(const char *name, char *out, size_t len)
 		out[i] = (char)tolower((unsigned char)out[i]);
 }
 
+char *
+users_scope_of_name(const char *name)
+{
+	char	scope[USERS_NAME_MAX + sizeof USERS_NAME_SCOPE];
+
+	users_name_scope(name, scope, sizeof scope);
+	return (xstrdup(scope));
+}
+
 void
 users_invalidate(const struct tool_auth *auth)
 {

@@ -17,7 +17,13 @@ OPERATIONS = {
     "StaffInfo": ("Staff", False),
     "StudioInfo": ("Studio", False),
     "UserAiring": ("Page", False),
+    "UserProfile": ("User", False),
+    "ToggleFavourite": ("ToggleFavourite", True),
 }
+
+# ToggleFavourite's arguments and the Favourites field each fills.
+FAVOURITE_KINDS = (("animeId", "anime"), ("characterId", "characters"),
+                   ("staffId", "staff"), ("studioId", "studios"))
 
 # The most a nested connection returns (AniList: perPage max 25).
 NESTED_MAX = 25
@@ -198,8 +204,83 @@ def install(srv):
         return {"Page": {"pageInfo": info,
                          "airingSchedules": [dict(a) for a in rows]}}
 
+    def favourite_node(self, kind, fid):
+        p = index(self.cat)
+        if kind == "anime":
+            return _node(self.cat, fid) if fid in self.cat.api else None
+        if kind == "characters":
+            if fid not in self.cat.chars:
+                return None
+            return {"id": fid, "name": {"full": self.cat.chars[fid]["name"]}}
+        if kind == "staff":
+            if fid not in p.staff:
+                return None
+            return {"id": fid, "name": {"full": p.staff[fid]["name"]}}
+        if fid not in p.studio_name:
+            return None
+        return {"id": fid, "name": p.studio_name[fid]}
+
+    def favourites(self, user_id, per_page):
+        with self.state.lock:
+            favs = {k: list(v) for k, v in
+                    getattr(self.state, "favourites", {}).get(
+                        user_id, {}).items()}
+        out = {}
+        for _, kind in FAVOURITE_KINDS:
+            ids = favs.get(kind, [])
+            info, page = _nested_page(ids, per_page, srv)
+            nodes = [favourite_node(self, kind, i) for i in page]
+            out[kind] = {"pageInfo": info, "nodes": nodes}
+        out["manga"] = {"pageInfo": srv.page_info(1, NESTED_MAX, 0),
+                        "nodes": []}
+        return out
+
+    def op_UserProfile(self, v, viewer):
+        st = self.state
+        if v.get("id") is not None:
+            with st.lock:
+                u = st.users.get(v["id"])
+                user = dict(u) if u else None
+        elif v.get("name"):
+            user = st.user_by_name(v["name"])
+        else:
+            raise srv.GraphQLError(400, "User id or name required",
+                                   {"User": None})
+        if user is None:
+            raise srv.not_found("User")
+        with st.lock:
+            entries = [dict(e) for e in st.lists.get(user["id"], {}).values()]
+        entries = [self._entry(e) for e in entries
+                   if self._media_type(e["mediaId"]) == "ANIME"]
+        out = self._user(user, full=True)
+        out["statistics"] = {"anime": _statistics(entries), "manga": None}
+        out["favourites"] = favourites(self, user["id"], None)
+        return {"User": out}
+
+    def op_ToggleFavourite(self, v, viewer):
+        root = "ToggleFavourite"
+        if viewer is None:
+            raise srv.unauthorized(root)
+        given = [(arg, kind) for arg, kind in FAVOURITE_KINDS
+                 if v.get(arg) is not None]
+        if len(given) != 1 or \
+                favourite_node(self, given[0][1], v[given[0][0]]) is None:
+            raise srv.GraphQLError(404, "Not Found.", {root: None})
+        arg, kind = given[0]
+        with self.state.lock:
+            if not hasattr(self.state, "favourites"):
+                self.state.favourites = {}
+            favs = self.state.favourites.setdefault(viewer["id"], {})
+            ids = favs.setdefault(kind, [])
+            if v[arg] in ids:
+                ids.remove(v[arg])
+            else:
+                ids.append(v[arg])
+        return {root: favourites(self, viewer["id"], None)}
+
     for fn in (op_FranchiseHop, op_StaffInfo, op_StudioInfo,
-               op_SaveListEntry, op_UserAiring):
+               op_SaveListEntry, op_UserAiring, op_UserProfile,
+               op_ToggleFavourite):
         setattr(srv.Resolver, fn.__name__, fn)
 
 
@@ -207,6 +288,52 @@ def install(srv):
 # and score.
 EXTRA_FIELDS = ("startedAt", "completedAt", "repeat", "notes", "private")
 DATE_FIELDS = ("startedAt", "completedAt")
+
+
+def _group(entries, keys_of):
+    """[{key, count, minutesWatched, meanScore}] of entries by key."""
+    groups = {}
+    for e in entries:
+        for key in keys_of(e["media"]):
+            groups.setdefault(key, []).append(e)
+    out = []
+    for key, es in groups.items():
+        stats = _statistics_core(es)
+        out.append(dict(stats, key=key))
+    out.sort(key=lambda g: (-g["count"], str(g["key"])))
+    return out
+
+
+def _statistics_core(entries):
+    scored = [e["score"] for e in entries if e.get("score")]
+    minutes = sum((e.get("progress") or 0) * (e["media"].get("duration") or 0)
+                  for e in entries)
+    return {"count": len(entries),
+            "meanScore": round(sum(scored) / len(scored), 2)
+            if scored else 0,
+            "minutesWatched": minutes, "chaptersRead": 0,
+            "mediaIds": [e["mediaId"] for e in entries]}
+
+
+def _statistics(entries):
+    """AniList's UserStatistics of an anime list, from its entries: every
+    entry counts; episodes from progress, minutes from progress × the
+    episode length where the data gives it."""
+    out = _statistics_core(entries)
+    out.update({"episodesWatched": sum(e.get("progress") or 0
+                                       for e in entries),
+                "standardDeviation": 0, "volumesRead": 0})
+    out.pop("mediaIds")
+
+    out["statuses"] = [dict(g, status=g.pop("key")) for g in _group(
+        [dict(e, media=dict(e["media"], _status=e["status"]))
+         for e in entries], lambda m: [m["_status"]])]
+    out["genres"] = [dict(g, genre=g.pop("key")) for g in _group(
+        entries, lambda m: m.get("genres") or [])]
+    out["tags"] = [dict(g, tag={"name": g.pop("key")}) for g in _group(
+        entries, lambda m: [t["name"] for t in m.get("tags") or []
+                            if t.get("name")])]
+    return out
 
 
 def _entry_problems(v):

@@ -18,7 +18,8 @@ sys.path.insert(0, HERE)
 import server  # noqa: E402
 from test_server import QUERIES, SCHEMA, Schema  # noqa: E402
 
-NEW_OPERATIONS = ("FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring")
+NEW_OPERATIONS = ("FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring",
+                  "UserProfile", "ToggleFavourite")
 
 APP = server.App(types.SimpleNamespace(
     data_dir=os.path.join(HERE, "data"), client_secret="sample-secret",
@@ -178,6 +179,31 @@ class TestUserAiring(unittest.TestCase):
     def test_no_titles_no_episodes(self):
         page = ok("UserAiring", {"mediaIds": [], "perPage": 50})
         self.assertEqual(page["Page"]["airingSchedules"], [])
+
+
+class TestProfileAndFavourites(unittest.TestCase):
+    def test_statistics_from_the_users_list(self):
+        user = ok("UserProfile", {"name": "sampleuser"})["User"]
+        a = user["statistics"]["anime"]
+        entries = [e for g in APP.cat.seed_collection["lists"]
+                   for e in g.get("entries") or []]
+        self.assertEqual(a["count"], len(entries))
+        self.assertEqual(a["episodesWatched"],
+                         sum(e.get("progress") or 0 for e in entries))
+        self.assertEqual(a["meanScore"], 0)
+        for g in a["genres"]:
+            self.assertEqual(g["count"], sum(
+                1 for e in entries if g["genre"] in
+                (RAW.get(e["media"]["id"]) or {}).get("genres", [])))
+        self.assertEqual(user["favourites"]["anime"]["nodes"], [])
+
+    def test_unknown_user_is_a_404(self):
+        status, _ = ask("UserProfile", {"name": "nosuchuser123"})
+        self.assertEqual(status, 404)
+
+    def test_toggle_needs_a_token(self):
+        status, _ = ask("ToggleFavourite", {"animeId": 182255})
+        self.assertEqual(status, 401)
 
 
 if __name__ == "__main__":

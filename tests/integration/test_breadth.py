@@ -590,6 +590,65 @@ class BreadthTest(unittest.TestCase):
         body = self.mcp_result("get_my_airing", {"user_name": "sampleuser"})
         self.assertFalse(body["own_list"])
 
+    # -- get_user_profile -------------------------------------------------
+    def test_profile_of_the_sample_user(self):
+        body, spent = self.cold_warm(
+            "get_user_profile", "/v1/users/sampleuser?top=3", 1)
+        self.assertEqual(spent, 1)
+        self.assertEqual(body["user"]["name"], "sampleuser")
+        self.assertFalse(body["own_profile"])
+        a = body["anime"]
+        known = [(e, BY_ID[e["media"]["id"]]) for e in SEED_ENTRIES
+                 if e["media"]["id"] in BY_ID]
+        self.assertEqual(a["count"], len(SEED_ENTRIES))
+        self.assertEqual(a["episodes_watched"], sum(
+            e.get("progress") or 0 for e in SEED_ENTRIES))
+        minutes = sum((e.get("progress") or 0) * (m.get("duration") or 0)
+                      for e, m in known)
+        self.assertEqual(a["minutes_watched"], minutes)
+        self.assertIsNone(a["mean_score"], "nothing is scored")
+        self.assertEqual(a["statuses"], [{"status": "PLANNING",
+                                          "count": len(SEED_ENTRIES)}])
+        genres = {}
+        for e, m in known:
+            for g in m.get("genres") or []:
+                c, t = genres.get(g, (0, 0))
+                genres[g] = (c + 1, t + (e.get("progress") or 0) *
+                             (m.get("duration") or 0))
+        want = sorted(genres, key=lambda g: (-genres[g][1], -genres[g][0],
+                                             g))[:3]
+        self.assertEqual([g["name"] for g in body["genres"]], want)
+        self.assertEqual(len(body["tags"]), 3)
+        self.assertEqual(body["favourites"]["anime"], [])
+        self.assertIn("most watched genres: " + ", ".join(want),
+                      body["text_summary"])
+
+    def test_profile_bad_arguments(self):
+        self.bad("/v1/users/sampleuser?top=0", "top")
+        self.bad("/v1/users/sampleuser?top=11", "top")
+        self.bad("/v1/users/a%20b", "user_name")
+        err = self.get("/v1/users/nosuchuser123", 404)["error"]
+        self.assertIn("nosuchuser123", err["message"])
+        self.mcp_error("get_user_profile", {"user_name": "sampleuser",
+                                            "top": "x"}, "top")
+
+    def test_profile_and_favourites_without_a_token(self):
+        for method, path, body in (("GET", "/v1/me/profile", None),
+                                   ("POST", "/v1/me/favourites",
+                                    {"kind": "anime", "id": FRIEREN_2})):
+            st, h, b = self.s.json(method, path, body)
+            self.assertEqual(st, 401, b)
+            self.assertTrue(h["www-authenticate"].startswith("Bearer "), h)
+        st, b = self.rpc("tools/call", {"name": "toggle_favourite",
+                                        "arguments": {"kind": "anime",
+                                                      "id": FRIEREN_2}})
+        self.assertTrue(b["result"]["isError"], b)
+        self.assertIn("mcp/www_authenticate", b["result"]["_meta"])
+
+    def test_profile_over_mcp(self):
+        body = self.mcp_result("get_user_profile", {"user_name": "sampleuser"})
+        self.assertEqual(body["user"]["name"], "sampleuser")
+
 
 class ListEntryDetailsTest(unittest.TestCase):
     """update_list_entry's dates, repeat count, notes and private flag,
@@ -739,6 +798,66 @@ class ListEntryDetailsTest(unittest.TestCase):
         st, h2, b = self.s.json("GET", "/v1/me/airing")
         self.assertEqual(st, 401, b)
         self.assertIn("resource_metadata", h2["www-authenticate"])
+
+    def favourite(self, kind, fid, status=200):
+        st, _, b = self.s.json("POST", "/v1/me/favourites",
+                               {"kind": kind, "id": fid},
+                               {"Authorization": "Bearer " + self.token})
+        self.assertEqual(st, status, b)
+        return b
+
+    def own_profile(self):
+        st, _, b = self.s.json("GET", "/v1/me/profile", None,
+                               {"Authorization": "Bearer " + self.token})
+        self.assertEqual(st, 200, b)
+        return b
+
+    def test_favourites_toggled_and_shown_on_the_profile(self):
+        before = self.own_profile()
+        self.assertTrue(before["own_profile"])
+        self.assertEqual(before["user"]["name"], "detailsuser")
+        self.assertEqual(before["favourites"]["anime"], [])
+        b = self.favourite("anime", FRIEREN_2)
+        self.assertEqual((b["kind"], b["id"], b["favourite"], b["total"]),
+                         ("anime", FRIEREN_2, True, 1))
+        self.assertIn("added to your favourites", b["text_summary"])
+        # The cached profile was dropped: the change shows at once.
+        fav = self.own_profile()["favourites"]
+        self.assertEqual([f["id"] for f in fav["anime"]], [FRIEREN_2])
+        self.assertEqual(fav["anime"][0]["title"]["romaji"],
+                         BY_ID[FRIEREN_2]["title"]["romaji"])
+        self.assertEqual(fav["totals"]["anime"], 1)
+        calls = self.s.upstream_requests()
+        self.own_profile()
+        self.assertEqual(self.s.upstream_requests(), calls, "warm")
+        b = self.favourite("anime", FRIEREN_2)
+        self.assertFalse(b["favourite"])
+        self.assertIn("removed from your favourites", b["text_summary"])
+        self.assertEqual(self.own_profile()["favourites"]["anime"], [])
+        st, _, ch = self.s.json("GET", "/v1/characters?search=Frieren")
+        cid = ch["results"][0]["id"]
+        b = self.favourite("character", cid)
+        self.assertTrue(b["favourite"])
+        fav = self.own_profile()["favourites"]
+        self.assertEqual([f["id"] for f in fav["characters"]], [cid])
+        self.assertEqual(fav["characters"][0]["name"],
+                         ch["results"][0]["name"]["full"])
+
+    def test_bad_favourites_are_refused_and_change_nothing(self):
+        before = self.own_profile()["favourites"]
+        calls = self.s.upstream_requests()
+        for body, field in (({"kind": "manga", "id": 1}, "kind"),
+                            ({"kind": "anime", "id": 0}, "id"),
+                            ({"kind": "anime"}, "id"),
+                            ({"id": FRIEREN_2}, "kind")):
+            st, _, b = self.s.json("POST", "/v1/me/favourites", body,
+                                   {"Authorization": "Bearer " + self.token})
+            self.assertEqual(st, 400, b)
+            self.assertEqual(b["error"]["field"], field, body)
+        self.assertEqual(self.s.upstream_requests(), calls)
+        b = self.favourite("studio", 999999999, 404)
+        self.assertIn("studio with id 999999999", b["error"]["message"])
+        self.assertEqual(self.own_profile()["favourites"], before)
 
 
 if __name__ == "__main__":

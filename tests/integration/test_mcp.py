@@ -349,7 +349,8 @@ class McpTest(unittest.TestCase):
                        "get_staff_info": {"search": "Makoto Shinkai"},
                        "get_studio_info": {"search": "MAPPA"},
                        "pick_from_my_list": {"user_name": "sampleuser"},
-                       "get_my_airing": {"user_name": "sampleuser"}},
+                       "get_my_airing": {"user_name": "sampleuser"},
+                       "get_user_profile": {"user_name": "sampleuser"}},
                       f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
