@@ -649,6 +649,67 @@ class BreadthTest(unittest.TestCase):
         body = self.mcp_result("get_user_profile", {"user_name": "sampleuser"})
         self.assertEqual(body["user"]["name"], "sampleuser")
 
+    # -- MCP prompts ------------------------------------------------------
+    def test_prompts_advertised_listed_and_filled_in(self):
+        st, b = self.rpc("initialize", {
+            "protocolVersion": V11, "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}})
+        self.assertEqual(st, 200, b)
+        self.assertIn("prompts", b["result"]["capabilities"])
+        st, b = self.rpc("prompts/list", {})
+        self.assertEqual(st, 200, b)
+        prompts = {p["name"]: p for p in b["result"]["prompts"]}
+        self.assertEqual(set(prompts), {"tonights_pick", "season_digest",
+                                        "catch_up_on_franchise"})
+        for p in prompts.values():
+            self.assertTrue(p["title"] and p["description"])
+            for a in p["arguments"]:
+                self.assertTrue(a["description"])
+        self.assertEqual([a["name"] for a in prompts[
+            "catch_up_on_franchise"]["arguments"] if a["required"]],
+            ["title"])
+        calls = self.calls()
+        text = self.prompt("tonights_pick", {"minutes": "90",
+                                             "mood": "cozy"})
+        self.assertIn("pick_from_my_list with count 5, minutes 90, mood "
+                      "\"cozy\"", text)
+        self.assertIn("my own AniList planning list", text)
+        text = self.prompt("tonights_pick", {"user_name": "sampleuser"})
+        self.assertIn("user_name sampleuser", text)
+        text = self.prompt("season_digest", {"season": "FALL",
+                                             "year": "2025"})
+        self.assertIn("get_seasonal_anime with season FALL year 2025", text)
+        self.assertIn("this anime season", self.prompt("season_digest", {}))
+        text = self.prompt("catch_up_on_franchise", {"title": "Dr. STONE"})
+        self.assertIn("\"Dr. STONE\"", text)
+        self.assertIn("get_watch_order", text)
+        self.assertEqual(self.calls(), calls, "prompts ask AniList nothing")
+        for name, args, says in (
+                ("no_such_prompt", {}, "unknown prompt"),
+                ("catch_up_on_franchise", {}, "needs the argument title"),
+                ("catch_up_on_franchise", {"title": "x\ny"}, "title"),
+                ("tonights_pick", {"minutes": "0"}, "minutes"),
+                ("tonights_pick", {"minutes": 90}, "minutes"),
+                ("tonights_pick", {"mood": "sleepy"}, "mood"),
+                ("tonights_pick", {"user_name": "a b"}, "user_name"),
+                ("season_digest", {"season": "MONSOON"}, "season"),
+                ("season_digest", {"year": "20x5"}, "year"),
+                ("season_digest", {"colour": "red"}, "colour")):
+            st, b = self.rpc("prompts/get", {"name": name,
+                                             "arguments": args})
+            self.assertEqual(b["error"]["code"], -32602, (name, args, b))
+            self.assertIn(says, b["error"]["message"], (name, args))
+
+    def prompt(self, name, args):
+        st, b = self.rpc("prompts/get", {"name": name, "arguments": args})
+        self.assertEqual(st, 200, b)
+        msgs = b["result"]["messages"]
+        self.assertEqual(len(msgs), 1)
+        self.assertEqual(msgs[0]["role"], "user")
+        self.assertEqual(msgs[0]["content"]["type"], "text")
+        self.assertTrue(b["result"]["description"])
+        return msgs[0]["content"]["text"]
+
 
 class ListEntryDetailsTest(unittest.TestCase):
     """update_list_entry's dates, repeat count, notes and private flag,
