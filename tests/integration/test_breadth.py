@@ -460,7 +460,7 @@ class BreadthTest(unittest.TestCase):
         # One UserList call at most (the signed-in test sees it cold).
         body, spent = self.cold_warm(
             "pick_from_my_list",
-            "/v1/users/sampleuser/list/picks?minutes=120&count=20", 1, 0)
+            "/v1/users/sampleuser/picks?minutes=120&count=20", 1, 0)
         self.assertEqual(body["user"], "sampleuser")
         self.assertFalse(body["own_list"])
         planning = [e for e in SEED_ENTRIES if e["status"] == "PLANNING"]
@@ -497,7 +497,7 @@ class BreadthTest(unittest.TestCase):
 
     def test_picks_for_a_mood_put_its_genres_first(self):
         body = self.valid("pick_from_my_list", self.get(
-            "/v1/users/sampleuser/list/picks?mood=light&minutes=600"))
+            "/v1/users/sampleuser/picks?mood=light&minutes=600"))
         first = BY_ID[body["picks"][0]["anime"]["id"]]
         # SPY×FAMILY Part 2 is the one Comedy and Slice of Life title.
         self.assertEqual(set(first["genres"]) & {"Comedy", "Slice of Life"},
@@ -513,31 +513,31 @@ class BreadthTest(unittest.TestCase):
 
     def test_picks_default_answer_and_paused(self):
         body = self.valid("pick_from_my_list",
-                          self.get("/v1/users/sampleuser/list/picks"))
+                          self.get("/v1/users/sampleuser/picks"))
         self.assertEqual(len(body["picks"]), 5)
         for p in body["picks"]:
             self.assertTrue(p["reasons"])
         body = self.valid("pick_from_my_list", self.get(
-            "/v1/users/sampleuser/list/picks?status=PAUSED"))
+            "/v1/users/sampleuser/picks?status=PAUSED"))
         self.assertEqual(body["picks"], [])
         self.assertEqual(body["considered"], 0)
         self.assertIn("paused list", body["text_summary"])
 
     def test_picks_bad_arguments(self):
-        base = "/v1/users/sampleuser/list/picks"
+        base = "/v1/users/sampleuser/picks"
         self.bad(base + "?minutes=0", "minutes")
         self.bad(base + "?minutes=1441", "minutes")
         self.bad(base + "?mood=sleepy", "mood")
         self.bad(base + "?status=COMPLETED", "status")
         self.bad(base + "?count=21", "count")
-        self.bad("/v1/users/a%20b/list/picks", "user_name")
-        err = self.get("/v1/users/nosuchuser123/list/picks", 404)["error"]
+        self.bad("/v1/users/a%20b/picks", "user_name")
+        err = self.get("/v1/users/nosuchuser123/picks", 404)["error"]
         self.assertIn("nosuchuser123", err["message"])
         self.mcp_error("pick_from_my_list", {"user_name": "sampleuser",
                                              "mood": "sleepy"}, "mood")
 
     def test_picks_without_a_user_or_a_token(self):
-        st, h, b = self.s.json("GET", "/v1/me/list/picks")
+        st, h, b = self.s.json("GET", "/v1/me/picks")
         self.assertEqual(st, 401, b)
         self.assertTrue(h["www-authenticate"].startswith("Bearer "), h)
         st, b = self.rpc("tools/call", {"name": "pick_from_my_list",
@@ -805,11 +805,11 @@ class ListEntryDetailsTest(unittest.TestCase):
         self.put(KAIJUU_2, {"status": "PLANNING"})
         h = {"Authorization": "Bearer " + self.token}
         calls = self.s.upstream_requests()
-        st, _, cold = self.s.json("GET", "/v1/me/list/picks?minutes=60", None,
+        st, _, cold = self.s.json("GET", "/v1/me/picks?minutes=60", None,
                                   h)
         self.assertEqual(st, 200, cold)
         self.assertEqual(self.s.upstream_requests() - calls, 1)
-        st, _, warm = self.s.json("GET", "/v1/me/list/picks?minutes=60", None,
+        st, _, warm = self.s.json("GET", "/v1/me/picks?minutes=60", None,
                                   h)
         self.assertEqual(self.s.upstream_requests() - calls, 1, "warm")
         cold.pop("source")
