@@ -16,6 +16,7 @@
 #include "mcp.h"
 #include "metrics.h"
 #include "oauth_server.h"
+#include "prompts.h"
 #include "rawjson.h"
 #include "tool.h"
 #include "util.h"
@@ -261,6 +262,7 @@ mcp_capabilities(const struct mcp_ctx *ctx)
 	caps = json_object_new_object();
 	json_object_object_add(caps, "tools", tools);
 	json_object_object_add(caps, "resources", res);
+	json_object_object_add(caps, "prompts", json_object_new_object());
 	if (ctx->modern) {
 		ext = json_object_new_object();
 		json_object_object_add(ext, MCP_META_UI_EXT,
@@ -926,10 +928,44 @@ mcp_modern_checks(struct mcp_ctx *ctx, struct json_object *id,
 	return (NULL);
 }
 
+/* prompts/list and prompts/get (prompts.c). */
+static struct json_object *
+mcp_prompts(struct mcp_ctx *ctx, struct json_object *id, bool get,
+    struct json_object *params)
+{
+	struct json_object	*name, *args = NULL, *result;
+	char			*why;
+
+	if (!get) {
+		if (!mcp_cursor_ok(params))
+			return (mcp_error(ctx, id, MCP_INVALID_PARAMS, 200,
+			    "invalid cursor: prompts/list has a single page"));
+		result = prompts_list();
+		mcp_modern_result(ctx, result, MCP_TTL_LIST);
+		return (mcp_result(id, result));
+	}
+	if (params == NULL || !json_object_object_get_ex(params, "name",
+	    &name) || !json_object_is_type(name, json_type_string))
+		return (mcp_error(ctx, id, MCP_INVALID_PARAMS, 200,
+		    "prompts/get needs params.name (a string)"));
+	(void)json_object_object_get_ex(params, "arguments", &args);
+	if ((result = prompts_get(json_object_get_string(name), args,
+	    &why)) == NULL) {
+		result = mcp_error(ctx, id, MCP_INVALID_PARAMS, 200, "%s", why);
+		free(why);
+		return (result);
+	}
+	mcp_modern_result(ctx, result, -1);
+	return (mcp_result(id, result));
+}
+
 static struct json_object *
 mcp_dispatch(struct mcp_ctx *ctx, struct json_object *id, const char *method,
     struct json_object *params)
 {
+	if (strcmp(method, "prompts/list") == 0 ||
+	    strcmp(method, "prompts/get") == 0)
+		return (mcp_prompts(ctx, id, method[8] == 'g', params));
 	if (strcmp(method, "tools/list") == 0)
 		return (mcp_tools_list(ctx, id, params));
 	if (strcmp(method, "tools/call") == 0)

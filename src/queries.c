@@ -122,7 +122,8 @@ const char queries_user_list[] =
 	"hasNextChunk "
 	"lists{name status entries{id mediaId status score(format:POINT_100) "
 	"progress repeat updatedAt "
-	"media{id title{romaji english userPreferred} episodes format status "
+	"media{id title{romaji english userPreferred} episodes duration "
+	"format status "
 	"genres averageScore coverImage{medium} tags{name rank} "
 	"studios(isMain:true){nodes{name isAnimationStudio}} seasonYear}}} "
 	"user{id name}"
@@ -131,14 +132,19 @@ const char queries_user_list[] =
 /* One list entry as the user tools show it. */
 #define QUERIES_LIST_ENTRY						\
 	"id mediaId status score(format:POINT_100) progress updatedAt "	\
+	"repeat notes private startedAt{year month day} "		\
+	"completedAt{year month day} "					\
 	"media{id type title{romaji english} episodes format "		\
 	"coverImage{medium}}"
 
 const char queries_save_list_entry[] =
 	"mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
-	"$progress:Int,$scoreRaw:Int){"
+	"$progress:Int,$scoreRaw:Int,$repeat:Int,$notes:String,"
+	"$private:Boolean,$startedAt:FuzzyDateInput,"
+	"$completedAt:FuzzyDateInput){"
 	"SaveMediaListEntry(mediaId:$mediaId,status:$status,"
-	"progress:$progress,scoreRaw:$scoreRaw){"
+	"progress:$progress,scoreRaw:$scoreRaw,repeat:$repeat,notes:$notes,"
+	"private:$private,startedAt:$startedAt,completedAt:$completedAt){"
 	QUERIES_LIST_ENTRY
 	"}}";
 
@@ -151,6 +157,91 @@ const char queries_media_list_entry[] =
 	"query MediaListEntry($mediaId:Int,$userId:Int){"
 	"MediaList(mediaId:$mediaId,userId:$userId){"
 	QUERIES_LIST_ENTRY
+	"}}";
+
+/* The fields of a title in a franchise, fetched or seen on a relation. */
+#define QUERIES_FRANCHISE_MEDIA						\
+	"id type title{romaji english} format status episodes duration "	\
+	"seasonYear startDate{year month day} averageScore popularity "	\
+	"isAdult coverImage{medium} siteUrl"
+
+const char queries_franchise_hop[] =
+	"query FranchiseHop($ids:[Int],$perPage:Int){"
+	"Page(page:1,perPage:$perPage){"
+	"media(id_in:$ids,type:ANIME){"
+	QUERIES_FRANCHISE_MEDIA " "
+	"relations{edges{relationType node{" QUERIES_FRANCHISE_MEDIA "}}}"
+	"}}}";
+
+/* A title as one of a person's or a studio's works. */
+#define QUERIES_WORK							\
+	"id type title{romaji english} format status episodes "		\
+	"seasonYear startDate{year} averageScore popularity isAdult "	\
+	"coverImage{medium} siteUrl"
+
+const char queries_staff_info[] =
+	"query StaffInfo($id:Int,$search:String,$perPage:Int){"
+	"Staff(id:$id,search:$search){"
+	"id name{full native alternative} image{medium} "
+	"description(asHtml:false) primaryOccupations gender age "
+	"yearsActive homeTown languageV2 favourites siteUrl "
+	"staffMedia(sort:[POPULARITY_DESC],type:ANIME,perPage:$perPage){"
+	"pageInfo{total hasNextPage} edges{staffRole node{" QUERIES_WORK "}}} "
+	"characterMedia(sort:[POPULARITY_DESC],perPage:$perPage){"
+	"pageInfo{total hasNextPage} "
+	"edges{characterRole characters{id name{full}} "
+	"node{" QUERIES_WORK "}}}"
+	"}}";
+
+const char queries_studio_info[] =
+	"query StudioInfo($id:Int,$search:String,$perPage:Int){"
+	"Studio(id:$id,search:$search){"
+	"id name isAnimationStudio favourites siteUrl "
+	"media(sort:[POPULARITY_DESC],isMain:true,perPage:$perPage){"
+	"pageInfo{total hasNextPage} nodes{" QUERIES_WORK "}} "
+	"first:media(sort:[START_DATE],isMain:true,perPage:1){"
+	"nodes{startDate{year}}} "
+	"latest:media(sort:[START_DATE_DESC],isMain:true,perPage:1){"
+	"nodes{startDate{year}}}"
+	"}}";
+
+const char queries_user_airing[] =
+	"query UserAiring($mediaIds:[Int],$airingAt_greater:Int,"
+	"$airingAt_lesser:Int,$perPage:Int){"
+	"Page(page:1,perPage:$perPage){"
+	"pageInfo{total hasNextPage} "
+	"airingSchedules(mediaId_in:$mediaIds,airingAt_greater:"
+	"$airingAt_greater,airingAt_lesser:$airingAt_lesser,sort:[TIME]){"
+	"id airingAt episode mediaId"
+	"}}}";
+
+const char queries_user_profile[] =
+	"query UserProfile($id:Int,$name:String){"
+	"User(id:$id,name:$name){id name siteUrl avatar{medium} "
+	"statistics{anime{count episodesWatched minutesWatched meanScore "
+	"statuses(sort:[COUNT_DESC]){status count} "
+	"genres(limit:25,sort:[COUNT_DESC]){genre count minutesWatched "
+	"meanScore} "
+	"tags(limit:25,sort:[COUNT_DESC]){tag{name} count minutesWatched "
+	"meanScore}}} "
+	"favourites{"
+	"anime(perPage:10){pageInfo{total} nodes{id title{romaji english} "
+	"format seasonYear}} "
+	"characters(perPage:10){pageInfo{total} nodes{id name{full}}} "
+	"staff(perPage:10){pageInfo{total} nodes{id name{full}}} "
+	"studios(perPage:10){pageInfo{total} nodes{id name}}}"
+	"}}";
+
+/* The favourites a toggle may name: every page holds at most 25. */
+const char queries_toggle_favourite[] =
+	"mutation ToggleFavourite($animeId:Int,$characterId:Int,"
+	"$staffId:Int,$studioId:Int){"
+	"ToggleFavourite(animeId:$animeId,characterId:$characterId,"
+	"staffId:$staffId,studioId:$studioId){"
+	"anime(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"characters(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"staff(perPage:25){pageInfo{total hasNextPage} nodes{id}} "
+	"studios(perPage:25){pageInfo{total hasNextPage} nodes{id}}"
 	"}}";
 
 const struct queries_op queries_ops[] = {
@@ -167,6 +258,12 @@ const struct queries_op queries_ops[] = {
 	{ "SaveListEntry", queries_save_list_entry },
 	{ "DeleteListEntry", queries_delete_list_entry },
 	{ "MediaListEntry", queries_media_list_entry },
+	{ "FranchiseHop", queries_franchise_hop },
+	{ "StaffInfo", queries_staff_info },
+	{ "StudioInfo", queries_studio_info },
+	{ "UserAiring", queries_user_airing },
+	{ "UserProfile", queries_user_profile },
+	{ "ToggleFavourite", queries_toggle_favourite },
 };
 
 const size_t queries_nops = sizeof queries_ops / sizeof queries_ops[0];

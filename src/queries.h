@@ -40,6 +40,18 @@ extern const char queries_save_list_entry[];
 extern const char queries_delete_list_entry[];
 /* A user's list entry for a media (finds the entry id to delete). */
 extern const char queries_media_list_entry[];
+/* A page of anime by id ($ids; $perPage at most 50) with their relations. */
+extern const char queries_franchise_hop[];
+/* One person (by id or name) with their anime and the roles they voice. */
+extern const char queries_staff_info[];
+/* One studio (by id or name) with its main titles and first/latest years. */
+extern const char queries_studio_info[];
+/* The episodes of some titles airing in a window, soonest first. */
+extern const char queries_user_airing[];
+/* A user's statistics (anime) and favourites, by id or name. */
+extern const char queries_user_profile[];
+/* Add or remove one favourite; answers the viewer's favourites. */
+extern const char queries_toggle_favourite[];
 
 /* Every operation above, by name; queries_nops entries. */
 extern const struct queries_op queries_ops[];

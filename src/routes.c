@@ -56,5 +56,18 @@ const struct route routes[] = {
 	{ "POST", "/oauth/revoke", handle_oauth_revoke, NULL },
 	{ "GET", "/metrics", handle_metrics, NULL },
 	{ "POST", "/webhooks/alerts", handle_alerts_webhook, NULL },
+	{ "GET", "/v1/anime/{id}/watch-order", handle_tool, "get_watch_order" },
+	{ "GET", "/v1/staff", handle_tool, "get_staff_info" },
+	{ "GET", "/v1/staff/{id}", handle_tool, "get_staff_info" },
+	{ "GET", "/v1/studios", handle_tool, "get_studio_info" },
+	{ "GET", "/v1/studios/{id}", handle_tool, "get_studio_info" },
+	{ "GET", "/v1/me/picks", handle_tool, "pick_from_my_list" },
+	{ "GET", "/v1/users/{user_name}/picks", handle_tool,
+	    "pick_from_my_list" },
+	{ "GET", "/v1/me/airing", handle_tool, "get_my_airing" },
+	{ "GET", "/v1/users/{user_name}/airing", handle_tool, "get_my_airing" },
+	{ "GET", "/v1/me/profile", handle_tool, "get_user_profile" },
+	{ "GET", "/v1/users/{user_name}", handle_tool, "get_user_profile" },
+	{ "POST", "/v1/me/favourites", handle_tool, "toggle_favourite" },
 };
 const size_t routes_count = nitems(routes);

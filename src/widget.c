@@ -42,6 +42,10 @@ const struct widget widgets[] = {
 	    "user-list.html", "user-list", "Your anime list",
 	    "A user's AniList entries as cards: status, progress and "
 	    "score." },
+	{ "ui://widget/watch-order.html", "ui://widget/watch-order.app.html",
+	    "watch-order.html", "watch-order", "Watch order",
+	    "A franchise as a timeline in the suggested watch order: main "
+	    "story, side stories, skippable recaps, each with its reason." },
 };
 const size_t widgets_count = nitems(widgets);
 

@@ -17,5 +17,12 @@ const struct tool *const tool_registry[] = {
 	&tools_get_user_list,
 	&tools_update_list_entry,
 	&tools_delete_list_entry,
+	&tools_get_watch_order,
+	&tools_get_staff_info,
+	&tools_get_studio_info,
+	&tools_pick_from_my_list,
+	&tools_get_my_airing,
+	&tools_get_user_profile,
+	&tools_toggle_favourite,
 };
 const size_t tool_registry_count = nitems(tool_registry);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "util.h"
 
 struct anilist_reply;
 struct json_object;
@@ -23,6 +24,12 @@ struct json_object;
 #define TOOLS_OP_SAVE_LIST_ENTRY	"SaveListEntry"
 #define TOOLS_OP_DELETE_LIST_ENTRY	"DeleteListEntry"
 #define TOOLS_OP_MEDIA_LIST_ENTRY	"MediaListEntry"
+#define TOOLS_OP_FRANCHISE_HOP		"FranchiseHop"
+#define TOOLS_OP_STAFF_INFO		"StaffInfo"
+#define TOOLS_OP_STUDIO_INFO		"StudioInfo"
+#define TOOLS_OP_USER_AIRING		"UserAiring"
+#define TOOLS_OP_USER_PROFILE		"UserProfile"
+#define TOOLS_OP_TOGGLE_FAVOURITE	"ToggleFavourite"
 
 /* AniList pages no deeper than this many items (page × per_page). */
 #define TOOLS_MAX_DEPTH			5000
@@ -80,6 +87,46 @@ extern const struct tool tools_get_anime_recommendations;
 extern const struct tool tools_get_user_list;
 extern const struct tool tools_update_list_entry;
 extern const struct tool tools_delete_list_entry;
+/* tools/watch_order.c */
+extern const struct tool tools_get_watch_order;
+/* tools/staff.c */
+extern const struct tool tools_get_staff_info;
+/* tools/studios.c */
+extern const struct tool tools_get_studio_info;
+/* tools/picks.c */
+extern const struct tool tools_pick_from_my_list;
+/* tools/my_airing.c */
+extern const struct tool tools_get_my_airing;
+/* tools/profile.c */
+extern const struct tool tools_get_user_profile;
+extern const struct tool tools_toggle_favourite;
+
+/* tools/works.c: titles as a person's or a studio's works. */
+/* The output schema of one work (works_shape). */
+#define WORKS_SCHEMA							\
+	"{\"type\":\"object\",\"required\":[\"id\",\"title\"],"	\
+	"\"properties\":{\"id\":{\"type\":\"integer\"},"		\
+	"\"title\":{\"type\":\"object\",\"properties\":{"		\
+	"\"romaji\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"english\":{\"type\":[\"string\",\"null\"]}}},"		\
+	"\"format\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"status\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"episodes\":{\"type\":[\"integer\",\"null\"]},"		\
+	"\"year\":{\"type\":[\"integer\",\"null\"]},"		\
+	"\"average_score\":{\"type\":[\"integer\",\"null\"]},"	\
+	"\"popularity\":{\"type\":[\"integer\",\"null\"]},"	\
+	"\"role\":{\"type\":[\"string\",\"null\"]},"		\
+	"\"cover_image\":{\"type\":[\"string\",\"null\"]},"	\
+	"\"site_url\":{\"type\":[\"string\",\"null\"]}}}"
+/* {id, title, format, status, episodes, year, average_score, popularity, role?, cover_image, site_url}; caller owns. */
+struct json_object *works_shape(struct json_object *media, const char *role);
+/* {romaji, english} of a media; caller owns. */
+struct json_object *works_title(struct json_object *media);
+bool		 works_is_adult(struct json_object *media);
+/* The plain-text description of o, cut unless full; NULL when none. */
+struct json_object *works_description(struct json_object *o, bool full);
+/* "Chainsaw Man (2022)" for a shaped work. */
+void		 works_line(struct buf *b, struct json_object *work);
 /*
  * The argument an AniList validation key stands for ("scoreRaw" is
  * "score"); the key itself when it has no other name.
@@ -90,6 +137,23 @@ const char	*users_field_of(const char *key);
  * lists of their name. After their own changes, and when they leave.
  */
 void		 users_invalidate(const struct tool_auth *auth);
+
+/*
+ * The cache scope of the public data of a user name (dropped with
+ * users_invalidate when that user changes something); caller frees.
+ */
+char		*users_scope_of_name(const char *name);
+/* The most entries users_collection reads (AniList's largest chunk). */
+#define USERS_COLLECTION_MAX	500
+/*
+ * The whole anime list of user_name (public), or the caller's own when
+ * name is NULL (401 without auth): data.MediaListCollection of reply
+ * (borrowed from it), or NULL with call's error set. One UserList call,
+ * cached per user; release reply with anilist_reply_free either way.
+ */
+struct json_object *users_collection(struct tool_call *call,
+		    const struct tool_auth *auth, const char *name,
+		    struct anilist_reply *reply);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {

@@ -62,6 +62,26 @@ static const struct {
 	{ "score", "score" },
 	{ "progress", "progress" },
 	{ "status", "status" },
+	{ "repeat", "repeat" },
+	{ "notes", "notes" },
+	{ "private", "private" },
+	{ "startedAt", "started_at" },
+	{ "completedAt", "completed_at" },
+};
+
+/* The dates of an entry: argument, AniList variable. */
+static const struct {
+	const char	*arg;
+	const char	*var;
+} users_dates[] = {
+	{ "started_at", "startedAt" },
+	{ "completed_at", "completedAt" },
+};
+
+/* The arguments of update_list_entry that change something. */
+static const char *const users_changes[] = {
+	"status", "progress", "score", "started_at", "completed_at",
+	"repeat", "notes", "private"
 };
 
 #define USERS_ENTRY_SCHEMA						\
@@ -80,7 +100,11 @@ static const struct {
 	"\"episodes\":" SHAPE_NINT ",\"format\":" SHAPE_NSTR ","	\
 	"\"cover_image\":" SHAPE_NSTR ",\"site_url\":" SHAPE_NSTR ","	\
 	"\"updated_at\":{\"type\":[\"string\",\"null\"],"		\
-	"\"description\":\"RFC 3339 UTC\"}}}"
+	"\"description\":\"RFC 3339 UTC\"},"				\
+	"\"started_at\":" SHAPE_NSTR ",\"completed_at\":" SHAPE_NSTR ","	\
+	"\"repeat\":{\"type\":\"integer\",\"description\":\"times "	\
+	"rewatched\"},\"notes\":" SHAPE_NSTR ","				\
+	"\"private\":{\"type\":\"boolean\"}}}"
 
 static const char users_list_input[] =
 	"{\"type\":\"object\",\"additionalProperties\":false,"
@@ -124,7 +148,20 @@ static const char users_update_input[] =
 	"read).\"},"
 	"\"score\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100,"
 	"\"description\":\"The user's score from 0 to 100 (0 clears "
-	"it).\"}"
+	"it).\"},"
+	"\"started_at\":{\"type\":\"string\",\"maxLength\":10,"
+	"\"description\":\"When the user started: YYYY-MM-DD, YYYY-MM or "
+	"YYYY; an empty string clears it.\"},"
+	"\"completed_at\":{\"type\":\"string\",\"maxLength\":10,"
+	"\"description\":\"When the user finished: YYYY-MM-DD, YYYY-MM or "
+	"YYYY; an empty string clears it.\"},"
+	"\"repeat\":{\"type\":\"integer\",\"minimum\":0,"
+	"\"maximum\":1000,\"description\":\"Times rewatched.\"},"
+	"\"notes\":{\"type\":\"string\",\"maxLength\":2000,"
+	"\"description\":\"The user's notes (replace the old ones; an "
+	"empty string clears them).\"},"
+	"\"private\":{\"type\":\"boolean\",\"description\":\"Hide "
+	"the entry from everyone else.\"}"
 	"}}";
 
 static const char users_update_output[] =
@@ -191,6 +228,15 @@ users_name_scope(const char *name, char *out, size_t len)
 		out[i] = (char)tolower((unsigned char)out[i]);
 }
 
+char *
+users_scope_of_name(const char *name)
+{
+	char	scope[USERS_NAME_MAX + sizeof USERS_NAME_SCOPE];
+
+	users_name_scope(name, scope, sizeof scope);
+	return (xstrdup(scope));
+}
+
 void
 users_invalidate(const struct tool_auth *auth)
 {
@@ -201,6 +247,56 @@ users_invalidate(const struct tool_auth *auth)
 		users_name_scope(auth->name, scope, sizeof scope);
 		anilist_invalidate_scope(scope);
 	}
+}
+
+/* "2024-03-05", "2024-03" or "2024" of a FuzzyDate; NULL when unknown. */
+static struct json_object *
+users_fuzzy_date(struct json_object *d)
+{
+	struct json_object	*y = shape_get(d, "year"), *m, *day;
+	char			 out[32];
+
+	if (y == NULL || !json_object_is_type(y, json_type_int))
+		return (NULL);
+	m = shape_get(d, "month");
+	day = shape_get(d, "day");
+	if (m == NULL || !json_object_is_type(m, json_type_int))
+		snprintf(out, sizeof out, "%04d", json_object_get_int(y));
+	else if (day == NULL || !json_object_is_type(day, json_type_int))
+		snprintf(out, sizeof out, "%04d-%02d", json_object_get_int(y),
+		    json_object_get_int(m));
+	else
+		snprintf(out, sizeof out, "%04d-%02d-%02d",
+		    json_object_get_int(y), json_object_get_int(m),
+		    json_object_get_int(day));
+	return (json_object_new_string(out));
+}
+
+/*
+ * Add the entry's dates, repeat count, notes and private flag, as a saved
+ * entry has them (lists leave them out: they stay small).
+ */
+static void
+users_entry_details(struct json_object *o, struct json_object *e)
+{
+	struct json_object	*v;
+
+	if (json_object_object_get_ex(e, "startedAt", &v))
+		json_object_object_add(o, "started_at", users_fuzzy_date(v));
+	if (json_object_object_get_ex(e, "completedAt", &v))
+		json_object_object_add(o, "completed_at", users_fuzzy_date(v));
+	if (json_object_object_get_ex(e, "repeat", &v))
+		json_object_object_add(o, "repeat", json_object_new_int64(
+		    json_object_is_type(v, json_type_int) ?
+		    json_object_get_int64(v) : 0));
+	if (json_object_object_get_ex(e, "notes", &v))
+		json_object_object_add(o, "notes",
+		    json_object_is_type(v, json_type_string) &&
+		    json_object_get_string_len(v) > 0 ?
+		    json_object_new_string(json_object_get_string(v)) : NULL);
+	if (json_object_object_get_ex(e, "private", &v))
+		json_object_object_add(o, "private", json_object_new_boolean(
+		    v != NULL && json_object_get_boolean(v)));
 }
 
 /* One AniList MediaList as the compact entry of USERS_ENTRY_SCHEMA. */
@@ -413,6 +509,28 @@ users_entry_line(struct buf *b, struct json_object *e)
 		    (long long)json_object_get_int64(v));
 }
 
+/* ", started 2024-03-01, finished …, rewatched 2 times, private, with notes" */
+static void
+users_details_line(struct buf *b, struct json_object *e)
+{
+	struct json_object	*v;
+	const char		*s;
+
+	if ((s = shape_get_str(e, "started_at")) != NULL)
+		buf_printf(b, ", started %s", s);
+	if ((s = shape_get_str(e, "completed_at")) != NULL)
+		buf_printf(b, ", finished %s", s);
+	if ((v = shape_get(e, "repeat")) != NULL &&
+	    json_object_get_int64(v) > 0)
+		buf_printf(b, ", rewatched %lld time%s",
+		    (long long)json_object_get_int64(v),
+		    json_object_get_int64(v) == 1 ? "" : "s");
+	if ((v = shape_get(e, "private")) != NULL && json_object_get_boolean(v))
+		buf_puts(b, ", private");
+	if (shape_get_str(e, "notes") != NULL)
+		buf_puts(b, ", with notes");
+}
+
 /* Are all bytes of name letters, digits, '_' or '-'? */
 static bool
 users_name_ok(const char *name)
@@ -424,6 +542,57 @@ users_name_ok(const char *name)
 			return (false);
 	}
 	return (*name != '\0');
+}
+
+struct json_object *
+users_collection(struct tool_call *call, const struct tool_auth *auth,
+    const char *name, struct anilist_reply *reply)
+{
+	struct json_object	*vars, *coll = NULL;
+	char			 name_scope[USERS_NAME_MAX +
+				    sizeof USERS_NAME_SCOPE], *who;
+
+	memset(reply, 0, sizeof *reply);
+	if (name == NULL && auth == NULL) {
+		tool_fail(call, 401, "unauthorized", NULL, "without user_name "
+		    "this reads the signed-in user's own list: sign in with "
+		    "AniList, or give user_name for someone's public list");
+		return (NULL);
+	}
+	if (name != NULL && !users_name_ok(name)) {
+		tool_fail(call, 400, "invalid_argument", "user_name", "user_name "
+		    "must be an AniList user name (letters, digits, '_' or "
+		    "'-')");
+		return (NULL);
+	}
+	if (name == NULL && auth->anilist_id <= 0) {
+		tool_fail(call, 401, "unauthorized", NULL, "the account has no "
+		    "AniList user id; sign in with AniList again");
+		return (NULL);
+	}
+	vars = json_object_new_object();
+	if (name != NULL) {
+		json_object_object_add(vars, "userName",
+		    json_object_new_string(name));
+		users_name_scope(name, name_scope, sizeof name_scope);
+		xasprintf(&who, "user %s", name);
+	} else {
+		json_object_object_add(vars, "userId",
+		    json_object_new_int64(auth->anilist_id));
+		who = xstrdup("list for your account");
+	}
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	json_object_object_add(vars, "chunk", json_object_new_int(1));
+	json_object_object_add(vars, "perChunk",
+	    json_object_new_int(USERS_COLLECTION_MAX));
+	if (tools_fetch_as(call, TOOLS_OP_USER_LIST, vars, "user_list",
+	    cfg->cache_ttl_user_list, name != NULL ? NULL :
+	    auth->anilist_token, name != NULL ? name_scope : auth->scope, who,
+	    reply))
+		coll = tools_data(call, reply, "MediaListCollection", who);
+	json_object_put(vars);
+	free(who);
+	return (coll);
 }
 
 static struct json_object *
@@ -613,6 +782,103 @@ users_credit_recommendation(const struct tool_auth *auth, long long media_id)
 	}
 }
 
+/* The digits of s from *i (at most max), as a number; -1 when none. */
+static int
+users_digits(const char *s, size_t *i, size_t len)
+{
+	int	n = 0;
+	size_t	k;
+
+	for (k = 0; k < len; k++) {
+		if (!isdigit((unsigned char)s[*i + k]))
+			return (-1);
+		n = n * 10 + (s[*i + k] - '0');
+	}
+	*i += len;
+	return (n);
+}
+
+/*
+ * A date argument as AniList's FuzzyDateInput: "YYYY-MM-DD", "YYYY-MM" or
+ * "YYYY", or "" for {year: null, …} (clears it). False with call's error.
+ */
+static bool
+users_date_var(struct tool_call *call, const char *arg, const char *s,
+    struct json_object **out)
+{
+	size_t	 i = 0, len = strlen(s);
+	int	 y = -1, m = -1, d = -1;
+
+	*out = json_object_new_object();
+	if (len == 0)
+		goto done;
+	if (len != 4 && len != 7 && len != 10)
+		goto bad;
+	if ((y = users_digits(s, &i, 4)) < 1900 || y > 2100)
+		goto bad;
+	if (len > 4 && (s[i++] != '-' ||
+	    (m = users_digits(s, &i, 2)) < 1 || m > 12))
+		goto bad;
+	if (len > 7 && (s[i++] != '-' ||
+	    (d = users_digits(s, &i, 2)) < 1 || d > 31))
+		goto bad;
+done:
+	json_object_object_add(*out, "year", y > 0 ?
+	    json_object_new_int(y) : NULL);
+	json_object_object_add(*out, "month", m > 0 ?
+	    json_object_new_int(m) : NULL);
+	json_object_object_add(*out, "day", d > 0 ?
+	    json_object_new_int(d) : NULL);
+	return (true);
+bad:
+	json_object_put(*out);
+	*out = NULL;
+	tool_fail(call, 400, "invalid_argument", arg, "%s must be a date "
+	    "YYYY-MM-DD, YYYY-MM or YYYY (year 1900-2100), or an empty "
+	    "string to clear it; got '%.*s'", arg, TOOL_ECHO_MAX, s);
+	return (false);
+}
+
+/*
+ * The variables of a save beyond status: progress, score, dates, repeat,
+ * notes, private. False with call's error (a bad date).
+ */
+static bool
+users_save_vars(struct tool_call *call, struct json_object *args,
+    struct json_object *vars)
+{
+	struct json_object	*date;
+	const char		*s;
+	size_t			 i;
+
+	tools_var_copy(vars, "progress", args, "progress");
+	tools_var_copy(vars, "scoreRaw", args, "score");
+	tools_var_copy(vars, "repeat", args, "repeat");
+	tools_var_copy(vars, "notes", args, "notes");
+	tools_var_copy(vars, "private", args, "private");
+	for (i = 0; i < nitems(users_dates); i++) {
+		if ((s = tools_arg_str(args, users_dates[i].arg)) == NULL)
+			continue;
+		if (!users_date_var(call, users_dates[i].arg, s, &date))
+			return (false);
+		json_object_object_add(vars, users_dates[i].var, date);
+	}
+	return (true);
+}
+
+/* Whether args change anything (a status, a score …). */
+static bool
+users_has_change(struct json_object *args)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(users_changes); i++) {
+		if (json_object_object_get_ex(args, users_changes[i], NULL))
+			return (true);
+	}
+	return (false);
+}
+
 static struct json_object *
 users_update(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
@@ -626,12 +892,15 @@ users_update(const struct tool *t, struct json_object *args,
 	bool			 fetched = false;
 
 	memset(&reply, 0, sizeof reply);
-	if (status == NULL && !json_object_object_get_ex(args, "progress",
-	    NULL) && !json_object_object_get_ex(args, "score", NULL)) {
+	if (!users_has_change(args)) {
 		tool_fail(call, 400, "invalid_argument", "status", "nothing to "
-		    "change: give status, progress or score");
+		    "change: give status, progress, score, started_at, "
+		    "completed_at, repeat, notes or private");
 		return (NULL);
 	}
+	vars = json_object_new_object();
+	if (!users_save_vars(call, args, vars))
+		goto out;
 	/*
 	 * The status always goes to AniList explicitly: left out, it is the
 	 * entry's current one, never a default AniList would pick for us.
@@ -646,7 +915,7 @@ users_update(const struct tool *t, struct json_object *args,
 				    "COMPLETED, DROPPED, PAUSED or REPEATING) "
 				    "to add it", media_id);
 			}
-			return (NULL);
+			goto out;
 		}
 		if (shape_get_str(entry, "status") != NULL)
 			status_now = xstrdup(shape_get_str(entry, "status"));
@@ -654,16 +923,13 @@ users_update(const struct tool *t, struct json_object *args,
 		if (status_now == NULL) {
 			tool_fail(call, 502, "upstream_error", NULL, "AniList "
 			    "gave the entry without a status");
-			return (NULL);
+			goto out;
 		}
 		status = status_now;
 	}
-	vars = json_object_new_object();
 	json_object_object_add(vars, "mediaId",
 	    json_object_new_int64(media_id));
 	json_object_object_add(vars, "status", json_object_new_string(status));
-	tools_var_copy(vars, "progress", args, "progress");
-	tools_var_copy(vars, "scoreRaw", args, "score");
 
 	fetched = tools_fetch_as(call, TOOLS_OP_SAVE_LIST_ENTRY, vars,
 	    "list_save", 0, auth->anilist_token, NULL, "such anime", &reply);
@@ -679,9 +945,11 @@ users_update(const struct tool *t, struct json_object *args,
 		goto out;
 	users_credit_recommendation(auth, media_id);
 	entry = users_entry(saved, NULL);
+	users_entry_details(entry, saved);
 	buf_init(&b);
 	buf_puts(&b, "Saved on your list: ");
 	users_entry_line(&b, entry);
+	users_details_line(&b, entry);
 	buf_putc(&b, '.');
 	result = json_object_new_object();
 	json_object_object_add(result, "entry", entry);
@@ -793,7 +1061,9 @@ const struct tool tools_update_list_entry = {
 	.description = "Add an anime to the signed-in user's AniList list or "
 	    "change its entry: status (CURRENT = watching, PLANNING, "
 	    "COMPLETED, DROPPED, PAUSED, REPEATING), progress (episodes "
-	    "watched) and score (0-100). Fields left out keep their value. "
+	    "watched), score (0-100), started_at and completed_at (dates), "
+	    "repeat (times rewatched), notes and private. Fields left out "
+	    "keep their value. "
 	    "Needs sign-in with AniList. Only when the user asks for the "
 	    "change.",
 	.input_schema = users_update_input,

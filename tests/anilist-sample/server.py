@@ -112,7 +112,7 @@ SERIES_FORMATS = {"TV", "TV_SHORT", "ONA"}
 # Fields the UserList document selects on media; absent ones become null.
 LIST_MEDIA_FIELDS = ("id", "type", "title", "episodes", "format", "status",
                      "genres", "averageScore", "coverImage", "tags",
-                     "studios", "seasonYear")
+                     "studios", "seasonYear", "duration")
 FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors"}
 
 
@@ -1732,6 +1732,12 @@ class Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         if Handler.app is not None and Handler.app.args.verbose:
             super().handle_error(request, client_address)
+
+
+# Operations added by a module of their own (franchises, staff, studios).
+sys.path.insert(0, HERE)
+import breadth_ops  # noqa: E402
+breadth_ops.install(sys.modules[__name__])
 
 
 def parse_args(argv):

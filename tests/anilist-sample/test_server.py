@@ -38,7 +38,10 @@ WATCHDOG_SECONDS = 300
 OPERATIONS = ["SearchMedia", "TrendingMedia", "SeasonalMedia", "MediaDetails",
               "CharacterById", "CharacterSearch", "AiringSchedule",
               "GenresAndTags", "Viewer", "UserList", "SaveListEntry",
-              "DeleteListEntry", "MediaListEntry"]
+              "DeleteListEntry", "MediaListEntry",
+              # breadth_ops.py (tested in test_breadth_ops.py)
+              "FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring",
+              "UserProfile", "ToggleFavourite"]
 
 
 # ------------------------------------------------------------ queries.c
@@ -601,7 +604,8 @@ class TestQueriesFile(Base):
     def test_each_document_names_its_operation(self):
         for name, doc in QUERIES.items():
             kind = "mutation" if name in ("SaveListEntry",
-                                          "DeleteListEntry") else "query"
+                                          "DeleteListEntry",
+                                          "ToggleFavourite") else "query"
             self.assertRegex(doc, r"^%s %s\b" % (kind, name))
 
     def test_documents_are_valid_against_the_anilist_schema(self):

@@ -355,7 +355,14 @@ class McpTest(unittest.TestCase):
                        "get_anime_recommendations":
                            {"reference_title": "Frieren", "count": 3},
                        "get_user_list": {"user_name": "sampleuser",
-                                         "per_page": 5}}, f)
+                                         "per_page": 5},
+                       "get_watch_order": {"id": 182255},
+                       "get_staff_info": {"search": "Makoto Shinkai"},
+                       "get_studio_info": {"search": "MAPPA"},
+                       "pick_from_my_list": {"user_name": "sampleuser"},
+                       "get_my_airing": {"user_name": "sampleuser"},
+                       "get_user_profile": {"user_name": "sampleuser"}},
+                      f)
         rc, r = self.node("sdk-client.mjs", self.s.url("/mcp"), args)
         self.assertEqual(r["failures"], [])
         self.assertEqual(rc, 0)
@@ -411,11 +418,23 @@ class McpTest(unittest.TestCase):
         self.assertIn(EVIL + " description", r["text"])
         self.assertIn(details["anime"]["title"]["romaji"], r["text"])
 
-        recs = {"recommendations": [{"anime": m, "reason": EVIL + " because"}
-                                    for m in found["results"]]}
-        r = self.render("ui://widget/recommendations.html", recs, "recs")
-        self.assertEqual(r["cards"], len(found["results"]))
+        # A real recommendations result: says what it is about, each card
+        # with its reasons.
+        recs = self.tool_result("get_anime_recommendations",
+                                {"reference_title": "Frieren", "count": 4})
+        self.assertTrue(recs["recommendations"])
+        self.assertTrue(recs["recommendations"][0]["reasons"])
+        evil = json.loads(json.dumps(recs))
+        evil["recommendations"][0]["reasons"][0] = EVIL + " because"
+        r = self.render("ui://widget/recommendations.html", evil, "recs")
+        self.assertEqual(r["cards"], len(recs["recommendations"]))
+        self.assertIn("Similar to " + (recs["reference"]["title"]["english"]
+                                       or recs["reference"]["title"]["romaji"]),
+                      r["text"])
+        self.assertNotIn("Recommended for you", r["text"])
         self.assertIn(EVIL + " because", r["text"])
+        for item in recs["recommendations"][1:]:
+            self.assertIn(item["reasons"][0], r["text"])
 
         # A real get_user_list result (a public list: no sign-in needed).
         lst = self.tool_result("get_user_list", {"user_name": "sampleuser",
