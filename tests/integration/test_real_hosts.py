@@ -254,7 +254,13 @@ class RealHostsTest(unittest.TestCase):
                     "get_anime": {"id": self.any_anime_id()},
                     "get_character_info": {"search": "a"},
                     "get_anime_recommendations": {"reference_title": "Frieren"},
-                    "get_user_list": {"user_name": "sampleuser"}}
+                    "get_user_list": {"user_name": "sampleuser"},
+                    "get_watch_order": {"id": self.any_anime_id()},
+                    "get_staff_info": {"search": "a"},
+                    "get_studio_info": {"search": "a"},
+                    "get_user_profile": {"user_name": "sampleuser"},
+                    "pick_from_my_list": {"user_name": "sampleuser"},
+                    "get_my_airing": {"user_name": "sampleuser"}}
         sizes = {}
         for tool in b["result"]["tools"]:
             if not any(s["type"] == "noauth"
@@ -264,7 +270,8 @@ class RealHostsTest(unittest.TestCase):
             base = dict(required.get(tool["name"], {}))
             largest = dict(base)
             for k, p in props.items():
-                if k in ("per_page", "count") and "maximum" in p:
+                if k in ("per_page", "count", "limit", "days") and \
+                        "maximum" in p:
                     largest[k] = p["maximum"]
                 elif k in ("full", "include_adult"):
                     largest[k] = True
