@@ -1015,9 +1015,12 @@ anilist_account(struct anilist_reply *out)
 }
 
 bool
-anilist_fetch(const char *op, struct json_object *vars, const char *kind,
-    int ttl, const char *token, const char *scope, struct anilist_reply *out)
+anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 {
+	const char		*op = req->op, *kind = req->kind;
+	const char		*token = req->token, *scope = req->scope;
+	struct json_object	*vars = req->vars;
+	int			 ttl = req->ttl;
 	struct anilist_call	 call;
 	struct cache		*c = NULL;
 	struct json_object	*stale = NULL;

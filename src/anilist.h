@@ -29,17 +29,27 @@ struct anilist_reply {
 	int			 upstream_calls; /* HTTP requests made to AniList */
 };
 
+/* One AniList operation to run (anilist_fetch). */
+struct anilist_request {
+	const char		*op;	/* a named operation of queries.h */
+	struct json_object	*vars;	/* its variables, borrowed; NULL: none */
+	const char		*kind;	/* cache class ("search" …); NULL: op */
+	int			 ttl;	/* seconds fresh; 0 bypasses the cache */
+	const char		*token;	/* the user's bearer token, or NULL */
+	/*
+	 * When not NULL, partitions the cache ("user:42") so one user's
+	 * entries never serve another and can be invalidated together.
+	 */
+	const char		*scope;
+};
+
 /*
- * Run the named operation (queries.h) with vars (borrowed). kind names the
- * cache class ("search", "media" …) and ttl its lifetime in seconds; ttl 0
- * bypasses the cache (mutations). token is the user's AniList bearer token
- * or NULL; scope, when not NULL, partitions the cache ("user:42") so one
- * user's entries never serve another and can be invalidated together.
- * Returns true when out->status is 200; out is filled either way and must be
- * released with anilist_reply_free.
+ * Run req (borrowed). A mutation is never cached, whatever req->ttl says.
+ * Returns true when out->status is 200; out is filled either way and must
+ * be released with anilist_reply_free.
  */
-bool	anilist_fetch(const char *, struct json_object *, const char *, int,
-	    const char *, const char *, struct anilist_reply *);
+bool	anilist_fetch(const struct anilist_request *req,
+	    struct anilist_reply *out);
 void	anilist_reply_free(struct anilist_reply *);
 /*
  * Count a cache hit of kind answered above this module (a result kept by

@@ -8,6 +8,7 @@
 #include "tool.h"
 
 struct anilist_reply;
+struct anilist_request;
 struct json_object;
 
 /* The named operations of queries.c the tools run. */
@@ -104,21 +105,15 @@ void		 tools_var_copy(struct json_object *, const char *,
 /* 400 naming "page" when page × per_page passes TOOLS_MAX_DEPTH. */
 bool		 tools_check_depth(struct json_object *, struct tool_call *);
 /*
- * Run op with vars (borrowed) through anilist_fetch (public data, shared
- * cache). Records cache and upstream time in call; on failure maps the
- * reply to call's error (not_found says what, e.g. "anime 42"). reply
- * must be released with anilist_reply_free either way.
+ * Run req (borrowed) through anilist_fetch: public data in the shared
+ * cache, or a user's when req carries their token or scope. Records cache
+ * and upstream time in call; on failure maps the reply to call's error
+ * (what says what was missing, e.g. "anime 42"). reply must be released
+ * with anilist_reply_free either way.
  */
-bool		 tools_fetch(struct tool_call *, const char *,
-		    struct json_object *, const char *, int, const char *,
-		    struct anilist_reply *);
-/*
- * tools_fetch for a user: token is their AniList bearer token (or NULL),
- * scope partitions the cache (anilist_fetch).
- */
-bool		 tools_fetch_as(struct tool_call *, const char *,
-		    struct json_object *, const char *, int, const char *,
-		    const char *, const char *, struct anilist_reply *);
+bool		 tools_fetch(struct tool_call *call,
+		    const struct anilist_request *req, const char *what,
+		    struct anilist_reply *reply);
 /* data.<key> of a reply, or NULL with a 502/404 error in call. */
 struct json_object *tools_data(struct tool_call *, struct anilist_reply *,
 		    const char *, const char *);

@@ -211,7 +211,8 @@ START_TEST(test_fetch_leaves_borrowed_vars_untouched)
 	ck_assert_ptr_nonnull(vars);
 	printed = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PRETTY);
 	before = xstrdup(printed);
-	ck_assert(!anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
+	ck_assert(!anilist_fetch(&(struct anilist_request){
+	    .op = "SearchMedia", .vars = vars, .kind = "search", .ttl = 60 },
 	    &r));
 	ck_assert_int_eq(r.upstream_calls, 1);
 	ck_assert_int_eq(r.status, 503);
@@ -233,8 +234,9 @@ fetch_thread(void *arg)
 	int			 i;
 
 	for (i = 0; i < FETCH_CALLS; i++) {
-		anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
-		    &r);
+		anilist_fetch(&(struct anilist_request){
+		    .op = "SearchMedia", .vars = vars, .kind = "search",
+		    .ttl = 60 }, &r);
 		anilist_reply_free(&r);
 	}
 	anilist_thread_cleanup();
