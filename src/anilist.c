@@ -29,11 +29,11 @@
 #define ANILIST_MAX_BODY	(8 * 1024 * 1024)
 /* A call with less time than this left is not worth starting. */
 #define ANILIST_MIN_CALL_MS	20
-/* Connecting may take at most this much of the deadline. */
-#define ANILIST_CONNECT_MS	3000
 /* Retry backoff: base doubled per attempt, capped, then jittered. */
 #define ANILIST_BACKOFF_MS	100
 #define ANILIST_BACKOFF_MAX_MS	2000
+/* AniList counts as degraded this long after it last timed out. */
+#define ANILIST_SLOW_TTL	60
 /* A failed fetch tells concurrent identical requests for this long. */
 #define ANILIST_ERROR_TTL	2
 /* Retry-After we give when nothing better is known. */
@@ -243,7 +243,8 @@ anilist_perform(const char *body, size_t len, const char *token,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < ANILIST_CONNECT_MS ? timeout_ms : ANILIST_CONNECT_MS);
+	    timeout_ms < cfg->upstream_connect_timeout_ms ? timeout_ms :
+	    (long)cfg->upstream_connect_timeout_ms);
 
 	t0 = util_mono_ms();
 	out->cc = curl_easy_perform(h);
@@ -442,6 +443,132 @@ anilist_class_name(enum anilist_class cls)
 	return ("unknown");
 }
 
+static struct json_object *
+anilist_parse(const char *s, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if (len == 0 || len > INT32_MAX)
+		return (NULL);
+	if ((tok = json_tokener_new_ex(64)) == NULL)
+		abort();
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return (o);
+}
+
+/*
+ * AniList timing out, for /health: a record in memcached ("up:slow") read
+ * by every worker sharing it, kept ANILIST_SLOW_TTL seconds after the last
+ * timeout and dropped by the next answer; this worker's own copy when
+ * memcached is off.
+ */
+static struct {
+	pthread_mutex_t	lock;
+	int		count;
+	uint64_t	since;		/* wall ms of the first timeout */
+	uint64_t	last_at;	/* wall ms of the last, 0 none */
+	char		message[ANILIST_MSG_LEN];
+} anilist_slow = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The shared record as JSON (caller puts), or NULL when AniList answers. */
+static struct json_object *
+anilist_slow_load(struct cache *c)
+{
+	struct json_object	*o = NULL;
+	char			 key[CACHE_KEY_LEN], *val;
+	size_t			 len;
+	uint64_t		 now = util_wall_ms();
+
+	if (c != NULL) {
+		cache_key(key, "up", "slow");
+		if (cache_get(c, key, &val, &len) == CACHE_OK) {
+			o = anilist_parse(val, len);
+			free(val);
+		}
+		return (o);
+	}
+	pthread_mutex_lock(&anilist_slow.lock);
+	if (anilist_slow.last_at != 0 &&
+	    now - anilist_slow.last_at < ANILIST_SLOW_TTL * 1000) {
+		o = json_object_new_object();
+		json_object_object_add(o, "count",
+		    json_object_new_int(anilist_slow.count));
+		json_object_object_add(o, "since",
+		    json_object_new_int64((int64_t)anilist_slow.since));
+		json_object_object_add(o, "last_at",
+		    json_object_new_int64((int64_t)anilist_slow.last_at));
+		json_object_object_add(o, "message",
+		    json_object_new_string(anilist_slow.message));
+	}
+	pthread_mutex_unlock(&anilist_slow.lock);
+	return (o);
+}
+
+/* One more AniList timeout (message says which). */
+static void
+anilist_note_timeout(const char *message)
+{
+	struct cache		*c = cache_thread();
+	struct json_object	*o, *v;
+	const char		*s;
+	char			 key[CACHE_KEY_LEN];
+	uint64_t		 now = util_wall_ms(), since = now;
+	int			 count = 1;
+
+	pthread_mutex_lock(&anilist_slow.lock);
+	if (anilist_slow.last_at == 0 ||
+	    now - anilist_slow.last_at >= ANILIST_SLOW_TTL * 1000) {
+		anilist_slow.count = 0;
+		anilist_slow.since = now;
+	}
+	anilist_slow.count++;
+	anilist_slow.last_at = now;
+	anilist_copy_message(anilist_slow.message, sizeof anilist_slow.message,
+	    message);
+	pthread_mutex_unlock(&anilist_slow.lock);
+	if (c == NULL)
+		return;
+	if ((o = anilist_slow_load(c)) != NULL) {
+		if (json_object_object_get_ex(o, "count", &v))
+			count += json_object_get_int(v);
+		if (json_object_object_get_ex(o, "since", &v))
+			since = (uint64_t)json_object_get_int64(v);
+		json_object_put(o);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int(count));
+	json_object_object_add(o, "since", json_object_new_int64((int64_t)since));
+	json_object_object_add(o, "last_at",
+	    json_object_new_int64((int64_t)now));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	cache_key(key, "up", "slow");
+	cache_set(c, key, s, strlen(s), ANILIST_SLOW_TTL);
+	json_object_put(o);
+}
+
+/* AniList answered: it is not timing out (any more). */
+static void
+anilist_note_answer(void)
+{
+	struct cache	*c;
+	char		 key[CACHE_KEY_LEN];
+
+	pthread_mutex_lock(&anilist_slow.lock);
+	anilist_slow.last_at = 0;
+	pthread_mutex_unlock(&anilist_slow.lock);
+	if ((c = cache_thread()) == NULL)
+		return;
+	cache_key(key, "up", "slow");
+	(void)cache_delete(c, key);
+}
+
 static void
 anilist_remember_error(int status, const char *message)
 {
@@ -470,24 +597,6 @@ anilist_remember_error(int status, const char *message)
 	json_object_put(o);
 }
 
-static struct json_object *
-anilist_parse(const char *s, size_t len)
-{
-	struct json_tokener	*tok;
-	struct json_object	*o;
-
-	if (len == 0 || len > INT32_MAX)
-		return (NULL);
-	if ((tok = json_tokener_new_ex(64)) == NULL)
-		abort();
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return (o);
-}
 
 static void
 anilist_sleep_ms(uint64_t ms)
@@ -767,6 +876,10 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		out->validation = NULL;
 		again = anilist_take(call, &h, out);
 		buf_free(&h.body);
+		if (h.cc == CURLE_OPERATION_TIMEDOUT)
+			anilist_note_timeout(out->message);
+		else if (h.cc == CURLE_OK)
+			anilist_note_answer();
 		metrics_upstream(anilist_result_word(&h, call->cls),
 		    (double)h.ms / 1000.0);
 
@@ -1045,7 +1158,8 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	memset(&call, 0, sizeof call);
 	call.op = op;
 	call.kind = kind != NULL ? kind : op;
-	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	call.deadline = req->deadline != 0 ? req->deadline :
+	    util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
 	if ((document = queries_get(op)) == NULL) {
 		anilist_fail(out, 500, 0, "unknown AniList operation %s",
 		    op != NULL ? op : "(null)");
@@ -1183,13 +1297,53 @@ anilist_invalidate_scope(const char *scope)
 		log_warn("cache scope not invalidated", LF_END);
 }
 
+/*
+ * When AniList has been timing out: state "degraded", the reason and the
+ * timeouts, true. Calls still go (the breaker has not opened).
+ */
+static bool
+anilist_describe_slow(struct cache *c, struct json_object *out)
+{
+	struct json_object	*slow, *v;
+	struct buf		 b;
+	char			 ts[32];
+	int			 count;
+
+	if ((slow = anilist_slow_load(c)) == NULL)
+		return (false);
+	count = json_object_object_get_ex(slow, "count", &v) ?
+	    json_object_get_int(v) : 1;
+	buf_init(&b);
+	buf_printf(&b, "AniList timed out %d time%s", count,
+	    count == 1 ? "" : "s");
+	if (json_object_object_get_ex(slow, "since", &v)) {
+		log_format_ts((unsigned long long)json_object_get_int64(v), ts);
+		buf_printf(&b, " since %s", ts);
+		json_object_object_add(slow, "since", json_object_new_string(ts));
+	}
+	if (json_object_object_get_ex(slow, "last_at", &v)) {
+		log_format_ts((unsigned long long)json_object_get_int64(v), ts);
+		json_object_object_add(slow, "last_at",
+		    json_object_new_string(ts));
+	}
+	if (json_object_object_get_ex(slow, "message", &v))
+		buf_printf(&b, " (last: %s)", json_object_get_string(v));
+	json_object_object_add(out, "state", json_object_new_string("degraded"));
+	json_object_object_add(out, "status",
+	    json_object_new_string("degraded"));
+	json_object_object_add(out, "reason", json_object_new_string(b.data));
+	json_object_object_add(out, "timeouts", slow);
+	buf_free(&b);
+	return (true);
+}
+
 bool
 anilist_describe(struct json_object *out)
 {
 	struct json_object	*g, *b, *e, *v;
 	struct breaker_info	 bi;
 	struct cache		*c;
-	char			*val, ts[32], key[CACHE_KEY_LEN];
+	char			*val, ts[32], key[CACHE_KEY_LEN], why[128];
 	size_t			 len;
 	uint64_t		 now = util_wall_ms(), blocked;
 	bool			 ok;
@@ -1249,6 +1403,18 @@ anilist_describe(struct json_object *out)
 	json_object_object_add(out, "state",
 	    json_object_new_string(ok ? "ok" : bi.state == BREAKER_OPEN ?
 	    "breaker_open" : "paused"));
+	if (bi.state == BREAKER_OPEN)
+		snprintf(why, sizeof why, "AniList failed %d times in a row; "
+		    "not asking it for %d s", bi.failures,
+		    anilist_seconds((uint64_t)bi.retry_in_ms));
+	else if (!ok)
+		snprintf(why, sizeof why, "AniList asked us to pause for %d s",
+		    anilist_seconds(blocked - now));
+	if (!ok)
+		json_object_object_add(out, "reason",
+		    json_object_new_string(why));
+	else
+		ok = !anilist_describe_slow(c, out);
 	return (ok);
 }
 

@@ -41,6 +41,12 @@ struct anilist_request {
 	 * entries never serve another and can be invalidated together.
 	 */
 	const char		*scope;
+	/*
+	 * Monotonic ms by which every AniList call of the tool call must be
+	 * done, retries included; 0: UPSTREAM_TIMEOUT_MS from now. A tool
+	 * that makes several calls gives them all one deadline.
+	 */
+	uint64_t		 deadline;
 };
 
 /*
@@ -107,9 +113,11 @@ void	anilist_stats_get(struct anilist_stats *);
 /*
  * The client's state for /health/upstream without calling AniList:
  * governor budget, AniList's last numbers, the pause, this worker's breaker
- * and the last AniList error. False when calls cannot go now (breaker open
- * or paused by a 429).
+ * and the last AniList error into out. "state" is ok, breaker_open, paused
+ * or degraded (AniList timed out within the last minute: calls still go,
+ * and "status" says degraded), with a "reason" for a person when not ok.
+ * False unless ok.
  */
-bool	anilist_describe(struct json_object *);
+bool	anilist_describe(struct json_object *out);
 
 #endif

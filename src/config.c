@@ -75,8 +75,8 @@ const struct config_def config_defs[] = {
 	    "AniList API client secret"),
 	S("ANILIST_REDIRECT_URI", "", anilist_redirect_uri, false,
 	    config_check_url_or_empty, "must equal the one registered at AniList"),
-	I("UPSTREAM_TIMEOUT_MS", "8000", 100, 60000, upstream_timeout_ms,
-	    "deadline for one request's AniList calls"),
+	I("UPSTREAM_TIMEOUT_MS", "4000", 100, 60000, upstream_timeout_ms,
+	    "deadline for one tool call's AniList calls, retries included"),
 	I("UPSTREAM_RATE_LIMIT", "80", 1, 90, upstream_rate_limit,
 	    "AniList requests per minute for this machine"),
 	I("UPSTREAM_RATE_WINDOW", "60", 1, 60, upstream_rate_window,
@@ -147,6 +147,9 @@ const struct config_def config_defs[] = {
 	    pagerduty_url, false, config_check_url, "PagerDuty Events API URL"),
 	S("WIDGETS_DIR", "", widgets_dir, false, NULL,
 	    "widget HTML templates (MCP resources); empty: the installed ones"),
+	I("UPSTREAM_CONNECT_TIMEOUT_MS", "1500", 50, 60000,
+	    upstream_connect_timeout_ms,
+	    "connecting to AniList may take at most this long"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

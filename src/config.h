@@ -68,6 +68,7 @@ struct config {
 	char	*pagerduty_routing_key;
 	char	*pagerduty_url;
 	char	*widgets_dir;
+	int	 upstream_connect_timeout_ms;
 };
 
 enum config_type {

@@ -1,6 +1,8 @@
 /* handlers/health.c: /health/cache and /health/upstream, and the cache check of /health/ready. */
 #include "autoconf.h"
 
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "anilist.h"
@@ -86,14 +88,17 @@ HANDLER(handle_health_cache)
 /* The AniList client as this worker sees it; 503 while calls cannot go. */
 HANDLER(handle_health_upstream)
 {
-	struct json_object	*o = json_object_new_object();
-	bool			 ok;
+	struct json_object	*o = json_object_new_object(), *state;
+	bool			 ok, degraded;
 
 	ok = anilist_describe(o);
-	json_object_object_add(o, "status",
-	    json_object_new_string(ok ? "up" : "down"));
-	if (!ok)
+	/* Timing out, but calls still go: degraded, not down. */
+	degraded = !ok && json_object_object_get_ex(o, "state", &state) &&
+	    strcmp(json_object_get_string(state), "degraded") == 0;
+	json_object_object_add(o, "status", json_object_new_string(ok ? "up" :
+	    degraded ? "degraded" : "down"));
+	if (!ok && !degraded)
 		http_resp_header(resp, "Retry-After", "%d",
 		    HTTP_RETRY_AFTER_DOWN);
-	http_resp_json(resp, ok ? 200 : 503, o);
+	http_resp_json(resp, ok || degraded ? 200 : 503, o);
 }

@@ -66,8 +66,10 @@ HANDLER(handle_health_ready)
 		}
 		t0 = util_mono_us();
 		ok = hc->check(d);
-		json_object_object_add(d, "status",
-		    json_object_new_string(ok ? "up" : "down"));
+		/* A check may say more than up or down ("degraded"). */
+		if (!json_object_object_get_ex(d, "status", NULL))
+			json_object_object_add(d, "status",
+			    json_object_new_string(ok ? "up" : "down"));
 		json_object_object_add(d, "required",
 		    json_object_new_boolean(hc->required));
 		json_object_object_add(d, "latency_ms", json_object_new_double(

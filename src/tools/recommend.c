@@ -44,6 +44,7 @@ struct rec {
 	const char		*type;
 	bool			 include_adult;
 	int			 planned;	/* AniList fetches planned */
+	uint64_t		 deadline;	/* of every fetch (monotonic ms) */
 	/* the answer's source: the least fresh of every fetch */
 	const char		*cache;
 	uint64_t		 fetched_at;
@@ -108,9 +109,13 @@ static bool
 rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
     bool optional, struct anilist_reply *reply)
 {
+	struct anilist_request	 one = *req;
 	struct tool_call	 side;
 	bool			 ok;
 
+	/* One deadline for every AniList call of the request. */
+	one.deadline = r->deadline;
+	req = &one;
 	memset(reply, 0, sizeof *reply);
 	r->planned++;
 	if (optional && r->call->upstream_calls >= REC_BUDGET) {
@@ -810,6 +815,7 @@ rec_run(const struct tool *t, struct json_object *args,
 	r.include_adult = tools_arg_bool(args, "include_adult");
 	r.notes = json_object_new_array();
 	r.pool = recommend_pool_create();
+	r.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
 	if (rec_check_args(&r) && rec_gather(&r))
 		result = rec_build(&r, rec_rank(&r));
 	recommend_media_free(r.refm);

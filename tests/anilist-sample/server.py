@@ -113,7 +113,10 @@ SERIES_FORMATS = {"TV", "TV_SHORT", "ONA"}
 LIST_MEDIA_FIELDS = ("id", "type", "title", "episodes", "format", "status",
                      "genres", "averageScore", "coverImage", "tags",
                      "studios", "seasonYear")
-FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors"}
+FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors",
+               "hang"}
+# A hung request is dropped after this long at the latest (seconds).
+HANG_LIMIT = 120
 
 
 class GraphQLError(Exception):
@@ -743,6 +746,10 @@ class State:
         with self.lock:
             self.fault = fault
         return fault
+
+    def fault_mode(self):
+        with self.lock:
+            return self.fault["mode"]
 
     def take_fault(self, operation):
         """The fault that applies to this request, if any (uses up count)."""
@@ -1645,6 +1652,16 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if mode == "drop":
             self.app.state.count_status("drop")
+            self._drop()
+            return True
+        if mode == "hang":
+            # Like a stopped process: read, never answer, until the fault
+            # is cleared (then the connection is dropped).
+            self.app.state.count_status("hang")
+            end = time.monotonic() + HANG_LIMIT
+            while time.monotonic() < end and \
+                    self.app.state.fault_mode() == "hang":
+                time.sleep(0.05)
             self._drop()
             return True
         if mode == "429":
