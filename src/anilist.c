@@ -62,6 +62,7 @@ struct anilist_call {
 	uint64_t	 deadline;	/* monotonic ms */
 	bool		 have_stale;	/* a stale copy can answer failures */
 	bool		 mutation;	/* retried only if it never left */
+	uint64_t	 queued_ms;	/* waited for the budget so far */
 	enum anilist_class cls;		/* of the last upstream answer */
 };
 
@@ -80,6 +81,45 @@ static struct {
 	__atomic_fetch_add(&anilist_counters.field, 1, __ATOMIC_RELAXED)
 #define anilist_count_n(field, n) \
 	__atomic_fetch_add(&anilist_counters.field, (n), __ATOMIC_RELAXED)
+
+/*
+ * The bulkhead: threads of this process that wait on AniList (calling it,
+ * queued for its budget, or following another thread's identical call).
+ * At most anilist_engage_limit() at once, so that the reserve
+ * (UPSTREAM_RESERVE_THREADS) always stays free for answers that need no
+ * AniList: cached answers, /health, everything else.
+ */
+static int	anilist_engaged;
+
+/* The threads of a worker that may wait on AniList: THREADS less the reserve. */
+int
+anilist_engage_limit(void)
+{
+	int	reserve = cfg->upstream_reserve_threads;
+
+	if (reserve < 0)
+		reserve = cfg->threads / 4 > 2 ? cfg->threads / 4 : 2;
+	return (cfg->threads - reserve > 1 ? cfg->threads - reserve : 1);
+}
+
+/* Take a place among the threads waiting on AniList, if one is left. */
+static bool
+anilist_engage(void)
+{
+	if (__atomic_add_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL) <=
+	    anilist_engage_limit())
+		return (true);
+	__atomic_sub_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL);
+	anilist_count(bulkhead_rejects);
+	metrics_upstream("bulkhead", -1);
+	return (false);
+}
+
+static void
+anilist_disengage(void)
+{
+	__atomic_sub_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL);
+}
 
 static void
 anilist_tls_free(void *p)
@@ -837,9 +877,12 @@ anilist_upstream(struct anilist_call *call, const char *document,
 			break;
 		}
 		if (v == GOVERNOR_WAIT) {
+			/* The queue: a bounded wait for the budget. */
 			if (!call->have_stale &&
-			    (int64_t)wait + ANILIST_MIN_CALL_MS < left) {
+			    (int64_t)wait + ANILIST_MIN_CALL_MS < left &&
+			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
+				call->queued_ms += wait;
 				continue;
 			}
 			anilist_count(governor_rejects);
@@ -1112,6 +1155,28 @@ anilist_follow(struct anilist_call *call, struct cache *c,
 	}
 }
 
+/* Every thread that may wait on AniList is waiting: a 503 to retry soon. */
+static void
+anilist_busy(struct anilist_reply *out)
+{
+	anilist_fail(out, 503, anilist_seconds((uint64_t)cfg->upstream_timeout_ms),
+	    "AniList is slow to answer and this worker's threads that may wait "
+	    "on it are all waiting; retry in a few seconds");
+}
+
+/* Without the cache: ask AniList if a thread may wait on it. */
+static void
+anilist_alone(struct anilist_call *call, const char *document,
+    struct json_object *vars, const char *token, struct anilist_reply *out)
+{
+	if (!anilist_engage()) {
+		anilist_busy(out);
+		return;
+	}
+	anilist_upstream(call, document, vars, token, out);
+	anilist_disengage();
+}
+
 static void
 anilist_account(struct anilist_reply *out)
 {
@@ -1146,7 +1211,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	enum cache_status	 st;
 	enum anilist_wait	 w;
 	bool			 leader = false, looked = false;
-	bool			 cache_failed = false;
+	bool			 cache_failed = false, engaged = false;
 	int			 lock_ttl;
 
 	memset(out, 0, sizeof *out);
@@ -1175,7 +1240,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 		c = NULL;
 	}
 	if (c == NULL) {
-		anilist_upstream(&call, document, vars, token, out);
+		anilist_alone(&call, document, vars, token, out);
 		goto done;
 	}
 
@@ -1190,7 +1255,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	st = cache_get(c, entry_key, &val, &len);
 	if (st == CACHE_ERROR) {
 		cache_failed = true;
-		anilist_upstream(&call, document, vars, token, out);
+		anilist_alone(&call, document, vars, token, out);
 		goto done;
 	}
 	looked = true;
@@ -1208,6 +1273,14 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 			stale_at = at;
 		}
 		free(val);
+	}
+
+	/* From here the answer waits on AniList, unless a stale copy answers. */
+	if (!(engaged = anilist_engage())) {
+		anilist_busy(out);
+		if (stale != NULL)
+			anilist_serve_stale(out, &stale, stale_at);
+		goto done;
 	}
 
 	/* Single flight: one request per key goes to AniList. */
@@ -1249,6 +1322,8 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 		out->cache = "miss";
 
 done:
+	if (engaged)
+		anilist_disengage();
 	json_object_put(stale);
 	if (out->status == 200 && out->fetched_at == 0)
 		out->fetched_at = util_wall_ms();
@@ -1437,5 +1512,6 @@ anilist_stats_get(struct anilist_stats *out)
 	L(singleflight_shared);
 	L(breaker_rejects);
 	L(governor_rejects);
+	L(bulkhead_rejects);
 #undef L
 }

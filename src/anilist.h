@@ -107,8 +107,16 @@ struct anilist_stats {
 	uint64_t	singleflight_shared;
 	uint64_t	breaker_rejects;
 	uint64_t	governor_rejects;
+	uint64_t	bulkhead_rejects;	/* no thread left to wait */
 };
 void	anilist_stats_get(struct anilist_stats *);
+/*
+ * How many threads of a worker may wait on AniList at once: THREADS less
+ * UPSTREAM_RESERVE_THREADS (default the larger of 2 and THREADS / 4), at
+ * least 1. Beyond it an answer that needs AniList is served stale if a
+ * stale copy exists, else refused with a 503 at once.
+ */
+int	anilist_engage_limit(void);
 
 /*
  * The client's state for /health/upstream without calling AniList:

@@ -150,6 +150,11 @@ const struct config_def config_defs[] = {
 	I("UPSTREAM_CONNECT_TIMEOUT_MS", "1500", 50, 60000,
 	    upstream_connect_timeout_ms,
 	    "connecting to AniList may take at most this long"),
+	I("UPSTREAM_RESERVE_THREADS", "-1", -1, 256, upstream_reserve_threads,
+	    "threads per worker that never wait on AniList; -1: the larger "
+	    "of 2 and THREADS / 4"),
+	I("UPSTREAM_QUEUE_MS", "2000", 0, 60000, upstream_queue_ms,
+	    "longest wait for AniList's budget before a stale copy or a 503"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

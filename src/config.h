@@ -69,6 +69,8 @@ struct config {
 	char	*pagerduty_url;
 	char	*widgets_dir;
 	int	 upstream_connect_timeout_ms;
+	int	 upstream_reserve_threads;
+	int	 upstream_queue_ms;
 };
 
 enum config_type {

@@ -306,6 +306,13 @@ main(int argc, char **argv)
 		free(cause);
 		return (2);
 	}
+	/*
+	 * The driver's threads stand for one worker's: every one of them may
+	 * wait on AniList unless the environment keeps a reserve.
+	 */
+	cfg->threads = threads;
+	if (getenv("UPSTREAM_RESERVE_THREADS") == NULL)
+		cfg->upstream_reserve_threads = 0;
 	log_set_role("driver");
 	if (log_level_parse(cfg->log_level, &level))
 		log_threshold = level;
