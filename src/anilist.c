@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -63,6 +64,7 @@ struct anilist_call {
 	bool		 have_stale;	/* a stale copy can answer failures */
 	bool		 mutation;	/* retried only if it never left */
 	uint64_t	 queued_ms;	/* waited for the budget so far */
+	bool		 optional;	/* goes after interactive calls */
 	enum anilist_class cls;		/* of the last upstream answer */
 };
 
@@ -867,7 +869,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 				    "no time left to ask AniList");
 			break;
 		}
-		v = governor_acquire(util_wall_ms(), &wait);
+		v = governor_acquire(util_wall_ms(), call->optional, &wait);
 		if (v == GOVERNOR_BLOCKED) {
 			anilist_count(governor_rejects);
 			metrics_upstream("budget", -1);
@@ -878,7 +880,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		}
 		if (v == GOVERNOR_WAIT) {
 			/* The queue: a bounded wait for the budget. */
-			if (!call->have_stale &&
+			if (!call->have_stale && !call->optional &&
 			    (int64_t)wait + ANILIST_MIN_CALL_MS < left &&
 			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
@@ -958,22 +960,30 @@ anilist_upstream(struct anilist_call *call, const char *document,
 }
 
 /*
- * A cache entry: "<fetched_at ms>\n<data JSON>". Takes the data and its
- * time; false when the text is not one.
+ * A cache entry: "<fetched_at ms> <ttl s>\n<data JSON>" (entries written
+ * before TTLs followed the data have no " <ttl>"). Takes the data and its
+ * time, and the entry's own TTL into *ttl when it has one; false when the
+ * text is not an entry.
  */
 static bool
 anilist_entry_parse(const char *val, size_t len, struct json_object **data,
-    uint64_t *fetched_at)
+    uint64_t *fetched_at, int *ttl)
 {
 	const char	*nl = memchr(val, '\n', len);
-	char		 num[24];
-	long long	 n;
+	char		 num[48], *sp;
+	long long	 n, t;
 
 	*data = NULL;
 	if (nl == NULL || nl == val || (size_t)(nl - val) >= sizeof num)
 		return (false);
 	memcpy(num, val, (size_t)(nl - val));
 	num[nl - val] = '\0';
+	if ((sp = strchr(num, ' ')) != NULL) {
+		*sp++ = '\0';
+		if (!util_parse_ll(sp, &t) || t < 1 || t > CACHE_MAX_TTL)
+			return (false);
+		*ttl = (int)t;
+	}
 	if (!util_parse_ll(num, &n) || n < 0)
 		return (false);
 	*fetched_at = (uint64_t)n;
@@ -987,6 +997,40 @@ anilist_entry_parse(const char *val, size_t len, struct json_object **data,
 	return (true);
 }
 
+/*
+ * How long data stays fresh, from what it is: a title still airing (or not
+ * yet aired) changes more often than a finished one, so its details live
+ * at most CACHE_TTL_RELEASING and never past its next episode. Anything
+ * else keeps ttl, its kind's TTL.
+ */
+int
+anilist_ttl_of(struct json_object *data, int ttl)
+{
+	struct json_object	*media, *v, *next;
+	const char		*status;
+	int64_t			 at, now_s = (int64_t)(util_wall_ms() / 1000);
+
+	if (data == NULL || !json_object_object_get_ex(data, "Media", &media) ||
+	    !json_object_is_type(media, json_type_object) ||
+	    !json_object_object_get_ex(media, "status", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (ttl);
+	status = json_object_get_string(v);
+	if (strcmp(status, "RELEASING") != 0 &&
+	    strcmp(status, "NOT_YET_RELEASED") != 0 &&
+	    strcmp(status, "HIATUS") != 0)
+		return (ttl);
+	if (ttl > cfg->cache_ttl_releasing)
+		ttl = cfg->cache_ttl_releasing;
+	if (json_object_object_get_ex(media, "nextAiringEpisode", &next) &&
+	    json_object_is_type(next, json_type_object) &&
+	    json_object_object_get_ex(next, "airingAt", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    (at = json_object_get_int64(v)) > now_s && at - now_s < ttl)
+		ttl = (int)(at - now_s);
+	return (ttl < 1 ? 1 : ttl);
+}
+
 static void
 anilist_entry_store(struct cache *c, const char *key,
     struct json_object *data, uint64_t fetched_at, int ttl)
@@ -995,7 +1039,7 @@ anilist_entry_store(struct cache *c, const char *key,
 	long		life = (long)ttl + cfg->cache_stale_ttl;
 
 	buf_init(&b);
-	buf_printf(&b, "%llu\n", (unsigned long long)fetched_at);
+	buf_printf(&b, "%llu %d\n", (unsigned long long)fetched_at, ttl);
 	buf_puts(&b, json_object_to_json_string_ext(data,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	cache_set(c, key, b.data, b.len,
@@ -1094,11 +1138,12 @@ anilist_look(const char *entry, const char *lock, int ttl,
 	uint64_t		 at;
 
 	if (entry != NULL && anilist_entry_parse(entry, strlen(entry), &data,
-	    &at)) {
+	    &at, &ttl)) {
 		if (anilist_fresh(at, ttl)) {
 			out->status = 200;
 			out->data = data;
 			out->fetched_at = at;
+			out->ttl = ttl;
 			out->cache = "hit";
 			anilist_count(singleflight_shared);
 			return (ANILIST_WAIT_DONE);
@@ -1152,6 +1197,162 @@ anilist_follow(struct anilist_call *call, struct cache *c,
 		anilist_sleep_ms(poll);
 		if (poll < ANILIST_POLL_MAX_MS)
 			poll *= 2;
+	}
+}
+
+/*
+ * Stale-while-revalidate: a stale public entry is answered at once and
+ * refreshed by a background thread of this process, once per key (the
+ * single-flight lock in memcached says who refreshes), as an optional call
+ * (refused first when the budget is nearly spent). A failed refresh leaves
+ * the lock to expire, so a failing AniList is asked again only after it.
+ */
+#define ANILIST_REFRESH_QUEUE	64
+#define ANILIST_REFRESHERS	2
+
+struct anilist_refresh {
+	const char	*op;		/* static (queries.c) */
+	const char	*kind;		/* static */
+	char		*vars;		/* canonical JSON text */
+	int		 ttl;
+	int		 lock_ttl;
+	char		 entry_key[CACHE_KEY_LEN];
+	char		 lock_key[CACHE_KEY_LEN];
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct anilist_refresh	*queue[ANILIST_REFRESH_QUEUE];
+	size_t			 n;
+	pid_t			 pid;	/* the process its threads run in */
+} anilist_refresher = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
+};
+
+static void
+anilist_refresh_free(struct anilist_refresh *job)
+{
+	free(job->vars);
+	free(job);
+}
+
+/* Ask AniList for one stale entry and store the answer. */
+static void
+anilist_refresh_run(struct anilist_refresh *job)
+{
+	struct anilist_call	 call;
+	struct anilist_reply	 out;
+	struct json_object	*vars;
+	struct cache		*c;
+
+	memset(&call, 0, sizeof call);
+	memset(&out, 0, sizeof out);
+	out.upstream_ms = -1;
+	call.op = job->op;
+	call.kind = job->kind;
+	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	call.have_stale = true;
+	call.optional = true;
+	vars = anilist_parse(job->vars, strlen(job->vars));
+	anilist_count(refreshes);
+	anilist_upstream(&call, queries_get(job->op), vars, NULL, &out);
+	if ((c = cache_thread()) != NULL && out.status == 200) {
+		anilist_entry_store(c, job->entry_key, out.data, util_wall_ms(),
+		    anilist_ttl_of(out.data, job->ttl));
+		cache_delete(c, job->lock_key);
+	} else if (out.status != 200)
+		log_info("stale copy not refreshed", LF_STR("op", job->op),
+		    LF_STR("kind", job->kind), LF_STR("error", out.message),
+		    LF_END);
+	json_object_put(vars);
+	anilist_reply_free(&out);
+}
+
+static void *
+anilist_refresher_main(void *arg)
+{
+	struct anilist_refresh	*job;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&anilist_refresher.lock);
+		while (anilist_refresher.n == 0)
+			pthread_cond_wait(&anilist_refresher.cond,
+			    &anilist_refresher.lock);
+		job = anilist_refresher.queue[0];
+		memmove(anilist_refresher.queue, anilist_refresher.queue + 1,
+		    --anilist_refresher.n * sizeof job);
+		pthread_mutex_unlock(&anilist_refresher.lock);
+		anilist_refresh_run(job);
+		anilist_refresh_free(job);
+	}
+	return (NULL);
+}
+
+/* Start this process's refreshers (after a fork, the parent's are gone). */
+static bool
+anilist_refresher_start(void)
+{
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	int		i, started = 0;
+
+	if (anilist_refresher.pid == getpid())
+		return (true);
+	anilist_refresher.n = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < ANILIST_REFRESHERS; i++)
+		if (pthread_create(&tid, &attr, anilist_refresher_main,
+		    NULL) == 0)
+			started++;
+	pthread_attr_destroy(&attr);
+	if (started == 0)
+		return (false);
+	anilist_refresher.pid = getpid();
+	return (true);
+}
+
+/*
+ * Refresh a stale public entry in the background unless another request
+ * already is (anywhere: the lock is in memcached) or the queue is full.
+ */
+static void
+anilist_refresh_later(struct cache *c, const struct anilist_call *call,
+    struct json_object *vars, int ttl, const char *entry_key,
+    const char *lock_key, int lock_ttl)
+{
+	struct anilist_refresh	*job;
+	struct buf		 b;
+	bool			 queued = false;
+
+	if (cache_add(c, lock_key, "busy", 4, lock_ttl) != CACHE_OK)
+		return;
+	job = xcalloc(1, sizeof *job);
+	job->op = call->op;
+	job->kind = call->kind;
+	job->ttl = ttl;
+	job->lock_ttl = lock_ttl;
+	snprintf(job->entry_key, sizeof job->entry_key, "%s", entry_key);
+	snprintf(job->lock_key, sizeof job->lock_key, "%s", lock_key);
+	buf_init(&b);
+	if (vars != NULL)
+		cache_canonical_json(vars, &b);
+	else
+		buf_puts(&b, "{}");
+	job->vars = buf_detach(&b);
+	pthread_mutex_lock(&anilist_refresher.lock);
+	if (anilist_refresher_start() &&
+	    anilist_refresher.n < ANILIST_REFRESH_QUEUE) {
+		anilist_refresher.queue[anilist_refresher.n++] = job;
+		pthread_cond_signal(&anilist_refresher.cond);
+		queued = true;
+	}
+	pthread_mutex_unlock(&anilist_refresher.lock);
+	if (!queued) {
+		cache_delete(c, lock_key);
+		anilist_refresh_free(job);
 	}
 }
 
@@ -1212,7 +1413,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	enum anilist_wait	 w;
 	bool			 leader = false, looked = false;
 	bool			 cache_failed = false, engaged = false;
-	int			 lock_ttl;
+	int			 lock_ttl, entry_ttl;
 
 	memset(out, 0, sizeof *out);
 	out->upstream_ms = -1;
@@ -1223,6 +1424,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	memset(&call, 0, sizeof call);
 	call.op = op;
 	call.kind = kind != NULL ? kind : op;
+	call.optional = req->optional;
 	call.deadline = req->deadline != 0 ? req->deadline :
 	    util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
 	if ((document = queries_get(op)) == NULL) {
@@ -1260,11 +1462,13 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	}
 	looked = true;
 	if (st == CACHE_OK) {
-		if (anilist_entry_parse(val, len, &stale, &at)) {
-			if (anilist_fresh(at, ttl)) {
+		entry_ttl = ttl;
+		if (anilist_entry_parse(val, len, &stale, &at, &entry_ttl)) {
+			if (anilist_fresh(at, entry_ttl)) {
 				out->status = 200;
 				out->data = stale;
 				out->fetched_at = at;
+				out->ttl = entry_ttl;
 				out->cache = "hit";
 				stale = NULL;
 				free(val);
@@ -1273,6 +1477,14 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 			stale_at = at;
 		}
 		free(val);
+	}
+
+	/* A stale public copy answers now; a background thread refreshes it. */
+	if (stale != NULL && token == NULL && scope == NULL) {
+		anilist_refresh_later(c, &call, vars, ttl, entry_key, lock_key,
+		    lock_ttl);
+		anilist_serve_stale(out, &stale, stale_at);
+		goto done;
 	}
 
 	/* From here the answer waits on AniList, unless a stale copy answers. */
@@ -1305,8 +1517,9 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	if (out->status == 200) {
 		out->fetched_at = util_wall_ms();
 		out->cache = "miss";
+		out->ttl = anilist_ttl_of(out->data, ttl);
 		anilist_entry_store(c, entry_key, out->data, out->fetched_at,
-		    ttl);
+		    out->ttl);
 		if (leader)
 			cache_delete(c, lock_key);
 		goto done;
@@ -1513,5 +1726,6 @@ anilist_stats_get(struct anilist_stats *out)
 	L(breaker_rejects);
 	L(governor_rejects);
 	L(bulkhead_rejects);
+	L(refreshes);
 #undef L
 }

@@ -25,6 +25,7 @@ struct anilist_reply {
 	int			 retry_after;	/* seconds, for 429/503 */
 	const char		*cache;		/* "hit", "miss", "stale", "bypass" */
 	uint64_t		 fetched_at;	/* unix ms the data came from AniList */
+	int			 ttl;		/* seconds it is fresh; 0 uncached */
 	long			 upstream_ms;	/* time spent on AniList, -1 if none */
 	int			 upstream_calls; /* HTTP requests made to AniList */
 };
@@ -47,6 +48,11 @@ struct anilist_request {
 	 * that makes several calls gives them all one deadline.
 	 */
 	uint64_t		 deadline;
+	/*
+	 * Worth less than an interactive call (a recommendation's second
+	 * search): refused first when AniList's budget is nearly spent.
+	 */
+	bool			 optional;
 };
 
 /*
@@ -57,6 +63,12 @@ struct anilist_request {
 bool	anilist_fetch(const struct anilist_request *req,
 	    struct anilist_reply *out);
 void	anilist_reply_free(struct anilist_reply *);
+/*
+ * Seconds data (an operation's "data" object, borrowed) stays fresh given
+ * its kind's ttl: the details of a title still airing live at most
+ * CACHE_TTL_RELEASING and never past its next episode; anything else ttl.
+ */
+int	anilist_ttl_of(struct json_object *data, int ttl);
 /*
  * Count a cache hit of kind answered above this module (a result kept by
  * rescache.h), so hit rates include it.
@@ -108,6 +120,7 @@ struct anilist_stats {
 	uint64_t	breaker_rejects;
 	uint64_t	governor_rejects;
 	uint64_t	bulkhead_rejects;	/* no thread left to wait */
+	uint64_t	refreshes;	/* stale copies refreshed in the background */
 };
 void	anilist_stats_get(struct anilist_stats *);
 /*

@@ -71,6 +71,7 @@ struct config {
 	int	 upstream_connect_timeout_ms;
 	int	 upstream_reserve_threads;
 	int	 upstream_queue_ms;
+	int	 cache_ttl_releasing;
 };
 
 enum config_type {

@@ -144,6 +144,8 @@ tools_note_freshness(struct tool_call *call, const char *kind, int ttl,
 		call->not_reusable = true;
 		return;
 	}
+	if (reply->ttl > 0)
+		ttl = reply->ttl;
 	until = reply->fetched_at + (uint64_t)ttl * 1000;
 	if (call->fresh_until == 0 || until < call->fresh_until)
 		call->fresh_until = until;

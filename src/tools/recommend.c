@@ -115,6 +115,7 @@ rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
 
 	/* One deadline for every AniList call of the request. */
 	one.deadline = r->deadline;
+	one.optional = optional;
 	req = &one;
 	memset(reply, 0, sizeof *reply);
 	r->planned++;
@@ -339,7 +340,7 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 {
 	const char		*name = tools_arg_str(r->args, "user_name");
 	struct json_object	*vars, *coll = NULL;
-	char			*what;
+	char			*what, name_scope[TOOLS_NAME_SCOPE_LEN];
 	bool			 own = name == NULL;
 
 	vars = json_object_new_object();
@@ -348,6 +349,7 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 		    json_object_new_int64(r->auth->anilist_id));
 		what = xstrdup("list for your account");
 	} else {
+		users_name_scope(name, name_scope, sizeof name_scope);
 		json_object_object_add(vars, "userName",
 		    json_object_new_string(name));
 		xasprintf(&what, "public anime list of a user named \"%s\"",
@@ -361,7 +363,7 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 	    .op = TOOLS_OP_USER_LIST, .vars = vars, .kind = "user_list",
 	    .ttl = cfg->cache_ttl_user_list,
 	    .token = own ? r->auth->anilist_token : NULL,
-	    .scope = own ? r->auth->scope : NULL }, what, false, reply))
+	    .scope = own ? r->auth->scope : name_scope }, what, false, reply))
 		coll = tools_data(r->call, reply, "MediaListCollection", what);
 	if (coll == NULL && r->call->error.status == 404 && !own)
 		tool_fail(r->call, 404, "not_found", "user_name", "AniList has "

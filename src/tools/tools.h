@@ -84,6 +84,12 @@ const char	*users_field_of(const char *);
  * lists of their name. After their own changes, and when they leave.
  */
 void		 users_invalidate(const struct tool_auth *);
+/*
+ * The cache scope of the public lists of a user name into out (len bytes,
+ * at least TOOLS_NAME_SCOPE_LEN), so that the user's own changes drop them.
+ */
+#define TOOLS_NAME_SCOPE_LEN	72
+void		 users_name_scope(const char *name, char *out, size_t len);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {

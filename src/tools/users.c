@@ -181,7 +181,7 @@ users_str(struct json_object *o, const char *key)
  * user's own changes can drop them (AniList names are case-insensitive).
  * out holds USERS_NAME_MAX + sizeof USERS_NAME_SCOPE bytes.
  */
-static void
+void
 users_name_scope(const char *name, char *out, size_t len)
 {
 	size_t	i, n;
