@@ -8,10 +8,12 @@
 #include <json-c/json.h>
 
 #include "anilist.h"
+#include "cache.h"
 #include "config.h"
 #include "feedback.h"
 #include "log.h"
 #include "recommend.h"
+#include "rescache.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -122,6 +124,7 @@ rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
 	if (optional && r->call->upstream_calls >= REC_BUDGET) {
 		rec_note(r, "%s", "some candidates were not fetched: the "
 		    "AniList call budget of this request was spent on retries");
+		r->call->not_reusable = true;
 		return (false);
 	}
 	if (!optional) {
@@ -136,6 +139,12 @@ rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
 	if (side.upstream_ms >= 0)
 		r->call->upstream_ms = (r->call->upstream_ms > 0 ?
 		    r->call->upstream_ms : 0) + side.upstream_ms;
+	/* The answer is only as fresh (and as keepable) as every part. */
+	if (!ok || side.not_reusable)
+		r->call->not_reusable = true;
+	else if (side.fresh_until != 0 && (r->call->fresh_until == 0 ||
+	    side.fresh_until < r->call->fresh_until))
+		r->call->fresh_until = side.fresh_until;
 	if (ok)
 		rec_account(r, reply);
 	else {
@@ -801,14 +810,42 @@ rec_build(struct rec *r, struct json_object *ranked)
 	return (result);
 }
 
+/*
+ * A finished answer kept in this worker (rescache.h), for a request with no
+ * signed-in user (whose answers record what was shown); else NULL, with
+ * *key (caller frees) set when the answer may be kept.
+ */
+static struct json_object *
+rec_kept(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call, char **key)
+{
+	struct json_object	*kept;
+	struct rescache_hit	 hit;
+	struct buf		 b;
+
+	*key = NULL;
+	if (auth != NULL || cfg->result_cache_kb == 0)
+		return (NULL);
+	buf_init(&b);
+	buf_puts(&b, t->name);
+	buf_putc(&b, '\n');
+	cache_canonical_json(args, &b);
+	*key = buf_detach(&b);
+	if ((kept = rescache_get(*key, &hit)) == NULL)
+		return (NULL);
+	call->cache = "hit";
+	anilist_count_hit(hit.kind);
+	return (kept);
+}
+
 static struct json_object *
 rec_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	struct rec		 r;
 	struct json_object	*result = NULL;
+	char			*key = NULL;
 
-	(void)t;
 	memset(&r, 0, sizeof r);
 	r.call = call;
 	r.args = args;
@@ -818,8 +855,16 @@ rec_run(const struct tool *t, struct json_object *args,
 	r.notes = json_object_new_array();
 	r.pool = recommend_pool_create();
 	r.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	if ((result = rec_kept(t, args, auth, call, &key)) != NULL)
+		goto out;
 	if (rec_check_args(&r) && rec_gather(&r))
 		result = rec_build(&r, rec_rank(&r));
+	/* Kept only when every part came fresh and public (tools_fetch). */
+	if (result != NULL && key != NULL && !call->not_reusable &&
+	    call->fresh_until != 0)
+		rescache_put(key, result, call->kind, call->fresh_until, false);
+out:
+	free(key);
 	recommend_media_free(r.refm);
 	recommend_profile_free(r.profile);
 	recommend_pool_free(r.pool);
