@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "anilist.h"
+#include "batch.h"
 #include "breaker.h"
 #include "cache.h"
 #include "config.h"
@@ -827,21 +828,26 @@ anilist_pause_seconds(const struct anilist_http *h)
 }
 
 /*
- * Ask AniList, within the call's deadline: governor, breaker, then the
- * request, retried with jittered backoff on 5xx, timeouts and dropped
- * connections. Fills out.
+ * How one HTTP answer is taken into out (and, for a batch, into its
+ * parts): true when another attempt is worth it.
+ */
+typedef bool (*anilist_take_fn)(struct anilist_call *call,
+    struct anilist_http *h, struct anilist_reply *out, void *arg);
+
+static void anilist_exchange(struct anilist_call *call, struct buf *req,
+    const char *token, struct anilist_reply *out, anilist_take_fn take,
+    void *arg);
+
+/*
+ * Ask AniList one operation, within the call's deadline: governor,
+ * breaker, then the request, retried with jittered backoff on 5xx,
+ * timeouts and dropped connections. Fills out.
  */
 static void
 anilist_upstream(struct anilist_call *call, const char *document,
     struct json_object *vars, const char *token, struct anilist_reply *out)
 {
-	struct anilist_http	 h;
-	struct buf		 req;
-	enum governor_verdict	 v;
-	uint64_t		 now, wait, delay;
-	int64_t			 left;
-	int			 retry_in, retries = 0;
-	bool			 again;
+	struct buf	req;
 
 	buf_init(&req);
 	buf_puts(&req, "{\"query\":");
@@ -859,6 +865,22 @@ anilist_upstream(struct anilist_call *call, const char *document,
 	else
 		buf_puts(&req, "{}");
 	buf_putc(&req, '}');
+	anilist_exchange(call, &req, token, out, NULL, NULL);
+	buf_free(&req);
+}
+
+/* The request body req, to AniList, as anilist_upstream says. */
+static void
+anilist_exchange(struct anilist_call *call, struct buf *req,
+    const char *token, struct anilist_reply *out, anilist_take_fn take,
+    void *arg)
+{
+	struct anilist_http	 h;
+	enum governor_verdict	 v;
+	uint64_t		 now, wait, delay;
+	int64_t			 left;
+	int			 retry_in, retries = 0;
+	bool			 again;
 
 	for (;;) {
 		now = util_mono_ms();
@@ -903,7 +925,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 			break;
 		}
 
-		anilist_perform(req.data, req.len, token, (long)left, &h);
+		anilist_perform(req->data, req->len, token, (long)left, &h);
 		out->upstream_calls++;
 		out->upstream_ms = (out->upstream_ms < 0 ? 0 : out->upstream_ms) +
 		    h.ms;
@@ -919,7 +941,8 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		out->message = NULL;
 		json_object_put(out->validation);
 		out->validation = NULL;
-		again = anilist_take(call, &h, out);
+		again = take != NULL ? take(call, &h, out, arg) :
+		    anilist_take(call, &h, out);
 		buf_free(&h.body);
 		if (h.cc == CURLE_OPERATION_TIMEDOUT)
 			anilist_note_timeout(out->message);
@@ -956,7 +979,6 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		anilist_count(upstream_retries);
 		anilist_sleep_ms(delay);
 	}
-	buf_free(&req);
 }
 
 /*
@@ -1378,6 +1400,236 @@ anilist_alone(struct anilist_call *call, const char *document,
 	anilist_disengage();
 }
 
+/*
+ * Batching: cold public operations that reach this point within
+ * UPSTREAM_BATCH_MS of each other go to AniList as one aliased request
+ * (batch.h), as long as the parts' complexity fits BATCH_COMPLEXITY_BUDGET.
+ * The first part's thread sends the group when the window closes and hands
+ * every part its own share; the others wait for it. An error in one part
+ * fails that part only; a request AniList refuses as a whole (a part's
+ * variables invalid, complexity) is retried part by part.
+ */
+struct anilist_part {
+	struct anilist_call	*call;
+	const char		*document;
+	struct json_object	*vars;		/* borrowed */
+	struct anilist_reply	*out;		/* the waiting caller's */
+};
+
+struct anilist_group {
+	struct anilist_part	 parts[BATCH_MAX_PARTS];
+	size_t			 n;
+	int			 complexity;
+	bool			 done;		/* every part's out is filled */
+	int			 holders;	/* threads still to leave it */
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct anilist_group	*open;		/* taking parts, or NULL */
+} anilist_batcher = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
+};
+
+/* Part i of a batch answer (body, data borrowed) into its out. */
+static void
+anilist_take_part(struct anilist_group *g, size_t i, struct json_object *body,
+    struct json_object *data)
+{
+	struct anilist_reply	*out = g->parts[i].out;
+	struct json_object	*part, *err, *one, *errors, *validation;
+	char			 msg[ANILIST_MSG_LEN];
+	int			 status;
+
+	part = batch_part_data(data, i);
+	err = batch_part_error(body, i);
+	json_object_put(out->validation);
+	out->validation = NULL;
+	if (part != NULL && err == NULL && !anilist_all_null(part)) {
+		free(out->message);
+		out->message = NULL;
+		out->status = 200;
+		json_object_put(out->data);
+		out->data = part;
+		return;
+	}
+	/* As if AniList had answered this part alone. */
+	one = json_object_new_object();
+	json_object_object_add(one, "data", part != NULL ? part :
+	    json_object_new_object());
+	errors = json_object_new_array();
+	if (err != NULL)
+		json_object_array_add(errors, json_object_get(err));
+	json_object_object_add(one, "errors", errors);
+	if (err == NULL)
+		json_object_object_del(one, "errors");
+	anilist_classify(200, one, &status, msg, sizeof msg, &validation);
+	if (status == 200 || status == 404)
+		anilist_fail(out, 404, 0, "not found on AniList");
+	else
+		anilist_fail(out, status, status >= 500 ? ANILIST_RETRY_AFTER :
+		    0, "%s", msg);
+	out->validation = json_object_get(validation);
+	json_object_put(one);
+}
+
+/* How a batch answer is taken: each part its share, or the whole fails. */
+static bool
+anilist_take_batch(struct anilist_call *call, struct anilist_http *h,
+    struct anilist_reply *out, void *arg)
+{
+	struct anilist_group	*g = arg;
+	struct json_object	*body, *data;
+	size_t			 i;
+
+	if (h->cc != CURLE_OK || h->status == 429 || h->status >= 500 ||
+	    (body = anilist_parse(h->body.data, h->body.len)) == NULL)
+		return (anilist_take(call, h, out));
+	if (!json_object_object_get_ex(body, "data", &data) ||
+	    !json_object_is_type(data, json_type_object) ||
+	    batch_error_unplaced(body, g->n)) {
+		json_object_put(body);
+		return (anilist_take(call, h, out));
+	}
+	for (i = 0; i < g->n; i++)
+		anilist_take_part(g, i, body, data);
+	call->cls = ANILIST_OK;
+	out->status = 200;
+	json_object_put(body);
+	return (false);
+}
+
+/* Send a closed group and fill every part's out. */
+static void
+anilist_send_group(struct anilist_group *g)
+{
+	struct anilist_call	 call;
+	struct anilist_reply	 whole;
+	struct batch_part	 bp[BATCH_MAX_PARTS];
+	struct anilist_reply	*out;
+	struct buf		 req;
+	size_t			 i;
+
+	if (g->n == 1) {
+		anilist_upstream(g->parts[0].call, g->parts[0].document,
+		    g->parts[0].vars, NULL, g->parts[0].out);
+		return;
+	}
+	memset(&call, 0, sizeof call);
+	memset(&whole, 0, sizeof whole);
+	whole.upstream_ms = -1;
+	call.op = "Batch";
+	call.kind = "batch";
+	call.deadline = g->parts[0].call->deadline;
+	call.have_stale = call.optional = true;
+	for (i = 0; i < g->n; i++) {
+		bp[i].document = g->parts[i].document;
+		bp[i].vars = g->parts[i].vars;
+		if (g->parts[i].call->deadline < call.deadline)
+			call.deadline = g->parts[i].call->deadline;
+		call.have_stale = call.have_stale && g->parts[i].call->have_stale;
+		call.optional = call.optional && g->parts[i].call->optional;
+	}
+	buf_init(&req);
+	batch_build(bp, g->n, &req);
+	anilist_count(batches);
+	anilist_count_n(batched, g->n);
+	anilist_exchange(&call, &req, NULL, &whole, anilist_take_batch, g);
+	buf_free(&req);
+	if (whole.status == 400) {
+		/* Refused as a whole: each part alone finds the culprit. */
+		for (i = 0; i < g->n; i++)
+			anilist_upstream(g->parts[i].call, g->parts[i].document,
+			    g->parts[i].vars, NULL, g->parts[i].out);
+		anilist_reply_free(&whole);
+		return;
+	}
+	for (i = 0; i < g->n; i++) {
+		out = g->parts[i].out;
+		/* the request counts once, for the part that sent it */
+		out->upstream_calls = i == 0 ? whole.upstream_calls : 0;
+		out->upstream_ms = whole.upstream_ms;
+		if (whole.status == 200)
+			continue;
+		anilist_fail(out, whole.status, whole.retry_after, "%s",
+		    whole.message != NULL ? whole.message : "AniList failed");
+	}
+	anilist_reply_free(&whole);
+}
+
+/* The sender waits for the window, less what the deadline cannot spare. */
+static void
+anilist_batch_window(const struct anilist_call *call)
+{
+	uint64_t	now = util_mono_ms(), wait = (uint64_t)cfg->upstream_batch_ms;
+
+	if (call->deadline <= now + ANILIST_MIN_CALL_MS)
+		return;
+	if (wait > call->deadline - now - ANILIST_MIN_CALL_MS)
+		wait = call->deadline - now - ANILIST_MIN_CALL_MS;
+	anilist_sleep_ms(wait);
+}
+
+/*
+ * Ask AniList for one operation: in a batch with others when it is public
+ * and batching is on, else alone.
+ */
+static void
+anilist_ask(struct anilist_call *call, const char *document,
+    struct json_object *vars, const char *token, struct anilist_reply *out)
+{
+	struct anilist_group	*g;
+	struct anilist_part	*p;
+	int			 cx = batch_complexity(document);
+	bool			 sender = false, last;
+
+	if (token != NULL || call->mutation || cfg->upstream_batch_ms <= 0 ||
+	    cx < 0 || cx > BATCH_COMPLEXITY_BUDGET) {
+		anilist_upstream(call, document, vars, token, out);
+		return;
+	}
+	pthread_mutex_lock(&anilist_batcher.lock);
+	g = anilist_batcher.open;
+	if (g != NULL && (g->n == BATCH_MAX_PARTS ||
+	    g->complexity + cx > BATCH_COMPLEXITY_BUDGET))
+		anilist_batcher.open = g = NULL;	/* full: its sender sends */
+	if (g == NULL) {
+		g = xcalloc(1, sizeof *g);
+		anilist_batcher.open = g;
+		sender = true;
+	}
+	p = &g->parts[g->n++];
+	p->call = call;
+	p->document = document;
+	p->vars = vars;
+	p->out = out;
+	g->complexity += cx;
+	g->holders++;
+	pthread_mutex_unlock(&anilist_batcher.lock);
+
+	if (sender) {
+		anilist_batch_window(call);
+		pthread_mutex_lock(&anilist_batcher.lock);
+		if (anilist_batcher.open == g)
+			anilist_batcher.open = NULL;
+		pthread_mutex_unlock(&anilist_batcher.lock);
+		anilist_send_group(g);
+		pthread_mutex_lock(&anilist_batcher.lock);
+		g->done = true;
+		pthread_cond_broadcast(&anilist_batcher.cond);
+	} else {
+		pthread_mutex_lock(&anilist_batcher.lock);
+		while (!g->done)
+			pthread_cond_wait(&anilist_batcher.cond,
+			    &anilist_batcher.lock);
+	}
+	last = --g->holders == 0;
+	pthread_mutex_unlock(&anilist_batcher.lock);
+	if (last)
+		free(g);
+}
+
 static void
 anilist_account(struct anilist_reply *out)
 {
@@ -1513,7 +1765,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	}
 
 	call.have_stale = stale != NULL;
-	anilist_upstream(&call, document, vars, token, out);
+	anilist_ask(&call, document, vars, token, out);
 	if (out->status == 200) {
 		out->fetched_at = util_wall_ms();
 		out->cache = "miss";
@@ -1727,5 +1979,7 @@ anilist_stats_get(struct anilist_stats *out)
 	L(governor_rejects);
 	L(bulkhead_rejects);
 	L(refreshes);
+	L(batches);
+	L(batched);
 #undef L
 }

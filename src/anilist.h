@@ -121,6 +121,8 @@ struct anilist_stats {
 	uint64_t	governor_rejects;
 	uint64_t	bulkhead_rejects;	/* no thread left to wait */
 	uint64_t	refreshes;	/* stale copies refreshed in the background */
+	uint64_t	batches;	/* aliased requests of several operations */
+	uint64_t	batched;	/* operations sent in them */
 };
 void	anilist_stats_get(struct anilist_stats *);
 /*

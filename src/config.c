@@ -155,6 +155,9 @@ const struct config_def config_defs[] = {
 	    "of 2 and THREADS / 4"),
 	I("UPSTREAM_QUEUE_MS", "2000", 0, 60000, upstream_queue_ms,
 	    "longest wait for AniList's budget before a stale copy or a 503"),
+	I("UPSTREAM_BATCH_MS", "15", 0, 1000, upstream_batch_ms,
+	    "cold operations arriving within this window share one AniList "
+	    "request; 0 sends each alone"),
 	I("CACHE_TTL_RELEASING", "3600", 1, 2592000, cache_ttl_releasing,
 	    "seconds; details of a title still airing, never past its next "
 	    "episode"),

@@ -72,6 +72,7 @@ struct config {
 	int	 upstream_reserve_threads;
 	int	 upstream_queue_ms;
 	int	 cache_ttl_releasing;
+	int	 upstream_batch_ms;
 };
 
 enum config_type {

@@ -1,6 +1,7 @@
 /* tools/recommend.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
  *   taste_profile:     UserList + 2 searches
  *   trending_genre:    the reference (MediaDetails, or SearchMedia by
  *                      title) or UserList, + 2 trending searches
+ * The candidate searches are asked at once (rec_searches), so that cold
+ * ones share one AniList request: 2 requests cold, 3 for similar by title.
  */
 #define REC_BUDGET		3
 #define REC_PAGE		50	/* candidates per search (AniList max) */
@@ -102,6 +105,9 @@ rec_account(struct rec *r, const struct anilist_reply *reply)
 		r->fetched_at = reply->fetched_at;
 }
 
+static void	rec_side_account(struct rec *r, struct tool_call *side, bool ok,
+		    const struct anilist_reply *reply);
+
 /*
  * One planned AniList call. Required calls fail the request; optional
  * ones (candidate searches) are skipped once the budget is spent (retries
@@ -135,27 +141,35 @@ rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
 	}
 	tool_call_init(&side);
 	ok = tools_fetch(&side, req, what, reply);
-	r->call->upstream_calls += side.upstream_calls;
-	if (side.upstream_ms >= 0)
+	rec_side_account(r, &side, ok, reply);
+	tool_call_free(&side);
+	return (ok);
+}
+
+/* An optional fetch made on its own call (side), into the request's. */
+static void
+rec_side_account(struct rec *r, struct tool_call *side, bool ok,
+    const struct anilist_reply *reply)
+{
+	r->call->upstream_calls += side->upstream_calls;
+	if (side->upstream_ms >= 0)
 		r->call->upstream_ms = (r->call->upstream_ms > 0 ?
-		    r->call->upstream_ms : 0) + side.upstream_ms;
+		    r->call->upstream_ms : 0) + side->upstream_ms;
 	/* The answer is only as fresh (and as keepable) as every part. */
-	if (!ok || side.not_reusable)
+	if (!ok || side->not_reusable)
 		r->call->not_reusable = true;
-	else if (side.fresh_until != 0 && (r->call->fresh_until == 0 ||
-	    side.fresh_until < r->call->fresh_until))
-		r->call->fresh_until = side.fresh_until;
+	else if (side->fresh_until != 0 && (r->call->fresh_until == 0 ||
+	    side->fresh_until < r->call->fresh_until))
+		r->call->fresh_until = side->fresh_until;
 	if (ok)
 		rec_account(r, reply);
 	else {
 		log_warn("recommendation candidates unavailable",
-		    LF_STR("error", side.error.message), LF_END);
+		    LF_STR("error", side->error.message), LF_END);
 		rec_note(r, "some candidates could not be fetched from AniList "
 		    "(%s); the list may be shorter or less varied",
-		    side.error.code);
+		    side->error.code);
 	}
-	tool_call_free(&side);
-	return (ok);
 }
 
 static struct json_object *
@@ -204,37 +218,108 @@ rec_page_media(struct anilist_reply *reply)
 	return (media);
 }
 
-/*
- * Add the results of one candidate search to the pool; trending searches
- * record each title's position.
- */
-static void
-rec_search(struct rec *r, const char *const *genres, size_t ngenres, const char *const *tags,
-    size_t ntags, bool trending)
-{
-	struct json_object	*vars, *media;
+/* One candidate search: what to ask and, once asked, what came back. */
+struct rec_job {
+	struct rec		*r;
+	struct json_object	*vars;
+	bool			 trending;
+	struct anilist_request	 req;
 	struct anilist_reply	 reply;
-	size_t			 i;
+	struct tool_call	 side;
+	bool			 ok;
+	bool			 threaded;
+	pthread_t		 tid;
+};
 
-	vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
+/* A candidate search by genres and tags (either may be empty). */
+static void
+rec_job_init(struct rec *r, struct rec_job *job, const char *const *genres,
+    size_t ngenres, const char *const *tags, size_t ntags, bool trending)
+{
+	memset(job, 0, sizeof *job);
+	job->r = r;
+	job->trending = trending;
+	job->vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
 	    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
 	    "POPULARITY_DESC", NULL);
 	if (ngenres > 0)
-		json_object_object_add(vars, "genre_in",
+		json_object_object_add(job->vars, "genre_in",
 		    rec_strings(genres, ngenres));
 	if (ntags > 0)
-		json_object_object_add(vars, "tag_in", rec_strings(tags, ntags));
-	if (rec_fetch(r, &(struct anilist_request){
-	    .op = TOOLS_OP_SEARCH_MEDIA, .vars = vars, .kind = "search",
-	    .ttl = trending ? cfg->cache_ttl_trending : cfg->cache_ttl_default },
-	    NULL, true, &reply) && (media = rec_page_media(&reply)) != NULL) {
-		for (i = 0; i < json_object_array_length(media); i++)
-			recommend_pool_add(r->pool,
-			    json_object_array_get_idx(media, i), 0,
-			    trending ? (int)i + 1 : 0);
+		json_object_object_add(job->vars, "tag_in",
+		    rec_strings(tags, ntags));
+	job->req.op = TOOLS_OP_SEARCH_MEDIA;
+	job->req.vars = job->vars;
+	job->req.kind = "search";
+	job->req.ttl = trending ? cfg->cache_ttl_trending :
+	    cfg->cache_ttl_default;
+	job->req.deadline = r->deadline;
+	job->req.optional = true;
+}
+
+/* Ask: touches nothing but the job (it may run on its own thread). */
+static void *
+rec_job_run(void *arg)
+{
+	struct rec_job	*job = arg;
+
+	tool_call_init(&job->side);
+	job->ok = tools_fetch(&job->side, &job->req, NULL, &job->reply);
+	if (job->threaded) {
+		anilist_thread_cleanup();
+		cache_thread_cleanup();
 	}
-	anilist_reply_free(&reply);
-	json_object_put(vars);
+	return (NULL);
+}
+
+/*
+ * The candidate searches of a request, asked at once (each on its own
+ * thread but the first), so that their cold ones share one AniList request
+ * (UPSTREAM_BATCH_MS); then their results join the pool in order. Trending
+ * searches record each title's position.
+ */
+static void
+rec_searches(struct rec *r, struct rec_job *jobs, size_t n)
+{
+	struct json_object	*media;
+	size_t			 i, k;
+
+	r->planned += (int)n;
+	if (n > 0 && r->call->upstream_calls >= REC_BUDGET) {
+		rec_note(r, "%s", "some candidates were not fetched: the "
+		    "AniList call budget of this request was spent on retries");
+		r->call->not_reusable = true;
+		n = 0;
+	}
+	for (i = 1; i < n; i++)
+		jobs[i].threaded = pthread_create(&jobs[i].tid, NULL,
+		    rec_job_run, &jobs[i]) == 0;
+	for (i = 0; i < n; i++)
+		if (!jobs[i].threaded)
+			rec_job_run(&jobs[i]);
+	for (i = 1; i < n; i++)
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].tid, NULL);
+	for (i = 0; i < n; i++) {
+		rec_side_account(r, &jobs[i].side, jobs[i].ok, &jobs[i].reply);
+		if (jobs[i].ok && (media = rec_page_media(&jobs[i].reply)) !=
+		    NULL)
+			for (k = 0; k < json_object_array_length(media); k++)
+				recommend_pool_add(r->pool,
+				    json_object_array_get_idx(media, k), 0,
+				    jobs[i].trending ? (int)k + 1 : 0);
+		tool_call_free(&jobs[i].side);
+		anilist_reply_free(&jobs[i].reply);
+	}
+}
+
+static void
+rec_jobs_free(struct rec_job *jobs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		json_object_put(jobs[i].vars);
 }
 
 /*
@@ -586,6 +671,7 @@ rec_similar(struct rec *r)
 	struct json_object	*recs, *nodes, *node, *m, *rating;
 	struct recommend_media	*ref;
 	struct recommend_search	 s[REC_BUDGET];
+	struct rec_job		 jobs[REC_BUDGET];
 	size_t			 i, n;
 
 	if ((r->refj = rec_reference(r, true)) == NULL)
@@ -612,8 +698,10 @@ rec_similar(struct rec *r)
 	}
 	n = recommend_searches(ref, s, (size_t)(REC_BUDGET - r->planned));
 	for (i = 0; i < n; i++)
-		rec_search(r, s[i].genres, s[i].ngenres, s[i].tags,
+		rec_job_init(r, &jobs[i], s[i].genres, s[i].ngenres, s[i].tags,
 		    s[i].ntags, false);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
 	recommend_media_free(ref);
 	return (true);
 }
@@ -625,18 +713,24 @@ rec_taste_candidates(struct rec *r, const struct recommend_profile *p,
 {
 	const char	*g1 = recommend_profile_genre(p, 0);
 	const char	*g2 = recommend_profile_genre(p, 1);
+	struct rec_job	 jobs[2];
+	size_t		 n = 0;
 
 	if (g1 == NULL) {
 		/* nothing liked yet: AniList's most popular (or trending) */
 		rec_note(r, "%s", "the list says little about taste yet "
 		    "(no scored or completed titles with genres); these are "
 		    "AniList's most popular titles the list does not have");
-		rec_search(r, NULL, 0, NULL, 0, trending);
+		rec_job_init(r, &jobs[0], NULL, 0, NULL, 0, trending);
+		rec_searches(r, jobs, 1);
+		rec_jobs_free(jobs, 1);
 		return;
 	}
-	rec_search(r, &g1, 1, NULL, 0, trending);
-	if (g2 != NULL && r->planned < REC_BUDGET)
-		rec_search(r, &g2, 1, NULL, 0, trending);
+	rec_job_init(r, &jobs[n++], &g1, 1, NULL, 0, trending);
+	if (g2 != NULL && r->planned + 1 < REC_BUDGET)
+		rec_job_init(r, &jobs[n++], &g2, 1, NULL, 0, trending);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
 }
 
 /* Candidates and query for recommendation_type=trending_genre. */
@@ -644,6 +738,8 @@ static bool
 rec_trending(struct rec *r)
 {
 	struct json_object	*coll;
+	struct rec_job		 jobs[2];
+	size_t			 n = 0;
 
 	if (tools_arg_int(r->args, "reference_anime_id", 0) > 0 ||
 	    tools_arg_str(r->args, "reference_title") != NULL) {
@@ -678,9 +774,11 @@ rec_trending(struct rec *r)
 		    "recommendation_type=similar", recommend_media_title(r->refm));
 		return (false);
 	}
-	rec_search(r, r->genres, r->ng, NULL, 0, true);
+	rec_job_init(r, &jobs[n++], r->genres, r->ng, NULL, 0, true);
 	if (r->ng > 1)
-		rec_search(r, r->genres, r->ng - 1, NULL, 0, true);
+		rec_job_init(r, &jobs[n++], r->genres, r->ng - 1, NULL, 0, true);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
 	return (true);
 }
 

@@ -39,6 +39,7 @@ class BulkheadTest(unittest.TestCase):
         cls.s = Stack(workers=1, threads=THREADS, memcached=True,
                       upstream=True, upstream_args=["--rate-limit", "0"],
                       config={"UPSTREAM_TIMEOUT_MS": "4000",
+                              "UPSTREAM_BATCH_MS": "0",
                               "UPSTREAM_BREAKER_THRESHOLD": "1000",
                               "CACHE_TTL_DEFAULT": "1",
                               "RESULT_CACHE_KB": "0"})

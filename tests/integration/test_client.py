@@ -107,6 +107,9 @@ class ClientBase(unittest.TestCase):
             "MEMCACHED_SERVERS": ("127.0.0.1:%d" % self.stack.memcached_port
                                   if self.stack.want_memcached else ""),
             "ANILIST_API_URL": self.stack.upstream_url + "/",
+            # One exchange per operation: batching has its own tests
+            # (test_batching.py).
+            "UPSTREAM_BATCH_MS": "0",
         })
         env.update({k: str(v) for k, v in over.items()})
         return env
