@@ -158,6 +158,9 @@ const struct config_def config_defs[] = {
 	I("UPSTREAM_BATCH_MS", "15", 0, 1000, upstream_batch_ms,
 	    "cold operations arriving within this window share one AniList "
 	    "request; 0 sends each alone"),
+	S("UPSTREAM_GOVERNOR_ID", "", upstream_governor_id, false, NULL,
+	    "whose AniList budget this is, when machines share memcached; "
+	    "empty: the host name"),
 	I("CACHE_TTL_RELEASING", "3600", 1, 2592000, cache_ttl_releasing,
 	    "seconds; details of a title still airing, never past its next "
 	    "episode"),

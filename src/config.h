@@ -73,6 +73,7 @@ struct config {
 	int	 upstream_queue_ms;
 	int	 cache_ttl_releasing;
 	int	 upstream_batch_ms;
+	char	*upstream_governor_id;
 };
 
 enum config_type {

@@ -132,13 +132,20 @@ governor_bucket_charge(struct governor_bucket *b, double capacity,
 		b->tokens = -capacity;
 }
 
-/* Keys are per machine: AniList counts per client IP. */
+/*
+ * Keys are per machine: AniList counts per client IP. Machines sharing one
+ * memcached tell their budgets apart by UPSTREAM_GOVERNOR_ID, else by host
+ * name.
+ */
 static void
 governor_host_init(void)
 {
 	char	name[256], hex[CACHE_DIGEST_LEN];
 
-	if (gethostname(name, sizeof name) != 0)
+	if (cfg->upstream_governor_id != NULL &&
+	    cfg->upstream_governor_id[0] != '\0')
+		snprintf(name, sizeof name, "%s", cfg->upstream_governor_id);
+	else if (gethostname(name, sizeof name) != 0)
 		strcpy(name, "localhost");
 	name[sizeof name - 1] = '\0';
 	cache_sha256_hex(name, strlen(name), hex);
