@@ -66,6 +66,7 @@ struct anilist_call {
 	bool		 mutation;	/* retried only if it never left */
 	uint64_t	 queued_ms;	/* waited for the budget so far */
 	bool		 optional;	/* goes after interactive calls */
+	bool		 budget_taken;	/* the governor said go already */
 	enum anilist_class cls;		/* of the last upstream answer */
 };
 
@@ -891,7 +892,13 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 				    "no time left to ask AniList");
 			break;
 		}
-		v = governor_acquire(util_wall_ms(), call->optional, &wait);
+		if (call->budget_taken) {
+			/* taken while a batch gathered (anilist_batch_budget) */
+			call->budget_taken = false;
+			v = GOVERNOR_GO;
+		} else
+			v = governor_acquire(util_wall_ms(), call->optional,
+			    &wait);
 		if (v == GOVERNOR_BLOCKED) {
 			anilist_count(governor_rejects);
 			metrics_upstream("budget", -1);
@@ -1421,6 +1428,7 @@ struct anilist_group {
 	size_t			 n;
 	int			 complexity;
 	bool			 done;		/* every part's out is filled */
+	bool			 budget_taken;	/* the sender got the go */
 	int			 holders;	/* threads still to leave it */
 };
 
@@ -1512,6 +1520,7 @@ anilist_send_group(struct anilist_group *g)
 	size_t			 i;
 
 	if (g->n == 1) {
+		g->parts[0].call->budget_taken = g->budget_taken;
 		anilist_upstream(g->parts[0].call, g->parts[0].document,
 		    g->parts[0].vars, NULL, g->parts[0].out);
 		return;
@@ -1523,6 +1532,7 @@ anilist_send_group(struct anilist_group *g)
 	call.kind = "batch";
 	call.deadline = g->parts[0].call->deadline;
 	call.have_stale = call.optional = true;
+	call.budget_taken = g->budget_taken;
 	for (i = 0; i < g->n; i++) {
 		bp[i].document = g->parts[i].document;
 		bp[i].vars = g->parts[i].vars;
@@ -1556,6 +1566,36 @@ anilist_send_group(struct anilist_group *g)
 		    whole.message != NULL ? whole.message : "AniList failed");
 	}
 	anilist_reply_free(&whole);
+}
+
+/*
+ * The sender waits for AniList's budget (the queue, UPSTREAM_QUEUE_MS) with
+ * its group still open, so that what arrives meanwhile shares the request.
+ * True when the budget was taken; else the exchange asks again and says why.
+ */
+static bool
+anilist_batch_budget(const struct anilist_call *call)
+{
+	uint64_t	wait, queued = 0;
+	int64_t		left;
+
+	for (;;) {
+		switch (governor_acquire(util_wall_ms(), call->optional, &wait)) {
+		case GOVERNOR_GO:
+			return (true);
+		case GOVERNOR_BLOCKED:
+			return (false);
+		case GOVERNOR_WAIT:
+			break;
+		}
+		left = (int64_t)call->deadline - (int64_t)util_mono_ms();
+		if (call->have_stale || call->optional ||
+		    (int64_t)wait + ANILIST_MIN_CALL_MS >= left ||
+		    queued + wait > (uint64_t)cfg->upstream_queue_ms)
+			return (false);
+		anilist_sleep_ms(wait);
+		queued += wait;
+	}
 }
 
 /* The sender waits for the window, less what the deadline cannot spare. */
@@ -1610,6 +1650,7 @@ anilist_ask(struct anilist_call *call, const char *document,
 
 	if (sender) {
 		anilist_batch_window(call);
+		g->budget_taken = anilist_batch_budget(call);
 		pthread_mutex_lock(&anilist_batcher.lock);
 		if (anilist_batcher.open == g)
 			anilist_batcher.open = NULL;

@@ -4,8 +4,9 @@ aliased request, through Caddy with real memcached and the sample upstream.
 The window is wide here (UPSTREAM_BATCH_MS = 300) so that requests started
 together surely meet in it on a loaded machine. Every caller gets its own
 part of the answer; an error in one part fails that caller only; a group
-whose complexity would pass the budget (400 of AniList's 500) is split; and
-identical requests still make one call (single flight).
+whose complexity would pass the budget (400 of AniList's 500) is split;
+identical requests still make one call (single flight); and requests arriving
+while the group waits for AniList's budget join it.
 """
 import os
 import socket
@@ -112,6 +113,50 @@ class BatchingTest(unittest.TestCase):
         got = self.together([url("/v1/anime/search", query="monster")] * 8)
         self.assertEqual({st for st, _ in got}, {200})
         self.assertEqual(self.stats()["requests"], 1)
+
+
+class BudgetGatheringTest(unittest.TestCase):
+    """AniList's budget is 1 request per 10 s window here: while the first
+    cold request of a group waits for it (the queue), those arriving
+    meanwhile join its request instead of waiting for budgets of their
+    own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(workers=1, threads=16, memcached=True, upstream=True,
+                      upstream_args=["--rate-limit", "0"],
+                      config={"UPSTREAM_RATE_LIMIT": "6",
+                              "UPSTREAM_RATE_WINDOW": "10",
+                              "UPSTREAM_QUEUE_MS": "15000",
+                              "UPSTREAM_TIMEOUT_MS": "20000",
+                              "RESULT_CACHE_KB": "0"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def test_requests_arriving_while_the_budget_is_out_share_one_call(self):
+        st, _, _ = self.s.json("GET", url("/v1/anime/search", query="naruto"))
+        self.assertEqual(st, 200)
+        n = self.s.upstream_requests()
+        queries = list(SEARCHES)[:6]
+        out = [None] * len(queries)
+
+        def one(i):
+            out[i] = self.s.json("GET", url("/v1/anime/search",
+                                            query=queries[i]), timeout=60)
+
+        ts = [threading.Thread(target=one, args=(i,))
+              for i in range(len(queries))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        for q, (st, _, body) in zip(queries, out):
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["results"][0]["id"], SEARCHES[q])
+        self.assertEqual(self.s.upstream_requests(), n + 1)
 
 
 if __name__ == "__main__":
