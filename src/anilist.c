@@ -1385,6 +1385,34 @@ anilist_refresh_later(struct cache *c, const struct anilist_call *call,
 	}
 }
 
+/* A fresh entry under key now: out filled as a hit, true. */
+static bool
+anilist_recheck(struct cache *c, const char *key, int ttl,
+    struct anilist_reply *out)
+{
+	struct json_object	*data;
+	char			*val;
+	size_t			 len;
+	uint64_t		 at;
+	bool			 hit = false;
+
+	if (cache_get(c, key, &val, &len) != CACHE_OK)
+		return (false);
+	if (anilist_entry_parse(val, len, &data, &at, &ttl)) {
+		if ((hit = anilist_fresh(at, ttl))) {
+			out->status = 200;
+			out->data = data;
+			out->fetched_at = at;
+			out->ttl = ttl;
+			out->cache = "hit";
+			anilist_count(singleflight_shared);
+		} else
+			json_object_put(data);
+	}
+	free(val);
+	return (hit);
+}
+
 /* Every thread that may wait on AniList is waiting: a 503 to retry soon. */
 static void
 anilist_busy(struct anilist_reply *out)
@@ -1793,6 +1821,14 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 		st = cache_add(c, lock_key, "busy", 4, lock_ttl);
 		if (st == CACHE_OK) {
 			leader = true;
+			/*
+			 * The previous leader may have stored its answer and
+			 * let go of the lock since we looked: look again.
+			 */
+			if (anilist_recheck(c, entry_key, ttl, out)) {
+				cache_delete(c, lock_key);
+				goto done;
+			}
 			break;
 		}
 		if (st == CACHE_ERROR)

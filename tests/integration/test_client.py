@@ -233,7 +233,8 @@ class ClientTest(ClientBase):
             self.assertEqual(p.returncode, 0, err)
             replies.append(json.loads(out))
         self.assertTrue(all(x["status"] == 200 for x in replies), replies)
-        self.assertEqual(self.upstream_count(), 1)
+        self.assertEqual(self.upstream_count(), 1, (
+            self.stack.upstream("GET", "/__stats"), replies))
         self.assertEqual(sum(x["upstream_calls"] for x in replies), 1)
         self.assertEqual(len({x["fetched_at"] for x in replies}), 1)
 
