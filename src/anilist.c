@@ -10,12 +10,14 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "anilist.h"
+#include "batch.h"
 #include "breaker.h"
 #include "cache.h"
 #include "config.h"
@@ -29,11 +31,11 @@
 #define ANILIST_MAX_BODY	(8 * 1024 * 1024)
 /* A call with less time than this left is not worth starting. */
 #define ANILIST_MIN_CALL_MS	20
-/* Connecting may take at most this much of the deadline. */
-#define ANILIST_CONNECT_MS	3000
 /* Retry backoff: base doubled per attempt, capped, then jittered. */
 #define ANILIST_BACKOFF_MS	100
 #define ANILIST_BACKOFF_MAX_MS	2000
+/* AniList counts as degraded this long after it last timed out. */
+#define ANILIST_SLOW_TTL	60
 /* A failed fetch tells concurrent identical requests for this long. */
 #define ANILIST_ERROR_TTL	2
 /* Retry-After we give when nothing better is known. */
@@ -62,6 +64,9 @@ struct anilist_call {
 	uint64_t	 deadline;	/* monotonic ms */
 	bool		 have_stale;	/* a stale copy can answer failures */
 	bool		 mutation;	/* retried only if it never left */
+	uint64_t	 queued_ms;	/* waited for the budget so far */
+	bool		 optional;	/* goes after interactive calls */
+	bool		 budget_taken;	/* the governor said go already */
 	enum anilist_class cls;		/* of the last upstream answer */
 };
 
@@ -80,6 +85,45 @@ static struct {
 	__atomic_fetch_add(&anilist_counters.field, 1, __ATOMIC_RELAXED)
 #define anilist_count_n(field, n) \
 	__atomic_fetch_add(&anilist_counters.field, (n), __ATOMIC_RELAXED)
+
+/*
+ * The bulkhead: threads of this process that wait on AniList (calling it,
+ * queued for its budget, or following another thread's identical call).
+ * At most anilist_engage_limit() at once, so that the reserve
+ * (UPSTREAM_RESERVE_THREADS) always stays free for answers that need no
+ * AniList: cached answers, /health, everything else.
+ */
+static int	anilist_engaged;
+
+/* The threads of a worker that may wait on AniList: THREADS less the reserve. */
+int
+anilist_engage_limit(void)
+{
+	int	reserve = cfg->upstream_reserve_threads;
+
+	if (reserve < 0)
+		reserve = cfg->threads / 4 > 2 ? cfg->threads / 4 : 2;
+	return (cfg->threads - reserve > 1 ? cfg->threads - reserve : 1);
+}
+
+/* Take a place among the threads waiting on AniList, if one is left. */
+static bool
+anilist_engage(void)
+{
+	if (__atomic_add_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL) <=
+	    anilist_engage_limit())
+		return (true);
+	__atomic_sub_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL);
+	anilist_count(bulkhead_rejects);
+	metrics_upstream("bulkhead", -1);
+	return (false);
+}
+
+static void
+anilist_disengage(void)
+{
+	__atomic_sub_fetch(&anilist_engaged, 1, __ATOMIC_ACQ_REL);
+}
 
 static void
 anilist_tls_free(void *p)
@@ -243,7 +287,8 @@ anilist_perform(const char *body, size_t len, const char *token,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < ANILIST_CONNECT_MS ? timeout_ms : ANILIST_CONNECT_MS);
+	    timeout_ms < cfg->upstream_connect_timeout_ms ? timeout_ms :
+	    (long)cfg->upstream_connect_timeout_ms);
 
 	t0 = util_mono_ms();
 	out->cc = curl_easy_perform(h);
@@ -442,6 +487,132 @@ anilist_class_name(enum anilist_class cls)
 	return ("unknown");
 }
 
+static struct json_object *
+anilist_parse(const char *s, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if (len == 0 || len > INT32_MAX)
+		return (NULL);
+	if ((tok = json_tokener_new_ex(64)) == NULL)
+		abort();
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return (o);
+}
+
+/*
+ * AniList timing out, for /health: a record in memcached ("up:slow") read
+ * by every worker sharing it, kept ANILIST_SLOW_TTL seconds after the last
+ * timeout and dropped by the next answer; this worker's own copy when
+ * memcached is off.
+ */
+static struct {
+	pthread_mutex_t	lock;
+	int		count;
+	uint64_t	since;		/* wall ms of the first timeout */
+	uint64_t	last_at;	/* wall ms of the last, 0 none */
+	char		message[ANILIST_MSG_LEN];
+} anilist_slow = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The shared record as JSON (caller puts), or NULL when AniList answers. */
+static struct json_object *
+anilist_slow_load(struct cache *c)
+{
+	struct json_object	*o = NULL;
+	char			 key[CACHE_KEY_LEN], *val;
+	size_t			 len;
+	uint64_t		 now = util_wall_ms();
+
+	if (c != NULL) {
+		cache_key(key, "up", "slow");
+		if (cache_get(c, key, &val, &len) == CACHE_OK) {
+			o = anilist_parse(val, len);
+			free(val);
+		}
+		return (o);
+	}
+	pthread_mutex_lock(&anilist_slow.lock);
+	if (anilist_slow.last_at != 0 &&
+	    now - anilist_slow.last_at < ANILIST_SLOW_TTL * 1000) {
+		o = json_object_new_object();
+		json_object_object_add(o, "count",
+		    json_object_new_int(anilist_slow.count));
+		json_object_object_add(o, "since",
+		    json_object_new_int64((int64_t)anilist_slow.since));
+		json_object_object_add(o, "last_at",
+		    json_object_new_int64((int64_t)anilist_slow.last_at));
+		json_object_object_add(o, "message",
+		    json_object_new_string(anilist_slow.message));
+	}
+	pthread_mutex_unlock(&anilist_slow.lock);
+	return (o);
+}
+
+/* One more AniList timeout (message says which). */
+static void
+anilist_note_timeout(const char *message)
+{
+	struct cache		*c = cache_thread();
+	struct json_object	*o, *v;
+	const char		*s;
+	char			 key[CACHE_KEY_LEN];
+	uint64_t		 now = util_wall_ms(), since = now;
+	int			 count = 1;
+
+	pthread_mutex_lock(&anilist_slow.lock);
+	if (anilist_slow.last_at == 0 ||
+	    now - anilist_slow.last_at >= ANILIST_SLOW_TTL * 1000) {
+		anilist_slow.count = 0;
+		anilist_slow.since = now;
+	}
+	anilist_slow.count++;
+	anilist_slow.last_at = now;
+	anilist_copy_message(anilist_slow.message, sizeof anilist_slow.message,
+	    message);
+	pthread_mutex_unlock(&anilist_slow.lock);
+	if (c == NULL)
+		return;
+	if ((o = anilist_slow_load(c)) != NULL) {
+		if (json_object_object_get_ex(o, "count", &v))
+			count += json_object_get_int(v);
+		if (json_object_object_get_ex(o, "since", &v))
+			since = (uint64_t)json_object_get_int64(v);
+		json_object_put(o);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int(count));
+	json_object_object_add(o, "since", json_object_new_int64((int64_t)since));
+	json_object_object_add(o, "last_at",
+	    json_object_new_int64((int64_t)now));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	cache_key(key, "up", "slow");
+	cache_set(c, key, s, strlen(s), ANILIST_SLOW_TTL);
+	json_object_put(o);
+}
+
+/* AniList answered: it is not timing out (any more). */
+static void
+anilist_note_answer(void)
+{
+	struct cache	*c;
+	char		 key[CACHE_KEY_LEN];
+
+	pthread_mutex_lock(&anilist_slow.lock);
+	anilist_slow.last_at = 0;
+	pthread_mutex_unlock(&anilist_slow.lock);
+	if ((c = cache_thread()) == NULL)
+		return;
+	cache_key(key, "up", "slow");
+	(void)cache_delete(c, key);
+}
+
 static void
 anilist_remember_error(int status, const char *message)
 {
@@ -470,24 +641,6 @@ anilist_remember_error(int status, const char *message)
 	json_object_put(o);
 }
 
-static struct json_object *
-anilist_parse(const char *s, size_t len)
-{
-	struct json_tokener	*tok;
-	struct json_object	*o;
-
-	if (len == 0 || len > INT32_MAX)
-		return (NULL);
-	if ((tok = json_tokener_new_ex(64)) == NULL)
-		abort();
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return (o);
-}
 
 static void
 anilist_sleep_ms(uint64_t ms)
@@ -676,21 +829,26 @@ anilist_pause_seconds(const struct anilist_http *h)
 }
 
 /*
- * Ask AniList, within the call's deadline: governor, breaker, then the
- * request, retried with jittered backoff on 5xx, timeouts and dropped
- * connections. Fills out.
+ * How one HTTP answer is taken into out (and, for a batch, into its
+ * parts): true when another attempt is worth it.
+ */
+typedef bool (*anilist_take_fn)(struct anilist_call *call,
+    struct anilist_http *h, struct anilist_reply *out, void *arg);
+
+static void anilist_exchange(struct anilist_call *call, struct buf *req,
+    const char *token, struct anilist_reply *out, anilist_take_fn take,
+    void *arg);
+
+/*
+ * Ask AniList one operation, within the call's deadline: governor,
+ * breaker, then the request, retried with jittered backoff on 5xx,
+ * timeouts and dropped connections. Fills out.
  */
 static void
 anilist_upstream(struct anilist_call *call, const char *document,
     struct json_object *vars, const char *token, struct anilist_reply *out)
 {
-	struct anilist_http	 h;
-	struct buf		 req;
-	enum governor_verdict	 v;
-	uint64_t		 now, wait, delay;
-	int64_t			 left;
-	int			 retry_in, retries = 0;
-	bool			 again;
+	struct buf	req;
 
 	buf_init(&req);
 	buf_puts(&req, "{\"query\":");
@@ -708,6 +866,22 @@ anilist_upstream(struct anilist_call *call, const char *document,
 	else
 		buf_puts(&req, "{}");
 	buf_putc(&req, '}');
+	anilist_exchange(call, &req, token, out, NULL, NULL);
+	buf_free(&req);
+}
+
+/* The request body req, to AniList, as anilist_upstream says. */
+static void
+anilist_exchange(struct anilist_call *call, struct buf *req,
+    const char *token, struct anilist_reply *out, anilist_take_fn take,
+    void *arg)
+{
+	struct anilist_http	 h;
+	enum governor_verdict	 v;
+	uint64_t		 now, wait, delay;
+	int64_t			 left;
+	int			 retry_in, retries = 0;
+	bool			 again;
 
 	for (;;) {
 		now = util_mono_ms();
@@ -718,7 +892,13 @@ anilist_upstream(struct anilist_call *call, const char *document,
 				    "no time left to ask AniList");
 			break;
 		}
-		v = governor_acquire(util_wall_ms(), &wait);
+		if (call->budget_taken) {
+			/* taken while a batch gathered (anilist_batch_budget) */
+			call->budget_taken = false;
+			v = GOVERNOR_GO;
+		} else
+			v = governor_acquire(util_wall_ms(), call->optional,
+			    &wait);
 		if (v == GOVERNOR_BLOCKED) {
 			anilist_count(governor_rejects);
 			metrics_upstream("budget", -1);
@@ -728,9 +908,12 @@ anilist_upstream(struct anilist_call *call, const char *document,
 			break;
 		}
 		if (v == GOVERNOR_WAIT) {
-			if (!call->have_stale &&
-			    (int64_t)wait + ANILIST_MIN_CALL_MS < left) {
+			/* The queue: a bounded wait for the budget. */
+			if (!call->have_stale && !call->optional &&
+			    (int64_t)wait + ANILIST_MIN_CALL_MS < left &&
+			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
+				call->queued_ms += wait;
 				continue;
 			}
 			anilist_count(governor_rejects);
@@ -749,7 +932,7 @@ anilist_upstream(struct anilist_call *call, const char *document,
 			break;
 		}
 
-		anilist_perform(req.data, req.len, token, (long)left, &h);
+		anilist_perform(req->data, req->len, token, (long)left, &h);
 		out->upstream_calls++;
 		out->upstream_ms = (out->upstream_ms < 0 ? 0 : out->upstream_ms) +
 		    h.ms;
@@ -765,8 +948,13 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		out->message = NULL;
 		json_object_put(out->validation);
 		out->validation = NULL;
-		again = anilist_take(call, &h, out);
+		again = take != NULL ? take(call, &h, out, arg) :
+		    anilist_take(call, &h, out);
 		buf_free(&h.body);
+		if (h.cc == CURLE_OPERATION_TIMEDOUT)
+			anilist_note_timeout(out->message);
+		else if (h.cc == CURLE_OK)
+			anilist_note_answer();
 		metrics_upstream(anilist_result_word(&h, call->cls),
 		    (double)h.ms / 1000.0);
 
@@ -798,26 +986,33 @@ anilist_upstream(struct anilist_call *call, const char *document,
 		anilist_count(upstream_retries);
 		anilist_sleep_ms(delay);
 	}
-	buf_free(&req);
 }
 
 /*
- * A cache entry: "<fetched_at ms>\n<data JSON>". Takes the data and its
- * time; false when the text is not one.
+ * A cache entry: "<fetched_at ms> <ttl s>\n<data JSON>" (entries written
+ * before TTLs followed the data have no " <ttl>"). Takes the data and its
+ * time, and the entry's own TTL into *ttl when it has one; false when the
+ * text is not an entry.
  */
 static bool
 anilist_entry_parse(const char *val, size_t len, struct json_object **data,
-    uint64_t *fetched_at)
+    uint64_t *fetched_at, int *ttl)
 {
 	const char	*nl = memchr(val, '\n', len);
-	char		 num[24];
-	long long	 n;
+	char		 num[48], *sp;
+	long long	 n, t;
 
 	*data = NULL;
 	if (nl == NULL || nl == val || (size_t)(nl - val) >= sizeof num)
 		return (false);
 	memcpy(num, val, (size_t)(nl - val));
 	num[nl - val] = '\0';
+	if ((sp = strchr(num, ' ')) != NULL) {
+		*sp++ = '\0';
+		if (!util_parse_ll(sp, &t) || t < 1 || t > CACHE_MAX_TTL)
+			return (false);
+		*ttl = (int)t;
+	}
 	if (!util_parse_ll(num, &n) || n < 0)
 		return (false);
 	*fetched_at = (uint64_t)n;
@@ -831,6 +1026,40 @@ anilist_entry_parse(const char *val, size_t len, struct json_object **data,
 	return (true);
 }
 
+/*
+ * How long data stays fresh, from what it is: a title still airing (or not
+ * yet aired) changes more often than a finished one, so its details live
+ * at most CACHE_TTL_RELEASING and never past its next episode. Anything
+ * else keeps ttl, its kind's TTL.
+ */
+int
+anilist_ttl_of(struct json_object *data, int ttl)
+{
+	struct json_object	*media, *v, *next;
+	const char		*status;
+	int64_t			 at, now_s = (int64_t)(util_wall_ms() / 1000);
+
+	if (data == NULL || !json_object_object_get_ex(data, "Media", &media) ||
+	    !json_object_is_type(media, json_type_object) ||
+	    !json_object_object_get_ex(media, "status", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (ttl);
+	status = json_object_get_string(v);
+	if (strcmp(status, "RELEASING") != 0 &&
+	    strcmp(status, "NOT_YET_RELEASED") != 0 &&
+	    strcmp(status, "HIATUS") != 0)
+		return (ttl);
+	if (ttl > cfg->cache_ttl_releasing)
+		ttl = cfg->cache_ttl_releasing;
+	if (json_object_object_get_ex(media, "nextAiringEpisode", &next) &&
+	    json_object_is_type(next, json_type_object) &&
+	    json_object_object_get_ex(next, "airingAt", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    (at = json_object_get_int64(v)) > now_s && at - now_s < ttl)
+		ttl = (int)(at - now_s);
+	return (ttl < 1 ? 1 : ttl);
+}
+
 static void
 anilist_entry_store(struct cache *c, const char *key,
     struct json_object *data, uint64_t fetched_at, int ttl)
@@ -839,7 +1068,7 @@ anilist_entry_store(struct cache *c, const char *key,
 	long		life = (long)ttl + cfg->cache_stale_ttl;
 
 	buf_init(&b);
-	buf_printf(&b, "%llu\n", (unsigned long long)fetched_at);
+	buf_printf(&b, "%llu %d\n", (unsigned long long)fetched_at, ttl);
 	buf_puts(&b, json_object_to_json_string_ext(data,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	cache_set(c, key, b.data, b.len,
@@ -938,11 +1167,12 @@ anilist_look(const char *entry, const char *lock, int ttl,
 	uint64_t		 at;
 
 	if (entry != NULL && anilist_entry_parse(entry, strlen(entry), &data,
-	    &at)) {
+	    &at, &ttl)) {
 		if (anilist_fresh(at, ttl)) {
 			out->status = 200;
 			out->data = data;
 			out->fetched_at = at;
+			out->ttl = ttl;
 			out->cache = "hit";
 			anilist_count(singleflight_shared);
 			return (ANILIST_WAIT_DONE);
@@ -999,6 +1229,476 @@ anilist_follow(struct anilist_call *call, struct cache *c,
 	}
 }
 
+/*
+ * Stale-while-revalidate: a stale public entry is answered at once and
+ * refreshed by a background thread of this process, once per key (the
+ * single-flight lock in memcached says who refreshes), as an optional call
+ * (refused first when the budget is nearly spent). A failed refresh leaves
+ * the lock to expire, so a failing AniList is asked again only after it.
+ */
+#define ANILIST_REFRESH_QUEUE	64
+#define ANILIST_REFRESHERS	2
+
+struct anilist_refresh {
+	const char	*op;		/* static (queries.c) */
+	const char	*kind;		/* static */
+	char		*vars;		/* canonical JSON text */
+	int		 ttl;
+	int		 lock_ttl;
+	char		 entry_key[CACHE_KEY_LEN];
+	char		 lock_key[CACHE_KEY_LEN];
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct anilist_refresh	*queue[ANILIST_REFRESH_QUEUE];
+	size_t			 n;
+	pid_t			 pid;	/* the process its threads run in */
+} anilist_refresher = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
+};
+
+static void
+anilist_refresh_free(struct anilist_refresh *job)
+{
+	free(job->vars);
+	free(job);
+}
+
+/* Ask AniList for one stale entry and store the answer. */
+static void
+anilist_refresh_run(struct anilist_refresh *job)
+{
+	struct anilist_call	 call;
+	struct anilist_reply	 out;
+	struct json_object	*vars;
+	struct cache		*c;
+
+	memset(&call, 0, sizeof call);
+	memset(&out, 0, sizeof out);
+	out.upstream_ms = -1;
+	call.op = job->op;
+	call.kind = job->kind;
+	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	call.have_stale = true;
+	call.optional = true;
+	vars = anilist_parse(job->vars, strlen(job->vars));
+	anilist_count(refreshes);
+	anilist_upstream(&call, queries_get(job->op), vars, NULL, &out);
+	if ((c = cache_thread()) != NULL && out.status == 200) {
+		anilist_entry_store(c, job->entry_key, out.data, util_wall_ms(),
+		    anilist_ttl_of(out.data, job->ttl));
+		cache_delete(c, job->lock_key);
+	} else if (out.status != 200)
+		log_info("stale copy not refreshed", LF_STR("op", job->op),
+		    LF_STR("kind", job->kind), LF_STR("error", out.message),
+		    LF_END);
+	json_object_put(vars);
+	anilist_reply_free(&out);
+}
+
+static void *
+anilist_refresher_main(void *arg)
+{
+	struct anilist_refresh	*job;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&anilist_refresher.lock);
+		while (anilist_refresher.n == 0)
+			pthread_cond_wait(&anilist_refresher.cond,
+			    &anilist_refresher.lock);
+		job = anilist_refresher.queue[0];
+		memmove(anilist_refresher.queue, anilist_refresher.queue + 1,
+		    --anilist_refresher.n * sizeof job);
+		pthread_mutex_unlock(&anilist_refresher.lock);
+		anilist_refresh_run(job);
+		anilist_refresh_free(job);
+	}
+	return (NULL);
+}
+
+/* Start this process's refreshers (after a fork, the parent's are gone). */
+static bool
+anilist_refresher_start(void)
+{
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	int		i, started = 0;
+
+	if (anilist_refresher.pid == getpid())
+		return (true);
+	anilist_refresher.n = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < ANILIST_REFRESHERS; i++)
+		if (pthread_create(&tid, &attr, anilist_refresher_main,
+		    NULL) == 0)
+			started++;
+	pthread_attr_destroy(&attr);
+	if (started == 0)
+		return (false);
+	anilist_refresher.pid = getpid();
+	return (true);
+}
+
+/*
+ * Refresh a stale public entry in the background unless another request
+ * already is (anywhere: the lock is in memcached) or the queue is full.
+ */
+static void
+anilist_refresh_later(struct cache *c, const struct anilist_call *call,
+    struct json_object *vars, int ttl, const char *entry_key,
+    const char *lock_key, int lock_ttl)
+{
+	struct anilist_refresh	*job;
+	struct buf		 b;
+	bool			 queued = false;
+
+	if (cache_add(c, lock_key, "busy", 4, lock_ttl) != CACHE_OK)
+		return;
+	job = xcalloc(1, sizeof *job);
+	job->op = call->op;
+	job->kind = call->kind;
+	job->ttl = ttl;
+	job->lock_ttl = lock_ttl;
+	snprintf(job->entry_key, sizeof job->entry_key, "%s", entry_key);
+	snprintf(job->lock_key, sizeof job->lock_key, "%s", lock_key);
+	buf_init(&b);
+	if (vars != NULL)
+		cache_canonical_json(vars, &b);
+	else
+		buf_puts(&b, "{}");
+	job->vars = buf_detach(&b);
+	pthread_mutex_lock(&anilist_refresher.lock);
+	if (anilist_refresher_start() &&
+	    anilist_refresher.n < ANILIST_REFRESH_QUEUE) {
+		anilist_refresher.queue[anilist_refresher.n++] = job;
+		pthread_cond_signal(&anilist_refresher.cond);
+		queued = true;
+	}
+	pthread_mutex_unlock(&anilist_refresher.lock);
+	if (!queued) {
+		cache_delete(c, lock_key);
+		anilist_refresh_free(job);
+	}
+}
+
+/* A fresh entry under key now: out filled as a hit, true. */
+static bool
+anilist_recheck(struct cache *c, const char *key, int ttl,
+    struct anilist_reply *out)
+{
+	struct json_object	*data;
+	char			*val;
+	size_t			 len;
+	uint64_t		 at;
+	bool			 hit = false;
+
+	if (cache_get(c, key, &val, &len) != CACHE_OK)
+		return (false);
+	if (anilist_entry_parse(val, len, &data, &at, &ttl)) {
+		if ((hit = anilist_fresh(at, ttl))) {
+			out->status = 200;
+			out->data = data;
+			out->fetched_at = at;
+			out->ttl = ttl;
+			out->cache = "hit";
+			anilist_count(singleflight_shared);
+		} else
+			json_object_put(data);
+	}
+	free(val);
+	return (hit);
+}
+
+/* Every thread that may wait on AniList is waiting: a 503 to retry soon. */
+static void
+anilist_busy(struct anilist_reply *out)
+{
+	anilist_fail(out, 503, anilist_seconds((uint64_t)cfg->upstream_timeout_ms),
+	    "AniList is slow to answer and this worker's threads that may wait "
+	    "on it are all waiting; retry in a few seconds");
+}
+
+/* Without the cache: ask AniList if a thread may wait on it. */
+static void
+anilist_alone(struct anilist_call *call, const char *document,
+    struct json_object *vars, const char *token, struct anilist_reply *out)
+{
+	if (!anilist_engage()) {
+		anilist_busy(out);
+		return;
+	}
+	anilist_upstream(call, document, vars, token, out);
+	anilist_disengage();
+}
+
+/*
+ * Batching: cold public operations that reach this point within
+ * UPSTREAM_BATCH_MS of each other go to AniList as one aliased request
+ * (batch.h), as long as the parts' complexity fits BATCH_COMPLEXITY_BUDGET.
+ * The first part's thread sends the group when the window closes and hands
+ * every part its own share; the others wait for it. An error in one part
+ * fails that part only; a request AniList refuses as a whole (a part's
+ * variables invalid, complexity) is retried part by part.
+ */
+struct anilist_part {
+	struct anilist_call	*call;
+	const char		*document;
+	struct json_object	*vars;		/* borrowed */
+	struct anilist_reply	*out;		/* the waiting caller's */
+};
+
+struct anilist_group {
+	struct anilist_part	 parts[BATCH_MAX_PARTS];
+	size_t			 n;
+	int			 complexity;
+	bool			 done;		/* every part's out is filled */
+	bool			 budget_taken;	/* the sender got the go */
+	int			 holders;	/* threads still to leave it */
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct anilist_group	*open;		/* taking parts, or NULL */
+} anilist_batcher = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
+};
+
+/* Part i of a batch answer (body, data borrowed) into its out. */
+static void
+anilist_take_part(struct anilist_group *g, size_t i, struct json_object *body,
+    struct json_object *data)
+{
+	struct anilist_reply	*out = g->parts[i].out;
+	struct json_object	*part, *err, *one, *errors, *validation;
+	char			 msg[ANILIST_MSG_LEN];
+	int			 status;
+
+	part = batch_part_data(data, i);
+	err = batch_part_error(body, i);
+	json_object_put(out->validation);
+	out->validation = NULL;
+	if (part != NULL && err == NULL && !anilist_all_null(part)) {
+		free(out->message);
+		out->message = NULL;
+		out->status = 200;
+		json_object_put(out->data);
+		out->data = part;
+		return;
+	}
+	/* As if AniList had answered this part alone. */
+	one = json_object_new_object();
+	json_object_object_add(one, "data", part != NULL ? part :
+	    json_object_new_object());
+	errors = json_object_new_array();
+	if (err != NULL)
+		json_object_array_add(errors, json_object_get(err));
+	json_object_object_add(one, "errors", errors);
+	if (err == NULL)
+		json_object_object_del(one, "errors");
+	anilist_classify(200, one, &status, msg, sizeof msg, &validation);
+	if (status == 200 || status == 404)
+		anilist_fail(out, 404, 0, "not found on AniList");
+	else
+		anilist_fail(out, status, status >= 500 ? ANILIST_RETRY_AFTER :
+		    0, "%s", msg);
+	out->validation = json_object_get(validation);
+	json_object_put(one);
+}
+
+/* How a batch answer is taken: each part its share, or the whole fails. */
+static bool
+anilist_take_batch(struct anilist_call *call, struct anilist_http *h,
+    struct anilist_reply *out, void *arg)
+{
+	struct anilist_group	*g = arg;
+	struct json_object	*body, *data;
+	size_t			 i;
+
+	if (h->cc != CURLE_OK || h->status == 429 || h->status >= 500 ||
+	    (body = anilist_parse(h->body.data, h->body.len)) == NULL)
+		return (anilist_take(call, h, out));
+	if (!json_object_object_get_ex(body, "data", &data) ||
+	    !json_object_is_type(data, json_type_object) ||
+	    batch_error_unplaced(body, g->n)) {
+		json_object_put(body);
+		return (anilist_take(call, h, out));
+	}
+	for (i = 0; i < g->n; i++)
+		anilist_take_part(g, i, body, data);
+	call->cls = ANILIST_OK;
+	out->status = 200;
+	json_object_put(body);
+	return (false);
+}
+
+/* Send a closed group and fill every part's out. */
+static void
+anilist_send_group(struct anilist_group *g)
+{
+	struct anilist_call	 call;
+	struct anilist_reply	 whole;
+	struct batch_part	 bp[BATCH_MAX_PARTS];
+	struct anilist_reply	*out;
+	struct buf		 req;
+	size_t			 i;
+
+	if (g->n == 1) {
+		g->parts[0].call->budget_taken = g->budget_taken;
+		anilist_upstream(g->parts[0].call, g->parts[0].document,
+		    g->parts[0].vars, NULL, g->parts[0].out);
+		return;
+	}
+	memset(&call, 0, sizeof call);
+	memset(&whole, 0, sizeof whole);
+	whole.upstream_ms = -1;
+	call.op = "Batch";
+	call.kind = "batch";
+	call.deadline = g->parts[0].call->deadline;
+	call.have_stale = call.optional = true;
+	call.budget_taken = g->budget_taken;
+	for (i = 0; i < g->n; i++) {
+		bp[i].document = g->parts[i].document;
+		bp[i].vars = g->parts[i].vars;
+		if (g->parts[i].call->deadline < call.deadline)
+			call.deadline = g->parts[i].call->deadline;
+		call.have_stale = call.have_stale && g->parts[i].call->have_stale;
+		call.optional = call.optional && g->parts[i].call->optional;
+	}
+	buf_init(&req);
+	batch_build(bp, g->n, &req);
+	anilist_count(batches);
+	anilist_count_n(batched, g->n);
+	anilist_exchange(&call, &req, NULL, &whole, anilist_take_batch, g);
+	buf_free(&req);
+	if (whole.status == 400) {
+		/* Refused as a whole: each part alone finds the culprit. */
+		for (i = 0; i < g->n; i++)
+			anilist_upstream(g->parts[i].call, g->parts[i].document,
+			    g->parts[i].vars, NULL, g->parts[i].out);
+		anilist_reply_free(&whole);
+		return;
+	}
+	for (i = 0; i < g->n; i++) {
+		out = g->parts[i].out;
+		/* the request counts once, for the part that sent it */
+		out->upstream_calls = i == 0 ? whole.upstream_calls : 0;
+		out->upstream_ms = whole.upstream_ms;
+		if (whole.status == 200)
+			continue;
+		anilist_fail(out, whole.status, whole.retry_after, "%s",
+		    whole.message != NULL ? whole.message : "AniList failed");
+	}
+	anilist_reply_free(&whole);
+}
+
+/*
+ * The sender waits for AniList's budget (the queue, UPSTREAM_QUEUE_MS) with
+ * its group still open, so that what arrives meanwhile shares the request.
+ * True when the budget was taken; else the exchange asks again and says why.
+ */
+static bool
+anilist_batch_budget(const struct anilist_call *call)
+{
+	uint64_t	wait, queued = 0;
+	int64_t		left;
+
+	for (;;) {
+		switch (governor_acquire(util_wall_ms(), call->optional, &wait)) {
+		case GOVERNOR_GO:
+			return (true);
+		case GOVERNOR_BLOCKED:
+			return (false);
+		case GOVERNOR_WAIT:
+			break;
+		}
+		left = (int64_t)call->deadline - (int64_t)util_mono_ms();
+		if (call->have_stale || call->optional ||
+		    (int64_t)wait + ANILIST_MIN_CALL_MS >= left ||
+		    queued + wait > (uint64_t)cfg->upstream_queue_ms)
+			return (false);
+		anilist_sleep_ms(wait);
+		queued += wait;
+	}
+}
+
+/* The sender waits for the window, less what the deadline cannot spare. */
+static void
+anilist_batch_window(const struct anilist_call *call)
+{
+	uint64_t	now = util_mono_ms(), wait = (uint64_t)cfg->upstream_batch_ms;
+
+	if (call->deadline <= now + ANILIST_MIN_CALL_MS)
+		return;
+	if (wait > call->deadline - now - ANILIST_MIN_CALL_MS)
+		wait = call->deadline - now - ANILIST_MIN_CALL_MS;
+	anilist_sleep_ms(wait);
+}
+
+/*
+ * Ask AniList for one operation: in a batch with others when it is public
+ * and batching is on, else alone.
+ */
+static void
+anilist_ask(struct anilist_call *call, const char *document,
+    struct json_object *vars, const char *token, struct anilist_reply *out)
+{
+	struct anilist_group	*g;
+	struct anilist_part	*p;
+	int			 cx = batch_complexity(document);
+	bool			 sender = false, last;
+
+	if (token != NULL || call->mutation || cfg->upstream_batch_ms <= 0 ||
+	    cx < 0 || cx > BATCH_COMPLEXITY_BUDGET) {
+		anilist_upstream(call, document, vars, token, out);
+		return;
+	}
+	pthread_mutex_lock(&anilist_batcher.lock);
+	g = anilist_batcher.open;
+	if (g != NULL && (g->n == BATCH_MAX_PARTS ||
+	    g->complexity + cx > BATCH_COMPLEXITY_BUDGET))
+		anilist_batcher.open = g = NULL;	/* full: its sender sends */
+	if (g == NULL) {
+		g = xcalloc(1, sizeof *g);
+		anilist_batcher.open = g;
+		sender = true;
+	}
+	p = &g->parts[g->n++];
+	p->call = call;
+	p->document = document;
+	p->vars = vars;
+	p->out = out;
+	g->complexity += cx;
+	g->holders++;
+	pthread_mutex_unlock(&anilist_batcher.lock);
+
+	if (sender) {
+		anilist_batch_window(call);
+		g->budget_taken = anilist_batch_budget(call);
+		pthread_mutex_lock(&anilist_batcher.lock);
+		if (anilist_batcher.open == g)
+			anilist_batcher.open = NULL;
+		pthread_mutex_unlock(&anilist_batcher.lock);
+		anilist_send_group(g);
+		pthread_mutex_lock(&anilist_batcher.lock);
+		g->done = true;
+		pthread_cond_broadcast(&anilist_batcher.cond);
+	} else {
+		pthread_mutex_lock(&anilist_batcher.lock);
+		while (!g->done)
+			pthread_cond_wait(&anilist_batcher.cond,
+			    &anilist_batcher.lock);
+	}
+	last = --g->holders == 0;
+	pthread_mutex_unlock(&anilist_batcher.lock);
+	if (last)
+		free(g);
+}
+
 static void
 anilist_account(struct anilist_reply *out)
 {
@@ -1015,9 +1715,12 @@ anilist_account(struct anilist_reply *out)
 }
 
 bool
-anilist_fetch(const char *op, struct json_object *vars, const char *kind,
-    int ttl, const char *token, const char *scope, struct anilist_reply *out)
+anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 {
+	const char		*op = req->op, *kind = req->kind;
+	const char		*token = req->token, *scope = req->scope;
+	struct json_object	*vars = req->vars;
+	int			 ttl = req->ttl;
 	struct anilist_call	 call;
 	struct cache		*c = NULL;
 	struct json_object	*stale = NULL;
@@ -1030,8 +1733,8 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 	enum cache_status	 st;
 	enum anilist_wait	 w;
 	bool			 leader = false, looked = false;
-	bool			 cache_failed = false;
-	int			 lock_ttl;
+	bool			 cache_failed = false, engaged = false;
+	int			 lock_ttl, entry_ttl;
 
 	memset(out, 0, sizeof *out);
 	out->upstream_ms = -1;
@@ -1042,7 +1745,9 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 	memset(&call, 0, sizeof call);
 	call.op = op;
 	call.kind = kind != NULL ? kind : op;
-	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	call.optional = req->optional;
+	call.deadline = req->deadline != 0 ? req->deadline :
+	    util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
 	if ((document = queries_get(op)) == NULL) {
 		anilist_fail(out, 500, 0, "unknown AniList operation %s",
 		    op != NULL ? op : "(null)");
@@ -1058,7 +1763,7 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 		c = NULL;
 	}
 	if (c == NULL) {
-		anilist_upstream(&call, document, vars, token, out);
+		anilist_alone(&call, document, vars, token, out);
 		goto done;
 	}
 
@@ -1073,16 +1778,18 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 	st = cache_get(c, entry_key, &val, &len);
 	if (st == CACHE_ERROR) {
 		cache_failed = true;
-		anilist_upstream(&call, document, vars, token, out);
+		anilist_alone(&call, document, vars, token, out);
 		goto done;
 	}
 	looked = true;
 	if (st == CACHE_OK) {
-		if (anilist_entry_parse(val, len, &stale, &at)) {
-			if (anilist_fresh(at, ttl)) {
+		entry_ttl = ttl;
+		if (anilist_entry_parse(val, len, &stale, &at, &entry_ttl)) {
+			if (anilist_fresh(at, entry_ttl)) {
 				out->status = 200;
 				out->data = stale;
 				out->fetched_at = at;
+				out->ttl = entry_ttl;
 				out->cache = "hit";
 				stale = NULL;
 				free(val);
@@ -1093,11 +1800,35 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 		free(val);
 	}
 
+	/* A stale public copy answers now; a background thread refreshes it. */
+	if (stale != NULL && token == NULL && scope == NULL) {
+		anilist_refresh_later(c, &call, vars, ttl, entry_key, lock_key,
+		    lock_ttl);
+		anilist_serve_stale(out, &stale, stale_at);
+		goto done;
+	}
+
+	/* From here the answer waits on AniList, unless a stale copy answers. */
+	if (!(engaged = anilist_engage())) {
+		anilist_busy(out);
+		if (stale != NULL)
+			anilist_serve_stale(out, &stale, stale_at);
+		goto done;
+	}
+
 	/* Single flight: one request per key goes to AniList. */
 	for (;;) {
 		st = cache_add(c, lock_key, "busy", 4, lock_ttl);
 		if (st == CACHE_OK) {
 			leader = true;
+			/*
+			 * The previous leader may have stored its answer and
+			 * let go of the lock since we looked: look again.
+			 */
+			if (anilist_recheck(c, entry_key, ttl, out)) {
+				cache_delete(c, lock_key);
+				goto done;
+			}
 			break;
 		}
 		if (st == CACHE_ERROR)
@@ -1111,12 +1842,13 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 	}
 
 	call.have_stale = stale != NULL;
-	anilist_upstream(&call, document, vars, token, out);
+	anilist_ask(&call, document, vars, token, out);
 	if (out->status == 200) {
 		out->fetched_at = util_wall_ms();
 		out->cache = "miss";
+		out->ttl = anilist_ttl_of(out->data, ttl);
 		anilist_entry_store(c, entry_key, out->data, out->fetched_at,
-		    ttl);
+		    out->ttl);
 		if (leader)
 			cache_delete(c, lock_key);
 		goto done;
@@ -1132,6 +1864,8 @@ anilist_fetch(const char *op, struct json_object *vars, const char *kind,
 		out->cache = "miss";
 
 done:
+	if (engaged)
+		anilist_disengage();
 	json_object_put(stale);
 	if (out->status == 200 && out->fetched_at == 0)
 		out->fetched_at = util_wall_ms();
@@ -1180,13 +1914,53 @@ anilist_invalidate_scope(const char *scope)
 		log_warn("cache scope not invalidated", LF_END);
 }
 
+/*
+ * When AniList has been timing out: state "degraded", the reason and the
+ * timeouts, true. Calls still go (the breaker has not opened).
+ */
+static bool
+anilist_describe_slow(struct cache *c, struct json_object *out)
+{
+	struct json_object	*slow, *v;
+	struct buf		 b;
+	char			 ts[32];
+	int			 count;
+
+	if ((slow = anilist_slow_load(c)) == NULL)
+		return (false);
+	count = json_object_object_get_ex(slow, "count", &v) ?
+	    json_object_get_int(v) : 1;
+	buf_init(&b);
+	buf_printf(&b, "AniList timed out %d time%s", count,
+	    count == 1 ? "" : "s");
+	if (json_object_object_get_ex(slow, "since", &v)) {
+		log_format_ts((unsigned long long)json_object_get_int64(v), ts);
+		buf_printf(&b, " since %s", ts);
+		json_object_object_add(slow, "since", json_object_new_string(ts));
+	}
+	if (json_object_object_get_ex(slow, "last_at", &v)) {
+		log_format_ts((unsigned long long)json_object_get_int64(v), ts);
+		json_object_object_add(slow, "last_at",
+		    json_object_new_string(ts));
+	}
+	if (json_object_object_get_ex(slow, "message", &v))
+		buf_printf(&b, " (last: %s)", json_object_get_string(v));
+	json_object_object_add(out, "state", json_object_new_string("degraded"));
+	json_object_object_add(out, "status",
+	    json_object_new_string("degraded"));
+	json_object_object_add(out, "reason", json_object_new_string(b.data));
+	json_object_object_add(out, "timeouts", slow);
+	buf_free(&b);
+	return (true);
+}
+
 bool
 anilist_describe(struct json_object *out)
 {
 	struct json_object	*g, *b, *e, *v;
 	struct breaker_info	 bi;
 	struct cache		*c;
-	char			*val, ts[32], key[CACHE_KEY_LEN];
+	char			*val, ts[32], key[CACHE_KEY_LEN], why[128];
 	size_t			 len;
 	uint64_t		 now = util_wall_ms(), blocked;
 	bool			 ok;
@@ -1246,6 +2020,18 @@ anilist_describe(struct json_object *out)
 	json_object_object_add(out, "state",
 	    json_object_new_string(ok ? "ok" : bi.state == BREAKER_OPEN ?
 	    "breaker_open" : "paused"));
+	if (bi.state == BREAKER_OPEN)
+		snprintf(why, sizeof why, "AniList failed %d times in a row; "
+		    "not asking it for %d s", bi.failures,
+		    anilist_seconds((uint64_t)bi.retry_in_ms));
+	else if (!ok)
+		snprintf(why, sizeof why, "AniList asked us to pause for %d s",
+		    anilist_seconds(blocked - now));
+	if (!ok)
+		json_object_object_add(out, "reason",
+		    json_object_new_string(why));
+	else
+		ok = !anilist_describe_slow(c, out);
 	return (ok);
 }
 
@@ -1268,5 +2054,9 @@ anilist_stats_get(struct anilist_stats *out)
 	L(singleflight_shared);
 	L(breaker_rejects);
 	L(governor_rejects);
+	L(bulkhead_rejects);
+	L(refreshes);
+	L(batches);
+	L(batched);
 #undef L
 }

@@ -25,23 +25,50 @@ struct anilist_reply {
 	int			 retry_after;	/* seconds, for 429/503 */
 	const char		*cache;		/* "hit", "miss", "stale", "bypass" */
 	uint64_t		 fetched_at;	/* unix ms the data came from AniList */
+	int			 ttl;		/* seconds it is fresh; 0 uncached */
 	long			 upstream_ms;	/* time spent on AniList, -1 if none */
 	int			 upstream_calls; /* HTTP requests made to AniList */
 };
 
+/* One AniList operation to run (anilist_fetch). */
+struct anilist_request {
+	const char		*op;	/* a named operation of queries.h */
+	struct json_object	*vars;	/* its variables, borrowed; NULL: none */
+	const char		*kind;	/* cache class ("search" …); NULL: op */
+	int			 ttl;	/* seconds fresh; 0 bypasses the cache */
+	const char		*token;	/* the user's bearer token, or NULL */
+	/*
+	 * When not NULL, partitions the cache ("user:42") so one user's
+	 * entries never serve another and can be invalidated together.
+	 */
+	const char		*scope;
+	/*
+	 * Monotonic ms by which every AniList call of the tool call must be
+	 * done, retries included; 0: UPSTREAM_TIMEOUT_MS from now. A tool
+	 * that makes several calls gives them all one deadline.
+	 */
+	uint64_t		 deadline;
+	/*
+	 * Worth less than an interactive call (a recommendation's second
+	 * search): refused first when AniList's budget is nearly spent.
+	 */
+	bool			 optional;
+};
+
 /*
- * Run the named operation (queries.h) with vars (borrowed). kind names the
- * cache class ("search", "media" …) and ttl its lifetime in seconds; ttl 0
- * bypasses the cache (mutations). token is the user's AniList bearer token
- * or NULL; scope, when not NULL, partitions the cache ("user:42") so one
- * user's entries never serve another and can be invalidated together.
- * Returns true when out->status is 200; out is filled either way and must be
- * released with anilist_reply_free.
+ * Run req (borrowed). A mutation is never cached, whatever req->ttl says.
+ * Returns true when out->status is 200; out is filled either way and must
+ * be released with anilist_reply_free.
  */
-bool	anilist_fetch(const char *op, struct json_object *vars,
-	    const char *kind, int ttl, const char *token, const char *scope,
+bool	anilist_fetch(const struct anilist_request *req,
 	    struct anilist_reply *out);
 void	anilist_reply_free(struct anilist_reply *r);
+/*
+ * Seconds data (an operation's "data" object, borrowed) stays fresh given
+ * its kind's ttl: the details of a title still airing live at most
+ * CACHE_TTL_RELEASING and never past its next episode; anything else ttl.
+ */
+int	anilist_ttl_of(struct json_object *data, int ttl);
 /*
  * Count a cache hit of kind answered above this module (a result kept by
  * rescache.h), so hit rates include it.
@@ -96,14 +123,27 @@ struct anilist_stats {
 	uint64_t	singleflight_shared;
 	uint64_t	breaker_rejects;
 	uint64_t	governor_rejects;
+	uint64_t	bulkhead_rejects;	/* no thread left to wait */
+	uint64_t	refreshes;	/* stale copies refreshed in the background */
+	uint64_t	batches;	/* aliased requests of several operations */
+	uint64_t	batched;	/* operations sent in them */
 };
 void	anilist_stats_get(struct anilist_stats *out);
+/*
+ * How many threads of a worker may wait on AniList at once: THREADS less
+ * UPSTREAM_RESERVE_THREADS (default the larger of 2 and THREADS / 4), at
+ * least 1. Beyond it an answer that needs AniList is served stale if a
+ * stale copy exists, else refused with a 503 at once.
+ */
+int	anilist_engage_limit(void);
 
 /*
  * The client's state for /health/upstream without calling AniList:
  * governor budget, AniList's last numbers, the pause, this worker's breaker
- * and the last AniList error. False when calls cannot go now (breaker open
- * or paused by a 429).
+ * and the last AniList error into out. "state" is ok, breaker_open, paused
+ * or degraded (AniList timed out within the last minute: calls still go,
+ * and "status" says degraded), with a "reason" for a person when not ok.
+ * False unless ok.
  */
 bool	anilist_describe(struct json_object *out);
 

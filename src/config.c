@@ -86,8 +86,8 @@ const struct config_def config_defs[] = {
 	    "AniList API client secret"),
 	S("ANILIST_REDIRECT_URI", "", anilist_redirect_uri, false,
 	    config_check_url_or_empty, "must equal the one registered at AniList"),
-	I("UPSTREAM_TIMEOUT_MS", "8000", 100, 60000, upstream_timeout_ms,
-	    "deadline for one request's AniList calls"),
+	I("UPSTREAM_TIMEOUT_MS", "4000", 100, 60000, upstream_timeout_ms,
+	    "deadline for one tool call's AniList calls, retries included"),
 	I("UPSTREAM_RATE_LIMIT", "80", 1, 90, upstream_rate_limit,
 	    "AniList requests per minute for this machine"),
 	I("UPSTREAM_RATE_WINDOW", "60", 1, 60, upstream_rate_window,
@@ -189,6 +189,23 @@ const struct config_def config_defs[] = {
 	    "neighbour processes whose memory /metrics reports beside the "
 	    "service's: name (found in /proc) or name=/pidfile, comma "
 	    "separated; empty: none"),
+	I("UPSTREAM_CONNECT_TIMEOUT_MS", "1500", 50, 60000,
+	    upstream_connect_timeout_ms,
+	    "connecting to AniList may take at most this long"),
+	I("UPSTREAM_RESERVE_THREADS", "-1", -1, 256, upstream_reserve_threads,
+	    "threads per worker that never wait on AniList; -1: the larger "
+	    "of 2 and THREADS / 4"),
+	I("UPSTREAM_QUEUE_MS", "2000", 0, 60000, upstream_queue_ms,
+	    "longest wait for AniList's budget before a stale copy or a 503"),
+	I("UPSTREAM_BATCH_MS", "15", 0, 1000, upstream_batch_ms,
+	    "cold operations arriving within this window share one AniList "
+	    "request; 0 sends each alone"),
+	S("UPSTREAM_GOVERNOR_ID", "", upstream_governor_id, false, NULL,
+	    "whose AniList budget this is, when machines share memcached; "
+	    "empty: the host name"),
+	I("CACHE_TTL_RELEASING", "3600", 1, 2592000, cache_ttl_releasing,
+	    "seconds; details of a title still airing, never past its next "
+	    "episode"),
 };
 const size_t config_ndefs = nitems(config_defs);
 

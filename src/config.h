@@ -76,6 +76,12 @@ struct config {
 	int	 cleanup_interval_seconds;
 	char	*metrics_disk_paths;
 	char	*metrics_processes;
+	int	 upstream_connect_timeout_ms;
+	int	 upstream_reserve_threads;
+	int	 upstream_queue_ms;
+	int	 cache_ttl_releasing;
+	int	 upstream_batch_ms;
+	char	*upstream_governor_id;
 };
 
 enum config_type {

@@ -132,13 +132,20 @@ governor_bucket_charge(struct governor_bucket *b, double capacity,
 		b->tokens = -capacity;
 }
 
-/* Keys are per machine: AniList counts per client IP. */
+/*
+ * Keys are per machine: AniList counts per client IP. Machines sharing one
+ * memcached tell their budgets apart by UPSTREAM_GOVERNOR_ID, else by host
+ * name.
+ */
 static void
 governor_host_init(void)
 {
 	char	name[256], hex[CACHE_DIGEST_LEN];
 
-	if (gethostname(name, sizeof name) != 0)
+	if (cfg->upstream_governor_id != NULL &&
+	    cfg->upstream_governor_id[0] != '\0')
+		snprintf(name, sizeof name, "%s", cfg->upstream_governor_id);
+	else if (gethostname(name, sizeof name) != 0)
 		strcpy(name, "localhost");
 	name[sizeof name - 1] = '\0';
 	cache_sha256_hex(name, strlen(name), hex);
@@ -236,8 +243,33 @@ governor_acquire_local(uint64_t now, uint64_t *wait_ms)
 	return (GOVERNOR_GO);
 }
 
+/*
+ * What an optional request leaves for interactive ones: a fifth of the
+ * budget (none when the budget is under 5).
+ */
+static long
+governor_margin(long budget)
+{
+	return (budget / 5);
+}
+
+/*
+ * Without memcached nothing says how much of the shared budget is left:
+ * optional requests wait until it answers again.
+ */
+static enum governor_verdict
+governor_acquire_optional_local(uint64_t now, bool optional,
+    uint64_t *wait_ms)
+{
+	if (!optional)
+		return (governor_acquire_local(now, wait_ms));
+	governor_count(waits);
+	*wait_ms = governor_slot_ms();
+	return (GOVERNOR_WAIT);
+}
+
 enum governor_verdict
-governor_acquire(uint64_t now, uint64_t *wait_ms)
+governor_acquire(uint64_t now, bool optional, uint64_t *wait_ms)
 {
 	struct cache	*c;
 	char		 keys[GOVERNOR_SLOTS + 3][CACHE_KEY_LEN];
@@ -258,14 +290,14 @@ governor_acquire(uint64_t now, uint64_t *wait_ms)
 		return (GOVERNOR_BLOCKED);
 	}
 	if ((c = cache_thread()) == NULL)
-		return (governor_acquire_local(now, wait_ms));
+		return (governor_acquire_optional_local(now, optional, wait_ms));
 
 	slot_ms = governor_slot_ms();
 	slot = now / slot_ms;
 	governor_slot_key(cur_key, slot);
 	if (cache_incr(c, cur_key, 1, 1, governor_slot_ttl(), &cur) !=
 	    CACHE_OK)
-		return (governor_acquire_local(now, wait_ms));
+		return (governor_acquire_optional_local(now, optional, wait_ms));
 
 	for (i = 0; i < GOVERNOR_SLOTS; i++)
 		governor_slot_key(keys[i], slot - GOVERNOR_SLOTS + i);
@@ -277,7 +309,7 @@ governor_acquire(uint64_t now, uint64_t *wait_ms)
 		kp[i] = keys[i];
 	if (cache_mget(c, kp, nitems(kp), vals) != CACHE_OK) {
 		cache_decr(c, cur_key, 1, 0, governor_slot_ttl(), &undo);
-		return (governor_acquire_local(now, wait_ms));
+		return (governor_acquire_optional_local(now, optional, wait_ms));
 	}
 	for (i = 0; i < GOVERNOR_SLOTS; i++)
 		counts[i] = governor_parse_u64(vals[i], &v) ? v : 0;
@@ -303,7 +335,8 @@ governor_acquire(uint64_t now, uint64_t *wait_ms)
 		pthread_mutex_unlock(&governor.lock);
 		*wait_ms = blocked - now;
 		verdict = GOVERNOR_BLOCKED;
-	} else if (!governor_fits(counts, budget, now, slot_ms, wait_ms))
+	} else if (!governor_fits(counts, optional ? budget -
+	    governor_margin(budget) : budget, now, slot_ms, wait_ms))
 		verdict = GOVERNOR_WAIT;
 	else if (have_rem && rem <= 1) {
 		/* AniList says nothing is left: wait for its next report. */

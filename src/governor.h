@@ -64,9 +64,13 @@ void	governor_bucket_charge(struct governor_bucket *b, double capacity,
 
 /*
  * Ask to send one request to AniList at now_ms (wall clock). Every GO is
- * counted against the budget of every worker of the machine.
+ * counted against the budget of every worker of the machine. An optional
+ * request (a refresh of a stale copy, a recommendation's extra search)
+ * leaves the last fifth of the budget to interactive ones, and waits while
+ * memcached cannot say what is left.
  */
-enum governor_verdict governor_acquire(uint64_t now, uint64_t *wait_ms);
+enum governor_verdict governor_acquire(uint64_t now_ms, bool optional,
+	    uint64_t *wait_ms);
 /*
  * What an AniList response said: X-RateLimit-Limit and -Remaining (-1 when
  * absent) and, for a 429, Retry-After seconds (0 when absent).

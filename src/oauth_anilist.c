@@ -213,7 +213,8 @@ oauth_anilist_viewer(const char *token, long long *id, char **name,
 
 	*name = NULL;
 	vars = json_object_new_object();
-	(void)anilist_fetch("Viewer", vars, "viewer", 0, token, NULL, &reply);
+	(void)anilist_fetch(&(struct anilist_request){ .op = "Viewer",
+	    .vars = vars, .kind = "viewer", .token = token }, &reply);
 	json_object_put(vars);
 	if (reply.status == 200 &&
 	    json_object_object_get_ex(reply.data, "Viewer", &viewer) &&

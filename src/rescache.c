@@ -142,11 +142,14 @@ rescache_get(const char *key, struct rescache_hit *hit)
 	return (o);
 }
 
-/* The text a hit answers with: result, with "source.cache" saying so. */
+/*
+ * The text a hit answers with: result, with "source.cache" saying so and
+ * "source.upstream_calls" (when the result counts them) 0.
+ */
 static struct rawjson *
 rescache_hit_text(struct json_object *result)
 {
-	struct json_object	*source, *was = NULL;
+	struct json_object	*source, *was = NULL, *calls = NULL;
 	struct rawjson		*text;
 	const char		*s;
 	size_t			 len;
@@ -158,6 +161,12 @@ rescache_hit_text(struct json_object *result)
 		json_object_get(was);
 		json_object_object_add(source, "cache",
 		    json_object_new_string("hit"));
+		if (json_object_object_get_ex(source, "upstream_calls",
+		    &calls)) {
+			json_object_get(calls);
+			json_object_object_add(source, "upstream_calls",
+			    json_object_new_int(0));
+		}
 	} else
 		source = NULL;
 	s = json_object_to_json_string_length(result,
@@ -168,6 +177,8 @@ rescache_hit_text(struct json_object *result)
 			json_object_object_add(source, "cache", was);
 		else
 			json_object_object_del(source, "cache");
+		if (calls != NULL)
+			json_object_object_add(source, "upstream_calls", calls);
 	}
 	return (text);
 }

@@ -1,6 +1,8 @@
 /* handlers/health.c: /health/cache and /health/upstream, and the cache check of /health/ready. */
 #include "autoconf.h"
 
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "anilist.h"
@@ -90,14 +92,17 @@ void
 handle_health_upstream(struct http_req *req, struct http_resp *resp,
     const void *arg)
 {
-	struct json_object	*o = json_object_new_object();
-	bool			 ok;
+	struct json_object	*o = json_object_new_object(), *state;
+	bool			 ok, degraded;
 
 	ok = anilist_describe(o);
-	json_object_object_add(o, "status",
-	    json_object_new_string(ok ? "up" : "down"));
-	if (!ok)
+	/* Timing out, but calls still go: degraded, not down. */
+	degraded = !ok && json_object_object_get_ex(o, "state", &state) &&
+	    strcmp(json_object_get_string(state), "degraded") == 0;
+	json_object_object_add(o, "status", json_object_new_string(ok ? "up" :
+	    degraded ? "degraded" : "down"));
+	if (!ok && !degraded)
 		http_resp_header(resp, "Retry-After", "%d",
 		    HTTP_RETRY_AFTER_DOWN);
-	http_resp_json(resp, ok ? 200 : 503, o);
+	http_resp_json(resp, ok || degraded ? 200 : 503, o);
 }

@@ -70,8 +70,10 @@ handle_health_ready(struct http_req *req, struct http_resp *resp,
 		}
 		t0 = util_mono_us();
 		ok = hc->check(d);
-		json_object_object_add(d, "status",
-		    json_object_new_string(ok ? "up" : "down"));
+		/* A check may say more than up or down ("degraded"). */
+		if (!json_object_object_get_ex(d, "status", NULL))
+			json_object_object_add(d, "status",
+			    json_object_new_string(ok ? "up" : "down"));
 		json_object_object_add(d, "required",
 		    json_object_new_boolean(hc->required));
 		json_object_object_add(d, "latency_ms", json_object_new_double(

@@ -198,8 +198,9 @@ airing_schedule(const struct tool *t, struct json_object *args,
 	    json_object_new_int64(from - 1));
 	json_object_object_add(vars, "airingAt_lesser",
 	    json_object_new_int64(to));
-	if (!tools_fetch(call, TOOLS_OP_AIRING_SCHEDULE, vars, "airing",
-	    cfg->cache_ttl_trending, NULL, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_AIRING_SCHEDULE, .vars = vars, .kind = "airing",
+	    .ttl = cfg->cache_ttl_trending }, NULL, &reply) ||
 	    (page = tools_data(call, &reply, "Page", NULL)) == NULL)
 		goto out;
 	json_object_object_get_ex(page, "pageInfo", &pi);

@@ -182,8 +182,9 @@ anime_search(const struct tool *t, struct json_object *args,
 	json_object_array_add(sort, json_object_new_string(s));
 	json_object_object_add(vars, "sort", sort);
 
-	if (tools_fetch(call, TOOLS_OP_SEARCH_MEDIA, vars, "search",
-	    cfg->cache_ttl_default, NULL, &reply)) {
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_SEARCH_MEDIA, .vars = vars, .kind = "search",
+	    .ttl = cfg->cache_ttl_default }, NULL, &reply)) {
 		what = anime_search_what(args);
 		label = NULL;
 		if (what != NULL)
@@ -211,8 +212,9 @@ anime_trending(const struct tool *t, struct json_object *args,
 	vars = json_object_new_object();
 	anime_vars_paging(vars, args);
 	tools_var_copy(vars, "type", args, "media_type");
-	if (tools_fetch(call, TOOLS_OP_TRENDING_MEDIA, vars, "trending",
-	    cfg->cache_ttl_trending, NULL, &reply))
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_TRENDING_MEDIA, .vars = vars, .kind = "trending",
+	    .ttl = cfg->cache_ttl_trending }, NULL, &reply))
 		result = anime_page_result(call, &reply, args,
 		    "trending title", "trending titles",
 		    strcmp(type, "MANGA") == 0 ? "in manga" : "in anime");
@@ -240,8 +242,9 @@ anime_seasonal(const struct tool *t, struct json_object *args,
 	anime_vars_paging(vars, args);
 	json_object_object_add(vars, "season", json_object_new_string(season));
 	json_object_object_add(vars, "seasonYear", json_object_new_int64(year));
-	if (tools_fetch(call, TOOLS_OP_SEASONAL_MEDIA, vars, "seasonal",
-	    cfg->cache_ttl_seasonal, NULL, &reply)) {
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_SEASONAL_MEDIA, .vars = vars, .kind = "seasonal",
+	    .ttl = cfg->cache_ttl_seasonal }, NULL, &reply)) {
 		xasprintf(&what, "in %s %lld", season, year);
 		result = anime_page_result(call, &reply, args, "title",
 		    "titles", what);
@@ -326,8 +329,9 @@ anime_details(const struct tool *t, struct json_object *args,
 	xasprintf(&what, "anime or manga with id %lld", id);
 	vars = json_object_new_object();
 	tools_var_copy(vars, "id", args, "id");
-	if (!tools_fetch(call, TOOLS_OP_MEDIA_DETAILS, vars, "media",
-	    cfg->cache_ttl_media, what, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, what, &reply) ||
 	    (media = tools_data(call, &reply, "Media", what)) == NULL)
 		goto out;
 	if (!include_adult && json_object_object_get_ex(media, "isAdult",

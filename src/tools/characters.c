@@ -89,8 +89,9 @@ characters_by_id(struct json_object *args, struct tool_call *call)
 	    tools_arg_int(args, "id", 0));
 	vars = json_object_new_object();
 	tools_var_copy(vars, "id", args, "id");
-	if (!tools_fetch(call, TOOLS_OP_CHARACTER_BY_ID, vars, "character",
-	    cfg->cache_ttl_character, what, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_CHARACTER_BY_ID, .vars = vars, .kind = "character",
+	    .ttl = cfg->cache_ttl_character }, what, &reply) ||
 	    (ch = tools_data(call, &reply, "Character", what)) == NULL)
 		goto out;
 	c = shape_character(ch, tools_arg_bool(args, "full"));
@@ -121,8 +122,9 @@ characters_search(struct json_object *args, struct tool_call *call)
 	tools_var_copy(vars, "search", args, "search");
 	tools_var_copy(vars, "page", args, "page");
 	tools_var_copy(vars, "perPage", args, "per_page");
-	if (!tools_fetch(call, TOOLS_OP_CHARACTER_SEARCH, vars, "character",
-	    cfg->cache_ttl_character, NULL, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_CHARACTER_SEARCH, .vars = vars, .kind = "character",
+	    .ttl = cfg->cache_ttl_character }, NULL, &reply) ||
 	    (page = tools_data(call, &reply, "Page", NULL)) == NULL)
 		goto out;
 	json_object_object_get_ex(page, "pageInfo", &pi);

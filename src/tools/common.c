@@ -144,6 +144,8 @@ tools_note_freshness(struct tool_call *call, const char *kind, int ttl,
 		call->not_reusable = true;
 		return;
 	}
+	if (reply->ttl > 0)
+		ttl = reply->ttl;
 	until = reply->fetched_at + (uint64_t)ttl * 1000;
 	if (call->fresh_until == 0 || until < call->fresh_until)
 		call->fresh_until = until;
@@ -152,29 +154,20 @@ tools_note_freshness(struct tool_call *call, const char *kind, int ttl,
 }
 
 bool
-tools_fetch(struct tool_call *call, const char *op, struct json_object *vars,
-    const char *kind, int ttl, const char *what, struct anilist_reply *reply)
-{
-	return (tools_fetch_as(call, op, vars, kind, ttl, NULL, NULL, what,
-	    reply));
-}
-
-bool
-tools_fetch_as(struct tool_call *call, const char *op,
-    struct json_object *vars, const char *kind, int ttl, const char *token,
-    const char *scope, const char *what, struct anilist_reply *reply)
+tools_fetch(struct tool_call *call, const struct anilist_request *req,
+    const char *what, struct anilist_reply *reply)
 {
 	bool	ok;
 
 	memset(reply, 0, sizeof *reply);
-	ok = anilist_fetch(op, vars, kind, ttl, token, scope, reply);
+	ok = anilist_fetch(req, reply);
 	call->cache = reply->cache;
 	if (reply->upstream_ms >= 0)
 		call->upstream_ms = (call->upstream_ms > 0 ?
 		    call->upstream_ms : 0) + reply->upstream_ms;
 	call->upstream_calls += reply->upstream_calls;
-	tools_note_freshness(call, kind, ttl, token != NULL || scope != NULL,
-	    reply);
+	tools_note_freshness(call, req->kind, req->ttl,
+	    req->token != NULL || req->scope != NULL, reply);
 	if (ok && reply->status == 200 && reply->data != NULL)
 		return (true);
 	if (ok)

@@ -111,8 +111,9 @@ genres_and_tags(const struct tool *t, struct json_object *args,
 	bool			 adult = tools_arg_bool(args, "include_adult");
 
 	vars = json_object_new_object();
-	if (!tools_fetch(call, TOOLS_OP_GENRES_AND_TAGS, vars, "genres",
-	    cfg->cache_ttl_genres, NULL, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_GENRES_AND_TAGS, .vars = vars, .kind = "genres",
+	    .ttl = cfg->cache_ttl_genres }, NULL, &reply) ||
 	    (gc = tools_data(call, &reply, "GenreCollection", NULL)) == NULL ||
 	    (tc = tools_data(call, &reply, "MediaTagCollection",
 	    NULL)) == NULL)
@@ -316,8 +317,9 @@ genres_check(struct json_object *args, struct tool_call *call)
 	    !json_object_object_get_ex(args, "tags", NULL))
 		return (true);
 	vars = json_object_new_object();
-	if (!tools_fetch(call, TOOLS_OP_GENRES_AND_TAGS, vars, "genres",
-	    cfg->cache_ttl_genres, NULL, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_GENRES_AND_TAGS, .vars = vars, .kind = "genres",
+	    .ttl = cfg->cache_ttl_genres }, NULL, &reply) ||
 	    (gc = tools_data(call, &reply, "GenreCollection", NULL)) == NULL ||
 	    (tc = tools_data(call, &reply, "MediaTagCollection",
 	    NULL)) == NULL) {

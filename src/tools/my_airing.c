@@ -171,8 +171,9 @@ myair_episodes(struct myair *a, struct json_object *ids, long long from,
 	    json_object_new_int64(to));
 	json_object_object_add(vars, "perPage",
 	    json_object_new_int(MYAIR_EPISODES_MAX));
-	if (!tools_fetch(a->call, TOOLS_OP_USER_AIRING, vars, "airing",
-	    cfg->cache_ttl_trending, NULL, &reply) ||
+	if (!tools_fetch(a->call, &(struct anilist_request){
+	    .op = TOOLS_OP_USER_AIRING, .vars = vars, .kind = "airing",
+	    .ttl = cfg->cache_ttl_trending }, NULL, &reply) ||
 	    (page = tools_data(a->call, &reply, "Page", NULL)) == NULL) {
 		json_object_put(out);
 		out = NULL;
@@ -263,8 +264,9 @@ myair_sequels(struct myair *a, struct json_object *ids)
 	json_object_object_add(vars, "ids", json_object_get(ids));
 	json_object_object_add(vars, "perPage",
 	    json_object_new_int(MYAIR_COMPLETED_MAX));
-	if (!tools_fetch(a->call, TOOLS_OP_FRANCHISE_HOP, vars, "media",
-	    cfg->cache_ttl_media, NULL, &reply) ||
+	if (!tools_fetch(a->call, &(struct anilist_request){
+	    .op = TOOLS_OP_FRANCHISE_HOP, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, NULL, &reply) ||
 	    (page = tools_data(a->call, &reply, "Page", NULL)) == NULL) {
 		json_object_put(out);
 		out = NULL;

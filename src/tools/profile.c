@@ -250,10 +250,12 @@ profile_run(const struct tool *t, struct json_object *args,
 		    json_object_new_int64(auth->anilist_id));
 		what = xstrdup("profile for your account");
 	}
-	if (!tools_fetch_as(call, TOOLS_OP_USER_PROFILE, vars, "user_list",
-	    cfg->cache_ttl_user_list, name != NULL ? NULL :
-	    auth->anilist_token, name != NULL ? scope : auth->scope, what,
-	    &reply) || (user = tools_data(call, &reply, "User", what)) == NULL)
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_USER_PROFILE, .vars = vars, .kind = "user_list",
+	    .ttl = cfg->cache_ttl_user_list,
+	    .token = name != NULL ? NULL : auth->anilist_token,
+	    .scope = name != NULL ? scope : auth->scope }, what, &reply) ||
+	    (user = tools_data(call, &reply, "User", what)) == NULL)
 		goto out;
 	stats = shape_get(shape_get(user, "statistics"), "anime");
 	result = json_object_new_object();
@@ -392,8 +394,9 @@ profile_toggle(const struct tool *t, struct json_object *args,
 	json_object_object_add(vars, profile_kinds[k].var,
 	    json_object_new_int64(id));
 	favs = NULL;
-	if (tools_fetch_as(call, TOOLS_OP_TOGGLE_FAVOURITE, vars,
-	    "list_save", 0, auth->anilist_token, NULL, what, &reply))
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_TOGGLE_FAVOURITE, .vars = vars, .kind = "list_save",
+	    .token = auth->anilist_token }, what, &reply))
 		favs = tools_data(call, &reply, "ToggleFavourite", what);
 	/* Whatever came back, the favourites may have changed at AniList. */
 	if (reply.upstream_calls > 0)

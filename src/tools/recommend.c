@@ -1,6 +1,7 @@
 /* tools/recommend.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,12 @@
 #include <json-c/json.h>
 
 #include "anilist.h"
+#include "cache.h"
 #include "config.h"
 #include "feedback.h"
 #include "log.h"
 #include "recommend.h"
+#include "rescache.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -26,6 +29,8 @@
  *   taste_profile:     UserList + 2 searches
  *   trending_genre:    the reference (MediaDetails, or SearchMedia by
  *                      title) or UserList, + 2 trending searches
+ * The candidate searches are asked at once (rec_searches), so that cold
+ * ones share one AniList request: 2 requests cold, 3 for similar by title.
  */
 #define REC_BUDGET		3
 #define REC_PAGE		50	/* candidates per search (AniList max) */
@@ -44,10 +49,20 @@ struct rec {
 	const char		*type;
 	bool			 include_adult;
 	int			 planned;	/* AniList fetches planned */
+	uint64_t		 deadline;	/* of every fetch (monotonic ms) */
 	/* the answer's source: the least fresh of every fetch */
 	const char		*cache;
 	uint64_t		 fetched_at;
 	struct json_object	*notes;		/* strings for the answer */
+	/* what was gathered */
+	enum recommend_kind	 kind;
+	struct recommend_pool	*pool;		/* the candidates */
+	struct json_object	*refj;		/* the reference, or NULL */
+	struct recommend_media	*refm;		/* the same, for ranking */
+	struct recommend_profile *profile;	/* from the list, or NULL */
+	struct anilist_reply	 list_reply;	/* the list behind profile */
+	const char		*genres[3];	/* trending: genres searched */
+	size_t			 ng;
 };
 
 static const struct tool_annotations rec_read_only = {
@@ -90,52 +105,71 @@ rec_account(struct rec *r, const struct anilist_reply *reply)
 		r->fetched_at = reply->fetched_at;
 }
 
+static void	rec_side_account(struct rec *r, struct tool_call *side, bool ok,
+		    const struct anilist_reply *reply);
+
 /*
  * One planned AniList call. Required calls fail the request; optional
  * ones (candidate searches) are skipped once the budget is spent (retries
  * after failures) and their failure only adds a note.
  */
 static bool
-rec_fetch(struct rec *r, const char *op, struct json_object *vars,
-    const char *kind, int ttl, bool as_user, const char *what,
+rec_fetch(struct rec *r, const struct anilist_request *req, const char *what,
     bool optional, struct anilist_reply *reply)
 {
+	struct anilist_request	 one = *req;
 	struct tool_call	 side;
 	bool			 ok;
 
+	/* One deadline for every AniList call of the request. */
+	one.deadline = r->deadline;
+	one.optional = optional;
+	req = &one;
 	memset(reply, 0, sizeof *reply);
 	r->planned++;
 	if (optional && r->call->upstream_calls >= REC_BUDGET) {
 		rec_note(r, "%s", "some candidates were not fetched: the "
 		    "AniList call budget of this request was spent on retries");
+		r->call->not_reusable = true;
 		return (false);
 	}
 	if (!optional) {
-		ok = tools_fetch_as(r->call, op, vars, kind, ttl,
-		    as_user ? r->auth->anilist_token : NULL,
-		    as_user ? r->auth->scope : NULL, what, reply);
+		ok = tools_fetch(r->call, req, what, reply);
 		if (ok)
 			rec_account(r, reply);
 		return (ok);
 	}
 	tool_call_init(&side);
-	ok = tools_fetch_as(&side, op, vars, kind, ttl, NULL, NULL, what,
-	    reply);
-	r->call->upstream_calls += side.upstream_calls;
-	if (side.upstream_ms >= 0)
+	ok = tools_fetch(&side, req, what, reply);
+	rec_side_account(r, &side, ok, reply);
+	tool_call_free(&side);
+	return (ok);
+}
+
+/* An optional fetch made on its own call (side), into the request's. */
+static void
+rec_side_account(struct rec *r, struct tool_call *side, bool ok,
+    const struct anilist_reply *reply)
+{
+	r->call->upstream_calls += side->upstream_calls;
+	if (side->upstream_ms >= 0)
 		r->call->upstream_ms = (r->call->upstream_ms > 0 ?
-		    r->call->upstream_ms : 0) + side.upstream_ms;
+		    r->call->upstream_ms : 0) + side->upstream_ms;
+	/* The answer is only as fresh (and as keepable) as every part. */
+	if (!ok || side->not_reusable)
+		r->call->not_reusable = true;
+	else if (side->fresh_until != 0 && (r->call->fresh_until == 0 ||
+	    side->fresh_until < r->call->fresh_until))
+		r->call->fresh_until = side->fresh_until;
 	if (ok)
 		rec_account(r, reply);
 	else {
 		log_warn("recommendation candidates unavailable",
-		    LF_STR("error", side.error.message), LF_END);
+		    LF_STR("error", side->error.message), LF_END);
 		rec_note(r, "some candidates could not be fetched from AniList "
 		    "(%s); the list may be shorter or less varied",
-		    side.error.code);
+		    side->error.code);
 	}
-	tool_call_free(&side);
-	return (ok);
 }
 
 static struct json_object *
@@ -184,37 +218,108 @@ rec_page_media(struct anilist_reply *reply)
 	return (media);
 }
 
-/*
- * Add the results of one candidate search to the pool; trending searches
- * record each title's position.
- */
-static void
-rec_search(struct rec *r, struct recommend_pool *pool,
-    const char *const *genres, size_t ngenres, const char *const *tags,
-    size_t ntags, bool trending)
-{
-	struct json_object	*vars, *media;
+/* One candidate search: what to ask and, once asked, what came back. */
+struct rec_job {
+	struct rec		*r;
+	struct json_object	*vars;
+	bool			 trending;
+	struct anilist_request	 req;
 	struct anilist_reply	 reply;
-	size_t			 i;
+	struct tool_call	 side;
+	bool			 ok;
+	bool			 threaded;
+	pthread_t		 tid;
+};
 
-	vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
+/* A candidate search by genres and tags (either may be empty). */
+static void
+rec_job_init(struct rec *r, struct rec_job *job, const char *const *genres,
+    size_t ngenres, const char *const *tags, size_t ntags, bool trending)
+{
+	memset(job, 0, sizeof *job);
+	job->r = r;
+	job->trending = trending;
+	job->vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
 	    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
 	    "POPULARITY_DESC", NULL);
 	if (ngenres > 0)
-		json_object_object_add(vars, "genre_in",
+		json_object_object_add(job->vars, "genre_in",
 		    rec_strings(genres, ngenres));
 	if (ntags > 0)
-		json_object_object_add(vars, "tag_in", rec_strings(tags, ntags));
-	if (rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
-	    trending ? cfg->cache_ttl_trending : cfg->cache_ttl_default, false,
-	    NULL, true, &reply) && (media = rec_page_media(&reply)) != NULL) {
-		for (i = 0; i < json_object_array_length(media); i++)
-			recommend_pool_add(pool,
-			    json_object_array_get_idx(media, i), 0,
-			    trending ? (int)i + 1 : 0);
+		json_object_object_add(job->vars, "tag_in",
+		    rec_strings(tags, ntags));
+	job->req.op = TOOLS_OP_SEARCH_MEDIA;
+	job->req.vars = job->vars;
+	job->req.kind = "search";
+	job->req.ttl = trending ? cfg->cache_ttl_trending :
+	    cfg->cache_ttl_default;
+	job->req.deadline = r->deadline;
+	job->req.optional = true;
+}
+
+/* Ask: touches nothing but the job (it may run on its own thread). */
+static void *
+rec_job_run(void *arg)
+{
+	struct rec_job	*job = arg;
+
+	tool_call_init(&job->side);
+	job->ok = tools_fetch(&job->side, &job->req, NULL, &job->reply);
+	if (job->threaded) {
+		anilist_thread_cleanup();
+		cache_thread_cleanup();
 	}
-	anilist_reply_free(&reply);
-	json_object_put(vars);
+	return (NULL);
+}
+
+/*
+ * The candidate searches of a request, asked at once (each on its own
+ * thread but the first), so that their cold ones share one AniList request
+ * (UPSTREAM_BATCH_MS); then their results join the pool in order. Trending
+ * searches record each title's position.
+ */
+static void
+rec_searches(struct rec *r, struct rec_job *jobs, size_t n)
+{
+	struct json_object	*media;
+	size_t			 i, k;
+
+	r->planned += (int)n;
+	if (n > 0 && r->call->upstream_calls >= REC_BUDGET) {
+		rec_note(r, "%s", "some candidates were not fetched: the "
+		    "AniList call budget of this request was spent on retries");
+		r->call->not_reusable = true;
+		n = 0;
+	}
+	for (i = 1; i < n; i++)
+		jobs[i].threaded = pthread_create(&jobs[i].tid, NULL,
+		    rec_job_run, &jobs[i]) == 0;
+	for (i = 0; i < n; i++)
+		if (!jobs[i].threaded)
+			rec_job_run(&jobs[i]);
+	for (i = 1; i < n; i++)
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].tid, NULL);
+	for (i = 0; i < n; i++) {
+		rec_side_account(r, &jobs[i].side, jobs[i].ok, &jobs[i].reply);
+		if (jobs[i].ok && (media = rec_page_media(&jobs[i].reply)) !=
+		    NULL)
+			for (k = 0; k < json_object_array_length(media); k++)
+				recommend_pool_add(r->pool,
+				    json_object_array_get_idx(media, k), 0,
+				    jobs[i].trending ? (int)k + 1 : 0);
+		tool_call_free(&jobs[i].side);
+		anilist_reply_free(&jobs[i].reply);
+	}
+}
+
+static void
+rec_jobs_free(struct rec_job *jobs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		json_object_put(jobs[i].vars);
 }
 
 /*
@@ -241,8 +346,9 @@ rec_resolve_title(struct rec *r, const char *title)
 	sort = json_object_new_array();
 	json_object_array_add(sort, json_object_new_string("SEARCH_MATCH"));
 	json_object_object_add(vars, "sort", sort);
-	if (!rec_fetch(r, TOOLS_OP_SEARCH_MEDIA, vars, "search",
-	    cfg->cache_ttl_default, false, NULL, false, &reply))
+	if (!rec_fetch(r, &(struct anilist_request){
+	    .op = TOOLS_OP_SEARCH_MEDIA, .vars = vars, .kind = "search",
+	    .ttl = cfg->cache_ttl_default }, NULL, false, &reply))
 		goto out;
 	media = rec_page_media(&reply);
 	if ((best = recommend_best_title_match(title, media)) < 0) {
@@ -270,8 +376,9 @@ rec_details(struct rec *r, long long id, const char *field)
 	xasprintf(&what, "anime with id %lld", id);
 	vars = json_object_new_object();
 	json_object_object_add(vars, "id", json_object_new_int64(id));
-	if (!rec_fetch(r, TOOLS_OP_MEDIA_DETAILS, vars, "media",
-	    cfg->cache_ttl_media, false, what, false, &reply) ||
+	if (!rec_fetch(r, &(struct anilist_request){
+	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, what, false, &reply) ||
 	    (media = tools_data(r->call, &reply, "Media", what)) == NULL) {
 		if (r->call->error.status == 404)
 			tool_fail(r->call, 404, "not_found", field, "AniList has "
@@ -327,7 +434,7 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 {
 	const char		*name = tools_arg_str(r->args, "user_name");
 	struct json_object	*vars, *coll = NULL;
-	char			*what;
+	char			*what, name_scope[TOOLS_NAME_SCOPE_LEN];
 	bool			 own = name == NULL;
 
 	vars = json_object_new_object();
@@ -336,6 +443,7 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 		    json_object_new_int64(r->auth->anilist_id));
 		what = xstrdup("list for your account");
 	} else {
+		users_name_scope(name, name_scope, sizeof name_scope);
 		json_object_object_add(vars, "userName",
 		    json_object_new_string(name));
 		xasprintf(&what, "public anime list of a user named \"%s\"",
@@ -345,8 +453,11 @@ rec_user_list(struct rec *r, struct anilist_reply *reply)
 	json_object_object_add(vars, "chunk", json_object_new_int(1));
 	json_object_object_add(vars, "perChunk",
 	    json_object_new_int(REC_LIST_CHUNK));
-	if (rec_fetch(r, TOOLS_OP_USER_LIST, vars, "user_list",
-	    cfg->cache_ttl_user_list, own, what, false, reply))
+	if (rec_fetch(r, &(struct anilist_request){
+	    .op = TOOLS_OP_USER_LIST, .vars = vars, .kind = "user_list",
+	    .ttl = cfg->cache_ttl_user_list,
+	    .token = own ? r->auth->anilist_token : NULL,
+	    .scope = own ? r->auth->scope : name_scope }, what, false, reply))
 		coll = tools_data(r->call, reply, "MediaListCollection", what);
 	if (coll == NULL && r->call->error.status == 404 && !own)
 		tool_fail(r->call, 404, "not_found", "user_name", "AniList has "
@@ -557,18 +668,18 @@ rec_summary(struct json_object *list, const char *what,
 
 /* Candidates, query and reference for recommendation_type=similar. */
 static bool
-rec_similar(struct rec *r, struct recommend_pool *pool,
-    struct json_object **refj)
+rec_similar(struct rec *r)
 {
 	struct json_object	*recs, *nodes, *node, *m, *rating;
 	struct recommend_media	*ref;
 	struct recommend_search	 s[REC_BUDGET];
+	struct rec_job		 jobs[REC_BUDGET];
 	size_t			 i, n;
 
-	if ((*refj = rec_reference(r, true)) == NULL)
+	if ((r->refj = rec_reference(r, true)) == NULL)
 		return (false);
 	/* AniList's community recommendations, by rating. */
-	if (json_object_object_get_ex(*refj, "recommendations", &recs) &&
+	if (json_object_object_get_ex(r->refj, "recommendations", &recs) &&
 	    json_object_object_get_ex(recs, "nodes", &nodes) &&
 	    json_object_is_type(nodes, json_type_array)) {
 		for (i = 0; i < json_object_array_length(nodes); i++) {
@@ -578,42 +689,253 @@ rec_similar(struct rec *r, struct recommend_pool *pool,
 				continue;
 			if (!json_object_object_get_ex(node, "rating", &rating))
 				rating = NULL;
-			recommend_pool_add(pool, m, rating != NULL ?
+			recommend_pool_add(r->pool, m, rating != NULL ?
 			    json_object_get_int(rating) : 0, 0);
 		}
 	}
-	if ((ref = recommend_media_create(*refj)) == NULL) {
+	if ((ref = recommend_media_create(r->refj)) == NULL) {
 		tool_fail(r->call, 502, "upstream_error", NULL,
 		    "AniList's answer has no media id");
 		return (false);
 	}
 	n = recommend_searches(ref, s, (size_t)(REC_BUDGET - r->planned));
 	for (i = 0; i < n; i++)
-		rec_search(r, pool, s[i].genres, s[i].ngenres, s[i].tags,
+		rec_job_init(r, &jobs[i], s[i].genres, s[i].ngenres, s[i].tags,
 		    s[i].ntags, false);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
 	recommend_media_free(ref);
 	return (true);
 }
 
 /* Candidates from the profile's favourite genres (two searches). */
 static void
-rec_taste_candidates(struct rec *r, struct recommend_pool *pool,
-    const struct recommend_profile *p, bool trending)
+rec_taste_candidates(struct rec *r, const struct recommend_profile *p,
+    bool trending)
 {
 	const char	*g1 = recommend_profile_genre(p, 0);
 	const char	*g2 = recommend_profile_genre(p, 1);
+	struct rec_job	 jobs[2];
+	size_t		 n = 0;
 
 	if (g1 == NULL) {
 		/* nothing liked yet: AniList's most popular (or trending) */
 		rec_note(r, "%s", "the list says little about taste yet "
 		    "(no scored or completed titles with genres); these are "
 		    "AniList's most popular titles the list does not have");
-		rec_search(r, pool, NULL, 0, NULL, 0, trending);
+		rec_job_init(r, &jobs[0], NULL, 0, NULL, 0, trending);
+		rec_searches(r, jobs, 1);
+		rec_jobs_free(jobs, 1);
 		return;
 	}
-	rec_search(r, pool, &g1, 1, NULL, 0, trending);
-	if (g2 != NULL && r->planned < REC_BUDGET)
-		rec_search(r, pool, &g2, 1, NULL, 0, trending);
+	rec_job_init(r, &jobs[n++], &g1, 1, NULL, 0, trending);
+	if (g2 != NULL && r->planned + 1 < REC_BUDGET)
+		rec_job_init(r, &jobs[n++], &g2, 1, NULL, 0, trending);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
+}
+
+/* Candidates and query for recommendation_type=trending_genre. */
+static bool
+rec_trending(struct rec *r)
+{
+	struct json_object	*coll;
+	struct rec_job		 jobs[2];
+	size_t			 n = 0;
+
+	if (tools_arg_int(r->args, "reference_anime_id", 0) > 0 ||
+	    tools_arg_str(r->args, "reference_title") != NULL) {
+		if ((r->refj = rec_reference(r, false)) == NULL)
+			return (false);
+	} else {
+		if ((coll = rec_user_list(r, &r->list_reply)) == NULL)
+			return (false);
+		r->profile = recommend_profile_create(coll);
+	}
+	if (r->refj != NULL &&
+	    (r->refm = recommend_media_create(r->refj)) == NULL) {
+		tool_fail(r->call, 502, "upstream_error", NULL,
+		    "AniList's answer has no media id");
+		return (false);
+	}
+	if (r->refm == NULL) {
+		for (r->ng = 0; r->ng < 2 && (r->genres[r->ng] =
+		    recommend_profile_genre(r->profile, r->ng)) != NULL;
+		    r->ng++)
+			;
+		rec_taste_candidates(r, r->profile, true);
+		return (true);
+	}
+	/* all of its genres, then the first two: looser */
+	for (r->ng = 0; r->ng < nitems(r->genres) && (r->genres[r->ng] =
+	    recommend_media_genre(r->refm, r->ng)) != NULL; r->ng++)
+		;
+	if (r->ng == 0) {
+		tool_fail(r->call, 404, "not_found", NULL, "AniList lists no "
+		    "genres for %s, so there is nothing to look in; try "
+		    "recommendation_type=similar", recommend_media_title(r->refm));
+		return (false);
+	}
+	rec_job_init(r, &jobs[n++], r->genres, r->ng, NULL, 0, true);
+	if (r->ng > 1)
+		rec_job_init(r, &jobs[n++], r->genres, r->ng - 1, NULL, 0, true);
+	rec_searches(r, jobs, n);
+	rec_jobs_free(jobs, n);
+	return (true);
+}
+
+/*
+ * Gather: the reference or the list, then the candidates into r->pool.
+ * False with the call's error set.
+ */
+static bool
+rec_gather(struct rec *r)
+{
+	struct json_object	*coll;
+
+	if (strcmp(r->type, "similar") == 0) {
+		r->kind = RECOMMEND_SIMILAR;
+		if (!rec_similar(r))
+			return (false);
+		if ((r->refm = recommend_media_create(r->refj)) == NULL) {
+			tool_fail(r->call, 502, "upstream_error", NULL,
+			    "AniList's answer has no media id");
+			return (false);
+		}
+		return (true);
+	}
+	if (strcmp(r->type, "taste_profile") == 0) {
+		r->kind = RECOMMEND_TASTE;
+		if ((coll = rec_user_list(r, &r->list_reply)) == NULL)
+			return (false);
+		r->profile = recommend_profile_create(coll);
+		rec_taste_candidates(r, r->profile, false);
+		return (true);
+	}
+	r->kind = RECOMMEND_TRENDING;
+	return (rec_trending(r));
+}
+
+/*
+ * Rank: score the pool for the request, remember what a signed-in user is
+ * shown, shape each title. Returns the list (caller owns).
+ */
+static struct json_object *
+rec_rank(struct rec *r)
+{
+	struct recommend_query	 q;
+	struct json_object	*ranked;
+	size_t			 nexclude;
+	int64_t			*exclude = rec_excludes(r->args, &nexclude);
+
+	memset(&q, 0, sizeof q);
+	q.kind = r->kind;
+	q.count = (size_t)tools_arg_int(r->args, "count", 10);
+	q.include_related = tools_arg_bool(r->args, "include_related");
+	q.include_adult = r->include_adult;
+	q.exclude = exclude;
+	q.nexclude = nexclude;
+	q.reference = r->refm;
+	q.profile = r->profile;
+	if (r->kind == RECOMMEND_TRENDING) {
+		q.genres = r->genres;
+		q.ngenres = r->ng;
+	}
+	ranked = recommend_rank(&q, r->pool);
+	rec_record_shown(r->auth, ranked, r->refm, r->type);
+	rec_shape(ranked);
+	free(exclude);
+	return (ranked);
+}
+
+/* What the summary says the list is ("similar to" …); caller frees. */
+static char *
+rec_what(const struct rec *r)
+{
+	const char	*name = tools_arg_str(r->args, "user_name");
+	struct buf	 b;
+	size_t		 i;
+
+	if (strcmp(r->type, "similar") == 0)
+		return (xstrdup("similar to"));
+	buf_init(&b);
+	if (strcmp(r->type, "taste_profile") == 0 && name != NULL)
+		buf_printf(&b, "for the taste of %s's list", name);
+	else if (strcmp(r->type, "taste_profile") == 0)
+		buf_puts(&b, "for your taste");
+	else if (r->refm != NULL)
+		buf_puts(&b, "trending in the genres of");
+	else {
+		buf_puts(&b, "trending in the list's favourite genres");
+		for (i = 0; i < r->ng; i++)
+			buf_printf(&b, "%s%s", i == 0 ? " (" : ", ",
+			    r->genres[i]);
+		if (r->ng > 0)
+			buf_puts(&b, ")");
+	}
+	return (buf_detach(&b));
+}
+
+/* Build: the answer around the ranked list (taken over). */
+static struct json_object *
+rec_build(struct rec *r, struct json_object *ranked)
+{
+	struct json_object	*result = json_object_new_object();
+	struct anilist_reply	 agg;
+	char			*what;
+
+	json_object_object_add(result, "reference", r->refj != NULL ?
+	    shape_media(r->refj, false) : NULL);
+	json_object_object_add(result, "recommendation_type",
+	    json_object_new_string(r->type));
+	json_object_object_add(result, "recommendations", ranked);
+	if (r->profile != NULL)
+		json_object_object_add(result, "profile",
+		    recommend_profile_json(r->profile, REC_PROFILE_TOP));
+	if (r->kind == RECOMMEND_TRENDING)
+		json_object_object_add(result, "genres",
+		    rec_strings(r->genres, r->ng));
+	if (json_object_array_length(r->notes) > 0)
+		json_object_object_add(result, "notes", json_object_get(r->notes));
+	memset(&agg, 0, sizeof agg);
+	agg.cache = r->cache;
+	agg.fetched_at = r->fetched_at;
+	what = rec_what(r);
+	tools_add_summary(result, rec_summary(ranked, what,
+	    json_object_object_get(result, "reference")), &agg);
+	free(what);
+	json_object_object_add(json_object_object_get(result, "source"),
+	    "upstream_calls", json_object_new_int(r->call->upstream_calls));
+	r->call->cache = r->cache;
+	return (result);
+}
+
+/*
+ * A finished answer kept in this worker (rescache.h), for a request with no
+ * signed-in user (whose answers record what was shown); else NULL, with
+ * *key (caller frees) set when the answer may be kept.
+ */
+static struct json_object *
+rec_kept(const struct tool *t, struct json_object *args,
+    const struct tool_auth *auth, struct tool_call *call, char **key)
+{
+	struct json_object	*kept;
+	struct rescache_hit	 hit;
+	struct buf		 b;
+
+	*key = NULL;
+	if (auth != NULL || cfg->result_cache_kb == 0)
+		return (NULL);
+	buf_init(&b);
+	buf_puts(&b, t->name);
+	buf_putc(&b, '\n');
+	cache_canonical_json(args, &b);
+	*key = buf_detach(&b);
+	if ((kept = rescache_get(*key, &hit)) == NULL)
+		return (NULL);
+	call->cache = "hit";
+	anilist_count_hit(hit.kind);
+	return (kept);
 }
 
 static struct json_object *
@@ -621,160 +943,34 @@ rec_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	struct rec		 r;
-	struct recommend_pool	*pool;
-	struct recommend_query	 q;
-	struct recommend_media	*refm = NULL;
-	struct recommend_profile *profile = NULL;
-	struct anilist_reply	 list_reply, agg;
-	struct json_object	*refj = NULL, *coll, *ranked = NULL, *result = NULL;
-	struct json_object	*genres = NULL;
-	const char		*g[3];
-	size_t			 ng = 0, i;
-	int64_t			*exclude;
-	size_t			 nexclude;
-	char			*what;
+	struct json_object	*result = NULL;
+	char			*key = NULL;
 
 	memset(&r, 0, sizeof r);
-	memset(&list_reply, 0, sizeof list_reply);
 	r.call = call;
 	r.args = args;
 	r.auth = auth;
 	r.type = tools_arg_str(args, "recommendation_type");
 	r.include_adult = tools_arg_bool(args, "include_adult");
 	r.notes = json_object_new_array();
-	pool = recommend_pool_create();
-	exclude = rec_excludes(args, &nexclude);
-	if (!rec_check_args(&r))
+	r.pool = recommend_pool_create();
+	r.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
+	if ((result = rec_kept(t, args, auth, call, &key)) != NULL)
 		goto out;
-
-	memset(&q, 0, sizeof q);
-	q.count = (size_t)tools_arg_int(args, "count", 10);
-	q.include_related = tools_arg_bool(args, "include_related");
-	q.include_adult = r.include_adult;
-	q.exclude = exclude;
-	q.nexclude = nexclude;
-
-	if (strcmp(r.type, "similar") == 0) {
-		q.kind = RECOMMEND_SIMILAR;
-		if (!rec_similar(&r, pool, &refj))
-			goto out;
-	} else if (strcmp(r.type, "taste_profile") == 0) {
-		q.kind = RECOMMEND_TASTE;
-		if ((coll = rec_user_list(&r, &list_reply)) == NULL)
-			goto out;
-		profile = recommend_profile_create(coll);
-		rec_taste_candidates(&r, pool, profile, false);
-	} else {
-		q.kind = RECOMMEND_TRENDING;
-		if (tools_arg_int(args, "reference_anime_id", 0) > 0 ||
-		    tools_arg_str(args, "reference_title") != NULL) {
-			if ((refj = rec_reference(&r, false)) == NULL)
-				goto out;
-		} else {
-			if ((coll = rec_user_list(&r, &list_reply)) == NULL)
-				goto out;
-			profile = recommend_profile_create(coll);
-		}
-	}
-	if (refj != NULL && (refm = recommend_media_create(refj)) == NULL) {
-		tool_fail(call, 502, "upstream_error", NULL,
-		    "AniList's answer has no media id");
-		goto out;
-	}
-	if (q.kind == RECOMMEND_TRENDING) {
-		if (refm != NULL) {
-			/* all of its genres, then the first two: looser */
-			for (ng = 0; ng < nitems(g) &&
-			    (g[ng] = recommend_media_genre(refm, ng)) != NULL;
-			    ng++)
-				;
-			if (ng == 0) {
-				tool_fail(call, 404, "not_found", NULL, "AniList "
-				    "lists no genres for %s, so there is nothing "
-				    "to look in; try recommendation_type=similar",
-				    recommend_media_title(refm));
-				goto out;
-			}
-			rec_search(&r, pool, g, ng, NULL, 0, true);
-			if (ng > 1)
-				rec_search(&r, pool, g, ng - 1, NULL, 0, true);
-		} else {
-			for (ng = 0; ng < 2 && (g[ng] =
-			    recommend_profile_genre(profile, ng)) != NULL; ng++)
-				;
-			rec_taste_candidates(&r, pool, profile, true);
-		}
-		genres = rec_strings(g, ng);
-		q.genres = g;
-		q.ngenres = ng;
-	}
-	q.reference = refm;
-	q.profile = profile;
-	ranked = recommend_rank(&q, pool);
-	rec_record_shown(auth, ranked, refm, r.type);
-	rec_shape(ranked);
-
-	result = json_object_new_object();
-	json_object_object_add(result, "reference", refj != NULL ?
-	    shape_media(refj, false) : NULL);
-	json_object_object_add(result, "recommendation_type",
-	    json_object_new_string(r.type));
-	json_object_object_add(result, "recommendations", ranked);
-	if (profile != NULL)
-		json_object_object_add(result, "profile",
-		    recommend_profile_json(profile, REC_PROFILE_TOP));
-	if (genres != NULL) {
-		json_object_object_add(result, "genres", genres);
-		genres = NULL;
-	}
-	if (json_object_array_length(r.notes) > 0)
-		json_object_object_add(result, "notes", json_object_get(r.notes));
-	if (strcmp(r.type, "similar") == 0)
-		what = xstrdup("similar to");
-	else if (strcmp(r.type, "taste_profile") == 0 &&
-	    tools_arg_str(args, "user_name") != NULL)
-		xasprintf(&what, "for the taste of %s's list",
-		    tools_arg_str(args, "user_name"));
-	else if (strcmp(r.type, "taste_profile") == 0)
-		what = xstrdup("for your taste");
-	else if (refm != NULL)
-		what = xstrdup("trending in the genres of");
-	else {
-		what = xstrdup("trending in the list's favourite genres");
-		for (i = 0; i < ng; i++) {
-			char	*more;
-
-			xasprintf(&more, "%s%s%s", what, i == 0 ? " (" : ", ",
-			    g[i]);
-			free(what);
-			what = more;
-		}
-		if (ng > 0) {
-			char	*more;
-
-			xasprintf(&more, "%s)", what);
-			free(what);
-			what = more;
-		}
-	}
-	memset(&agg, 0, sizeof agg);
-	agg.cache = r.cache;
-	agg.fetched_at = r.fetched_at;
-	tools_add_summary(result, rec_summary(ranked, what,
-	    json_object_object_get(result, "reference")), &agg);
-	free(what);
-	json_object_object_add(json_object_object_get(result, "source"),
-	    "upstream_calls", json_object_new_int(call->upstream_calls));
-	call->cache = r.cache;
+	if (rec_check_args(&r) && rec_gather(&r))
+		result = rec_build(&r, rec_rank(&r));
+	/* Kept only when every part came fresh and public (tools_fetch). */
+	if (result != NULL && key != NULL && !call->not_reusable &&
+	    call->fresh_until != 0)
+		rescache_put(key, result, call->kind, call->fresh_until, false);
 out:
-	json_object_put(genres);
-	recommend_media_free(refm);
-	recommend_profile_free(profile);
-	recommend_pool_free(pool);
-	anilist_reply_free(&list_reply);
-	json_object_put(refj);
+	free(key);
+	recommend_media_free(r.refm);
+	recommend_profile_free(r.profile);
+	recommend_pool_free(r.pool);
+	anilist_reply_free(&r.list_reply);
+	json_object_put(r.refj);
 	json_object_put(r.notes);
-	free(exclude);
 	return (result);
 }
 

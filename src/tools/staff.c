@@ -211,8 +211,9 @@ staff_run(const struct tool *t, struct json_object *args,
 	tools_var_copy(vars, "id", args, "id");
 	tools_var_copy(vars, "search", args, "search");
 	tools_var_copy(vars, "perPage", args, "per_page");
-	if (!tools_fetch(call, TOOLS_OP_STAFF_INFO, vars, "character",
-	    cfg->cache_ttl_character, what, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_STAFF_INFO, .vars = vars, .kind = "character",
+	    .ttl = cfg->cache_ttl_character }, what, &reply) ||
 	    (s = tools_data(call, &reply, "Staff", what)) == NULL)
 		goto out;
 	result = json_object_new_object();

@@ -130,8 +130,9 @@ studios_run(const struct tool *t, struct json_object *args,
 	tools_var_copy(vars, "id", args, "id");
 	tools_var_copy(vars, "search", args, "search");
 	tools_var_copy(vars, "perPage", args, "per_page");
-	if (!tools_fetch(call, TOOLS_OP_STUDIO_INFO, vars, "media",
-	    cfg->cache_ttl_media, what, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_STUDIO_INFO, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, what, &reply) ||
 	    (st = tools_data(call, &reply, "Studio", what)) == NULL)
 		goto out;
 	result = json_object_new_object();

@@ -9,6 +9,7 @@
 #include "util.h"
 
 struct anilist_reply;
+struct anilist_request;
 struct json_object;
 
 /* The named operations of queries.c the tools run. */
@@ -154,6 +155,12 @@ char		*users_scope_of_name(const char *name);
 struct json_object *users_collection(struct tool_call *call,
 		    const struct tool_auth *auth, const char *name,
 		    struct anilist_reply *reply);
+/*
+ * The cache scope of the public lists of a user name into out (len bytes,
+ * at least TOOLS_NAME_SCOPE_LEN), so that the user's own changes drop them.
+ */
+#define TOOLS_NAME_SCOPE_LEN	72
+void		 users_name_scope(const char *name, char *out, size_t len);
 
 /* tools/season.c: the AniList season of a moment (UTC), a pure function. */
 struct season {
@@ -177,21 +184,14 @@ void		 tools_var_copy(struct json_object *vars, const char *var,
 bool		 tools_check_depth(struct json_object *args,
 		    struct tool_call *call);
 /*
- * Run op with vars (borrowed) through anilist_fetch (public data, shared
- * cache). Records cache and upstream time in call; on failure maps the
- * reply to call's error (not_found says what, e.g. "anime 42"). reply
- * must be released with anilist_reply_free either way.
+ * Run req (borrowed) through anilist_fetch: public data in the shared
+ * cache, or a user's when req carries their token or scope. Records cache
+ * and upstream time in call; on failure maps the reply to call's error
+ * (what says what was missing, e.g. "anime 42"). reply must be released
+ * with anilist_reply_free either way.
  */
-bool		 tools_fetch(struct tool_call *call, const char *op,
-		    struct json_object *vars, const char *kind, int ttl,
-		    const char *what, struct anilist_reply *reply);
-/*
- * tools_fetch for a user: token is their AniList bearer token (or NULL),
- * scope partitions the cache (anilist_fetch).
- */
-bool		 tools_fetch_as(struct tool_call *call, const char *op,
-		    struct json_object *vars, const char *kind, int ttl,
-		    const char *token, const char *scope, const char *what,
+bool		 tools_fetch(struct tool_call *call,
+		    const struct anilist_request *req, const char *what,
 		    struct anilist_reply *reply);
 /* data.<key> of a reply, or NULL with a 502/404 error in call. */
 struct json_object *tools_data(struct tool_call *call,

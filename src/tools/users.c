@@ -218,7 +218,7 @@ users_str(struct json_object *o, const char *key)
  * user's own changes can drop them (AniList names are case-insensitive).
  * out holds USERS_NAME_MAX + sizeof USERS_NAME_SCOPE bytes.
  */
-static void
+void
 users_name_scope(const char *name, char *out, size_t len)
 {
 	size_t	i, n;
@@ -585,10 +585,11 @@ users_collection(struct tool_call *call, const struct tool_auth *auth,
 	json_object_object_add(vars, "chunk", json_object_new_int(1));
 	json_object_object_add(vars, "perChunk",
 	    json_object_new_int(USERS_COLLECTION_MAX));
-	if (tools_fetch_as(call, TOOLS_OP_USER_LIST, vars, "user_list",
-	    cfg->cache_ttl_user_list, name != NULL ? NULL :
-	    auth->anilist_token, name != NULL ? name_scope : auth->scope, who,
-	    reply))
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_USER_LIST, .vars = vars, .kind = "user_list",
+	    .ttl = cfg->cache_ttl_user_list,
+	    .token = name != NULL ? NULL : auth->anilist_token,
+	    .scope = name != NULL ? name_scope : auth->scope }, who, reply))
 		coll = tools_data(call, reply, "MediaListCollection", who);
 	json_object_put(vars);
 	free(who);
@@ -657,8 +658,10 @@ users_get_list(const struct tool *t, struct json_object *args,
 		xasprintf(&who, "user %s", name);
 	else
 		who = xstrdup("list for your account");
-	if (!tools_fetch_as(call, TOOLS_OP_USER_LIST, vars, "user_list",
-	    cfg->cache_ttl_user_list, token, scope, who, &reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_USER_LIST, .vars = vars, .kind = "user_list",
+	    .ttl = cfg->cache_ttl_user_list, .token = token, .scope = scope },
+	    who, &reply) ||
 	    (coll = tools_data(call, &reply, "MediaListCollection", who)) ==
 	    NULL)
 		goto out;
@@ -749,8 +752,10 @@ users_find_entry(struct tool_call *call, const struct tool_auth *auth,
 	json_object_object_add(vars, "userId",
 	    json_object_new_int64(auth->anilist_id));
 	xasprintf(&what, "entry for media %lld on your list", media_id);
-	if (tools_fetch_as(call, TOOLS_OP_MEDIA_LIST_ENTRY, vars,
-	    "list_entry", 0, auth->anilist_token, NULL, what, &reply) &&
+	if (tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_MEDIA_LIST_ENTRY, .vars = vars,
+	    .kind = "list_entry", .token = auth->anilist_token }, what,
+	    &reply) &&
 	    (e = tools_data(call, &reply, "MediaList", what)) != NULL)
 		out = json_object_get(e);
 	if (out == NULL && call->error.status == 404) {
@@ -931,8 +936,10 @@ users_update(const struct tool *t, struct json_object *args,
 	    json_object_new_int64(media_id));
 	json_object_object_add(vars, "status", json_object_new_string(status));
 
-	fetched = tools_fetch_as(call, TOOLS_OP_SAVE_LIST_ENTRY, vars,
-	    "list_save", 0, auth->anilist_token, NULL, "such anime", &reply);
+	fetched = tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_SAVE_LIST_ENTRY, .vars = vars,
+	    .kind = "list_save", .token = auth->anilist_token },
+	    "such anime", &reply);
 	/* Whatever came back, the list may have changed at AniList. */
 	if (reply.upstream_calls > 0)
 		users_invalidate(auth);
@@ -987,9 +994,10 @@ users_delete(const struct tool *t, struct json_object *args,
 	entry_id = json_object_get_int64(v);
 	vars = json_object_new_object();
 	json_object_object_add(vars, "id", json_object_new_int64(entry_id));
-	fetched = tools_fetch_as(call, TOOLS_OP_DELETE_LIST_ENTRY, vars,
-	    "list_delete", 0, auth->anilist_token, NULL, "such list entry",
-	    &reply);
+	fetched = tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_DELETE_LIST_ENTRY, .vars = vars,
+	    .kind = "list_delete", .token = auth->anilist_token },
+	    "such list entry", &reply);
 	if (reply.upstream_calls > 0)
 		users_invalidate(auth);
 	if (!fetched) {

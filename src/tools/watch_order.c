@@ -249,8 +249,9 @@ watch_hop(struct watch_graph *g, int depth, struct tool_call *call,
 	json_object_object_add(vars, "perPage",
 	    json_object_new_int(WATCH_PER_HOP));
 	reply = &g->replies[g->nreplies++];
-	if (!tools_fetch(call, TOOLS_OP_FRANCHISE_HOP, vars, "media",
-	    cfg->cache_ttl_media, what, reply) ||
+	if (!tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_FRANCHISE_HOP, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, what, reply) ||
 	    (page = tools_data(call, reply, "Page", what)) == NULL)
 		goto out;
 	list = shape_get(page, "media");

@@ -113,7 +113,10 @@ SERIES_FORMATS = {"TV", "TV_SHORT", "ONA"}
 LIST_MEDIA_FIELDS = ("id", "type", "title", "episodes", "format", "status",
                      "genres", "averageScore", "coverImage", "tags",
                      "studios", "seasonYear", "duration")
-FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors"}
+FAULT_MODES = {"none", "429", "403", "500", "slow", "drop", "errors",
+               "hang"}
+# A hung request is dropped after this long at the latest (seconds).
+HANG_LIMIT = 120
 
 
 class GraphQLError(Exception):
@@ -580,6 +583,152 @@ def parse_document(doc):
     return ops
 
 
+# AniList refuses a query whose complexity passes this (graphql-php's rule:
+# every selected field costs 1, plus what it selects).
+MAX_COMPLEXITY = 500
+NAME_RE = re.compile(r"[_A-Za-z]\w*")
+
+
+def _skip_string(doc, i):
+    """Index after the string literal starting at doc[i] (a quote)."""
+    i += 1
+    while i < len(doc) and doc[i] != '"':
+        i += 2 if doc[i] == "\\" else 1
+    return i + 1
+
+
+def _matching(doc, i, open_c, close_c):
+    """Index after the bracket closing the one at doc[i]."""
+    depth = 0
+    while i < len(doc):
+        c = doc[i]
+        if c == '"':
+            i = _skip_string(doc, i)
+            continue
+        if c == open_c:
+            depth += 1
+        elif c == close_c:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(doc)
+
+
+def selection_set(doc):
+    """The text inside the first operation's outer braces, or None."""
+    m = OP_RE.search(doc)
+    i = doc.find("{", m.end() if m else 0)
+    if m:
+        rest = doc[m.end():].lstrip()
+        if rest.startswith("("):
+            i = doc.find("{", _matching(doc, doc.index("(", m.end()),
+                                        "(", ")"))
+    if i < 0:
+        return None
+    return doc[i + 1:_matching(doc, i, "{", "}") - 1]
+
+
+def complexity(sel):
+    """Fields selected in a selection set, at every depth (aliases and
+    arguments are free)."""
+    n, i = 0, 0
+    while i < len(sel):
+        c = sel[i]
+        if c == "(":
+            i = _matching(sel, i, "(", ")")
+            continue
+        if c == '"':
+            i = _skip_string(sel, i)
+            continue
+        m = NAME_RE.match(sel, i)
+        if m and (i == 0 or not (sel[i - 1].isalnum() or sel[i - 1] in
+                                 "_$")):
+            j = m.end()
+            while j < len(sel) and sel[j].isspace():
+                j += 1
+            if j >= len(sel) or sel[j] != ":":
+                n += 1
+            i = m.end()
+            continue
+        i += 1
+    return n
+
+
+def root_fields(sel):
+    """[(alias, field, args text, body text)] of a selection set."""
+    out, i = [], 0
+    while i < len(sel):
+        m = NAME_RE.match(sel, i)
+        if not m:
+            i += 1
+            continue
+        alias = field = m.group(0)
+        i = m.end()
+        while i < len(sel) and sel[i].isspace():
+            i += 1
+        if i < len(sel) and sel[i] == ":":
+            m = NAME_RE.match(sel, i + 1 + (len(sel[i + 1:]) -
+                                            len(sel[i + 1:].lstrip())))
+            if not m:
+                break
+            field, i = m.group(0), m.end()
+            while i < len(sel) and sel[i].isspace():
+                i += 1
+        args = body = ""
+        if i < len(sel) and sel[i] == "(":
+            j = _matching(sel, i, "(", ")")
+            args, i = sel[i + 1:j - 1], j
+            while i < len(sel) and sel[i].isspace():
+                i += 1
+        if i < len(sel) and sel[i] == "{":
+            j = _matching(sel, i, "{", "}")
+            body, i = sel[i + 1:j - 1], j
+        out.append((alias, field, args, body))
+    return out
+
+
+def _split_top(text):
+    parts, depth, cur = [], 0, ""
+    for c in text:
+        if c in "[{(":
+            depth += 1
+        elif c in "]})":
+            depth -= 1
+        if c == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def field_args(text, variables):
+    """{name: value} of an argument list; $vars from variables."""
+    def value(t):
+        t = t.strip()
+        if t.startswith("$"):
+            return variables.get(t[1:])
+        if t.startswith("["):
+            return [value(x) for x in _split_top(t[1:-1])]
+        if t.startswith('"'):
+            return json.loads(t)
+        if t in ("true", "false"):
+            return t == "true"
+        if t == "null":
+            return None
+        if re.fullmatch(r"-?\d+", t):
+            return int(t)
+        return t
+    out = {}
+    for part in _split_top(text):
+        k, _, v = part.partition(":")
+        out[k.strip()] = value(v)
+    return out
+
+
 def coerce_var(name, gtype, value):
     """Check value against a GraphQL variable type the way graphql-php does."""
     def bad():
@@ -744,6 +893,10 @@ class State:
             self.fault = fault
         return fault
 
+    def fault_mode(self):
+        with self.lock:
+            return self.fault["mode"]
+
     def take_fault(self, operation):
         """The fault that applies to this request, if any (uses up count)."""
         with self.lock:
@@ -906,6 +1059,37 @@ class Resolver:
 
     def run(self, opname, v, viewer):
         return getattr(self, "op_" + opname)(v, viewer)
+
+    # Root fields by themselves (aliased requests): the field's arguments
+    # are the variables of the operation that selects it.
+    PAGE_FIELDS = {"media": "SearchMedia", "characters": "CharacterSearch",
+                   "airingSchedules": "AiringSchedule"}
+    ROOT_FIELDS = {"Media": "MediaDetails", "Character": "CharacterById",
+                   "MediaListCollection": "UserList",
+                   "MediaList": "MediaListEntry", "Viewer": "Viewer",
+                   "GenreCollection": "GenresAndTags",
+                   "MediaTagCollection": "GenresAndTags"}
+
+    def field(self, field, args, body, variables, viewer):
+        """The value of one root field."""
+        v = field_args(args, variables)
+        if field == "Page":
+            inner = root_fields(body)
+            data = [f for f in inner if f[1] in self.PAGE_FIELDS]
+            if len(data) != 1:
+                raise GraphQLError(400, "Page takes exactly one data field")
+            v.update(field_args(data[0][2], variables))
+            return self.run(self.PAGE_FIELDS[data[0][1]], v,
+                            viewer)["Page"]
+        if field not in self.ROOT_FIELDS:
+            raise GraphQLError(400, 'Cannot query field "%s" on type '
+                               '"Query".' % field)
+        try:
+            return self.run(self.ROOT_FIELDS[field], v, viewer)[field]
+        except GraphQLError as e:
+            if e.data is not None and field in e.data:
+                e.data = None
+            raise
 
     # Media lists.
 
@@ -1259,6 +1443,19 @@ class App:
         ops = parse_document(doc) if doc else []
         kind = None
         decl = None
+        sel = selection_set(doc) if doc else None
+        if sel is not None and complexity(sel) > MAX_COMPLEXITY:
+            return opname or "(anonymous)", GraphQLError(
+                400, "Max query complexity should be %d but got %d."
+                % (MAX_COMPLEXITY, complexity(sel)))
+        fields = root_fields(sel) if sel is not None else []
+        if len(ops) == 1 and ops[0][0] == "query" and (
+                opname in (None, ops[0][1]) and (
+                    ops[0][1] not in OPERATIONS or
+                    any(f[0] != f[1] for f in fields))):
+            # Root fields asked for by themselves (aliases: several in
+            # one request).
+            return ops[0][1], ("fields", ops[0][2], variables, fields)
         if ops:
             names = [o[1] for o in ops]
             if opname is None:
@@ -1280,6 +1477,43 @@ class App:
                 400, 'Cannot query field "%s" on type "%s".'
                 % (root, "Mutation" if kind == "mutation" else "Query"))
         return opname, (decl, variables)
+
+    def viewer(self, headers):
+        auth = headers.get("Authorization")
+        if not auth:
+            return None
+        parts = auth.split(None, 1)
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            raise unauthorized()
+        viewer = self.state.user_for_token(parts[1].strip())
+        if viewer is None:
+            raise unauthorized()
+        return viewer
+
+    def resolve_fields(self, decl, variables, fields, headers):
+        """Each root field on its own: a field that fails is null with its
+        error (path: its alias); the HTTP status is the first error's."""
+        try:
+            v = {name: coerce_var(name, t, variables.get(name))
+                 for name, t in decl.items()}
+            viewer = self.viewer(headers)
+        except GraphQLError as e:
+            return e.status, e.body()
+        data, errors = {}, []
+        for alias, field, args, body in fields:
+            try:
+                data[alias] = self.resolver.field(field, args, body, v,
+                                                  viewer)
+            except GraphQLError as e:
+                data[alias] = None
+                err = {"message": e.message, "status": e.status,
+                       "path": [alias]}
+                err.update(e.extra)
+                errors.append(err)
+        payload = {"data": data}
+        if errors:
+            payload["errors"] = errors
+        return (errors[0]["status"] if errors else 200), payload
 
     def resolve(self, opname, decl, variables, headers):
         try:
@@ -1647,6 +1881,16 @@ class Handler(BaseHTTPRequestHandler):
             self.app.state.count_status("drop")
             self._drop()
             return True
+        if mode == "hang":
+            # Like a stopped process: read, never answer, until the fault
+            # is cleared (then the connection is dropped).
+            self.app.state.count_status("hang")
+            end = time.monotonic() + HANG_LIMIT
+            while time.monotonic() < end and \
+                    self.app.state.fault_mode() == "hang":
+                time.sleep(0.05)
+            self._drop()
+            return True
         if mode == "429":
             retry = f.get("retry_after", 2)
             self._send(429, {"data": None, "errors": [
@@ -1682,6 +1926,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if isinstance(parsed, GraphQLError):
             self._send(parsed.status, parsed.body(), delay=True)
+            return
+        if parsed[0] == "fields":
+            status, payload = app.resolve_fields(parsed[1], parsed[2],
+                                                 parsed[3], self.headers)
+            self._send(status, payload, delay=True)
             return
         decl, variables = parsed
         status, payload = app.resolve(opname, decl, variables, self.headers)

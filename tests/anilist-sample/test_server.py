@@ -970,12 +970,50 @@ class TestAiringAndCollections(Base):
 
 
 class TestProtocol(Base):
-    def test_unknown_operation(self):
+    def test_any_operation_name_is_answered_by_its_fields(self):
         r = request("POST", "/", {"query": "query Nope{Viewer{id}}",
                                   "operationName": "Nope"})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.json(), {"data": {"Viewer": None}, "errors": [
+            {"message": "Invalid token", "status": 401,
+             "path": ["Viewer"]}]})
+        r = request("POST", "/", {"query": "query Nope{Staff{id}}"})
         self.assertEqual(r.status, 400)
-        self.assertEqual(r.json(), {"data": None, "errors": [
-            {"message": "Unknown operation Nope", "status": 400}]})
+        self.assertIn('Cannot query field "Staff"',
+                      r.json()["errors"][0]["message"])
+
+    def test_aliased_fields_answer_each_on_its_own(self):
+        doc = ("query Batch($a_search:String,$a_perPage:Int,$b_id:Int,"
+               "$c_id:Int){a_Page:Page(perPage:$a_perPage){pageInfo{"
+               "hasNextPage} media(search:$a_search,sort:[SEARCH_MATCH]){"
+               "id}} b_Media:Media(id:$b_id){id status} "
+               "c_Media:Media(id:$c_id){id}}")
+        r = request("POST", "/", {"query": doc, "operationName": "Batch",
+                                  "variables": {"a_search": "monster",
+                                                "a_perPage": 2, "b_id": 19,
+                                                "c_id": 999999999}})
+        body = r.json()
+        # As AniList: the first error's status, data for the others.
+        self.assertEqual(r.status, 404)
+        self.assertEqual(body["data"]["a_Page"]["media"][0]["id"], 19)
+        self.assertEqual(body["data"]["b_Media"]["id"], 19)
+        self.assertIsNone(body["data"]["c_Media"])
+        self.assertEqual(body["errors"], [{"message": "Not Found.",
+                                           "status": 404,
+                                           "path": ["c_Media"]}])
+
+    def test_a_query_over_the_complexity_limit_is_refused(self):
+        one = "b%d:Media(id:19){" + " ".join(
+            "f%d" % i for i in range(49)) + "}"
+        fits = "query Q{" + " ".join(one % i for i in range(10)) + "}"
+        over = "query Q{" + " ".join(one % i for i in range(11)) + "}"
+        # 10 x (1 + 49) = 500 fields: allowed (unknown fields are null).
+        r = request("POST", "/", {"query": fits})
+        self.assertNotEqual(r.status, 400, r.json())
+        r = request("POST", "/", {"query": over})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errors"][0]["message"],
+                         "Max query complexity should be 500 but got 550.")
 
     def test_bad_json(self):
         r = request("POST", "/", b"{not json",

@@ -73,8 +73,9 @@ driver_call(int thread, int i, struct json_object *vars)
 
 	start = util_wall_ms();
 	t0 = util_mono_us();
-	anilist_fetch(driver_op, vars, driver_kind, driver_ttl, driver_token,
-	    driver_scope, &r);
+	anilist_fetch(&(struct anilist_request){ .op = driver_op,
+	    .vars = vars, .kind = driver_kind, .ttl = driver_ttl,
+	    .token = driver_token, .scope = driver_scope }, &r);
 	ms = (double)(util_mono_us() - t0) / 1000.0;
 
 	o = json_object_new_object();
@@ -305,6 +306,13 @@ main(int argc, char **argv)
 		free(cause);
 		return (2);
 	}
+	/*
+	 * The driver's threads stand for one worker's: every one of them may
+	 * wait on AniList unless the environment keeps a reserve.
+	 */
+	cfg->threads = threads;
+	if (getenv("UPSTREAM_RESERVE_THREADS") == NULL)
+		cfg->upstream_reserve_threads = 0;
 	log_set_role("driver");
 	if (log_level_parse(cfg->log_level, &level))
 		log_threshold = level;

@@ -76,6 +76,8 @@ class RecommendTest(unittest.TestCase):
         cls.s = Stack(workers=2, threads=4, postgres=True,
                       upstream_args=["--rate-limit", "0"],
                       config={"UPSTREAM_RATE_LIMIT": "90",
+                              # a request's own searches surely meet
+                              "UPSTREAM_BATCH_MS": "100",
                               "CACHE_TTL_USER_LIST": str(LIST_TTL)})
         cls.s.start()
         cls.community()
@@ -522,7 +524,7 @@ class RecommendTest(unittest.TestCase):
         self.assertEqual(rows, [[str(EMINENCE)]])
 
     # -- the AniList call budget ---------------------------------------------
-    def test_budget_three_calls_cold_none_warm(self):
+    def test_budget_two_calls_cold_none_warm(self):
         headers, _ = self.login()
         self.flush_cache()
         requests = [
@@ -541,10 +543,12 @@ class RecommendTest(unittest.TestCase):
             n = self.s.upstream_requests()
             cold = self.get(q, headers=h)
             spent = self.s.upstream_requests() - n
-            self.assertLessEqual(spent, 3, q)
+            # The candidate searches share one request: 2 calls, 3 only
+            # for similar by title (title, then details, then searches).
+            self.assertLessEqual(spent, 3 if i == 1 else 2, q)
             self.assertGreaterEqual(spent, 1, q)
             if i == 0:
-                self.assertEqual(spent, 3, q)
+                self.assertEqual(spent, 2, q)
             self.assertEqual(cold["source"]["upstream_calls"], spent, q)
             n = self.s.upstream_requests()
             warm = self.get(q, headers=h)

@@ -137,10 +137,19 @@ class ResultCacheTest(unittest.TestCase):
         self.get("/v1/anime/search", query="mushishi")
         time.sleep(2.3)
         # The data is 2.3 s old (fresh for 2): memory must not answer.
+        # memcached's stale copy does, and is refreshed in the background.
         calls = self.s.upstream_requests()
         late = self.get("/v1/anime/search", query="mushishi")
-        self.assertEqual(late["source"]["cache"], "miss")
+        self.assertEqual(late["source"]["cache"], "stale")
+        end = time.monotonic() + 10
+        while self.s.upstream_requests() < calls + 1 and \
+                time.monotonic() < end:
+            time.sleep(0.02)
         self.assertEqual(self.s.upstream_requests(), calls + 1)
+        again = self.get("/v1/anime/search", query="mushishi")
+        self.assertEqual(again["source"]["cache"], "hit")
+        self.assertNotEqual(again["source"]["fetched_at"],
+                            late["source"]["fetched_at"])
 
     def test_kept_at_most_result_cache_seconds(self):
         # Trending data is fresh for 30 min; memory keeps it 2 s at most.
@@ -177,6 +186,33 @@ class ResultCacheTest(unittest.TestCase):
         seen = self.get("/v1/anime/search", query="never seen")
         self.assertEqual(seen["source"]["cache"], "miss")
         self.assertEqual(self.s.upstream_requests(), calls + 2)
+
+    def test_warm_recommendations_are_kept_answers(self):
+        q = dict(reference_anime_id=19, recommendation_type="similar",
+                 count=5)
+        cold = self.get("/v1/recommendations", **q)
+        self.assertEqual(cold["source"]["cache"], "miss")
+        self.assertGreater(cold["source"]["upstream_calls"], 0)
+        # Without memcached's copies only the worker's memory can answer.
+        self.flush()
+        calls = self.s.upstream_requests()
+        warm = self.get("/v1/recommendations", **q)
+        self.assertEqual(self.s.upstream_requests(), calls)
+        self.assertEqual(warm["source"]["cache"], "hit")
+        self.assertEqual(warm["source"]["upstream_calls"], 0)
+        self.assertEqual(warm["recommendations"], cold["recommendations"])
+        self.assertEqual(warm["reference"], cold["reference"])
+        self.assertEqual(warm["text_summary"], cold["text_summary"])
+
+    def test_a_list_driven_recommendation_is_never_kept(self):
+        q = dict(recommendation_type="taste_profile",
+                 user_name="sampleuser", count=5)
+        self.get("/v1/recommendations", **q)
+        self.flush()
+        calls = self.s.upstream_requests()
+        again = self.get("/v1/recommendations", **q)
+        self.assertEqual(again["source"]["cache"], "miss")
+        self.assertGreater(self.s.upstream_requests(), calls)
 
     def test_invalid_arguments_are_refused_before_memory(self):
         self.get("/v1/anime/search", query="frieren")

@@ -205,7 +205,8 @@ START_TEST(test_fetch_leaves_borrowed_vars_untouched)
 	ck_assert_ptr_nonnull(vars);
 	printed = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PRETTY);
 	before = xstrdup(printed);
-	ck_assert(!anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
+	ck_assert(!anilist_fetch(&(struct anilist_request){
+	    .op = "SearchMedia", .vars = vars, .kind = "search", .ttl = 60 },
 	    &r));
 	ck_assert_int_eq(r.upstream_calls, 1);
 	ck_assert_int_eq(r.status, 503);
@@ -227,8 +228,9 @@ fetch_thread(void *arg)
 	int			 i;
 
 	for (i = 0; i < FETCH_CALLS; i++) {
-		anilist_fetch("SearchMedia", vars, "search", 60, NULL, NULL,
-		    &r);
+		anilist_fetch(&(struct anilist_request){
+		    .op = "SearchMedia", .vars = vars, .kind = "search",
+		    .ttl = 60 }, &r);
 		anilist_reply_free(&r);
 	}
 	anilist_thread_cleanup();
@@ -257,6 +259,71 @@ START_TEST(test_fetch_from_threads_sharing_vars)
 }
 END_TEST
 
+/*
+ * TTL by what the data is. With "when", data is cut before the next
+ * episode's airingAt: it gets now + when seconds and the closing braces.
+ */
+static const struct {
+	const char	*data;
+	const char	*when;		/* offset of the next episode, or NULL */
+	int		 ttl;		/* the kind's */
+	int		 want;		/* -1: the offset itself */
+} ttl_cases[] = {
+	/* a finished title keeps its kind's TTL (a day) */
+	{ "{\"Media\":{\"status\":\"FINISHED\"}}", NULL, 86400, 86400 },
+	{ "{\"Media\":{\"status\":\"CANCELLED\"}}", NULL, 86400, 86400 },
+	/* an airing one lives at most CACHE_TTL_RELEASING (600 here) */
+	{ "{\"Media\":{\"status\":\"RELEASING\"}}", NULL, 86400, 600 },
+	{ "{\"Media\":{\"status\":\"NOT_YET_RELEASED\"}}", NULL, 86400,
+	    600 },
+	/* never past its next episode */
+	{ "{\"Media\":{\"status\":\"RELEASING\",\"nextAiringEpisode\":"
+	    "{\"airingAt\":", "120", 86400, -1 },
+	/* an episode later than the cap, or already past, leaves the cap */
+	{ "{\"Media\":{\"status\":\"RELEASING\",\"nextAiringEpisode\":"
+	    "{\"airingAt\":", "5000", 86400, 600 },
+	{ "{\"Media\":{\"status\":\"RELEASING\",\"nextAiringEpisode\":"
+	    "{\"airingAt\":", "-100", 86400, 600 },
+	/* a shorter kind TTL stays shorter */
+	{ "{\"Media\":{\"status\":\"RELEASING\"}}", NULL, 60, 60 },
+	/* lists and other shapes keep the kind's TTL */
+	{ "{\"Page\":{\"media\":[{\"status\":\"RELEASING\"}]}}", NULL,
+	    1800, 1800 },
+	{ "{\"Media\":null}", NULL, 3600, 3600 },
+	{ "{\"Media\":{\"status\":7}}", NULL, 3600, 3600 },
+};
+
+START_TEST(test_ttl_follows_the_status_of_the_title)
+{
+	struct json_object	*data;
+	char			*text, at[32];
+	long long		 off = 0;
+	int			 got;
+
+	cfg = config_create();
+	cfg->cache_ttl_releasing = 600;
+	if (ttl_cases[_i].when != NULL) {
+		off = atoll(ttl_cases[_i].when);
+		snprintf(at, sizeof at, "%lld",
+		    (long long)(util_wall_ms() / 1000) + off);
+		xasprintf(&text, "%s%s}}}", ttl_cases[_i].data, at);
+	} else
+		text = xstrdup(ttl_cases[_i].data);
+	data = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(data);
+	got = anilist_ttl_of(data, ttl_cases[_i].ttl);
+	if (ttl_cases[_i].want < 0)
+		/* a second may pass between making the data and reading it */
+		ck_assert(got <= off && got >= off - 1);
+	else
+		ck_assert_int_eq(got, ttl_cases[_i].want);
+	json_object_put(data);
+	free(text);
+	config_free(cfg);
+	cfg = NULL;
+}
+END_TEST
+
 static Suite *
 anilist_suite(void)
 {
@@ -267,6 +334,10 @@ anilist_suite(void)
 	tcase_add_test(tc, test_class_names);
 	tcase_add_test(tc,
 	    test_classify_message_is_utf8_cut_on_a_character_boundary);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("ttl");
+	tcase_add_loop_test(tc, test_ttl_follows_the_status_of_the_title, 0,
+	    (int)nitems(ttl_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fetch");
 	tcase_add_checked_fixture(tc, fetch_setup, fetch_teardown);

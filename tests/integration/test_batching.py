@@ -1,0 +1,163 @@
+"""test_batching.py: cold operations arriving together go to AniList as one
+aliased request, through Caddy with real memcached and the sample upstream.
+
+The window is wide here (UPSTREAM_BATCH_MS = 300) so that requests started
+together surely meet in it on a loaded machine. Every caller gets its own
+part of the answer; an error in one part fails that caller only; a group
+whose complexity would pass the budget (400 of AniList's 500) is split;
+identical requests still make one call (single flight); and requests arriving
+while the group waits for AniList's budget join it.
+"""
+import os
+import socket
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Stack, watchdog  # noqa: E402
+from test_tools import url  # noqa: E402
+
+watchdog(120)
+
+# Titles of the sample data a search finds first.
+SEARCHES = {"shingeki no kyojin": 16498, "chainsaw man": 127230,
+            "hataraku maou-sama!": 15809, "yahari ore no seishu": 14813,
+            "ore dake level up na": 176496, "monster": 19,
+            "blue lock": 137822, "gachiakuta": 178025}
+
+
+def flush(stack):
+    with socket.create_connection(("127.0.0.1", stack.memcached_port)) as c:
+        c.sendall(b"flush_all\r\n")
+        assert c.recv(64) == b"OK\r\n"
+
+
+class BatchingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(workers=1, threads=32, memcached=True, upstream=True,
+                      upstream_args=["--rate-limit", "0"],
+                      config={"UPSTREAM_BATCH_MS": "300",
+                              "RESULT_CACHE_KB": "0"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def setUp(self):
+        flush(self.s)
+        self.s.upstream_reset()
+
+    def together(self, paths):
+        """GET every path at once: [(status, body)] in order."""
+        out = [None] * len(paths)
+        gate = threading.Barrier(len(paths))
+
+        def one(i):
+            gate.wait()
+            st, _, body = self.s.json("GET", paths[i], timeout=60)
+            out[i] = (st, body)
+
+        ts = [threading.Thread(target=one, args=(i,)) for i in
+              range(len(paths))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        return out
+
+    def stats(self):
+        return self.s.upstream("GET", "/__stats")
+
+    def test_concurrent_cold_searches_share_one_request(self):
+        queries = list(SEARCHES)
+        got = self.together([url("/v1/anime/search", query=q, per_page=3)
+                             for q in queries])
+        for q, (st, body) in zip(queries, got):
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["results"][0]["id"], SEARCHES[q], q)
+            self.assertEqual(body["source"]["cache"], "miss")
+        # 8 searches of complexity 50 fit one request (400).
+        self.assertEqual(self.stats()["requests"], 1, self.stats())
+        # Each is cached on its own: all hits now, no call.
+        again = self.together([url("/v1/anime/search", query=q, per_page=3)
+                               for q in queries])
+        self.assertEqual({b["source"]["cache"] for _, b in again}, {"hit"})
+        self.assertEqual(self.stats()["requests"], 1)
+
+    def test_an_error_in_one_part_fails_that_caller_only(self):
+        got = self.together(["/v1/anime/19", "/v1/anime/999999999",
+                             "/v1/anime/16498"])
+        self.assertEqual(got[0][0], 200, got[0][1])
+        self.assertEqual(got[0][1]["anime"]["id"], 19)
+        self.assertEqual(got[1][0], 404, got[1][1])
+        self.assertEqual(got[1][1]["error"]["code"], "not_found")
+        self.assertEqual(got[2][0], 200, got[2][1])
+        self.assertEqual(got[2][1]["anime"]["id"], 16498)
+        self.assertEqual(self.stats()["requests"], 1, self.stats())
+
+    def test_a_group_over_the_complexity_budget_is_split(self):
+        # Details cost 127: three fit 400, six need two requests.
+        ids = [19, 16498, 127230, 15809, 14813, 137822]
+        got = self.together(["/v1/anime/%d" % i for i in ids])
+        for i, (st, body) in zip(ids, got):
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["anime"]["id"], i)
+        st = self.stats()
+        self.assertEqual(st["requests"], 2, st)
+        self.assertNotIn("400", st["by_status"])
+
+    def test_identical_requests_still_make_one_call(self):
+        got = self.together([url("/v1/anime/search", query="monster")] * 8)
+        self.assertEqual({st for st, _ in got}, {200})
+        self.assertEqual(self.stats()["requests"], 1)
+
+
+class BudgetGatheringTest(unittest.TestCase):
+    """AniList's budget is 1 request per 10 s window here: while the first
+    cold request of a group waits for it (the queue), those arriving
+    meanwhile join its request instead of waiting for budgets of their
+    own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(workers=1, threads=16, memcached=True, upstream=True,
+                      upstream_args=["--rate-limit", "0"],
+                      config={"UPSTREAM_RATE_LIMIT": "6",
+                              "UPSTREAM_RATE_WINDOW": "10",
+                              "UPSTREAM_QUEUE_MS": "15000",
+                              "UPSTREAM_TIMEOUT_MS": "20000",
+                              "RESULT_CACHE_KB": "0"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def test_requests_arriving_while_the_budget_is_out_share_one_call(self):
+        st, _, _ = self.s.json("GET", url("/v1/anime/search", query="naruto"))
+        self.assertEqual(st, 200)
+        n = self.s.upstream_requests()
+        queries = list(SEARCHES)[:6]
+        out = [None] * len(queries)
+
+        def one(i):
+            out[i] = self.s.json("GET", url("/v1/anime/search",
+                                            query=queries[i]), timeout=60)
+
+        ts = [threading.Thread(target=one, args=(i,))
+              for i in range(len(queries))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        for q, (st, _, body) in zip(queries, out):
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["results"][0]["id"], SEARCHES[q])
+        self.assertEqual(self.s.upstream_requests(), n + 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
