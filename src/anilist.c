@@ -1494,12 +1494,11 @@ anilist_take_part(struct anilist_group *g, size_t i, struct json_object *body,
 	one = json_object_new_object();
 	json_object_object_add(one, "data", part != NULL ? part :
 	    json_object_new_object());
-	errors = json_object_new_array();
-	if (err != NULL)
+	if (err != NULL) {
+		errors = json_object_new_array();
 		json_object_array_add(errors, json_object_get(err));
-	json_object_object_add(one, "errors", errors);
-	if (err == NULL)
-		json_object_object_del(one, "errors");
+		json_object_object_add(one, "errors", errors);
+	}
 	anilist_classify(200, one, &status, msg, sizeof msg, &validation);
 	if (status == 200 || status == 404)
 		anilist_fail(out, 404, 0, "not found on AniList");
