@@ -283,6 +283,31 @@ def install(srv):
                op_ToggleFavourite):
         setattr(srv.Resolver, fn.__name__, fn)
 
+    # Aliased requests (several root fields in one document) reach these
+    # operations too: by root field, or for a Page by the arguments of its
+    # data field (media by id_in, airing schedules by mediaId_in).
+    srv.Resolver.ROOT_FIELDS = dict(srv.Resolver.ROOT_FIELDS, Staff="StaffInfo",
+                                    Studio="StudioInfo", User="UserProfile")
+    page_field = srv.Resolver.field
+
+    def field(self, name, args, body, variables, viewer):
+        if name == "Page":
+            inner = srv.root_fields(body)
+            if len(inner) == 1:
+                v = srv.field_args(args, variables)
+                a = srv.field_args(inner[0][2], variables)
+                if inner[0][1] == "media" and "id_in" in a:
+                    v["ids"] = a["id_in"]
+                    return self.run("FranchiseHop", v, viewer)["Page"]
+                if inner[0][1] == "airingSchedules" and "mediaId_in" in a:
+                    v["mediaIds"] = a["mediaId_in"]
+                    for k in ("airingAt_greater", "airingAt_lesser"):
+                        if k in a:
+                            v[k] = a[k]
+                    return self.run("UserAiring", v, viewer)["Page"]
+        return page_field(self, name, args, body, variables, viewer)
+    srv.Resolver.field = field
+
 
 # The fields of a list entry SaveListEntry sets besides status, progress
 # and score.

@@ -977,9 +977,9 @@ class TestProtocol(Base):
         self.assertEqual(r.json(), {"data": {"Viewer": None}, "errors": [
             {"message": "Invalid token", "status": 401,
              "path": ["Viewer"]}]})
-        r = request("POST", "/", {"query": "query Nope{Staff{id}}"})
+        r = request("POST", "/", {"query": "query Nope{Bogus{id}}"})
         self.assertEqual(r.status, 400)
-        self.assertIn('Cannot query field "Staff"',
+        self.assertIn('Cannot query field "Bogus"',
                       r.json()["errors"][0]["message"])
 
     def test_aliased_fields_answer_each_on_its_own(self):
@@ -1001,6 +1001,26 @@ class TestProtocol(Base):
         self.assertEqual(body["errors"], [{"message": "Not Found.",
                                            "status": 404,
                                            "path": ["c_Media"]}])
+
+    def test_aliased_franchise_and_staff_fields_answer_as_alone(self):
+        # A batch holding a watch order's FranchiseHop page (media by
+        # id_in) and a staff lookup answers each as its operation alone.
+        alone = request("POST", "/", {
+            "query": "query FranchiseHop($ids:[Int]){Page(perPage:5){"
+                     "media(id_in:$ids){id}}}",
+            "variables": {"ids": [19]}}).json()
+        doc = ("query Batch($a_ids:[Int],$b_search:String){"
+               "a_Page:Page(perPage:5){media(id_in:$a_ids,type:ANIME){id}} "
+               "b_Staff:Staff(search:$b_search){id}}")
+        r = request("POST", "/", {"query": doc, "operationName": "Batch",
+                                  "variables": {"a_ids": [19],
+                                                "b_search": "Urasawa"}})
+        body = r.json()
+        self.assertEqual([m["id"] for m in body["data"]["a_Page"]["media"]],
+                         [m["id"] for m in alone["data"]["Page"]["media"]])
+        self.assertEqual([m["id"] for m in body["data"]["a_Page"]["media"]],
+                         [19])
+        self.assertIn("b_Staff", body["data"])
 
     def test_a_query_over_the_complexity_limit_is_refused(self):
         one = "b%d:Media(id:19){" + " ".join(
