@@ -593,7 +593,11 @@ tool_run(const struct tool *t, struct json_object *args,
 		return (NULL);
 	}
 	default_call = tool_default_call(schema, args);
-	if (t->keep_results && t->auth == TOOL_AUTH_NONE &&
+	/*
+	 * A tool that works better with a user keeps only the answers it gave
+	 * without one (a user's answers record what was shown).
+	 */
+	if (t->keep_results && (t->auth == TOOL_AUTH_NONE || auth == NULL) &&
 	    cfg->result_cache_kb > 0) {
 		key = tool_result_key(t, args);
 		if ((result = rescache_get(key, &hit)) != NULL) {

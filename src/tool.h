@@ -102,8 +102,9 @@ struct tool {
 	/*
 	 * The same arguments give the same answer for everyone while the
 	 * AniList data is fresh: successful results are kept as text in the
-	 * worker (rescache.h). Only for TOOL_AUTH_NONE tools whose defaults
-	 * do not move with the clock.
+	 * worker (rescache.h). Only for tools whose defaults do not move with
+	 * the clock; a TOOL_AUTH_OPTIONAL tool keeps only what it answered
+	 * without a user.
 	 */
 	bool			 keep_results;
 	/*

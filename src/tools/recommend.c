@@ -910,41 +910,12 @@ rec_build(struct rec *r, struct json_object *ranked)
 	return (result);
 }
 
-/*
- * A finished answer kept in this worker (rescache.h), for a request with no
- * signed-in user (whose answers record what was shown); else NULL, with
- * *key (caller frees) set when the answer may be kept.
- */
-static struct json_object *
-rec_kept(const struct tool *t, struct json_object *args,
-    const struct tool_auth *auth, struct tool_call *call, char **key)
-{
-	struct json_object	*kept;
-	struct rescache_hit	 hit;
-	struct buf		 b;
-
-	*key = NULL;
-	if (auth != NULL || cfg->result_cache_kb == 0)
-		return (NULL);
-	buf_init(&b);
-	buf_puts(&b, t->name);
-	buf_putc(&b, '\n');
-	cache_canonical_json(args, &b);
-	*key = buf_detach(&b);
-	if ((kept = rescache_get(*key, &hit)) == NULL)
-		return (NULL);
-	call->cache = "hit";
-	anilist_count_hit(hit.kind);
-	return (kept);
-}
-
 static struct json_object *
 rec_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
 	struct rec		 r;
 	struct json_object	*result = NULL;
-	char			*key = NULL;
 
 	memset(&r, 0, sizeof r);
 	r.call = call;
@@ -955,16 +926,8 @@ rec_run(const struct tool *t, struct json_object *args,
 	r.notes = json_object_new_array();
 	r.pool = recommend_pool_create();
 	r.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
-	if ((result = rec_kept(t, args, auth, call, &key)) != NULL)
-		goto out;
 	if (rec_check_args(&r) && rec_gather(&r))
 		result = rec_build(&r, rec_rank(&r));
-	/* Kept only when every part came fresh and public (tools_fetch). */
-	if (result != NULL && key != NULL && !call->not_reusable &&
-	    call->fresh_until != 0)
-		rescache_put(key, result, call->kind, call->fresh_until, false);
-out:
-	free(key);
 	recommend_media_free(r.refm);
 	recommend_profile_free(r.profile);
 	recommend_pool_free(r.pool);
@@ -1049,6 +1012,8 @@ const struct tool tools_get_anime_recommendations = {
 	    "\"source\":" SHAPE_SCHEMA_SOURCE "}}",
 	.annotations = rec_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
+	/* Asked without a user, and every part fresh and public. */
+	.keep_results = true,
 	.widget = "ui://widget/recommendations.html",
 	.handler = rec_run,
 };
