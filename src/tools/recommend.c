@@ -14,7 +14,6 @@
 #include "feedback.h"
 #include "log.h"
 #include "recommend.h"
-#include "rescache.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
