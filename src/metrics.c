@@ -485,7 +485,9 @@ metrics_kind_make(struct metrics_kind *k, const char *route,
 		snprintf(tags, sizeof tags, "route:%s,method:%s,status:%s", tv,
 		    method, st);
 		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
-		    "http.requests", "1", "c", tags, true);
+		    &(struct metrics_stat){ .name = "http.requests",
+		    .value = "1", .type = "c", .tags = tags,
+		    .dogstatsd = true });
 		snprintf(tags, sizeof tags, "route:%s", tv);
 		snprintf(name, sizeof name, "http.response_time");
 	} else {
@@ -493,13 +495,15 @@ metrics_kind_make(struct metrics_kind *k, const char *route,
 		snprintf(name, sizeof name, "http.requests.%s.%s.%dxx", comp,
 		    method, status / 100);
 		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
-		    name, "1", "c", NULL, false);
+		    &(struct metrics_stat){ .name = name, .value = "1",
+		    .type = "c" });
 		snprintf(name, sizeof name, "http.response_time.%s", comp);
 		tags[0] = '\0';
 	}
 	/* With an empty value the line is its head and its tail. */
-	k->time_len = metrics_statsd_format(k->time, sizeof k->time, name, "",
-	    "ms", tags, metrics_dogstatsd);
+	k->time_len = metrics_statsd_format(k->time, sizeof k->time,
+	    &(struct metrics_stat){ .name = name, .value = "", .type = "ms",
+	    .tags = tags, .dogstatsd = metrics_dogstatsd });
 	k->time_head = strlen(cfg->statsd_prefix) + strlen(name) + 1;
 	if (k->time_len < k->time_head)
 		k->time_len = 0;
@@ -609,7 +613,8 @@ metrics_event(enum metrics_fam fam, const char *base, const char *k1,
 	    (s = metrics_series_get(fam, labels)) != NULL)
 		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
 	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
-	metrics_statsd2(base, k1, v1, k2, v2, num, "c");
+	metrics_statsd2(&(struct metrics_statsd_req){ .base = base, .k1 = k1,
+	    .v1 = v1, .k2 = k2, .v2 = v2, .value = num, .type = "c" });
 }
 
 void
@@ -630,8 +635,9 @@ metrics_upstream(const char *result, double seconds)
 		if (seconds >= 0)
 			metrics_observe(MF_UPSTREAM_DURATION, "", seconds);
 	}
-	metrics_statsd2("anilist.requests", "result", result, NULL, NULL,
-	    "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "anilist.requests", .k1 = "result", .v1 = result,
+	    .value = "1", .type = "c" });
 	if (seconds >= 0) {
 		metrics_ms(ms, sizeof ms, seconds);
 		metrics_statsd("anilist.response_time", ms, "ms", NULL);
@@ -714,8 +720,9 @@ metrics_memcached(const char *op, double seconds)
 	if (!metrics_statsd_on())
 		return;
 	metrics_ms(ms, sizeof ms, seconds);
-	metrics_statsd2("memcached.response_time", "op", op, NULL, NULL, ms,
-	    "ms");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "memcached.response_time", .k1 = "op", .v1 = op,
+	    .value = ms, .type = "ms" });
 }
 
 void
@@ -766,7 +773,8 @@ metrics_tool(const char *tool, const char *result, double seconds)
 	    "tool", tool, (char *)NULL))
 		metrics_observe(MF_TOOL_DURATION, labels, seconds);
 	metrics_ms(ms, sizeof ms, seconds);
-	metrics_statsd2("tools.time", "tool", tool, NULL, NULL, ms, "ms");
+	metrics_statsd2(&(struct metrics_statsd_req){ .base = "tools.time",
+	    .k1 = "tool", .v1 = tool, .value = ms, .type = "ms" });
 }
 
 void
@@ -799,8 +807,9 @@ metrics_rate_limit_fail_open(const char *reason)
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
 	    "reason", reason, (char *)NULL))
 		metrics_count(MF_RATE_LIMIT_FAIL_OPEN, labels);
-	metrics_statsd2("ratelimit.fail_open", "reason", reason, NULL, NULL,
-	    "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "ratelimit.fail_open", .k1 = "reason", .v1 = reason,
+	    .value = "1", .type = "c" });
 }
 
 void
@@ -811,6 +820,7 @@ metrics_mcp_version_mismatch(const char *header, const char *body)
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
 	    "header", header, "body", body, (char *)NULL))
 		metrics_count(MF_MCP_VERSION_MISMATCH, labels);
-	metrics_statsd2("mcp.version_mismatch", "header", header, "body",
-	    body, "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "mcp.version_mismatch", .k1 = "header", .v1 = header,
+	    .k2 = "body", .v2 = body, .value = "1", .type = "c" });
 }
