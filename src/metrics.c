@@ -601,26 +601,40 @@ metrics_ms(char *out, size_t cap, double seconds)
  * n events of a counter with one label (k2 NULL) or two: the shared
  * series of fam, and the statsd counter named base.
  */
+struct metrics_event_req {
+	enum metrics_fam	 fam;
+	const char		*base;
+	const char		*k1;
+	const char		*v1;
+	const char		*k2;	/* NULL: one label */
+	const char		*v2;
+	uint64_t		 n;
+};
+
+/* Count ev (borrowed) in the registry and to statsd. */
 static void
-metrics_event(enum metrics_fam fam, const char *base, const char *k1,
-    const char *v1, const char *k2, const char *v2, uint64_t n)
+metrics_event(const struct metrics_event_req *ev)
 {
 	char			 labels[METRICS_LABELS_LEN], num[24];
 	struct metrics_series	*s;
 
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels, k1,
-	    v1, k2, v2, (char *)NULL) &&
-	    (s = metrics_series_get(fam, labels)) != NULL)
-		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
-	metrics_statsd2(&(struct metrics_statsd_req){ .base = base, .k1 = k1,
-	    .v1 = v1, .k2 = k2, .v2 = v2, .value = num, .type = "c" });
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    ev->k1, ev->v1, ev->k2, ev->v2, (char *)NULL) &&
+	    (s = metrics_series_get(ev->fam, labels)) != NULL)
+		atomic_fetch_add_explicit(&s->value, ev->n,
+		    memory_order_relaxed);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)ev->n);
+	metrics_statsd2(&(struct metrics_statsd_req){ .base = ev->base,
+	    .k1 = ev->k1, .v1 = ev->v1, .k2 = ev->k2, .v2 = ev->v2,
+	    .value = num, .type = "c" });
 }
 
 void
 metrics_cache(const char *kind, const char *result)
 {
-	metrics_event(MF_CACHE, "cache", "kind", kind, "result", result, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_CACHE,
+	    .base = "cache", .k1 = "kind", .v1 = kind, .k2 = "result",
+	    .v2 = result, .n = 1 });
 }
 
 void
@@ -742,22 +756,25 @@ void
 metrics_search_dropped(const char *reason, uint64_t n)
 {
 	if (n > 0)
-		metrics_event(MF_SEARCH_DROPPED, "search.stats_dropped",
-		    "reason", reason, NULL, NULL, n);
+		metrics_event(&(struct metrics_event_req){
+		    .fam = MF_SEARCH_DROPPED, .base = "search.stats_dropped",
+		    .k1 = "reason", .v1 = reason, .n = n });
 }
 
 void
 metrics_oauth(const char *result, const char *reason)
 {
-	metrics_event(MF_OAUTH, "oauth.logins", "result", result, "reason",
-	    reason != NULL ? reason : "", 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_OAUTH,
+	    .base = "oauth.logins", .k1 = "result", .v1 = result,
+	    .k2 = "reason", .v2 = reason != NULL ? reason : "", .n = 1 });
 }
 
 void
 metrics_feedback(const char *action)
 {
-	metrics_event(MF_FEEDBACK, "recommendation.feedback", "action",
-	    action, NULL, NULL, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_FEEDBACK,
+	    .base = "recommendation.feedback", .k1 = "action", .v1 = action,
+	    .n = 1 });
 }
 
 void
@@ -765,8 +782,9 @@ metrics_tool(const char *tool, const char *result, double seconds)
 {
 	char	labels[METRICS_LABELS_LEN], ms[32];
 
-	metrics_event(MF_TOOL, "tools.calls", "tool", tool, "result", result,
-	    1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_TOOL,
+	    .base = "tools.calls", .k1 = "tool", .v1 = tool, .k2 = "result",
+	    .v2 = result, .n = 1 });
 	if (seconds < 0)
 		return;
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
@@ -780,15 +798,17 @@ metrics_tool(const char *tool, const char *result, double seconds)
 void
 metrics_notification(const char *target, const char *result)
 {
-	metrics_event(MF_NOTIFICATIONS, "notifications", "target", target,
-	    "result", result, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_NOTIFICATIONS,
+	    .base = "notifications", .k1 = "target", .v1 = target,
+	    .k2 = "result", .v2 = result, .n = 1 });
 }
 
 void
 metrics_alert_received(const char *source)
 {
-	metrics_event(MF_ALERTS, "alerts.received", "source", source, NULL,
-	    NULL, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_ALERTS,
+	    .base = "alerts.received", .k1 = "source", .v1 = source,
+	    .n = 1 });
 }
 
 void
