@@ -1,4 +1,4 @@
-/* tools/recommend.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
+/* tools/recommendations.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
 #include "autoconf.h"
 
 #include <pthread.h>
