@@ -1148,6 +1148,18 @@ anilist_serve_stale(struct anilist_reply *out, struct json_object **stale,
 	out->cache = "stale";
 }
 
+/*
+ * Where one call's answer lives in memcached: its entry, and the
+ * single-flight lock whoever asks AniList for it holds.
+ */
+struct anilist_slot {
+	struct cache	*cache;
+	const char	*entry_key;
+	const char	*lock_key;
+	int		 ttl;		/* seconds the entry is fresh */
+	int		 lock_ttl;	/* seconds an abandoned lock lives */
+};
+
 /* Results of a follower's wait for the single-flight leader. */
 enum anilist_wait {
 	ANILIST_WAIT_DONE,	/* out is filled (value, stale or error) */
@@ -1198,22 +1210,25 @@ anilist_look(const char *entry, const char *lock, int ttl,
 	return (-1);
 }
 
-/* Wait for the leader's result, polling the entry and the lock. */
+/*
+ * Wait for the leader's result, polling the entry and the lock of slot
+ * (borrowed); a stale copy seen on the way is kept in *stale.
+ */
 static enum anilist_wait
-anilist_follow(struct anilist_call *call, struct cache *c,
-    const char *entry_key, const char *lock_key, int ttl,
+anilist_follow(struct anilist_call *call, const struct anilist_slot *slot,
     struct json_object **stale, uint64_t *stale_at, struct anilist_reply *out)
 {
-	const char	*keys[2] = { entry_key, lock_key };
+	const char	*keys[2] = { slot->entry_key, slot->lock_key };
 	char		*vals[2];
 	uint64_t	 poll = 2;
 	int		 r;
 
 	anilist_count(singleflight_waits);
 	for (;;) {
-		if (cache_mget(c, keys, 2, vals) != CACHE_OK)
+		if (cache_mget(slot->cache, keys, 2, vals) != CACHE_OK)
 			return (ANILIST_WAIT_ALONE);
-		r = anilist_look(vals[0], vals[1], ttl, stale, stale_at, out);
+		r = anilist_look(vals[0], vals[1], slot->ttl, stale, stale_at,
+		    out);
 		free(vals[0]);
 		free(vals[1]);
 		if (r >= 0)
@@ -1344,27 +1359,29 @@ anilist_refresher_start(void)
 }
 
 /*
- * Refresh a stale public entry in the background unless another request
- * already is (anywhere: the lock is in memcached) or the queue is full.
+ * Refresh the stale public entry of slot in the background unless another
+ * request already is (anywhere: the lock is in memcached) or the queue is
+ * full. call, slot and vars are borrowed.
  */
 static void
-anilist_refresh_later(struct cache *c, const struct anilist_call *call,
-    struct json_object *vars, int ttl, const char *entry_key,
-    const char *lock_key, int lock_ttl)
+anilist_refresh_later(const struct anilist_call *call,
+    const struct anilist_slot *slot, struct json_object *vars)
 {
 	struct anilist_refresh	*job;
 	struct buf		 b;
 	bool			 queued = false;
 
-	if (cache_add(c, lock_key, "busy", 4, lock_ttl) != CACHE_OK)
+	if (cache_add(slot->cache, slot->lock_key, "busy", 4,
+	    slot->lock_ttl) != CACHE_OK)
 		return;
 	job = xcalloc(1, sizeof *job);
 	job->op = call->op;
 	job->kind = call->kind;
-	job->ttl = ttl;
-	job->lock_ttl = lock_ttl;
-	snprintf(job->entry_key, sizeof job->entry_key, "%s", entry_key);
-	snprintf(job->lock_key, sizeof job->lock_key, "%s", lock_key);
+	job->ttl = slot->ttl;
+	job->lock_ttl = slot->lock_ttl;
+	snprintf(job->entry_key, sizeof job->entry_key, "%s",
+	    slot->entry_key);
+	snprintf(job->lock_key, sizeof job->lock_key, "%s", slot->lock_key);
 	buf_init(&b);
 	if (vars != NULL)
 		cache_canonical_json(vars, &b);
@@ -1380,7 +1397,7 @@ anilist_refresh_later(struct cache *c, const struct anilist_call *call,
 	}
 	pthread_mutex_unlock(&anilist_refresher.lock);
 	if (!queued) {
-		cache_delete(c, lock_key);
+		cache_delete(slot->cache, slot->lock_key);
 		anilist_refresh_free(job);
 	}
 }
@@ -1721,6 +1738,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	struct json_object	*vars = req->vars;
 	int			 ttl = req->ttl;
 	struct anilist_call	 call;
+	struct anilist_slot	 slot;
 	struct cache		*c = NULL;
 	struct json_object	*stale = NULL;
 	const char		*document;
@@ -1773,6 +1791,8 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 	cache_key(entry_key, "d", digest);
 	cache_key(lock_key, "l", digest);
 	lock_ttl = cfg->upstream_timeout_ms / 1000 + 2;
+	slot = (struct anilist_slot){ .cache = c, .entry_key = entry_key,
+	    .lock_key = lock_key, .ttl = ttl, .lock_ttl = lock_ttl };
 
 	st = cache_get(c, entry_key, &val, &len);
 	if (st == CACHE_ERROR) {
@@ -1801,8 +1821,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 
 	/* A stale public copy answers now; a background thread refreshes it. */
 	if (stale != NULL && token == NULL && scope == NULL) {
-		anilist_refresh_later(c, &call, vars, ttl, entry_key, lock_key,
-		    lock_ttl);
+		anilist_refresh_later(&call, &slot, vars);
 		anilist_serve_stale(out, &stale, stale_at);
 		goto done;
 	}
@@ -1832,8 +1851,7 @@ anilist_fetch(const struct anilist_request *req, struct anilist_reply *out)
 		}
 		if (st == CACHE_ERROR)
 			break;
-		w = anilist_follow(&call, c, entry_key, lock_key, ttl, &stale,
-		    &stale_at, out);
+		w = anilist_follow(&call, &slot, &stale, &stale_at, out);
 		if (w == ANILIST_WAIT_DONE)
 			goto done;
 		if (w == ANILIST_WAIT_ALONE)

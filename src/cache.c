@@ -549,33 +549,43 @@ cache_delete(struct cache *c, const char *key)
 	return (cache_error(c, "delete", key, rc));
 }
 
-/* cache_incr (up) and cache_decr. */
+/* One change to a memcached counter (cache_incr, cache_decr). */
+struct cache_counter_req {
+	const char	*key;
+	bool		 up;		/* add delta; false: take it off */
+	uint64_t	 delta;
+	uint64_t	 initial;	/* the value of a new counter */
+	int		 ttl;		/* seconds, of a new counter */
+};
+
+/* Apply req (borrowed) on c; the counter's new value in *value. */
 static enum cache_status
-cache_counter(struct cache *c, bool up, const char *key, uint64_t delta,
-    uint64_t initial, int ttl, uint64_t *value)
+cache_counter(struct cache *c, const struct cache_counter_req *req,
+    uint64_t *value)
 {
 	memcached_return_t	(*fn)(memcached_st *, const char *, size_t,
 				    uint64_t, uint64_t, time_t, uint64_t *);
 	memcached_return_t	 rc;
+	const char		*op = req->up ? "incr" : "decr";
 	uint64_t		 t0;
 
 	if (c == NULL)
 		return (CACHE_ERROR);
-	if (cache_skipped(c, key))
+	if (cache_skipped(c, req->key))
 		return (cache_skip());
 	t0 = util_mono_us();
-	fn = up ? memcached_increment_with_initial :
+	fn = req->up ? memcached_increment_with_initial :
 	    memcached_decrement_with_initial;
-	rc = fn(c->mc, key, strlen(key), delta, initial, cache_expiry(ttl),
-	    value);
+	rc = fn(c->mc, req->key, strlen(req->key), req->delta, req->initial,
+	    cache_expiry(req->ttl), value);
 	/* Two clients created it at once: the other won, count on it. */
 	if (rc == MEMCACHED_NOTSTORED)
-		rc = fn(c->mc, key, strlen(key), delta, initial,
-		    cache_expiry(ttl), value);
-	cache_timed(up ? "incr" : "decr", t0);
+		rc = fn(c->mc, req->key, strlen(req->key), req->delta,
+		    req->initial, cache_expiry(req->ttl), value);
+	cache_timed(op, t0);
 	if (rc != MEMCACHED_SUCCESS)
-		return (cache_error(c, up ? "incr" : "decr", key, rc));
-	cache_server_ok(c, key);
+		return (cache_error(c, op, req->key, rc));
+	cache_server_ok(c, req->key);
 	return (CACHE_OK);
 }
 
@@ -583,14 +593,18 @@ enum cache_status
 cache_incr(struct cache *c, const char *key, uint64_t delta,
     uint64_t initial, int ttl, uint64_t *value)
 {
-	return (cache_counter(c, true, key, delta, initial, ttl, value));
+	return (cache_counter(c, &(struct cache_counter_req){ .key = key,
+	    .up = true, .delta = delta, .initial = initial, .ttl = ttl },
+	    value));
 }
 
 enum cache_status
 cache_decr(struct cache *c, const char *key, uint64_t delta,
     uint64_t initial, int ttl, uint64_t *value)
 {
-	return (cache_counter(c, false, key, delta, initial, ttl, value));
+	return (cache_counter(c, &(struct cache_counter_req){ .key = key,
+	    .up = false, .delta = delta, .initial = initial, .ttl = ttl },
+	    value));
 }
 
 static int

@@ -19,7 +19,7 @@ void	handle_health_ready(struct http_req *req, struct http_resp *resp,
 /* handlers/api.c: arg is the name of the tool the route calls. */
 void	handle_tool(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
-/* handlers/recommend.c */
+/* handlers/rec_feedback.c */
 void	handle_recommendation_feedback(struct http_req *req,
 	    struct http_resp *resp, const void *arg);
 void	handle_recommendation_stats(struct http_req *req,

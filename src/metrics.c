@@ -485,7 +485,9 @@ metrics_kind_make(struct metrics_kind *k, const char *route,
 		snprintf(tags, sizeof tags, "route:%s,method:%s,status:%s", tv,
 		    method, st);
 		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
-		    "http.requests", "1", "c", tags, true);
+		    &(struct metrics_stat){ .name = "http.requests",
+		    .value = "1", .type = "c", .tags = tags,
+		    .dogstatsd = true });
 		snprintf(tags, sizeof tags, "route:%s", tv);
 		snprintf(name, sizeof name, "http.response_time");
 	} else {
@@ -493,13 +495,15 @@ metrics_kind_make(struct metrics_kind *k, const char *route,
 		snprintf(name, sizeof name, "http.requests.%s.%s.%dxx", comp,
 		    method, status / 100);
 		k->count_len = metrics_statsd_format(k->count, sizeof k->count,
-		    name, "1", "c", NULL, false);
+		    &(struct metrics_stat){ .name = name, .value = "1",
+		    .type = "c" });
 		snprintf(name, sizeof name, "http.response_time.%s", comp);
 		tags[0] = '\0';
 	}
 	/* With an empty value the line is its head and its tail. */
-	k->time_len = metrics_statsd_format(k->time, sizeof k->time, name, "",
-	    "ms", tags, metrics_dogstatsd);
+	k->time_len = metrics_statsd_format(k->time, sizeof k->time,
+	    &(struct metrics_stat){ .name = name, .value = "", .type = "ms",
+	    .tags = tags, .dogstatsd = metrics_dogstatsd });
 	k->time_head = strlen(cfg->statsd_prefix) + strlen(name) + 1;
 	if (k->time_len < k->time_head)
 		k->time_len = 0;
@@ -597,25 +601,40 @@ metrics_ms(char *out, size_t cap, double seconds)
  * n events of a counter with one label (k2 NULL) or two: the shared
  * series of fam, and the statsd counter named base.
  */
+struct metrics_event_req {
+	enum metrics_fam	 fam;
+	const char		*base;
+	const char		*k1;
+	const char		*v1;
+	const char		*k2;	/* NULL: one label */
+	const char		*v2;
+	uint64_t		 n;
+};
+
+/* Count ev (borrowed) in the registry and to statsd. */
 static void
-metrics_event(enum metrics_fam fam, const char *base, const char *k1,
-    const char *v1, const char *k2, const char *v2, uint64_t n)
+metrics_event(const struct metrics_event_req *ev)
 {
 	char			 labels[METRICS_LABELS_LEN], num[24];
 	struct metrics_series	*s;
 
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels, k1,
-	    v1, k2, v2, (char *)NULL) &&
-	    (s = metrics_series_get(fam, labels)) != NULL)
-		atomic_fetch_add_explicit(&s->value, n, memory_order_relaxed);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)n);
-	metrics_statsd2(base, k1, v1, k2, v2, num, "c");
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    ev->k1, ev->v1, ev->k2, ev->v2, (char *)NULL) &&
+	    (s = metrics_series_get(ev->fam, labels)) != NULL)
+		atomic_fetch_add_explicit(&s->value, ev->n,
+		    memory_order_relaxed);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)ev->n);
+	metrics_statsd2(&(struct metrics_statsd_req){ .base = ev->base,
+	    .k1 = ev->k1, .v1 = ev->v1, .k2 = ev->k2, .v2 = ev->v2,
+	    .value = num, .type = "c" });
 }
 
 void
 metrics_cache(const char *kind, const char *result)
 {
-	metrics_event(MF_CACHE, "cache", "kind", kind, "result", result, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_CACHE,
+	    .base = "cache", .k1 = "kind", .v1 = kind, .k2 = "result",
+	    .v2 = result, .n = 1 });
 }
 
 void
@@ -630,8 +649,9 @@ metrics_upstream(const char *result, double seconds)
 		if (seconds >= 0)
 			metrics_observe(MF_UPSTREAM_DURATION, "", seconds);
 	}
-	metrics_statsd2("anilist.requests", "result", result, NULL, NULL,
-	    "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "anilist.requests", .k1 = "result", .v1 = result,
+	    .value = "1", .type = "c" });
 	if (seconds >= 0) {
 		metrics_ms(ms, sizeof ms, seconds);
 		metrics_statsd("anilist.response_time", ms, "ms", NULL);
@@ -714,8 +734,9 @@ metrics_memcached(const char *op, double seconds)
 	if (!metrics_statsd_on())
 		return;
 	metrics_ms(ms, sizeof ms, seconds);
-	metrics_statsd2("memcached.response_time", "op", op, NULL, NULL, ms,
-	    "ms");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "memcached.response_time", .k1 = "op", .v1 = op,
+	    .value = ms, .type = "ms" });
 }
 
 void
@@ -735,22 +756,25 @@ void
 metrics_search_dropped(const char *reason, uint64_t n)
 {
 	if (n > 0)
-		metrics_event(MF_SEARCH_DROPPED, "search.stats_dropped",
-		    "reason", reason, NULL, NULL, n);
+		metrics_event(&(struct metrics_event_req){
+		    .fam = MF_SEARCH_DROPPED, .base = "search.stats_dropped",
+		    .k1 = "reason", .v1 = reason, .n = n });
 }
 
 void
 metrics_oauth(const char *result, const char *reason)
 {
-	metrics_event(MF_OAUTH, "oauth.logins", "result", result, "reason",
-	    reason != NULL ? reason : "", 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_OAUTH,
+	    .base = "oauth.logins", .k1 = "result", .v1 = result,
+	    .k2 = "reason", .v2 = reason != NULL ? reason : "", .n = 1 });
 }
 
 void
 metrics_feedback(const char *action)
 {
-	metrics_event(MF_FEEDBACK, "recommendation.feedback", "action",
-	    action, NULL, NULL, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_FEEDBACK,
+	    .base = "recommendation.feedback", .k1 = "action", .v1 = action,
+	    .n = 1 });
 }
 
 void
@@ -758,29 +782,33 @@ metrics_tool(const char *tool, const char *result, double seconds)
 {
 	char	labels[METRICS_LABELS_LEN], ms[32];
 
-	metrics_event(MF_TOOL, "tools.calls", "tool", tool, "result", result,
-	    1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_TOOL,
+	    .base = "tools.calls", .k1 = "tool", .v1 = tool, .k2 = "result",
+	    .v2 = result, .n = 1 });
 	if (seconds < 0)
 		return;
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
 	    "tool", tool, (char *)NULL))
 		metrics_observe(MF_TOOL_DURATION, labels, seconds);
 	metrics_ms(ms, sizeof ms, seconds);
-	metrics_statsd2("tools.time", "tool", tool, NULL, NULL, ms, "ms");
+	metrics_statsd2(&(struct metrics_statsd_req){ .base = "tools.time",
+	    .k1 = "tool", .v1 = tool, .value = ms, .type = "ms" });
 }
 
 void
 metrics_notification(const char *target, const char *result)
 {
-	metrics_event(MF_NOTIFICATIONS, "notifications", "target", target,
-	    "result", result, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_NOTIFICATIONS,
+	    .base = "notifications", .k1 = "target", .v1 = target,
+	    .k2 = "result", .v2 = result, .n = 1 });
 }
 
 void
 metrics_alert_received(const char *source)
 {
-	metrics_event(MF_ALERTS, "alerts.received", "source", source, NULL,
-	    NULL, 1);
+	metrics_event(&(struct metrics_event_req){ .fam = MF_ALERTS,
+	    .base = "alerts.received", .k1 = "source", .v1 = source,
+	    .n = 1 });
 }
 
 void
@@ -799,8 +827,9 @@ metrics_rate_limit_fail_open(const char *reason)
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
 	    "reason", reason, (char *)NULL))
 		metrics_count(MF_RATE_LIMIT_FAIL_OPEN, labels);
-	metrics_statsd2("ratelimit.fail_open", "reason", reason, NULL, NULL,
-	    "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "ratelimit.fail_open", .k1 = "reason", .v1 = reason,
+	    .value = "1", .type = "c" });
 }
 
 void
@@ -811,6 +840,7 @@ metrics_mcp_version_mismatch(const char *header, const char *body)
 	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
 	    "header", header, "body", body, (char *)NULL))
 		metrics_count(MF_MCP_VERSION_MISMATCH, labels);
-	metrics_statsd2("mcp.version_mismatch", "header", header, "body",
-	    body, "1", "c");
+	metrics_statsd2(&(struct metrics_statsd_req){
+	    .base = "mcp.version_mismatch", .k1 = "header", .v1 = header,
+	    .k2 = "body", .v2 = body, .value = "1", .type = "c" });
 }

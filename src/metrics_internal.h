@@ -117,16 +117,36 @@ bool	metrics_statsd_on(void);
 void	metrics_statsd_hold(void);
 void	metrics_statsd_release(void);
 void	metrics_statsd_tag_value(char *out, size_t cap, const char *in);
-size_t	metrics_statsd_format(char *out, size_t cap, const char *name,
-	    const char *value, const char *type, const char *tags,
-	    bool dogstatsd);
+/* One statsd line: name:value|type, and |#tags when dogstatsd. */
+struct metrics_stat {
+	const char	*name;		/* after STATSD_PREFIX */
+	const char	*value;		/* the sample, as text */
+	const char	*type;		/* "c", "ms" or "g" */
+	const char	*tags;		/* "k:v,k:v", or NULL */
+	bool		 dogstatsd;	/* write the tags */
+};
+/* Format stat (borrowed) into out (no newline); 0 if it does not fit. */
+size_t	metrics_statsd_format(char *out, size_t cap,
+	    const struct metrics_stat *stat);
 void	metrics_statsd_append(const char *a, size_t na, const char *b_,
 	    size_t nb, const char *c, size_t nc);
 void	metrics_statsd(const char *name, const char *value,
 	    const char *type, const char *tags);
-void	metrics_statsd2(const char *base, const char *k1, const char *v1,
-	    const char *k2, const char *v2, const char *value,
-	    const char *type);
+/*
+ * A statsd sample of the metric base with one label (k2 NULL) or two:
+ * tagged with STATSD_TAGS=dogstatsd, else named "base.<v1>.<v2>".
+ */
+struct metrics_statsd_req {
+	const char	*base;
+	const char	*k1;
+	const char	*v1;
+	const char	*k2;		/* NULL: one label */
+	const char	*v2;
+	const char	*value;		/* the sample, as text */
+	const char	*type;		/* "c", "ms" or "g" */
+};
+/* Send req (borrowed) when statsd is on. */
+void	metrics_statsd2(const struct metrics_statsd_req *req);
 
 /* metrics_process.c */
 /* RSS bytes and CPU seconds of a process; false if it is gone. */

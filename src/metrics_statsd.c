@@ -418,19 +418,17 @@ metrics_statsd_tag_value(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
-/* Format one line into out (no newline); 0 if it does not fit. */
 size_t
-metrics_statsd_format(char *out, size_t cap, const char *name,
-    const char *value, const char *type, const char *tags, bool dogstatsd)
+metrics_statsd_format(char *out, size_t cap, const struct metrics_stat *stat)
 {
 	int	n;
 
-	if (dogstatsd && tags != NULL && *tags != '\0')
+	if (stat->dogstatsd && stat->tags != NULL && *stat->tags != '\0')
 		n = snprintf(out, cap, "%s%s:%s|%s|#%s", cfg->statsd_prefix,
-		    name, value, type, tags);
+		    stat->name, stat->value, stat->type, stat->tags);
 	else
 		n = snprintf(out, cap, "%s%s:%s|%s", cfg->statsd_prefix,
-		    name, value, type);
+		    stat->name, stat->value, stat->type);
 	if (n < 0 || (size_t)n >= cap)
 		return (0);
 	return ((size_t)n);
@@ -443,8 +441,9 @@ metrics_statsd_line(struct buf *out, const char *name, const char *value,
 	char	line[METRICS_LINE_MAX];
 	size_t	n;
 
-	if ((n = metrics_statsd_format(line, sizeof line, name, value, type,
-	    tags, dogstatsd)) != 0)
+	if ((n = metrics_statsd_format(line, sizeof line,
+	    &(struct metrics_stat){ .name = name, .value = value,
+	    .type = type, .tags = tags, .dogstatsd = dogstatsd })) != 0)
 		buf_append(out, line, n);
 }
 
@@ -496,8 +495,9 @@ metrics_statsd(const char *name, const char *value, const char *type,
 
 	if (atomic_load_explicit(&metrics_fd, memory_order_relaxed) == -1)
 		return;
-	n = metrics_statsd_format(line, sizeof line, name, value, type, tags,
-	    metrics_dogstatsd);
+	n = metrics_statsd_format(line, sizeof line,
+	    &(struct metrics_stat){ .name = name, .value = value,
+	    .type = type, .tags = tags, .dogstatsd = metrics_dogstatsd });
 	if (n != 0)
 		metrics_statsd_append(line, n, NULL, 0, NULL, 0);
 }
@@ -523,29 +523,28 @@ metrics_statsd_release(void)
 
 /* statsd name "a.<x>.<y>" from components, or tags "k:x,k:y". */
 void
-metrics_statsd2(const char *base, const char *k1, const char *v1,
-    const char *k2, const char *v2, const char *value, const char *type)
+metrics_statsd2(const struct metrics_statsd_req *req)
 {
 	char	name[200], c1[64], c2[64], tags[200];
 
 	if (!metrics_statsd_on())
 		return;
 	if (metrics_dogstatsd) {
-		metrics_statsd_tag_value(c1, sizeof c1, v1);
-		if (k2 != NULL) {
-			metrics_statsd_tag_value(c2, sizeof c2, v2);
-			snprintf(tags, sizeof tags, "%s:%s,%s:%s", k1, c1, k2,
-			    c2);
+		metrics_statsd_tag_value(c1, sizeof c1, req->v1);
+		if (req->k2 != NULL) {
+			metrics_statsd_tag_value(c2, sizeof c2, req->v2);
+			snprintf(tags, sizeof tags, "%s:%s,%s:%s", req->k1, c1,
+			    req->k2, c2);
 		} else
-			snprintf(tags, sizeof tags, "%s:%s", k1, c1);
-		metrics_statsd(base, value, type, tags);
+			snprintf(tags, sizeof tags, "%s:%s", req->k1, c1);
+		metrics_statsd(req->base, req->value, req->type, tags);
 		return;
 	}
-	metrics_statsd_component(c1, sizeof c1, v1);
-	if (k2 != NULL) {
-		metrics_statsd_component(c2, sizeof c2, v2);
-		snprintf(name, sizeof name, "%s.%s.%s", base, c1, c2);
+	metrics_statsd_component(c1, sizeof c1, req->v1);
+	if (req->k2 != NULL) {
+		metrics_statsd_component(c2, sizeof c2, req->v2);
+		snprintf(name, sizeof name, "%s.%s.%s", req->base, c1, c2);
 	} else
-		snprintf(name, sizeof name, "%s.%s", base, c1);
-	metrics_statsd(name, value, type, NULL);
+		snprintf(name, sizeof name, "%s.%s", req->base, c1);
+	metrics_statsd(name, req->value, req->type, NULL);
 }

@@ -279,22 +279,34 @@ serve_finish(struct http_req *req, struct http_resp *resp, int early,
 		resp->head_only = true;
 }
 
+/* Where serve_run reads one request from and writes its answer to. */
+struct serve_io {
+	char		**env;		/* the FastCGI params, borrowed */
+	FCGX_Stream	 *in;		/* the body's stream, or NULL */
+	const char	 *body;		/* else the body in memory (tests) */
+	size_t		  body_len;
+	FCGX_Stream	 *out;		/* the client's stream, or NULL */
+	char		 *rid_out;	/* gets the request id, or NULL */
+	size_t		  rid_len;
+};
+
 /*
  * One request from parse to access log. The body comes from the FastCGI
- * stream in, or from memory (tests); with out, the response is written
- * there before the log line so logging never delays the client.
+ * stream io->in, or from memory (tests); with io->out, the response is
+ * written there before the log line so logging never delays the client.
  */
 static void
-serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
-    struct http_resp *resp, FCGX_Stream *out, char *rid_out, size_t rid_len)
+serve_run(const struct serve_io *io, struct http_resp *resp)
 {
+	const char	*body = io->body;
+	size_t		 body_len = io->body_len;
 	struct http_req	 req;
 	struct buf	 wire;
 	char		*cause = NULL;
 	int		 early;
 	long long	 len = 0;
 
-	early = http_req_init(&req, env, &cause);
+	early = http_req_init(&req, io->env, &cause);
 	metrics_request_begin();
 	serve_request_id(&req);
 	log_set_request_id(req.request_id);
@@ -302,8 +314,8 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 
 	if (early == 0)
 		early = serve_body_length(&req, &len);
-	if (early == 0 && in != NULL && len != 0)
-		early = serve_read_body(&req, len, in, &cause);
+	if (early == 0 && io->in != NULL && len != 0)
+		early = serve_read_body(&req, len, io->in, &cause);
 	else if (early == 0 && body != NULL) {
 		if (body_len > (size_t)cfg->max_body_size)
 			early = 413;
@@ -316,16 +328,16 @@ serve_run(char **env, FCGX_Stream *in, const char *body, size_t body_len,
 	}
 	serve_finish(&req, resp, early, cause);
 
-	if (out != NULL) {
+	if (io->out != NULL) {
 		buf_init(&wire);
 		http_resp_serialise(resp, req.request_id, &wire);
-		FCGX_PutStr(wire.data, (int)wire.len, out);
+		FCGX_PutStr(wire.data, (int)wire.len, io->out);
 		buf_free(&wire);
 	}
 	serve_log(&req, resp);
 	serve_record(&req, resp);
-	if (rid_out != NULL)
-		snprintf(rid_out, rid_len, "%s", req.request_id);
+	if (io->rid_out != NULL)
+		snprintf(io->rid_out, io->rid_len, "%s", req.request_id);
 	log_set_request_id(NULL);
 	searchstats_set_client(NULL);
 	free(cause);
@@ -336,7 +348,9 @@ void
 serve_handle(char **env, const char *body, size_t body_len,
     struct http_resp *resp, char *rid_out, size_t rid_len)
 {
-	serve_run(env, NULL, body, body_len, resp, NULL, rid_out, rid_len);
+	serve_run(&(struct serve_io){ .env = env, .body = body,
+	    .body_len = body_len, .rid_out = rid_out, .rid_len = rid_len },
+	    resp);
 }
 
 void
@@ -345,6 +359,7 @@ serve_request(char **env, FCGX_Stream *in, FCGX_Stream *out)
 	struct http_resp resp;
 
 	http_resp_init(&resp);
-	serve_run(env, in, NULL, 0, &resp, out, NULL, 0);
+	serve_run(&(struct serve_io){ .env = env, .in = in, .out = out },
+	    &resp);
 	http_resp_free(&resp);
 }

@@ -426,11 +426,23 @@ tool_drop_items(struct json_object *result, struct json_object *array,
 	return (dropped);
 }
 
-/* Say what tool_fit did: "trimmed", and a sentence in text_summary. */
+/* What tool_fit did to a result, for tool_fit_note. */
+struct tool_fit_report {
+	size_t		 budget;	/* the byte budget it had to fit */
+	size_t		 cut_to;	/* bytes long strings were cut to */
+	size_t		 cut;		/* how many strings were cut */
+	const char	*array;		/* the array shortened, or NULL */
+	size_t		 dropped;	/* items left off its end */
+	size_t		 kept;		/* items still in it */
+	bool		 pageable;	/* the tool takes per_page and page */
+};
+
+/*
+ * Say what tool_fit did (fit, borrowed): "trimmed", and a sentence in
+ * text_summary.
+ */
 static void
-tool_fit_note(struct json_object *result, size_t budget, size_t cut_to,
-    size_t cut, const char *array, size_t dropped, size_t kept,
-    bool pageable)
+tool_fit_note(struct json_object *result, const struct tool_fit_report *fit)
 {
 	struct json_object	*note, *summary;
 	struct buf		 b;
@@ -438,25 +450,26 @@ tool_fit_note(struct json_object *result, size_t budget, size_t cut_to,
 
 	note = json_object_new_object();
 	json_object_object_add(note, "limit_bytes",
-	    json_object_new_int64((int64_t)budget));
+	    json_object_new_int64((int64_t)fit->budget));
 	buf_init(&b);
-	buf_printf(&b, "Shortened to fit %zu KB:", budget / 1024);
-	if (cut > 0) {
+	buf_printf(&b, "Shortened to fit %zu KB:", fit->budget / 1024);
+	if (fit->cut > 0) {
 		json_object_object_add(note, "strings_cut_to",
-		    json_object_new_int64((int64_t)cut_to));
-		buf_printf(&b, " %zu long text%s cut to %zu bytes%s", cut,
-		    cut == 1 ? "" : "s", cut_to, dropped > 0 ? ";" : ".");
+		    json_object_new_int64((int64_t)fit->cut_to));
+		buf_printf(&b, " %zu long text%s cut to %zu bytes%s", fit->cut,
+		    fit->cut == 1 ? "" : "s", fit->cut_to,
+		    fit->dropped > 0 ? ";" : ".");
 	}
-	if (dropped > 0) {
+	if (fit->dropped > 0) {
 		json_object_object_add(note, "items_left_out",
-		    json_object_new_int64((int64_t)dropped));
+		    json_object_new_int64((int64_t)fit->dropped));
 		json_object_object_add(note, "array",
-		    json_object_new_string(array));
-		buf_printf(&b, " only the first %zu of %zu %s are here", kept,
-		    kept + dropped, array);
-		if (pageable)
+		    json_object_new_string(fit->array));
+		buf_printf(&b, " only the first %zu of %zu %s are here",
+		    fit->kept, fit->kept + fit->dropped, fit->array);
+		if (fit->pageable)
 			buf_printf(&b, "; ask for at most per_page=%zu (and "
-			    "page on) to see the rest", kept);
+			    "page on) to see the rest", fit->kept);
 		buf_puts(&b, ".");
 	}
 	json_object_object_add(note, "message", json_object_new_string(
@@ -476,10 +489,11 @@ tool_fit_note(struct json_object *result, size_t budget, size_t cut_to,
 bool
 tool_fit(struct json_object *result, size_t budget, bool pageable)
 {
+	struct tool_fit_report	 fit = { .budget = budget,
+				     .pageable = pageable };
 	struct json_object	*array = NULL;
 	const char		*name;
-	size_t			 target, i, cut = 0, cut_to = 0, dropped = 0;
-	size_t			 n = 0;
+	size_t			 target, i, n = 0;
 
 	if (!json_object_is_type(result, json_type_object) ||
 	    tool_text_size(result) <= budget)
@@ -488,19 +502,20 @@ tool_fit(struct json_object *result, size_t budget, bool pageable)
 	    budget / 2;
 	for (i = 0; i < nitems(tool_cut_lengths) &&
 	    tool_text_size(result) > target; i++) {
-		cut_to = tool_cut_lengths[i];
-		cut += tool_cut_strings(result, cut_to);
+		fit.cut_to = tool_cut_lengths[i];
+		fit.cut += tool_cut_strings(result, fit.cut_to);
 	}
 	if (tool_text_size(result) > target &&
 	    (name = tool_largest_array(result)) != NULL &&
 	    json_object_object_get_ex(result, name, &array)) {
 		n = json_object_array_length(array);
-		dropped = tool_drop_items(result, array, target);
+		fit.dropped = tool_drop_items(result, array, target);
+		fit.array = fit.dropped > 0 ? name : NULL;
+		fit.kept = n - fit.dropped;
 	}
-	if (cut == 0 && dropped == 0)
+	if (fit.cut == 0 && fit.dropped == 0)
 		return (false);
-	tool_fit_note(result, budget, cut_to, cut, dropped > 0 ? name : NULL,
-	    dropped, n - dropped, pageable);
+	tool_fit_note(result, &fit);
 	return (true);
 }
 

@@ -250,17 +250,28 @@ genres_suggest(struct json_object *collection, const char *asked,
 	return (n);
 }
 
+/* One list argument to check against AniList's names. */
+struct genres_check_req {
+	const char		*key;		/* the argument: "genres" */
+	const char		*word;		/* one of its names: "genre" */
+	struct json_object	*own;		/* the real names, borrowed */
+	const char		*other_word;	/* "tag" */
+	struct json_object	*other;		/* the other kind's, borrowed */
+};
+
 /*
- * Check each name of args[key] against the real ones (own), putting a
- * name given in another case right; the other list (other, called
- * other_word) catches a genre given as a tag and the reverse. False with
- * a 400 naming the argument and the closest real names.
+ * Check each name of args[req->key] against the real ones (req->own),
+ * putting a name given in another case right; the other list catches a
+ * genre given as a tag and the reverse. False with a 400 naming the
+ * argument and the closest real names.
  */
 static bool
-genres_check_list(struct json_object *args, const char *key,
-    const char *word, struct json_object *own, const char *other_word,
-    struct json_object *other, struct tool_call *call)
+genres_check_list(struct json_object *args,
+    const struct genres_check_req *req, struct tool_call *call)
 {
+	const char		*key = req->key, *word = req->word;
+	const char		*other_word = req->other_word;
+	struct json_object	*own = req->own, *other = req->other;
 	struct json_object	*list;
 	const char		*asked, *real;
 	struct buf		 b;
@@ -327,8 +338,12 @@ genres_check(struct json_object *args, struct tool_call *call)
 		tool_error_clear(&call->error);
 		goto out;
 	}
-	ok = genres_check_list(args, "genres", "genre", gc, "tag", tc, call) &&
-	    genres_check_list(args, "tags", "tag", tc, "genre", gc, call);
+	ok = genres_check_list(args, &(struct genres_check_req){
+	    .key = "genres", .word = "genre", .own = gc, .other_word = "tag",
+	    .other = tc }, call) &&
+	    genres_check_list(args, &(struct genres_check_req){
+	    .key = "tags", .word = "tag", .own = tc, .other_word = "genre",
+	    .other = gc }, call);
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);

@@ -82,7 +82,7 @@ extern const struct tool tools_list_genres_and_tags;
  * Romance?"). When the lists cannot be had, true (the search goes on).
  */
 bool	genres_check(struct json_object *args, struct tool_call *call);
-/* tools/recommend.c */
+/* tools/recommendations.c */
 extern const struct tool tools_get_anime_recommendations;
 /* tools/users.c */
 extern const struct tool tools_get_user_list;

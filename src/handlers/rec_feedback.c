@@ -1,4 +1,4 @@
-/* handlers/recommend.c: recommendation feedback (POST) and recommendation accuracy (GET). */
+/* handlers/rec_feedback.c: recommendation feedback (POST) and recommendation accuracy (GET). */
 #include "autoconf.h"
 
 #include <stdio.h>

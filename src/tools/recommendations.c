@@ -1,4 +1,4 @@
-/* tools/recommend.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
+/* tools/recommendations.c: get_anime_recommendations: similar titles, taste profiles and trending genres, with reasons. */
 #include "autoconf.h"
 
 #include <pthread.h>
@@ -230,27 +230,36 @@ struct rec_job {
 	pthread_t		 tid;
 };
 
-/* A candidate search by genres and tags (either may be empty). */
+/* What a candidate search requires: genres and tags (either may be empty). */
+struct rec_job_query {
+	const char *const	*genres;	/* borrowed */
+	size_t			 ngenres;
+	const char *const	*tags;		/* borrowed */
+	size_t			 ntags;
+	bool			 trending;	/* TRENDING_DESC first */
+};
+
+/* A candidate search for q (borrowed; its strings are copied). */
 static void
-rec_job_init(struct rec *r, struct rec_job *job, const char *const *genres,
-    size_t ngenres, const char *const *tags, size_t ntags, bool trending)
+rec_job_init(struct rec *r, struct rec_job *job,
+    const struct rec_job_query *q)
 {
 	memset(job, 0, sizeof *job);
 	job->r = r;
-	job->trending = trending;
-	job->vars = trending ? rec_search_vars(r, REC_PAGE, "TRENDING_DESC",
-	    "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
+	job->trending = q->trending;
+	job->vars = q->trending ? rec_search_vars(r, REC_PAGE,
+	    "TRENDING_DESC", "POPULARITY_DESC") : rec_search_vars(r, REC_PAGE,
 	    "POPULARITY_DESC", NULL);
-	if (ngenres > 0)
+	if (q->ngenres > 0)
 		json_object_object_add(job->vars, "genre_in",
-		    rec_strings(genres, ngenres));
-	if (ntags > 0)
+		    rec_strings(q->genres, q->ngenres));
+	if (q->ntags > 0)
 		json_object_object_add(job->vars, "tag_in",
-		    rec_strings(tags, ntags));
+		    rec_strings(q->tags, q->ntags));
 	job->req.op = TOOLS_OP_SEARCH_MEDIA;
 	job->req.vars = job->vars;
 	job->req.kind = "search";
-	job->req.ttl = trending ? cfg->cache_ttl_trending :
+	job->req.ttl = q->trending ? cfg->cache_ttl_trending :
 	    cfg->cache_ttl_default;
 	job->req.deadline = r->deadline;
 	job->req.optional = true;
@@ -699,8 +708,9 @@ rec_similar(struct rec *r)
 	}
 	n = recommend_searches(ref, s, (size_t)(REC_BUDGET - r->planned));
 	for (i = 0; i < n; i++)
-		rec_job_init(r, &jobs[i], s[i].genres, s[i].ngenres, s[i].tags,
-		    s[i].ntags, false);
+		rec_job_init(r, &jobs[i], &(struct rec_job_query){
+		    .genres = s[i].genres, .ngenres = s[i].ngenres,
+		    .tags = s[i].tags, .ntags = s[i].ntags });
 	rec_searches(r, jobs, n);
 	rec_jobs_free(jobs, n);
 	recommend_media_free(ref);
@@ -722,14 +732,17 @@ rec_taste_candidates(struct rec *r, const struct recommend_profile *p,
 		rec_note(r, "%s", "the list says little about taste yet "
 		    "(no scored or completed titles with genres); these are "
 		    "AniList's most popular titles the list does not have");
-		rec_job_init(r, &jobs[0], NULL, 0, NULL, 0, trending);
+		rec_job_init(r, &jobs[0], &(struct rec_job_query){
+		    .trending = trending });
 		rec_searches(r, jobs, 1);
 		rec_jobs_free(jobs, 1);
 		return;
 	}
-	rec_job_init(r, &jobs[n++], &g1, 1, NULL, 0, trending);
+	rec_job_init(r, &jobs[n++], &(struct rec_job_query){ .genres = &g1,
+	    .ngenres = 1, .trending = trending });
 	if (g2 != NULL && r->planned + 1 < REC_BUDGET)
-		rec_job_init(r, &jobs[n++], &g2, 1, NULL, 0, trending);
+		rec_job_init(r, &jobs[n++], &(struct rec_job_query){
+		    .genres = &g2, .ngenres = 1, .trending = trending });
 	rec_searches(r, jobs, n);
 	rec_jobs_free(jobs, n);
 }
@@ -775,9 +788,12 @@ rec_trending(struct rec *r)
 		    "recommendation_type=similar", recommend_media_title(r->refm));
 		return (false);
 	}
-	rec_job_init(r, &jobs[n++], r->genres, r->ng, NULL, 0, true);
+	rec_job_init(r, &jobs[n++], &(struct rec_job_query){
+	    .genres = r->genres, .ngenres = r->ng, .trending = true });
 	if (r->ng > 1)
-		rec_job_init(r, &jobs[n++], r->genres, r->ng - 1, NULL, 0, true);
+		rec_job_init(r, &jobs[n++], &(struct rec_job_query){
+		    .genres = r->genres, .ngenres = r->ng - 1,
+		    .trending = true });
 	rec_searches(r, jobs, n);
 	rec_jobs_free(jobs, n);
 	return (true);
