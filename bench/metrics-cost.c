@@ -2,7 +2,7 @@
 /*
  * bench/run compares whole requests through Caddy with metrics on and off,
  * where a few µs hide in the machine's noise. This program runs what a
- * request asks of src/metrics.c (the same calls serve.c and the tools
+ * request asks of src/observe/metrics.c (the same calls serve.c and the tools
  * make), PROCS processes x THREADS threads as the service does, and prints
  * the CPU per request of all of them (user + system, flusher threads
  * included): with metrics off, with the registry only, and with the

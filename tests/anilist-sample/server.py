@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for the AniList GraphQL API and OAuth endpoints: a test double.
 
-It serves the named operations of src/queries.c from real AniList data kept in
+It serves the named operations of src/anilist/queries.c from real AniList data kept in
 data/ (1,414 titles), with AniList's filters, sorts, pagination, errors[],
 rate-limit headers and OAuth authorization-code flow, plus a control API
 (/__stats, /__reset, /__fault, /__config) that tests use to inject failures.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Tests for the stand-in's franchise, staff and studio operations
-(breadth_ops.py), run in-process with the very documents of src/queries.c:
+(breadth_ops.py), run in-process with the very documents of src/anilist/queries.c:
 each document is valid against AniList's schema, and each answer holds
 only what the sample data has.
 

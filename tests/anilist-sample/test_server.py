@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Tests for the AniList stand-in (server.py), driven by src/queries.c.
+"""Tests for the AniList stand-in (server.py), driven by src/anilist/queries.c.
 
-The GraphQL documents come from src/queries.c (parsed here with a small
+The GraphQL documents come from src/anilist/queries.c (parsed here with a small
 regex-based reader), so the stand-in is checked against the very documents
 the service sends, and those documents are checked against AniList's schema
 (data/anilist_schema_anihyou.graphqls).
@@ -27,7 +27,7 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-QUERIES_C = os.path.join(ROOT, "src", "queries.c")
+QUERIES_C = os.path.join(ROOT, "src", "anilist", "queries.c")
 SCHEMA = os.path.join(HERE, "data", "anilist_schema_anihyou.graphqls")
 MEDIA = os.path.join(HERE, "data", "sample-media.json")
 LISTS = os.path.join(HERE, "data",

@@ -76,7 +76,7 @@ def internal(s, path):
         return e.code, dict(e.headers), e.read().decode()
 
 
-PACKET_MAX = 1432      # METRICS_PACKET_MAX in src/metrics.h
+PACKET_MAX = 1432      # METRICS_PACKET_MAX in src/observe/metrics.h
 
 
 def lines_of(packets):
