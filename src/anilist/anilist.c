@@ -31,6 +31,13 @@
 #define ANILIST_MAX_BODY	(8 * 1024 * 1024)
 /* A call with less time than this left is not worth starting. */
 #define ANILIST_MIN_CALL_MS	20
+/*
+ * A wait in the queue for AniList's budget leaves the call itself half of
+ * UPSTREAM_TIMEOUT_MS, at most 2 s: a request that waited until its
+ * deadline was nearly spent would time out on an ordinary answer (a 504)
+ * where an honest "budget used up" (a 503 with Retry-After) was due.
+ */
+#define ANILIST_QUEUE_ROOM_MAX_MS	2000
 /* Retry backoff: base doubled per attempt, capped, then jittered. */
 #define ANILIST_BACKOFF_MS	100
 #define ANILIST_BACKOFF_MAX_MS	2000
@@ -85,6 +92,17 @@ static struct {
 	__atomic_fetch_add(&anilist_counters.field, 1, __ATOMIC_RELAXED)
 #define anilist_count_n(field, n) \
 	__atomic_fetch_add(&anilist_counters.field, (n), __ATOMIC_RELAXED)
+
+/* What a wait in the queue must leave of the deadline (see above). */
+static int
+anilist_queue_room_ms(void)
+{
+	int	room = cfg->upstream_timeout_ms / 2;
+
+	if (room > ANILIST_QUEUE_ROOM_MAX_MS)
+		room = ANILIST_QUEUE_ROOM_MAX_MS;
+	return (room > ANILIST_MIN_CALL_MS ? room : ANILIST_MIN_CALL_MS);
+}
 
 /*
  * The bulkhead: threads of this process that wait on AniList (calling it,
@@ -910,7 +928,7 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 		if (v == GOVERNOR_WAIT) {
 			/* The queue: a bounded wait for the budget. */
 			if (!call->have_stale && !call->optional &&
-			    (int64_t)wait + ANILIST_MIN_CALL_MS < left &&
+			    (int64_t)wait + anilist_queue_room_ms() < left &&
 			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
 				call->queued_ms += wait;
@@ -1634,7 +1652,7 @@ anilist_batch_budget(const struct anilist_call *call)
 		}
 		left = (int64_t)call->deadline - (int64_t)util_mono_ms();
 		if (call->have_stale || call->optional ||
-		    (int64_t)wait + ANILIST_MIN_CALL_MS >= left ||
+		    (int64_t)wait + anilist_queue_room_ms() >= left ||
 		    queued + wait > (uint64_t)cfg->upstream_queue_ms)
 			return (false);
 		anilist_sleep_ms(wait);
