@@ -24,10 +24,10 @@ void	handle_recommendation_feedback(struct http_req *req,
 	    struct http_resp *resp, const void *arg);
 void	handle_recommendation_stats(struct http_req *req,
 	    struct http_resp *resp, const void *arg);
-/* handlers/mcp.c: POST /mcp (GET and DELETE get 405 from the router). */
+/* handlers/mcp_endpoint.c: POST /mcp (GET and DELETE get 405 from the router). */
 void	handle_mcp(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
-/* handlers/openapi.c: GPT Actions and the legacy plugin manifest. */
+/* handlers/openapi_endpoint.c: GPT Actions and the legacy plugin manifest. */
 void	handle_openapi(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 void	handle_ai_plugin(struct http_req *req, struct http_resp *resp,
@@ -42,11 +42,11 @@ void	handle_health_cache(struct http_req *req, struct http_resp *resp,
 void	handle_health_upstream(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 bool	health_cache_check(struct json_object *detail);
-/* handlers/db.c */
+/* handlers/health_db.c */
 void	handle_health_db(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 
-/* handlers/auth.c */
+/* handlers/account.c */
 void	handle_auth_login(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 void	handle_auth_callback(struct http_req *req, struct http_resp *resp,
@@ -73,7 +73,7 @@ void	handle_oauth_token(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 void	handle_oauth_revoke(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
-/* handlers/metrics.c */
+/* handlers/metrics_endpoint.c */
 void	handle_metrics(struct http_req *req, struct http_resp *resp,
 	    const void *arg);
 

@@ -1,4 +1,4 @@
-/* handlers/metrics.c: GET /metrics, the Prometheus exposition, for Caddy's internal listener only. */
+/* handlers/metrics_endpoint.c: GET /metrics, the Prometheus exposition, for Caddy's internal listener only. */
 #include "autoconf.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* handlers/mcp.c: POST /mcp, the MCP Streamable HTTP endpoint (stateless, JSON or one-event SSE responses, no GET stream). */
+/* handlers/mcp_endpoint.c: POST /mcp, the MCP Streamable HTTP endpoint (stateless, JSON or one-event SSE responses, no GET stream). */
 #include "autoconf.h"
 
 #include <stdlib.h>

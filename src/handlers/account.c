@@ -1,4 +1,4 @@
-/* handlers/auth.c: web login with AniList, the session, logout and DELETE /v1/me. */
+/* handlers/account.c: web login with AniList, the session, logout and DELETE /v1/me. */
 #include "autoconf.h"
 
 #include <stdlib.h>

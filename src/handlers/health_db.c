@@ -1,4 +1,4 @@
-/* handlers/db.c: GET /health/db, PostgreSQL's health on its own. */
+/* handlers/health_db.c: GET /health/db, PostgreSQL's health on its own. */
 #include "autoconf.h"
 
 #include <json-c/json.h>

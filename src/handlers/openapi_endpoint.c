@@ -1,4 +1,4 @@
-/* handlers/openapi.c: GET /openapi.json, the legacy /.well-known/ai-plugin.json, /logo.svg and the /privacy page. */
+/* handlers/openapi_endpoint.c: GET /openapi.json, the legacy /.well-known/ai-plugin.json, /logo.svg and the /privacy page. */
 #include "autoconf.h"
 
 #include <json-c/json.h>
