@@ -21,7 +21,7 @@
 
 /* 503 unless accounts and AniList login are configured. */
 static bool
-auth_login_ready(struct http_resp *resp)
+account_login_ready(struct http_resp *resp)
 {
 	if (!auth_enabled()) {
 		auth_unavailable(resp, NULL);
@@ -36,7 +36,7 @@ auth_login_ready(struct http_resp *resp)
 }
 
 static void
-auth_redirect(struct http_resp *resp, const char *location)
+account_redirect(struct http_resp *resp, const char *location)
 {
 	http_resp_header(resp, "Location", "%s", location);
 	http_resp_header(resp, "Cache-Control", "no-store");
@@ -49,7 +49,7 @@ handle_auth_login(struct http_req *req, struct http_resp *resp, const void *arg)
 {
 	char	*state = NULL, *cause = NULL, *url;
 
-	if (!auth_login_ready(resp))
+	if (!account_login_ready(resp))
 		return;
 	if (auth_login_begin(NULL, &state, &cause) != 0) {
 		auth_unavailable(resp, cause);
@@ -58,7 +58,7 @@ handle_auth_login(struct http_req *req, struct http_resp *resp, const void *arg)
 	}
 	url = oauth_anilist_authorize_url(state);
 	auth_set_cookie(resp, AUTH_LOGIN_COOKIE, state, AUTH_STATE_TTL);
-	auth_redirect(resp, url);
+	account_redirect(resp, url);
 	free(url);
 	crypto_free_secret(state);
 }
@@ -69,7 +69,7 @@ handle_auth_login(struct http_req *req, struct http_resp *resp, const void *arg)
  * is for our own user and our log.
  */
 static void
-auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
+account_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
     int status, const char *code, const char *msg)
 {
 	char	*url;
@@ -80,7 +80,7 @@ auth_callback_fail(struct http_resp *resp, const struct auth_pending *pend,
 		    "temporarily_unavailable" : "server_error", status == 400 ?
 		    "the AniList login did not complete" : "AniList could not "
 		    "be reached; try again later", pend->client_state);
-		auth_redirect(resp, url);
+		account_redirect(resp, url);
 		free(url);
 		return;
 	}
@@ -114,7 +114,7 @@ handle_auth_callback(struct http_req *req, struct http_resp *resp,
 
 	memset(&pend, 0, sizeof pend);
 	http_resp_header(resp, "Cache-Control", "no-store");
-	if (!auth_login_ready(resp)) {
+	if (!account_login_ready(resp)) {
 		metrics_oauth("failure", "not_configured");
 		return;
 	}
@@ -151,7 +151,7 @@ handle_auth_callback(struct http_req *req, struct http_resp *resp,
 	}
 	if (error != NULL) {
 		reason = "cancelled";
-		auth_callback_fail(resp, &pend, 400, "login_cancelled",
+		account_callback_fail(resp, &pend, 400, "login_cancelled",
 		    "the AniList login was cancelled");
 		goto out;
 	}
@@ -168,7 +168,7 @@ handle_auth_callback(struct http_req *req, struct http_resp *resp,
 		    LF_END);
 		req->log_error = "anilist login failed";
 		reason = rc == 400 ? "anilist_refused" : "upstream_error";
-		auth_callback_fail(resp, &pend, rc, rc == 400 ?
+		account_callback_fail(resp, &pend, rc, rc == 400 ?
 		    "anilist_refused" : "upstream_error", cause);
 		goto out;
 	}
@@ -208,7 +208,7 @@ handle_auth_callback(struct http_req *req, struct http_resp *resp,
 		log_info("web login", LF_END);
 	}
 	reason = NULL;
-	auth_redirect(resp, url);
+	account_redirect(resp, url);
 out:
 	metrics_oauth(reason == NULL ? "success" : "failure", reason);
 	auth_pending_clear(&pend);
@@ -249,7 +249,7 @@ handle_auth_me(struct http_req *req, struct http_resp *resp, const void *arg)
 
 /* 200 {"status": status} that also clears the session cookie. */
 static void
-auth_signed_out(struct http_resp *resp, const char *status)
+account_signed_out(struct http_resp *resp, const char *status)
 {
 	struct json_object	*o = json_object_new_object();
 
@@ -277,7 +277,7 @@ handle_auth_logout(struct http_req *req, struct http_resp *resp,
 	else if (rc == 503)
 		auth_unavailable(resp, cause);
 	else
-		auth_signed_out(resp, "logged_out");
+		account_signed_out(resp, "logged_out");
 	free(cause);
 }
 
@@ -310,7 +310,7 @@ handle_me_delete(struct http_req *req, struct http_resp *resp, const void *arg)
 		auth_principal_tool(&p, &ta);
 		users_invalidate(&ta);
 		log_info("account deleted", LF_END);
-		auth_signed_out(resp, "deleted");
+		account_signed_out(resp, "deleted");
 	}
 	free(cause);
 	auth_principal_free(&p);

@@ -17,7 +17,7 @@
 
 /* A JSON-RPC error without id, for failures before the body is read. */
 static void
-mcp_reply_error(struct http_req *req, struct http_resp *resp, int status,
+mcpep_reply_error(struct http_req *req, struct http_resp *resp, int status,
     int code, const char *log_error, const char *message)
 {
 	struct buf	b;
@@ -38,7 +38,7 @@ mcp_reply_error(struct http_req *req, struct http_resp *resp, int status,
  * neither is (406).
  */
 static bool
-mcp_answer_kind(const char *accept, bool *sse)
+mcpep_answer_kind(const char *accept, bool *sse)
 {
 	*sse = false;
 	if (http_accepts(accept, "application/json"))
@@ -47,12 +47,12 @@ mcp_answer_kind(const char *accept, bool *sse)
 	return (*sse);
 }
 
-/* What mcp_authenticate and mcp_limit need and keep for one POST. */
+/* What mcpep_authenticate and mcpep_limit need and keep for one POST. */
 struct mcp_auth_state {
 	struct http_req		*req;
 	struct http_resp	*resp;
-	bool			 limited;	/* mcp_limit counted this POST */
-	bool			 asked;		/* mcp_authenticate's answer: */
+	bool			 limited;	/* mcpep_limit counted this POST */
+	bool			 asked;		/* mcpep_authenticate's answer: */
 	int			 status;
 	struct auth_principal	 principal;	/* freed by the handler */
 	struct tool_auth	 tool;		/* borrows principal's strings */
@@ -65,7 +65,7 @@ struct mcp_auth_state {
  * authenticate with bearer tokens only; a session cookie is not looked at.
  */
 static int
-mcp_authenticate(void *arg, const struct tool_auth **auth)
+mcpep_authenticate(void *arg, const struct tool_auth **auth)
 {
 	struct mcp_auth_state	*st = arg;
 	const char		*authz;
@@ -102,7 +102,7 @@ out:
  * was sent (its answer is kept for the tools).
  */
 static int
-mcp_limit(void *arg, const char *subject)
+mcpep_limit(void *arg, const char *subject)
 {
 	struct mcp_auth_state		*st = arg;
 	struct ratelimit_caller		 caller;
@@ -112,7 +112,7 @@ mcp_limit(void *arg, const char *subject)
 	st->limited = true;
 	memset(&caller, 0, sizeof caller);
 	if (http_req_header(st->req, "Authorization") != NULL &&
-	    mcp_authenticate(st, &auth) == 0 && auth != NULL)
+	    mcpep_authenticate(st, &auth) == 0 && auth != NULL)
 		caller.user_id = auth->user_id;
 	else
 		caller.subject = subject;
@@ -125,7 +125,7 @@ mcp_limit(void *arg, const char *subject)
  * limit its answer becomes a 429.
  */
 static void
-mcp_count_address(struct mcp_auth_state *st)
+mcpep_count_address(struct mcp_auth_state *st)
 {
 	struct ratelimit_caller		caller;
 	struct ratelimit_verdict	shown;
@@ -135,14 +135,14 @@ mcp_count_address(struct mcp_auth_state *st)
 	st->limited = true;
 	memset(&caller, 0, sizeof caller);
 	if (ratelimit_mcp(st->req, st->resp, &caller, &shown) > 0)
-		mcp_reply_error(st->req, st->resp, 429, MCP_RATE_LIMITED,
+		mcpep_reply_error(st->req, st->resp, 429, MCP_RATE_LIMITED,
 		    "rate_limited", "Rate limited: too many requests from "
 		    "this address; retry later");
 }
 
 /* Does a body of unknown type look like JSON: its first non-blank byte? */
 static bool
-mcp_looks_json(const char *body, size_t len)
+mcpep_looks_json(const char *body, size_t len)
 {
 	size_t	i;
 
@@ -169,7 +169,7 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	st.resp = resp;
 	if (origin != NULL && !config_origin_allowed(cfg, origin) &&
 	    !auth_origin_is_self(cfg->public_url, origin)) {
-		mcp_reply_error(req, resp, 403, MCP_INVALID_REQUEST,
+		mcpep_reply_error(req, resp, 403, MCP_INVALID_REQUEST,
 		    "origin_not_allowed", "Forbidden: this Origin may not use "
 		    "the MCP endpoint");
 		goto out;
@@ -180,14 +180,14 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	 */
 	kind = http_req_body_kind(req);
 	if (kind == HTTP_BODY_OTHER || (kind == HTTP_BODY_GENERIC &&
-	    !mcp_looks_json(req->body, req->body_len))) {
-		mcp_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
+	    !mcpep_looks_json(req->body, req->body_len))) {
+		mcpep_reply_error(req, resp, 415, MCP_INVALID_REQUEST,
 		    "unsupported_media_type", "Unsupported Media Type: send "
 		    "the JSON-RPC message as application/json");
 		goto out;
 	}
-	if (!mcp_answer_kind(http_req_header(req, "Accept"), &sse)) {
-		mcp_reply_error(req, resp, 406, MCP_INVALID_REQUEST,
+	if (!mcpep_answer_kind(http_req_header(req, "Accept"), &sse)) {
+		mcpep_reply_error(req, resp, 406, MCP_INVALID_REQUEST,
 		    "not_acceptable", "Not Acceptable: the client must accept "
 		    "application/json and text/event-stream");
 		goto out;
@@ -200,9 +200,9 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	in.public_url = cfg->public_url;
 	in.widgets_dir = *cfg->widgets_dir != '\0' ? cfg->widgets_dir :
 	    PKGDATADIR "/widgets";
-	in.authenticate = mcp_authenticate;
+	in.authenticate = mcpep_authenticate;
 	in.auth_arg = &st;
-	in.limit = mcp_limit;
+	in.limit = mcpep_limit;
 	in.limit_arg = &st;
 
 	mcp_handle(&in, req->body != NULL ? req->body : "", req->body_len,
@@ -227,6 +227,6 @@ handle_mcp(struct http_req *req, struct http_resp *resp, const void *arg)
 	req->log_error = out.log_error;
 	mcp_output_free(&out);
 out:
-	mcp_count_address(&st);
+	mcpep_count_address(&st);
 	auth_principal_free(&st.principal);
 }

@@ -24,7 +24,7 @@
 #define OAUTH_META_DEPTH	8
 
 static struct json_object *
-oauth_strings(const char *const *v, size_t n)
+oauthep_strings(const char *const *v, size_t n)
 {
 	struct json_object	*a = json_object_new_array();
 	size_t			 i;
@@ -35,7 +35,7 @@ oauth_strings(const char *const *v, size_t n)
 }
 
 static void
-oauth_add_url(struct json_object *o, const char *key, const char *issuer,
+oauthep_add_url(struct json_object *o, const char *key, const char *issuer,
     const char *path)
 {
 	char	*url;
@@ -50,7 +50,7 @@ oauth_add_url(struct json_object *o, const char *key, const char *issuer,
  * invalid_client at 401 also gets WWW-Authenticate: Basic.
  */
 static void
-oauth_error(struct http_resp *resp, int status, const char *error,
+oauthep_error(struct http_resp *resp, int status, const char *error,
     const char *desc)
 {
 	struct json_object	*o = json_object_new_object();
@@ -71,17 +71,17 @@ oauth_error(struct http_resp *resp, int status, const char *error,
 
 /* 503 temporarily_unavailable; the cause (may be NULL) is only logged. */
 static void
-oauth_unavailable(struct http_resp *resp, const char *cause)
+oauthep_unavailable(struct http_resp *resp, const char *cause)
 {
 	if (!auth_enabled()) {
-		oauth_error(resp, 503, "temporarily_unavailable",
+		oauthep_error(resp, 503, "temporarily_unavailable",
 		    "accounts are not configured on this server");
 		return;
 	}
 	if (cause != NULL)
 		log_warn("account database unavailable", LF_STR("error", cause),
 		    LF_END);
-	oauth_error(resp, 503, "temporarily_unavailable",
+	oauthep_error(resp, 503, "temporarily_unavailable",
 	    "the account database is unavailable; try again shortly");
 }
 
@@ -90,7 +90,7 @@ oauth_unavailable(struct http_resp *resp, const char *cause)
  * with *cause; a repeated parameter is an error (RFC 6749 §3.1).
  */
 static int
-oauth_form_parse(const struct http_req *req, struct http_param **params,
+oauthep_form_parse(const struct http_req *req, struct http_param **params,
     size_t *n, char **cause)
 {
 	const char	*ct = http_req_header(req, "Content-Type");
@@ -129,7 +129,7 @@ oauth_form_parse(const struct http_req *req, struct http_param **params,
 }
 
 static const char *
-oauth_form_get(const struct http_param *p, size_t n, const char *key)
+oauthep_form_get(const struct http_param *p, size_t n, const char *key)
 {
 	size_t	i;
 
@@ -145,12 +145,12 @@ oauth_form_get(const struct http_param *p, size_t n, const char *key)
  * loaded, else the error response is written and its status returned.
  */
 static int
-oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
+oauthep_client_authenticate(struct http_req *req, struct http_resp *resp,
     const struct http_param *form, size_t n, struct oauth_client *c)
 {
 	const char	*authz = http_req_header(req, "Authorization");
-	const char	*fid = oauth_form_get(form, n, "client_id");
-	const char	*fsecret = oauth_form_get(form, n, "client_secret");
+	const char	*fid = oauthep_form_get(form, n, "client_id");
+	const char	*fsecret = oauthep_form_get(form, n, "client_secret");
 	unsigned char	*raw = NULL, h[CRYPTO_HASH_LEN];
 	char		*id = NULL, *secret = NULL, *colon, *cause = NULL;
 	const char	*method;
@@ -162,7 +162,7 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 		fsecret = NULL;		/* some public clients send it empty */
 	if (authz != NULL && strncasecmp(authz, "Basic ", 6) == 0) {
 		if (fsecret != NULL) {
-			oauth_error(resp, 400, "invalid_request", "use one "
+			oauthep_error(resp, 400, "invalid_request", "use one "
 			    "client authentication method, not two");
 			return (400);
 		}
@@ -170,7 +170,7 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 		if (raw == NULL || memchr(raw, '\0', len) != NULL ||
 		    (colon = strchr((char *)raw, ':')) == NULL) {
 			crypto_free_secret((char *)raw);
-			oauth_error(resp, 401, "invalid_client", "malformed "
+			oauthep_error(resp, 401, "invalid_client", "malformed "
 			    "Basic credentials");
 			return (401);
 		}
@@ -182,14 +182,14 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 		    strcmp(fid, id) != 0)) {
 			free(id);
 			crypto_free_secret(secret);
-			oauth_error(resp, 401, "invalid_client", "malformed "
+			oauthep_error(resp, 401, "invalid_client", "malformed "
 			    "Basic credentials");
 			return (401);
 		}
 		method = "client_secret_basic";
 	} else {
 		if (fid == NULL || *fid == '\0') {
-			oauth_error(resp, 401, "invalid_client",
+			oauthep_error(resp, 401, "invalid_client",
 			    "client_id is required");
 			return (401);
 		}
@@ -200,18 +200,18 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 
 	status = oauth_client_load(id, c, &cause);
 	if (status == 404) {
-		oauth_error(resp, 401, "invalid_client", "unknown client");
+		oauthep_error(resp, 401, "invalid_client", "unknown client");
 		status = 401;
 		goto out;
 	}
 	if (status != 0) {
-		oauth_unavailable(resp, cause);
+		oauthep_unavailable(resp, cause);
 		goto out;
 	}
 	status = 401;
 	if (!c->has_secret) {
 		if (secret != NULL) {
-			oauth_error(resp, 401, "invalid_client", "this client "
+			oauthep_error(resp, 401, "invalid_client", "this client "
 			    "is public: it authenticates with PKCE, not a "
 			    "secret");
 			goto out;
@@ -220,12 +220,12 @@ oauth_client_authenticate(struct http_req *req, struct http_resp *resp,
 		if (secret == NULL || !crypto_token_hash(secret, h) ||
 		    !util_ct_equal(h, sizeof h, c->secret_hash,
 		    sizeof c->secret_hash)) {
-			oauth_error(resp, 401, "invalid_client",
+			oauthep_error(resp, 401, "invalid_client",
 			    "client authentication failed");
 			goto out;
 		}
 		if (!oauth_auth_method_allowed(c->auth_method, method)) {
-			oauth_error(resp, 401, "invalid_client", strcmp(
+			oauthep_error(resp, 401, "invalid_client", strcmp(
 			    c->auth_method, "client_secret_basic") == 0 ?
 			    "this client authenticates with HTTP Basic "
 			    "(client_secret_basic), as registered" :
@@ -261,24 +261,24 @@ handle_oauth_server_metadata(struct http_req *req, struct http_resp *resp,
 	char			*issuer = oauth_issuer();
 
 	json_object_object_add(o, "issuer", json_object_new_string(issuer));
-	oauth_add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
-	oauth_add_url(o, "token_endpoint", issuer, "/oauth/token");
-	oauth_add_url(o, "registration_endpoint", issuer, "/oauth/register");
-	oauth_add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
+	oauthep_add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
+	oauthep_add_url(o, "token_endpoint", issuer, "/oauth/token");
+	oauthep_add_url(o, "registration_endpoint", issuer, "/oauth/register");
+	oauthep_add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
 	json_object_object_add(o, "response_types_supported",
-	    oauth_strings(responses, nitems(responses)));
+	    oauthep_strings(responses, nitems(responses)));
 	json_object_object_add(o, "response_modes_supported",
-	    oauth_strings(modes, nitems(modes)));
+	    oauthep_strings(modes, nitems(modes)));
 	json_object_object_add(o, "grant_types_supported",
-	    oauth_strings(grants, nitems(grants)));
+	    oauthep_strings(grants, nitems(grants)));
 	json_object_object_add(o, "code_challenge_methods_supported",
-	    oauth_strings(pkce, nitems(pkce)));
+	    oauthep_strings(pkce, nitems(pkce)));
 	json_object_object_add(o, "token_endpoint_auth_methods_supported",
-	    oauth_strings(methods, nitems(methods)));
+	    oauthep_strings(methods, nitems(methods)));
 	json_object_object_add(o, "revocation_endpoint_auth_methods_supported",
-	    oauth_strings(methods, nitems(methods)));
+	    oauthep_strings(methods, nitems(methods)));
 	json_object_object_add(o, "scopes_supported",
-	    oauth_strings(scopes, nitems(scopes)));
+	    oauthep_strings(scopes, nitems(scopes)));
 	json_object_object_add(o,
 	    "authorization_response_iss_parameter_supported",
 	    json_object_new_boolean(1));
@@ -300,14 +300,14 @@ handle_oauth_resource_metadata(struct http_req *req, struct http_resp *resp,
 	struct json_object	*o = json_object_new_object(), *as;
 	char			*issuer = oauth_issuer();
 
-	oauth_add_url(o, "resource", issuer, "/mcp");
+	oauthep_add_url(o, "resource", issuer, "/mcp");
 	as = json_object_new_array();
 	json_object_array_add(as, json_object_new_string(issuer));
 	json_object_object_add(o, "authorization_servers", as);
 	json_object_object_add(o, "bearer_methods_supported",
-	    oauth_strings(bearer, nitems(bearer)));
+	    oauthep_strings(bearer, nitems(bearer)));
 	json_object_object_add(o, "scopes_supported",
-	    oauth_strings(scopes, nitems(scopes)));
+	    oauthep_strings(scopes, nitems(scopes)));
 	json_object_object_add(o, "resource_name",
 	    json_object_new_string(PACKAGE));
 	http_resp_header(resp, "Cache-Control", "public, max-age=300");
@@ -320,7 +320,7 @@ handle_oauth_resource_metadata(struct http_req *req, struct http_resp *resp,
  * limit names clients), for the registration quota. False without one.
  */
 static bool
-oauth_registrant(const struct http_req *req,
+oauthep_registrant(const struct http_req *req,
     char registrant[RATELIMIT_CLIENT_LEN])
 {
 	unsigned char	key[CRYPTO_KEY_LEN];
@@ -342,16 +342,16 @@ handle_oauth_register(struct http_req *req, struct http_resp *resp,
 	int			 status;
 
 	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+		oauthep_unavailable(resp, NULL);
 		return;
 	}
 	if ((meta = jsonbody_parse(req->body, req->body_len,
 	    OAUTH_META_DEPTH, &why)) == NULL) {
 		req->log_error = "invalid client metadata";
-		oauth_error(resp, 400, "invalid_client_metadata", why);
+		oauthep_error(resp, 400, "invalid_client_metadata", why);
 		return;
 	}
-	status = oauth_register(meta, oauth_registrant(req, registrant) ?
+	status = oauth_register(meta, oauthep_registrant(req, registrant) ?
 	    registrant : NULL, &out, &error, &desc);
 	if (status == 201) {
 		http_resp_header(resp, "Cache-Control", "no-store");
@@ -359,13 +359,13 @@ handle_oauth_register(struct http_req *req, struct http_resp *resp,
 		log_info("oauth client registered", LF_END);
 	} else if (status == 400) {
 		req->log_error = "invalid client metadata";
-		oauth_error(resp, 400, error, desc);
+		oauthep_error(resp, 400, error, desc);
 	} else if (status == 429) {
 		req->log_error = "registration quota";
 		http_resp_header(resp, "Retry-After", "3600");
-		oauth_error(resp, 429, error, desc);
+		oauthep_error(resp, 429, error, desc);
 	} else
-		oauth_unavailable(resp, error);
+		oauthep_unavailable(resp, error);
 	json_object_put(meta);
 	free(error);
 	free(desc);
@@ -373,7 +373,7 @@ handle_oauth_register(struct http_req *req, struct http_resp *resp,
 
 /* Is any query parameter given twice? (RFC 6749 §3.1) */
 static const char *
-oauth_repeated_param(const struct http_req *req)
+oauthep_repeated_param(const struct http_req *req)
 {
 	size_t	i, j;
 
@@ -388,7 +388,7 @@ oauth_repeated_param(const struct http_req *req)
 
 /* HTML-escape s onto b. */
 static void
-oauth_html(struct buf *b, const char *s)
+oauthep_html(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {
@@ -415,7 +415,7 @@ oauth_html(struct buf *b, const char *s)
 
 /* The consent page: which client, where it sends you, allow or cancel. */
 static void
-oauth_consent_page(struct http_resp *resp, const struct oauth_client *c,
+oauthep_consent_page(struct http_resp *resp, const struct oauth_client *c,
     const char *redirect_uri, const char *login)
 {
 	struct buf	 b;
@@ -435,23 +435,23 @@ oauth_consent_page(struct http_resp *resp, const struct oauth_client *c,
 	    ".host{font-size:1.3rem}"
 	    "</style></head><body><h1>Connect your AniList account</h1>"
 	    "<p>An application at <b class=\"host\">");
-	oauth_html(&b, h);
+	oauthep_html(&b, h);
 	buf_puts(&b, "</b> wants to use your AniList account through "
 	    PACKAGE ": read your anime list and change it when you ask.</p>");
 	if (c->name != NULL && *c->name != '\0') {
 		buf_puts(&b, "<p>It calls itself &ldquo;");
-		oauth_html(&b, c->name);
+		oauthep_html(&b, c->name);
 		buf_puts(&b, "&rdquo; (unverified: any application can choose "
 		    "this name; trust the address above).</p>");
 	}
 	buf_puts(&b, "<p>If you continue, you sign in at AniList and are then "
 	    "sent back to <b>");
-	oauth_html(&b, h);
+	oauthep_html(&b, h);
 	buf_puts(&b, "</b>. It cannot delete your account. Only continue if "
 	    "you started this.</p>"
 	    "<form method=\"post\" action=\"/oauth/authorize\">"
 	    "<input type=\"hidden\" name=\"login\" value=\"");
-	oauth_html(&b, login);
+	oauthep_html(&b, login);
 	buf_puts(&b, "\"><button name=\"decision\" value=\"allow\">Continue "
 	    "with AniList</button><button name=\"decision\" value=\"deny\">"
 	    "Cancel</button></form></body></html>\n");
@@ -484,45 +484,45 @@ handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
 
 	memset(&client, 0, sizeof client);
 	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+		oauthep_unavailable(resp, NULL);
 		return;
 	}
 	if (!oauth_anilist_configured()) {
-		oauth_error(resp, 503, "temporarily_unavailable",
+		oauthep_error(resp, 503, "temporarily_unavailable",
 		    "AniList login is not configured on this server");
 		return;
 	}
-	if ((rep = oauth_repeated_param(req)) != NULL) {
+	if ((rep = oauthep_repeated_param(req)) != NULL) {
 		xasprintf(&msg, "parameter %.40s is repeated", rep);
-		oauth_error(resp, 400, "invalid_request", msg);
+		oauthep_error(resp, 400, "invalid_request", msg);
 		goto out;
 	}
 	client_id = http_req_query(req, "client_id");
 	redirect = http_req_query(req, "redirect_uri");
 	if (client_id == NULL || redirect == NULL) {
-		oauth_error(resp, 400, "invalid_request",
+		oauthep_error(resp, 400, "invalid_request",
 		    "client_id and redirect_uri are required");
 		goto out;
 	}
 	rc = oauth_client_load(client_id, &client, &cause);
 	if (rc == 404) {
-		oauth_error(resp, 400, "invalid_request", "unknown client_id");
+		oauthep_error(resp, 400, "invalid_request", "unknown client_id");
 		goto out;
 	}
 	if (rc != 0) {
-		oauth_unavailable(resp, cause);
+		oauthep_unavailable(resp, cause);
 		goto out;
 	}
 	if (!oauth_client_has_redirect(&client, redirect)) {
 		req->log_error = "redirect_uri mismatch";
-		oauth_error(resp, 400, "invalid_request", "redirect_uri does "
+		oauthep_error(resp, 400, "invalid_request", "redirect_uri does "
 		    "not exactly match a registered redirect URI");
 		goto out;
 	}
 
 	state = http_req_query(req, "state");
 	if (state != NULL && strlen(state) > OAUTH_STATE_MAX) {
-		oauth_error(resp, 400, "invalid_request",
+		oauthep_error(resp, 400, "invalid_request",
 		    "state is too long");
 		goto out;
 	}
@@ -532,30 +532,30 @@ handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
 	resource = http_req_query(req, "resource");
 	if (http_req_query(req, "response_type") == NULL ||
 	    strcmp(http_req_query(req, "response_type"), "code") != 0) {
-		oauth_error(resp, 400, "unsupported_response_type",
+		oauthep_error(resp, 400, "unsupported_response_type",
 		    "response_type must be code");
 		goto out;
 	}
 	if (challenge == NULL || method == NULL ||
 	    strcmp(method, "S256") != 0) {
 		req->log_error = "pkce required";
-		oauth_error(resp, 400, "invalid_request",
+		oauthep_error(resp, 400, "invalid_request",
 		    "PKCE is required: code_challenge with "
 		    "code_challenge_method=S256 (plain is not supported)");
 		goto out;
 	}
 	if (!crypto_pkce_challenge_valid(challenge)) {
-		oauth_error(resp, 400, "invalid_request",
+		oauthep_error(resp, 400, "invalid_request",
 		    "code_challenge must be 43 base64url characters");
 		goto out;
 	}
 	if (scope != NULL && !oauth_scope_valid(scope)) {
-		oauth_error(resp, 400, "invalid_scope",
+		oauthep_error(resp, 400, "invalid_scope",
 		    "the only scope is " OAUTH_SCOPE);
 		goto out;
 	}
 	if (resource != NULL && !oauth_resource_valid(resource)) {
-		oauth_error(resp, 400, "invalid_target",
+		oauthep_error(resp, 400, "invalid_target",
 		    "resource must be this service");
 		goto out;
 	}
@@ -569,11 +569,11 @@ handle_oauth_authorize(struct http_req *req, struct http_resp *resp,
 	    OAUTH_SCOPE);
 	pend.resource = (char *)resource;
 	if (auth_login_begin(&pend, &login, &cause) != 0) {
-		oauth_unavailable(resp, cause);
+		oauthep_unavailable(resp, cause);
 		goto out;
 	}
 	auth_set_cookie(resp, AUTH_LOGIN_COOKIE, login, AUTH_STATE_TTL);
-	oauth_consent_page(resp, &client, redirect, login);
+	oauthep_consent_page(resp, &client, redirect, login);
 out:
 	oauth_client_clear(&client);
 	crypto_free_secret(login);
@@ -602,7 +602,7 @@ handle_oauth_consent(struct http_req *req, struct http_resp *resp,
 	memset(&pend, 0, sizeof pend);
 	http_resp_header(resp, "Cache-Control", "no-store");
 	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+		oauthep_unavailable(resp, NULL);
 		return;
 	}
 	if (!auth_origin_allowed(req)) {
@@ -611,13 +611,13 @@ handle_oauth_consent(struct http_req *req, struct http_resp *resp,
 		    "a cross-origin request may not answer the consent page");
 		return;
 	}
-	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
+	if (oauthep_form_parse(req, &form, &n, &cause) != 0) {
 		http_resp_error(resp, 400, "invalid_request", NULL, "%s",
 		    cause);
 		goto out;
 	}
-	login = oauth_form_get(form, n, "login");
-	decision = oauth_form_get(form, n, "decision");
+	login = oauthep_form_get(form, n, "login");
+	decision = oauthep_form_get(form, n, "decision");
 	if (login == NULL || decision == NULL || (strcmp(decision, "allow") !=
 	    0 && strcmp(decision, "deny") != 0)) {
 		http_resp_error(resp, 400, "invalid_request", NULL,
@@ -679,36 +679,36 @@ handle_oauth_token(struct http_req *req, struct http_resp *resp,
 	memset(&client, 0, sizeof client);
 	memset(&g, 0, sizeof g);
 	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+		oauthep_unavailable(resp, NULL);
 		return;
 	}
-	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
-		oauth_error(resp, 400, "invalid_request", cause);
+	if (oauthep_form_parse(req, &form, &n, &cause) != 0) {
+		oauthep_error(resp, 400, "invalid_request", cause);
 		goto out;
 	}
-	grant = oauth_form_get(form, n, "grant_type");
+	grant = oauthep_form_get(form, n, "grant_type");
 	if (grant == NULL) {
-		oauth_error(resp, 400, "invalid_request",
+		oauthep_error(resp, 400, "invalid_request",
 		    "grant_type is required");
 		goto out;
 	}
 	if (strcmp(grant, "authorization_code") != 0 &&
 	    strcmp(grant, "refresh_token") != 0) {
-		oauth_error(resp, 400, "unsupported_grant_type",
+		oauthep_error(resp, 400, "unsupported_grant_type",
 		    "grant_type must be authorization_code or refresh_token");
 		goto out;
 	}
-	if (oauth_client_authenticate(req, resp, form, n, &client) != 0) {
+	if (oauthep_client_authenticate(req, resp, form, n, &client) != 0) {
 		req->log_error = "client authentication failed";
 		goto out;
 	}
 	tr.grant_type = grant;
-	tr.code = oauth_form_get(form, n, "code");
-	tr.redirect_uri = oauth_form_get(form, n, "redirect_uri");
-	tr.code_verifier = oauth_form_get(form, n, "code_verifier");
-	tr.resource = oauth_form_get(form, n, "resource");
-	tr.refresh_token = oauth_form_get(form, n, "refresh_token");
-	tr.scope = oauth_form_get(form, n, "scope");
+	tr.code = oauthep_form_get(form, n, "code");
+	tr.redirect_uri = oauthep_form_get(form, n, "redirect_uri");
+	tr.code_verifier = oauthep_form_get(form, n, "code_verifier");
+	tr.resource = oauthep_form_get(form, n, "resource");
+	tr.refresh_token = oauthep_form_get(form, n, "refresh_token");
+	tr.scope = oauthep_form_get(form, n, "scope");
 	oauth_grant(&client, &tr, &g, &cause);
 	if (g.status == 200) {
 		http_resp_header(resp, "Cache-Control", "no-store");
@@ -716,9 +716,9 @@ handle_oauth_token(struct http_req *req, struct http_resp *resp,
 		http_resp_json(resp, 200, g.tokens);
 	} else if (g.status == 400) {
 		req->log_error = g.error;
-		oauth_error(resp, 400, g.error, g.desc);
+		oauthep_error(resp, 400, g.error, g.desc);
 	} else
-		oauth_unavailable(resp, cause);
+		oauthep_unavailable(resp, cause);
 out:
 	oauth_client_clear(&client);
 	http_params_free(form, n);
@@ -738,21 +738,21 @@ handle_oauth_revoke(struct http_req *req, struct http_resp *resp,
 
 	memset(&client, 0, sizeof client);
 	if (!auth_enabled()) {
-		oauth_unavailable(resp, NULL);
+		oauthep_unavailable(resp, NULL);
 		return;
 	}
-	if (oauth_form_parse(req, &form, &n, &cause) != 0) {
-		oauth_error(resp, 400, "invalid_request", cause);
+	if (oauthep_form_parse(req, &form, &n, &cause) != 0) {
+		oauthep_error(resp, 400, "invalid_request", cause);
 		goto out;
 	}
-	if ((token = oauth_form_get(form, n, "token")) == NULL) {
-		oauth_error(resp, 400, "invalid_request", "token is required");
+	if ((token = oauthep_form_get(form, n, "token")) == NULL) {
+		oauthep_error(resp, 400, "invalid_request", "token is required");
 		goto out;
 	}
-	if (oauth_client_authenticate(req, resp, form, n, &client) != 0)
+	if (oauthep_client_authenticate(req, resp, form, n, &client) != 0)
 		goto out;
 	if (oauth_token_revoke(client.client_id, token, &cause) != 0) {
-		oauth_unavailable(resp, cause);
+		oauthep_unavailable(resp, cause);
 		goto out;
 	}
 	/* Unknown tokens are not an error (RFC 7009 §2.2). */
