@@ -101,22 +101,37 @@ genres_summary(struct json_object *genres, struct json_object *tags)
 	return (buf_detach(&b));
 }
 
+/*
+ * AniList's genre and tag collections (borrowed from reply), through the
+ * shared cache: true with *gc and *tc set, else false with call's error
+ * set. Release reply with anilist_reply_free either way.
+ */
+static bool
+genres_fetch(struct tool_call *call, struct anilist_reply *reply,
+    struct json_object **gc, struct json_object **tc)
+{
+	struct json_object	*vars = json_object_new_object();
+	bool			 ok;
+
+	ok = tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_GENRES_AND_TAGS, .vars = vars, .kind = "genres",
+	    .ttl = cfg->cache_ttl_genres }, NULL, reply) &&
+	    (*gc = tools_data(call, reply, "GenreCollection", NULL)) != NULL &&
+	    (*tc = tools_data(call, reply, "MediaTagCollection", NULL)) != NULL;
+	json_object_put(vars);
+	return (ok);
+}
+
 static struct json_object *
 genres_and_tags(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
-	struct json_object	*vars, *gc, *tc, *genres, *tags;
+	struct json_object	*gc, *tc, *genres, *tags;
 	struct json_object	*result = NULL;
 	struct anilist_reply	 reply;
 	bool			 adult = tools_arg_bool(args, "include_adult");
 
-	vars = json_object_new_object();
-	if (!tools_fetch(call, &(struct anilist_request){
-	    .op = TOOLS_OP_GENRES_AND_TAGS, .vars = vars, .kind = "genres",
-	    .ttl = cfg->cache_ttl_genres }, NULL, &reply) ||
-	    (gc = tools_data(call, &reply, "GenreCollection", NULL)) == NULL ||
-	    (tc = tools_data(call, &reply, "MediaTagCollection",
-	    NULL)) == NULL)
+	if (!genres_fetch(call, &reply, &gc, &tc))
 		goto out;
 	genres = genres_list(gc, adult);
 	tags = genres_tags(tc, adult, tools_arg_bool(args, "full"));
@@ -126,7 +141,6 @@ genres_and_tags(const struct tool *t, struct json_object *args,
 	tools_add_summary(result, genres_summary(genres, tags), &reply);
 out:
 	anilist_reply_free(&reply);
-	json_object_put(vars);
 	return (result);
 }
 
@@ -320,20 +334,14 @@ genres_check_list(struct json_object *args,
 bool
 genres_check(struct json_object *args, struct tool_call *call)
 {
-	struct json_object	*vars, *gc, *tc;
+	struct json_object	*gc, *tc;
 	struct anilist_reply	 reply;
 	bool			 ok = true;
 
 	if (!json_object_object_get_ex(args, "genres", NULL) &&
 	    !json_object_object_get_ex(args, "tags", NULL))
 		return (true);
-	vars = json_object_new_object();
-	if (!tools_fetch(call, &(struct anilist_request){
-	    .op = TOOLS_OP_GENRES_AND_TAGS, .vars = vars, .kind = "genres",
-	    .ttl = cfg->cache_ttl_genres }, NULL, &reply) ||
-	    (gc = tools_data(call, &reply, "GenreCollection", NULL)) == NULL ||
-	    (tc = tools_data(call, &reply, "MediaTagCollection",
-	    NULL)) == NULL) {
+	if (!genres_fetch(call, &reply, &gc, &tc)) {
 		/* No list to check against: the search goes as asked. */
 		tool_error_clear(&call->error);
 		goto out;
@@ -346,7 +354,6 @@ genres_check(struct json_object *args, struct tool_call *call)
 	    .other = gc }, call);
 out:
 	anilist_reply_free(&reply);
-	json_object_put(vars);
 	return (ok);
 }
 

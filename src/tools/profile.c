@@ -219,7 +219,7 @@ profile_run(const struct tool *t, struct json_object *args,
 	size_t			 top = (size_t)tools_arg_int(args, "top", 5);
 	struct json_object	*vars, *user, *stats, *result = NULL, *u;
 	struct anilist_reply	 reply;
-	char			*scope = NULL, *what;
+	char			 scope[TOOLS_NAME_SCOPE_LEN], *what;
 	const char		*p;
 
 	(void)t;
@@ -243,7 +243,7 @@ profile_run(const struct tool *t, struct json_object *args,
 	if (name != NULL) {
 		json_object_object_add(vars, "name",
 		    json_object_new_string(name));
-		scope = users_scope_of_name(name);
+		users_name_scope(name, scope, sizeof scope);
 		xasprintf(&what, "user named \"%s\"", name);
 	} else {
 		json_object_object_add(vars, "id",
@@ -280,7 +280,6 @@ profile_run(const struct tool *t, struct json_object *args,
 out:
 	anilist_reply_free(&reply);
 	json_object_put(vars);
-	free(scope);
 	free(what);
 	return (result);
 }

@@ -189,32 +189,14 @@ static struct json_object *
 staff_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
-	struct json_object	*vars, *s, *result = NULL;
+	struct json_object	*s, *result = NULL;
 	struct anilist_reply	 reply;
-	bool			 has_id = json_object_object_get_ex(args, "id",
-				    NULL);
-	const char		*search = tools_arg_str(args, "search");
-	char			*what;
 
-	if (has_id == (search != NULL)) {
-		tool_fail(call, 400, "invalid_argument", "search", "give "
-		    "either a staff id or search with a name, not %s",
-		    has_id ? "both" : "neither");
-		return (NULL);
-	}
-	if (has_id)
-		xasprintf(&what, "staff with id %lld",
-		    tools_arg_int(args, "id", 0));
-	else
-		xasprintf(&what, "person named '%s'", search);
-	vars = json_object_new_object();
-	tools_var_copy(vars, "id", args, "id");
-	tools_var_copy(vars, "search", args, "search");
-	tools_var_copy(vars, "perPage", args, "per_page");
-	if (!tools_fetch(call, &(struct anilist_request){
-	    .op = TOOLS_OP_STAFF_INFO, .vars = vars, .kind = "character",
-	    .ttl = cfg->cache_ttl_character }, what, &reply) ||
-	    (s = tools_data(call, &reply, "Staff", what)) == NULL)
+	if ((s = works_lookup(call, args, &(struct works_lookup){
+	    .op = TOOLS_OP_STAFF_INFO, .kind = "character",
+	    .ttl = cfg->cache_ttl_character, .root = "Staff",
+	    .by_id = "staff with id", .by_name = "person named",
+	    .either = "a staff id" }, &reply)) == NULL)
 		goto out;
 	result = json_object_new_object();
 	json_object_object_add(result, "staff", staff_shape(s,
@@ -224,8 +206,6 @@ staff_run(const struct tool *t, struct json_object *args,
 	    &reply);
 out:
 	anilist_reply_free(&reply);
-	json_object_put(vars);
-	free(what);
 	return (result);
 }
 

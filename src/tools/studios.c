@@ -108,32 +108,14 @@ static struct json_object *
 studios_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
 {
-	struct json_object	*vars, *st, *result = NULL;
+	struct json_object	*st, *result = NULL;
 	struct anilist_reply	 reply;
-	bool			 has_id = json_object_object_get_ex(args, "id",
-				    NULL);
-	const char		*search = tools_arg_str(args, "search");
-	char			*what;
 
-	if (has_id == (search != NULL)) {
-		tool_fail(call, 400, "invalid_argument", "search", "give "
-		    "either a studio id or search with a name, not %s",
-		    has_id ? "both" : "neither");
-		return (NULL);
-	}
-	if (has_id)
-		xasprintf(&what, "studio with id %lld",
-		    tools_arg_int(args, "id", 0));
-	else
-		xasprintf(&what, "studio named '%s'", search);
-	vars = json_object_new_object();
-	tools_var_copy(vars, "id", args, "id");
-	tools_var_copy(vars, "search", args, "search");
-	tools_var_copy(vars, "perPage", args, "per_page");
-	if (!tools_fetch(call, &(struct anilist_request){
-	    .op = TOOLS_OP_STUDIO_INFO, .vars = vars, .kind = "media",
-	    .ttl = cfg->cache_ttl_media }, what, &reply) ||
-	    (st = tools_data(call, &reply, "Studio", what)) == NULL)
+	if ((st = works_lookup(call, args, &(struct works_lookup){
+	    .op = TOOLS_OP_STUDIO_INFO, .kind = "media",
+	    .ttl = cfg->cache_ttl_media, .root = "Studio",
+	    .by_id = "studio with id", .by_name = "studio named",
+	    .either = "a studio id" }, &reply)) == NULL)
 		goto out;
 	result = json_object_new_object();
 	json_object_object_add(result, "studio", studios_shape(st,
@@ -142,8 +124,6 @@ studios_run(const struct tool *t, struct json_object *args,
 	    "studio")), &reply);
 out:
 	anilist_reply_free(&reply);
-	json_object_put(vars);
-	free(what);
 	return (result);
 }
 

@@ -128,6 +128,25 @@ bool		 works_is_adult(struct json_object *media);
 struct json_object *works_description(struct json_object *o, bool full);
 /* "Chainsaw Man (2022)" for a shaped work. */
 void		 works_line(struct buf *b, struct json_object *work);
+/* What get_staff_info and get_studio_info look up: one by id or by name. */
+struct works_lookup {
+	const char	*op;		/* the named operation */
+	const char	*kind;		/* its cache class */
+	int		 ttl;
+	const char	*root;		/* the data field: "Staff", "Studio" */
+	const char	*by_id;		/* "staff with id" */
+	const char	*by_name;	/* "person named" */
+	const char	*either;	/* "a staff id" */
+};
+/*
+ * Fetch the one thing args name (id, or search with a name; exactly one):
+ * data.<root> of reply (borrowed from it), or NULL with call's error set.
+ * Release reply with anilist_reply_free either way (it is initialised
+ * even when the arguments are refused).
+ */
+struct json_object *works_lookup(struct tool_call *call,
+		    struct json_object *args, const struct works_lookup *wl,
+		    struct anilist_reply *reply);
 /*
  * The argument an AniList validation key stands for ("scoreRaw" is
  * "score"); the key itself when it has no other name.
@@ -139,11 +158,6 @@ const char	*users_field_of(const char *key);
  */
 void		 users_invalidate(const struct tool_auth *auth);
 
-/*
- * The cache scope of the public data of a user name (dropped with
- * users_invalidate when that user changes something); caller frees.
- */
-char		*users_scope_of_name(const char *name);
 /* The most entries users_collection reads (AniList's largest chunk). */
 #define USERS_COLLECTION_MAX	500
 /*

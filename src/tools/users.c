@@ -216,8 +216,11 @@ users_str(struct json_object *o, const char *key)
 /*
  * The scope of the cached public lists of a user name: lower case, so the
  * user's own changes can drop them (AniList names are case-insensitive).
- * out holds USERS_NAME_MAX + sizeof USERS_NAME_SCOPE bytes.
+ * out holds TOOLS_NAME_SCOPE_LEN bytes.
  */
+_Static_assert(TOOLS_NAME_SCOPE_LEN >=
+    USERS_NAME_MAX + sizeof USERS_NAME_SCOPE,
+    "TOOLS_NAME_SCOPE_LEN holds a name's scope");
 void
 users_name_scope(const char *name, char *out, size_t len)
 {
@@ -228,19 +231,10 @@ users_name_scope(const char *name, char *out, size_t len)
 		out[i] = (char)tolower((unsigned char)out[i]);
 }
 
-char *
-users_scope_of_name(const char *name)
-{
-	char	scope[USERS_NAME_MAX + sizeof USERS_NAME_SCOPE];
-
-	users_name_scope(name, scope, sizeof scope);
-	return (xstrdup(scope));
-}
-
 void
 users_invalidate(const struct tool_auth *auth)
 {
-	char	scope[USERS_NAME_MAX + sizeof USERS_NAME_SCOPE];
+	char	scope[TOOLS_NAME_SCOPE_LEN];
 
 	anilist_invalidate_scope(auth->scope);
 	if (auth->name != NULL) {

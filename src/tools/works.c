@@ -6,7 +6,9 @@
 
 #include <json-c/json.h>
 
+#include "anilist.h"
 #include "text.h"
+#include "tool.h"
 #include "tools/shape.h"
 #include "tools/tools.h"
 #include "util.h"
@@ -98,4 +100,38 @@ works_line(struct buf *b, struct json_object *work)
 	buf_puts(b, shape_title(work));
 	if (year != NULL)
 		buf_printf(b, " (%lld)", (long long)json_object_get_int64(year));
+}
+
+struct json_object *
+works_lookup(struct tool_call *call, struct json_object *args,
+    const struct works_lookup *wl, struct anilist_reply *reply)
+{
+	struct json_object	*vars, *found = NULL;
+	bool			 has_id = json_object_object_get_ex(args, "id",
+				    NULL);
+	const char		*search = tools_arg_str(args, "search");
+	char			*what;
+
+	memset(reply, 0, sizeof *reply);
+	if (has_id == (search != NULL)) {
+		tool_fail(call, 400, "invalid_argument", "search", "give "
+		    "either %s or search with a name, not %s", wl->either,
+		    has_id ? "both" : "neither");
+		return (NULL);
+	}
+	if (has_id)
+		xasprintf(&what, "%s %lld", wl->by_id,
+		    tools_arg_int(args, "id", 0));
+	else
+		xasprintf(&what, "%s '%s'", wl->by_name, search);
+	vars = json_object_new_object();
+	tools_var_copy(vars, "id", args, "id");
+	tools_var_copy(vars, "search", args, "search");
+	tools_var_copy(vars, "perPage", args, "per_page");
+	if (tools_fetch(call, &(struct anilist_request){ .op = wl->op,
+	    .vars = vars, .kind = wl->kind, .ttl = wl->ttl }, what, reply))
+		found = tools_data(call, reply, wl->root, what);
+	json_object_put(vars);
+	free(what);
+	return (found);
 }
