@@ -738,6 +738,13 @@ START_TEST(test_statsd_forked_child_leaves_parent_lines_to_parent)
 	cfg->statsd_flush_ms = 10000;
 	metrics_process_init(true);
 	metrics_user("aaaaaaaaaaaaaaaa");
+	/*
+	 * Let the flusher thread finish starting before the fork: under
+	 * ASan a thread being created holds the sanitizer allocator's lock,
+	 * and a child forked then hangs in its first malloc (glibc's own
+	 * malloc is fork-safe; the sanitizer's, in GCC 12, is not).
+	 */
+	usleep(200 * 1000);
 	if ((pid = fork()) == 0) {
 		alarm(10);
 		metrics_user("bbbbbbbbbbbbbbbb");	/* before its init: sent */
