@@ -134,6 +134,10 @@ tool_schema_add_trimmed(struct json_object *output)
 	    "\"strings_cut_to\":{\"type\":\"integer\"},"
 	    "\"items_left_out\":{\"type\":\"integer\"},"
 	    "\"array\":{\"type\":\"string\"},"
+	    "\"left_out\":{\"type\":\"object\",\"description\":\"Items "
+	    "left off the end of inner arrays, by path such as "
+	    "anime.reviews.\",\"additionalProperties\":{\"type\":"
+	    "\"integer\"}},"
 	    "\"message\":{\"type\":\"string\"}}}"));
 }
 
@@ -406,15 +410,18 @@ tool_largest_array(struct json_object *result)
 	return (best);
 }
 
-/* Leave items off the end of array until result fits; how many. */
+/*
+ * Leave items off the end of array until result fits, keeping at least
+ * keep; how many.
+ */
 static size_t
 tool_drop_items(struct json_object *result, struct json_object *array,
-    size_t target)
+    size_t target, size_t keep)
 {
 	size_t	n = json_object_array_length(array), dropped = 0, size, item;
 
 	size = tool_text_size(result);
-	while (size > target && n - dropped > 1) {
+	while (size > target && n - dropped > keep) {
 		item = tool_text_size(json_object_array_get_idx(array,
 		    n - dropped - 1)) + 1;
 		json_object_array_del_idx(array, n - dropped - 1, 1);
@@ -428,14 +435,58 @@ tool_drop_items(struct json_object *result, struct json_object *array,
 
 /* What tool_fit did to a result, for tool_fit_note. */
 struct tool_fit_report {
-	size_t		 budget;	/* the byte budget it had to fit */
-	size_t		 cut_to;	/* bytes long strings were cut to */
-	size_t		 cut;		/* how many strings were cut */
-	const char	*array;		/* the array shortened, or NULL */
-	size_t		 dropped;	/* items left off its end */
-	size_t		 kept;		/* items still in it */
-	bool		 pageable;	/* the tool takes per_page and page */
+	size_t			 budget;	/* the byte budget to fit */
+	struct json_object	*left_out;	/* {path: items} of inner
+						   arrays, or NULL */
+	struct buf		 inner;		/* "2 of 3 anime.reviews" … */
+	size_t			 cut_to;	/* bytes strings were cut to */
+	size_t			 cut;		/* how many strings were cut */
+	const char		*array;		/* the array shortened, or
+						   NULL */
+	size_t			 dropped;	/* items left off its end */
+	size_t			 kept;		/* items still in it */
+	bool			 pageable;	/* the tool pages (per_page) */
 };
+
+/* The array at a dotted path of members ("anime.reviews"), or NULL. */
+static struct json_object *
+tool_path_array(struct json_object *o, const char *path)
+{
+	char	*copy = xstrdup(path), *key, *save = NULL;
+
+	for (key = strtok_r(copy, ".", &save); key != NULL && o != NULL;
+	    key = strtok_r(NULL, ".", &save)) {
+		if (!json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, key, &o))
+			o = NULL;
+	}
+	free(copy);
+	return (json_object_is_type(o, json_type_array) ? o : NULL);
+}
+
+/* Shorten the arrays at the paths of first, in turn, until result fits. */
+static void
+tool_fit_first(struct json_object *result, const char *const *first,
+    size_t target, struct tool_fit_report *fit)
+{
+	struct json_object	*array;
+	size_t			 n, dropped;
+
+	for (; first != NULL && *first != NULL &&
+	    tool_text_size(result) > target; first++) {
+		if ((array = tool_path_array(result, *first)) == NULL ||
+		    (n = json_object_array_length(array)) == 0)
+			continue;
+		if ((dropped = tool_drop_items(result, array, target, 0)) == 0)
+			continue;
+		if (fit->left_out == NULL)
+			fit->left_out = json_object_new_object();
+		json_object_object_add(fit->left_out, *first,
+		    json_object_new_int64((int64_t)dropped));
+		buf_printf(&fit->inner, "%s%zu of %zu %s", fit->inner.len > 0 ?
+		    ", " : "", dropped, n, *first);
+	}
+}
 
 /*
  * Say what tool_fit did (fit, borrowed): "trimmed", and a sentence in
@@ -453,6 +504,12 @@ tool_fit_note(struct json_object *result, const struct tool_fit_report *fit)
 	    json_object_new_int64((int64_t)fit->budget));
 	buf_init(&b);
 	buf_printf(&b, "Shortened to fit %zu KB:", fit->budget / 1024);
+	if (fit->left_out != NULL) {
+		json_object_object_add(note, "left_out",
+		    json_object_get(fit->left_out));
+		buf_printf(&b, " left out %s%s", fit->inner.data,
+		    fit->cut > 0 || fit->dropped > 0 ? ";" : ".");
+	}
 	if (fit->cut > 0) {
 		json_object_object_add(note, "strings_cut_to",
 		    json_object_new_int64((int64_t)fit->cut_to));
@@ -487,19 +544,23 @@ tool_fit_note(struct json_object *result, const struct tool_fit_report *fit)
 }
 
 bool
-tool_fit(struct json_object *result, size_t budget, bool pageable)
+tool_fit(struct json_object *result, size_t budget, bool pageable,
+    const char *const *first)
 {
 	struct tool_fit_report	 fit = { .budget = budget,
 				     .pageable = pageable };
 	struct json_object	*array = NULL;
 	const char		*name;
 	size_t			 target, i, n = 0;
+	bool			 trimmed = false;
 
 	if (!json_object_is_type(result, json_type_object) ||
 	    tool_text_size(result) <= budget)
 		return (false);
 	target = budget > 2 * TOOL_NOTE_ROOM ? budget - TOOL_NOTE_ROOM :
 	    budget / 2;
+	buf_init(&fit.inner);
+	tool_fit_first(result, first, target, &fit);
 	for (i = 0; i < nitems(tool_cut_lengths) &&
 	    tool_text_size(result) > target; i++) {
 		fit.cut_to = tool_cut_lengths[i];
@@ -509,14 +570,17 @@ tool_fit(struct json_object *result, size_t budget, bool pageable)
 	    (name = tool_largest_array(result)) != NULL &&
 	    json_object_object_get_ex(result, name, &array)) {
 		n = json_object_array_length(array);
-		fit.dropped = tool_drop_items(result, array, target);
+		fit.dropped = tool_drop_items(result, array, target, 1);
 		fit.array = fit.dropped > 0 ? name : NULL;
 		fit.kept = n - fit.dropped;
 	}
-	if (fit.cut == 0 && fit.dropped == 0)
-		return (false);
-	tool_fit_note(result, &fit);
-	return (true);
+	if (fit.left_out != NULL || fit.cut > 0 || fit.dropped > 0) {
+		tool_fit_note(result, &fit);
+		trimmed = true;
+	}
+	json_object_put(fit.left_out);
+	buf_free(&fit.inner);
+	return (trimmed);
 }
 
 /* What a kept result is found by: the tool and its canonical arguments. */
@@ -633,7 +697,8 @@ tool_run(const struct tool *t, struct json_object *args,
 	if (result != NULL)
 		tool_fit(result, tool_budget(t, default_call),
 		    json_object_object_get_ex(json_object_object_get_ex(schema,
-		    "properties", &props) ? props : NULL, "per_page", NULL));
+		    "properties", &props) ? props : NULL, "per_page", NULL),
+		    t->trim_first);
 	if (result != NULL && (key != NULL || t->answered != NULL)) {
 		empty = tool_results_empty(result);
 		if (key != NULL && !call->not_reusable &&

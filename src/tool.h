@@ -119,6 +119,12 @@ struct tool {
 	 */
 	size_t			 budget_default;
 	size_t			 budget;
+	/*
+	 * Arrays inside the answer, as dotted paths ("anime.reviews"), that
+	 * tool_fit shortens before anything else, in this order, down to
+	 * none: what an answer does best without. NULL-terminated, or NULL.
+	 */
+	const char *const	*trim_first;
 };
 
 /* The registry: tools/registry.c. */
@@ -173,13 +179,16 @@ void	tool_call_init(struct tool_call *call);
 void	tool_call_free(struct tool_call *call);
 
 /*
- * Make result (an object) fit in budget bytes of JSON text: first long
- * strings are shortened (text_summary never), then items are left off the
- * end of its largest array; what was done is added as "trimmed" and to
- * text_summary (pageable: the tool takes per_page, and the note says how
- * to page through the rest). Returns whether anything was trimmed.
+ * Make result (an object) fit in budget bytes of JSON text: first items
+ * are left off the end of the arrays at the paths of first (a tool's
+ * trim_first; may be NULL), in turn; then long strings are shortened
+ * (text_summary never), then items are left off the end of its largest
+ * array; what was done is added as "trimmed" and to text_summary
+ * (pageable: the tool takes per_page, and the note says how to page
+ * through the rest). Returns whether anything was trimmed.
  */
-bool	tool_fit(struct json_object *result, size_t budget, bool pageable);
+bool	tool_fit(struct json_object *result, size_t budget, bool pageable,
+	    const char *const *first);
 /* The bytes of o as JSON text (the form answers are sent in). */
 size_t	tool_text_size(struct json_object *o);
 

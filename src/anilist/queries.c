@@ -64,6 +64,7 @@ const char queries_seasonal_media[] =
 	QUERIES_MEDIA_COMPACT
 	"}}}";
 
+/* One title in full; its nested lists stay short (complexity 144). */
 const char queries_media_details[] =
 	"query MediaDetails($id:Int){"
 	"Media(id:$id){"
@@ -75,7 +76,11 @@ const char queries_media_details[] =
 	"nodes{rating mediaRecommendation{" QUERIES_MEDIA_COMPACT "}}} "
 	"characters(sort:[ROLE,RELEVANCE],perPage:10){"
 	"edges{role node{id name{full native} image{medium}}}} "
-	"stats{statusDistribution{status amount}}"
+	"stats{statusDistribution{status amount} "
+	"scoreDistribution{score amount}} "
+	"externalLinks{site url type language notes isDisabled} "
+	"reviews(sort:[RATING_DESC],perPage:3){"
+	"nodes{score summary rating ratingAmount siteUrl}}"
 	"}}";
 
 const char queries_character_by_id[] =

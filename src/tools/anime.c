@@ -272,6 +272,78 @@ anime_join(struct buf *b, struct json_object *list)
 		    json_object_get_string(json_object_array_get_idx(list, i)));
 }
 
+/* Streaming sites named in a summary before "and more". */
+#define ANIME_SUMMARY_SITES	5
+
+/* " Stream on Crunchyroll, Netflix." — each site once. */
+static void
+anime_summary_watch(struct buf *b, struct json_object *d)
+{
+	struct json_object	*links = shape_get(d, "where_to_watch");
+	const char		*site, *seen[ANIME_SUMMARY_SITES];
+	size_t			 i, j, n = 0;
+	bool			 more = false;
+
+	for (i = 0; links != NULL && i < json_object_array_length(links);
+	    i++) {
+		site = shape_get_str(json_object_array_get_idx(links, i),
+		    "site");
+		for (j = 0; j < n && strcmp(seen[j], site) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == ANIME_SUMMARY_SITES) {
+			more = true;
+			break;
+		}
+		seen[n++] = site;
+		buf_printf(b, "%s %s", n == 1 ? " Stream on" : ",", site);
+	}
+	if (n > 0)
+		buf_printf(b, "%s.", more ? " and more" : "");
+}
+
+/* " On AniList lists: 2930 watching, 30267 completed, …" */
+static void
+anime_summary_lists(struct buf *b, struct json_object *d)
+{
+	static const char *const words[][2] = {
+		{ "current", "watching" }, { "completed", "completed" },
+		{ "paused", "paused" }, { "dropped", "dropped" },
+		{ "planning", "planning" }
+	};
+	struct json_object	*dist = shape_get(d, "status_distribution"), *v;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < nitems(words); i++) {
+		if ((v = shape_get(dist, words[i][0])) == NULL)
+			continue;
+		buf_printf(b, "%s %lld %s", n++ == 0 ? " On AniList lists:" :
+		    ",", (long long)json_object_get_int64(v), words[i][1]);
+	}
+	if (n > 0)
+		buf_putc(b, '.');
+}
+
+/* " Top review (85/100): …" */
+static void
+anime_summary_review(struct buf *b, struct json_object *d)
+{
+	struct json_object	*reviews = shape_get(d, "reviews"), *r, *score;
+	const char		*summary;
+
+	if (reviews == NULL || json_object_array_length(reviews) == 0)
+		return;
+	r = json_object_array_get_idx(reviews, 0);
+	if ((summary = shape_get_str(r, "summary")) == NULL)
+		return;
+	buf_puts(b, " Top review");
+	if ((score = shape_get(r, "score")) != NULL)
+		buf_printf(b, " (%lld/100)", (long long)
+		    json_object_get_int64(score));
+	buf_printf(b, ": \"%s\"", summary);
+}
+
 /* "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …" */
 static char *
 anime_details_summary(struct json_object *d)
@@ -312,6 +384,9 @@ anime_details_summary(struct json_object *d)
 		    (long long)json_object_get_int64(ep),
 		    json_object_get_string(at));
 	}
+	anime_summary_watch(&b, d);
+	anime_summary_lists(&b, d);
+	anime_summary_review(&b, d);
 	return (buf_detach(&b));
 }
 
@@ -469,7 +544,44 @@ const struct tool tools_get_seasonal_anime = {
 	"\"characters\":{\"type\":\"array\",\"items\":{\"type\":\"object\","	\
 	"\"properties\":{\"id\":{\"type\":\"integer\"},"		\
 	"\"name\":" SHAPE_NSTR ",\"native_name\":" SHAPE_NSTR ","	\
-	"\"role\":" SHAPE_NSTR ",\"image\":" SHAPE_NSTR "}}}}}"
+	"\"role\":" SHAPE_NSTR ",\"image\":" SHAPE_NSTR "}}},"		\
+	ANIME_DETAILS_EXTRA_SCHEMA "}}"
+
+/* Where to watch, list counts, scores and reviews: empty or null if none. */
+#define ANIME_DETAILS_EXTRA_SCHEMA					\
+	"\"where_to_watch\":{\"type\":\"array\",\"description\":"	\
+	"\"AniList's streaming links\",\"items\":{\"type\":\"object\","	\
+	"\"required\":[\"site\"],\"properties\":{"			\
+	"\"site\":{\"type\":\"string\"},\"url\":" SHAPE_NSTR ","	\
+	"\"language\":" SHAPE_NSTR ",\"notes\":" SHAPE_NSTR "}}},"	\
+	"\"status_distribution\":{\"type\":[\"object\",\"null\"],"	\
+	"\"description\":\"AniList users with the title in each list "	\
+	"status\",\"properties\":{\"current\":{\"type\":\"integer\"},"	\
+	"\"planning\":{\"type\":\"integer\"},"				\
+	"\"completed\":{\"type\":\"integer\"},"				\
+	"\"dropped\":{\"type\":\"integer\"},"				\
+	"\"paused\":{\"type\":\"integer\"}},"				\
+	"\"additionalProperties\":{\"type\":\"integer\"}},"		\
+	"\"score_distribution\":{\"type\":[\"array\",\"null\"],"	\
+	"\"description\":\"how many users gave each score, 10-100\","	\
+	"\"items\":{\"type\":\"object\",\"required\":[\"score\","	\
+	"\"amount\"],\"properties\":{\"score\":{\"type\":\"integer\"},"	\
+	"\"amount\":{\"type\":\"integer\"}}}},"				\
+	"\"reviews\":{\"type\":\"array\",\"description\":\"the "	\
+	"most helpful reviews\",\"items\":{\"type\":\"object\","		\
+	"\"properties\":{\"score\":{\"type\":[\"integer\",\"null\"],"	\
+	"\"description\":\"the reviewer's score, 0-100\"},"		\
+	"\"summary\":" SHAPE_NSTR ","					\
+	"\"rating\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"users who found it helpful\"},"		\
+	"\"rating_amount\":{\"type\":[\"integer\",\"null\"],"	\
+	"\"description\":\"users who rated it\"},"				\
+	"\"site_url\":" SHAPE_NSTR "}}}"
+
+/* Too long an answer loses reviews, then streaming sites, first. */
+static const char *const anime_details_trim_first[] = {
+	"anime.reviews", "anime.where_to_watch", NULL
+};
 
 const struct tool tools_get_anime = {
 	.name = "get_anime",
@@ -478,7 +590,10 @@ const struct tool tools_get_anime = {
 	    "titles, synonyms, format, status, episodes, duration, season, "
 	    "dates, genres, tags, animation studios, scores, popularity, "
 	    "next airing episode, related titles, trailer, site URL, the "
-	    "community's top recommendations and the main characters. Null "
+	    "community's top recommendations, the main characters, where to "
+	    "watch (streaming sites), how many users are watching, "
+	    "completed, dropped, paused or plan it, the score distribution "
+	    "and the most helpful reviews' summaries. Null or an empty list "
 	    "means AniList does not know.",
 	.input_schema = "{\"type\":\"object\",\"additionalProperties\":false,"
 	    "\"required\":[\"id\"],\"properties\":{"
@@ -498,4 +613,5 @@ const struct tool tools_get_anime = {
 	.widget = "ui://widget/anime-details.html",
 	.handler = anime_details,
 	.keep_results = true,
+	.trim_first = anime_details_trim_first,
 };

@@ -1,6 +1,7 @@
 /* tools/shape.c: compact, LLM-friendly results from AniList objects. */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@
 #define SHAPE_RECOMMENDATIONS	5
 #define SHAPE_CHARACTERS	10
 #define SHAPE_TAGS		15
+/* Streaming sites and reviews kept in details; a review summary's bytes. */
+#define SHAPE_STREAMING		20
+#define SHAPE_REVIEWS		3
+#define SHAPE_REVIEW_SUMMARY	200
 
 struct json_object *
 shape_get(struct json_object *o, const char *key)
@@ -405,6 +410,136 @@ shape_media_character(struct json_object *e, const void *arg)
 	return (c);
 }
 
+/* A web address as given, or null unless it is http(s). */
+static struct json_object *
+shape_web_url(struct json_object *src, const char *key)
+{
+	const char	*url = shape_get_str(src, key);
+
+	return (url != NULL && (strncmp(url, "https://", 8) == 0 ||
+	    strncmp(url, "http://", 7) == 0) ? json_object_new_string(url) :
+	    NULL);
+}
+
+/* An external link of type STREAMING, not disabled: where to watch. */
+static struct json_object *
+shape_streaming_link(struct json_object *l, const void *arg)
+{
+	const char		*type = shape_get_str(l, "type");
+	const char		*site = shape_get_str(l, "site");
+	struct json_object	*off = shape_get(l, "isDisabled"), *o;
+
+	if (type == NULL || strcmp(type, "STREAMING") != 0 || site == NULL ||
+	    (off != NULL && json_object_get_boolean(off)))
+		return (NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "site", json_object_new_string(site));
+	json_object_object_add(o, "url", shape_web_url(l, "url"));
+	shape_copy_str(o, "language", l, "language");
+	shape_copy_str(o, "notes", l, "notes");
+	return (o);
+}
+
+/*
+ * How many users have the media in each list status ({"completed": 30267,
+ * …}, AniList's MediaListStatus in lower case); NULL when AniList gave none.
+ */
+static struct json_object *
+shape_status_distribution(struct json_object *stats)
+{
+	struct json_object	*list, *e, *out = NULL;
+	const char		*status;
+	char			 key[16];
+	long long		 amount;
+	size_t			 i, j;
+
+	list = shape_get_array(stats, "statusDistribution");
+	for (i = 0; list != NULL && i < json_object_array_length(list); i++) {
+		e = json_object_array_get_idx(list, i);
+		if ((status = shape_get_str(e, "status")) == NULL ||
+		    strlen(status) >= sizeof key ||
+		    !shape_get_int(e, "amount", &amount))
+			continue;
+		for (j = 0; status[j] != '\0'; j++)
+			key[j] = (char)tolower((unsigned char)status[j]);
+		key[j] = '\0';
+		if (out == NULL)
+			out = json_object_new_object();
+		json_object_object_add(out, key, json_object_new_int64(amount));
+	}
+	return (out);
+}
+
+static struct json_object *
+shape_score_bucket(struct json_object *e, const void *arg)
+{
+	struct json_object	*o;
+	long long		 score, amount;
+
+	if (!shape_get_int(e, "score", &score) ||
+	    !shape_get_int(e, "amount", &amount))
+		return (NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "score", json_object_new_int64(score));
+	json_object_object_add(o, "amount", json_object_new_int64(amount));
+	return (o);
+}
+
+static int
+shape_score_order(const void *a, const void *b)
+{
+	long long	sa = 0, sb = 0;
+
+	shape_get_int(*(struct json_object *const *)a, "score", &sa);
+	shape_get_int(*(struct json_object *const *)b, "score", &sb);
+	return (sa < sb ? -1 : sa > sb);
+}
+
+/* [{score, amount}] by score (10 … 100); NULL when AniList gave none. */
+static struct json_object *
+shape_score_distribution(struct json_object *stats)
+{
+	struct json_object	*out;
+
+	out = shape_each(shape_get_array(stats, "scoreDistribution"),
+	    SIZE_MAX, shape_score_bucket, NULL);
+	if (json_object_array_length(out) == 0) {
+		json_object_put(out);
+		return (NULL);
+	}
+	json_object_array_sort(out, shape_score_order);
+	return (out);
+}
+
+/* A review as one line: its score, summary, how it was rated, its page. */
+static struct json_object *
+shape_review(struct json_object *n, const void *arg)
+{
+	struct json_object	*o;
+	char			*plain, *p, *cut;
+
+	if (!json_object_is_type(n, json_type_object))
+		return (NULL);
+	o = json_object_new_object();
+	shape_copy_int(o, "score", n, "score");
+	plain = text_plain(shape_get_str(n, "summary"), false);
+	if (plain != NULL && *plain != '\0') {
+		for (p = plain; *p != '\0'; p++)
+			if (*p == '\n')
+				*p = ' ';
+		cut = text_truncate(plain, SHAPE_REVIEW_SUMMARY);
+		json_object_object_add(o, "summary",
+		    json_object_new_string(cut));
+		free(cut);
+	} else
+		json_object_object_add(o, "summary", NULL);
+	free(plain);
+	shape_copy_int(o, "rating", n, "rating");
+	shape_copy_int(o, "rating_amount", n, "ratingAmount");
+	json_object_object_add(o, "site_url", shape_web_url(n, "siteUrl"));
+	return (o);
+}
+
 struct json_object *
 shape_media_details(struct json_object *media, bool full, bool include_adult)
 {
@@ -430,6 +565,15 @@ shape_media_details(struct json_object *media, bool full, bool include_adult)
 	json_object_object_add(o, "characters", shape_each(shape_connection(
 	    media, "characters", "edges"), SHAPE_CHARACTERS,
 	    shape_media_character, NULL));
+	json_object_object_add(o, "where_to_watch", shape_each(
+	    shape_get_array(media, "externalLinks"), SHAPE_STREAMING,
+	    shape_streaming_link, NULL));
+	json_object_object_add(o, "status_distribution",
+	    shape_status_distribution(shape_get(media, "stats")));
+	json_object_object_add(o, "score_distribution",
+	    shape_score_distribution(shape_get(media, "stats")));
+	json_object_object_add(o, "reviews", shape_each(shape_connection(
+	    media, "reviews", "nodes"), SHAPE_REVIEWS, shape_review, NULL));
 	return (o);
 }
 

@@ -82,8 +82,10 @@ struct json_object *shape_media(struct json_object *media, bool full);
 /*
  * Everything a person asks about one media: the compact fields plus
  * synonyms, duration, dates, tags, scores, relations, trailer,
- * recommendations (adult ones left out unless include_adult) and main
- * characters. Caller frees.
+ * recommendations (adult ones left out unless include_adult), main
+ * characters, where to watch (streaming links), how many users hold it in
+ * each list status, the score distribution and the top reviews. Caller
+ * frees.
  */
 struct json_object *shape_media_details(struct json_object *media, bool full,
 	    bool include_adult);

@@ -428,6 +428,13 @@ class Catalogue:
         m["characters"] = {"pageInfo": page_info(1, 10, len(names)),
                            "edges": edges,
                            "nodes": [e["node"] for e in edges]}
+        # The data has no links, reviews or score counts: AniList's answer
+        # for a title without links or reviews, and null (unknown) scores.
+        m["externalLinks"] = []
+        m["reviews"] = {"pageInfo": page_info(1, 3, 0), "nodes": []}
+        stats = m.get("stats") or {}
+        m["stats"] = dict(stats,
+                          scoreDistribution=stats.get("scoreDistribution"))
         return m
 
     def recommendations(self, mid):

@@ -866,6 +866,10 @@ class TestMediaDetails(Base):
         self.assertTrue(all(e["role"] == "MAIN" for e in edges))
         self.assertEqual(m["recommendations"]["nodes"], [])
         self.assertIsInstance(m["relations"]["edges"], list)
+        # Not in the data: none, as AniList answers a title without them.
+        self.assertEqual(m["externalLinks"], [])
+        self.assertEqual(m["reviews"]["nodes"], [])
+        self.assertIsNone(m["stats"]["scoreDistribution"])
 
     def test_unknown_id_is_a_404_like_anilist(self):
         r = gql("MediaDetails", {"id": 999999999})

@@ -43,7 +43,7 @@ START_TEST(test_complexity_of_the_shipped_operations)
 	int	c;
 
 	ck_assert_int_eq(batch_complexity(queries_get("SearchMedia")), 50);
-	ck_assert_int_eq(batch_complexity(queries_get("MediaDetails")), 127);
+	ck_assert_int_eq(batch_complexity(queries_get("MediaDetails")), 144);
 	for (i = 0; i < queries_nops; i++) {
 		c = batch_complexity(queries_ops[i].document);
 		ck_assert_msg(c > 0 && c <= BATCH_COMPLEXITY_BUDGET, "%s: %d",

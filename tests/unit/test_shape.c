@@ -273,6 +273,181 @@ START_TEST(test_details_drop_adult_recommendations)
 }
 END_TEST
 
+/*
+ * What AniList answers for a streamed, reviewed title (field names from
+ * its schema: MediaExternalLink, MediaStats, Review), on a sample record.
+ */
+static const char details_extras[] = "{"
+    "\"externalLinks\":["
+    "{\"site\":\"Official Site\",\"url\":\"https://frieren-anime.jp/\","
+    "\"type\":\"INFO\",\"language\":\"Japanese\",\"notes\":null,"
+    "\"isDisabled\":false},"
+    "{\"site\":\"Crunchyroll\",\"url\":\"https://www.crunchyroll.com/"
+    "series/GG5H5XQX4\",\"type\":\"STREAMING\",\"language\":null,"
+    "\"notes\":null,\"isDisabled\":false},"
+    "{\"site\":\"Netflix\",\"url\":\"https://www.netflix.com/title/"
+    "81726714\",\"type\":\"STREAMING\",\"language\":\"Japanese\","
+    "\"notes\":\"Subtitled\",\"isDisabled\":false},"
+    "{\"site\":\"Gone\",\"url\":\"https://gone.example/\",\"type\":"
+    "\"STREAMING\",\"language\":null,\"notes\":null,\"isDisabled\":true},"
+    "{\"site\":\"Odd\",\"url\":\"javascript:alert(1)\",\"type\":"
+    "\"STREAMING\",\"language\":null,\"notes\":null,\"isDisabled\":false},"
+    "{\"site\":\"Twitter\",\"url\":\"https://twitter.com/Anime_Frieren\","
+    "\"type\":\"SOCIAL\",\"language\":null,\"notes\":null,"
+    "\"isDisabled\":false}],"
+    "\"stats\":{\"statusDistribution\":["
+    "{\"status\":\"CURRENT\",\"amount\":52000},"
+    "{\"status\":\"PLANNING\",\"amount\":120000},"
+    "{\"status\":\"COMPLETED\",\"amount\":400000},"
+    "{\"status\":\"DROPPED\",\"amount\":4000},"
+    "{\"status\":\"PAUSED\",\"amount\":9000}],"
+    "\"scoreDistribution\":["
+    "{\"score\":100,\"amount\":90000},{\"score\":10,\"amount\":900},"
+    "{\"score\":50,\"amount\":3000},{\"score\":null,\"amount\":7}]},"
+    "\"reviews\":{\"nodes\":["
+    "{\"score\":95,\"summary\":\"A quiet masterpiece\\nabout time.\","
+    "\"rating\":410,\"ratingAmount\":430,\"siteUrl\":"
+    "\"https://anilist.co/review/1\"},"
+    "{\"score\":60,\"summary\":null,\"rating\":5,\"ratingAmount\":9,"
+    "\"siteUrl\":\"https://anilist.co/review/2\"},"
+    "{\"score\":70,\"summary\":\"x\",\"rating\":1,\"ratingAmount\":1,"
+    "\"siteUrl\":null},"
+    "{\"score\":80,\"summary\":\"a fourth, past the three kept\","
+    "\"rating\":0,\"ratingAmount\":0,\"siteUrl\":null}]}}";
+
+/* Sample record 182255 with details_extras merged in; caller puts. */
+static struct json_object *
+media_with_extras(void)
+{
+	struct json_object	*m = NULL, *extras;
+
+	if (json_object_deep_copy(media_by_id(182255), &m, NULL) != 0)
+		ck_abort();
+	extras = json_tokener_parse(details_extras);
+	ck_assert_ptr_nonnull(extras);
+	json_object_object_foreach(extras, key, val)
+		json_object_object_add(m, key, json_object_get(val));
+	json_object_put(extras);
+	return (m);
+}
+
+START_TEST(test_details_where_to_watch_keeps_streaming_links_only)
+{
+	struct json_object	*m = media_with_extras(), *d, *w, *l;
+
+	d = shape_media_details(m, false, false);
+	w = get(d, "where_to_watch");
+	/* Not INFO or SOCIAL, not disabled; an odd URL becomes null. */
+	ck_assert_int_eq(json_object_array_length(w), 3);
+	l = json_object_array_get_idx(w, 0);
+	ck_assert_str_eq(str(l, "site"), "Crunchyroll");
+	ck_assert_str_eq(str(l, "url"),
+	    "https://www.crunchyroll.com/series/GG5H5XQX4");
+	ck_assert_ptr_null(get(l, "language"));
+	l = json_object_array_get_idx(w, 1);
+	ck_assert_str_eq(str(l, "language"), "Japanese");
+	ck_assert_str_eq(str(l, "notes"), "Subtitled");
+	l = json_object_array_get_idx(w, 2);
+	ck_assert_str_eq(str(l, "site"), "Odd");
+	ck_assert_ptr_null(get(l, "url"));
+	json_object_put(d);
+	json_object_put(m);
+}
+END_TEST
+
+START_TEST(test_details_status_and_score_distributions)
+{
+	struct json_object	*m = media_with_extras(), *d, *st, *sc, *b;
+
+	d = shape_media_details(m, false, false);
+	st = get(d, "status_distribution");
+	ck_assert_int_eq(json_object_object_length(st), 5);
+	ck_assert_int_eq(json_object_get_int(get(st, "current")), 52000);
+	ck_assert_int_eq(json_object_get_int(get(st, "planning")), 120000);
+	ck_assert_int_eq(json_object_get_int(get(st, "completed")), 400000);
+	ck_assert_int_eq(json_object_get_int(get(st, "dropped")), 4000);
+	ck_assert_int_eq(json_object_get_int(get(st, "paused")), 9000);
+	/* By score; a bucket without a score is left out. */
+	sc = get(d, "score_distribution");
+	ck_assert_int_eq(json_object_array_length(sc), 3);
+	b = json_object_array_get_idx(sc, 0);
+	ck_assert_int_eq(json_object_get_int(get(b, "score")), 10);
+	ck_assert_int_eq(json_object_get_int(get(b, "amount")), 900);
+	b = json_object_array_get_idx(sc, 2);
+	ck_assert_int_eq(json_object_get_int(get(b, "score")), 100);
+	ck_assert_int_eq(json_object_get_int(get(b, "amount")), 90000);
+	json_object_put(d);
+	json_object_put(m);
+}
+END_TEST
+
+START_TEST(test_details_top_reviews_as_one_line_each)
+{
+	struct json_object	*m = media_with_extras(), *d, *rv, *r, *nodes;
+	struct json_object	*n;
+	char			 long_summary[600];
+
+	d = shape_media_details(m, false, false);
+	rv = get(d, "reviews");
+	ck_assert_int_eq(json_object_array_length(rv), 3);
+	r = json_object_array_get_idx(rv, 0);
+	ck_assert_int_eq(json_object_get_int(get(r, "score")), 95);
+	ck_assert_str_eq(str(r, "summary"), "A quiet masterpiece about time.");
+	ck_assert_int_eq(json_object_get_int(get(r, "rating")), 410);
+	ck_assert_int_eq(json_object_get_int(get(r, "rating_amount")), 430);
+	ck_assert_str_eq(str(r, "site_url"), "https://anilist.co/review/1");
+	r = json_object_array_get_idx(rv, 1);
+	ck_assert_ptr_null(get(r, "summary"));
+	ck_assert_ptr_null(get(json_object_array_get_idx(rv, 2), "site_url"));
+	json_object_put(d);
+
+	/* A summary longer than AniList allows is still cut to one line. */
+	memset(long_summary, 'a', sizeof long_summary - 1);
+	long_summary[sizeof long_summary - 1] = '\0';
+	nodes = get(get(m, "reviews"), "nodes");
+	n = json_object_array_get_idx(nodes, 0);
+	json_object_object_add(n, "summary",
+	    json_object_new_string(long_summary));
+	d = shape_media_details(m, false, false);
+	r = json_object_array_get_idx(get(d, "reviews"), 0);
+	ck_assert_uint_le(strlen(str(r, "summary")), 200 + 3);
+	json_object_put(d);
+	json_object_put(m);
+}
+END_TEST
+
+/* The sample data has none of them: empty and null, never invented. */
+START_TEST(test_details_without_links_reviews_or_stats)
+{
+	struct json_object	*m = NULL, *d, *st;
+
+	d = shape_media_details(media_by_id(18), false, false);
+	ck_assert_int_eq(json_object_array_length(get(d, "where_to_watch")),
+	    0);
+	ck_assert_int_eq(json_object_array_length(get(d, "reviews")), 0);
+	ck_assert_ptr_null(get(d, "score_distribution"));
+	st = get(d, "status_distribution");
+	ck_assert_int_eq(json_object_get_int(get(st, "completed")), 30267);
+	ck_assert_int_eq(json_object_get_int(get(st, "planning")), 8035);
+	json_object_put(d);
+
+	if (json_object_deep_copy(media_by_id(18), &m, NULL) != 0)
+		ck_abort();
+	json_object_object_add(m, "stats", NULL);
+	d = shape_media_details(m, false, false);
+	ck_assert_ptr_null(get(d, "status_distribution"));
+	ck_assert_ptr_null(get(d, "score_distribution"));
+	json_object_put(d);
+	json_object_object_add(m, "stats", json_tokener_parse(
+	    "{\"statusDistribution\":[],\"scoreDistribution\":[]}"));
+	d = shape_media_details(m, false, false);
+	ck_assert_ptr_null(get(d, "status_distribution"));
+	ck_assert_ptr_null(get(d, "score_distribution"));
+	json_object_put(d);
+	json_object_put(m);
+}
+END_TEST
+
 START_TEST(test_page_info_and_source)
 {
 	struct json_object	*pi, *o;
@@ -379,6 +554,12 @@ START_TEST(test_every_sample_media_matches_the_output_schema)
 		    i, err.field, err.message);
 		json_object_put(r);
 	}
+	media = media_with_extras();
+	r = shape_media_details(media, true, true);
+	ck_assert_msg(schema_validate(results, r, &err), "extras %s: %s",
+	    err.field, err.message);
+	json_object_put(r);
+	json_object_put(media);
 }
 END_TEST
 
@@ -396,6 +577,10 @@ shape_suite(void)
 	tcase_add_test(tc, test_media_line_and_list_summary);
 	tcase_add_test(tc, test_details_trailer_dates_and_tags);
 	tcase_add_test(tc, test_details_drop_adult_recommendations);
+	tcase_add_test(tc, test_details_where_to_watch_keeps_streaming_links_only);
+	tcase_add_test(tc, test_details_status_and_score_distributions);
+	tcase_add_test(tc, test_details_top_reviews_as_one_line_each);
+	tcase_add_test(tc, test_details_without_links_reviews_or_stats);
 	tcase_add_test(tc, test_page_info_and_source);
 	tcase_add_test(tc, test_character_shape);
 	tcase_add_test(tc, test_every_sample_media_matches_the_output_schema);

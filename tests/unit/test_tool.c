@@ -462,6 +462,171 @@ START_TEST(test_invoke_refuses_non_object_arguments)
 }
 END_TEST
 
+/* A string of n copies of c; caller puts. */
+static struct json_object *
+fit_string(char c, size_t n)
+{
+	char			*s = xmalloc(n + 1);
+	struct json_object	*o;
+
+	memset(s, c, n);
+	s[n] = '\0';
+	o = json_object_new_string(s);
+	free(s);
+	return (o);
+}
+
+/* An array of n objects {"text": m bytes}; caller puts. */
+static struct json_object *
+fit_items(size_t n, size_t m)
+{
+	struct json_object	*a = json_object_new_array(), *o;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "text", fit_string('x', m));
+		json_object_array_add(a, o);
+	}
+	return (a);
+}
+
+/* {"anime": {description, relations, reviews, where_to_watch}, …}. */
+static struct json_object *
+fit_details(void)
+{
+	struct json_object	*r = json_object_new_object();
+	struct json_object	*a = json_object_new_object();
+
+	json_object_object_add(a, "description", fit_string('d', 500));
+	json_object_object_add(a, "relations", fit_items(4, 100));
+	json_object_object_add(a, "reviews", fit_items(3, 400));
+	json_object_object_add(a, "where_to_watch", fit_items(10, 150));
+	json_object_object_add(r, "anime", a);
+	json_object_object_add(r, "text_summary",
+	    json_object_new_string("One title."));
+	return (r);
+}
+
+static size_t
+fit_length(struct json_object *o, const char *path)
+{
+	struct json_object	*v = o;
+	char			*copy = xstrdup(path), *k, *save = NULL;
+
+	for (k = strtok_r(copy, ".", &save); k != NULL;
+	    k = strtok_r(NULL, ".", &save))
+		ck_assert(json_object_object_get_ex(v, k, &v));
+	free(copy);
+	return (json_object_is_type(v, json_type_array) ?
+	    json_object_array_length(v) :
+	    (size_t)json_object_get_string_len(v));
+}
+
+START_TEST(test_fit_leaves_out_the_first_paths_before_anything_else)
+{
+	static const char *const first[] = {
+		"anime.reviews", "anime.where_to_watch", "anime.nothing", NULL
+	};
+	struct json_object	*r = fit_details(), *note, *left, *v;
+	size_t			 budget = tool_text_size(r) - 2000;
+	const char		*msg;
+
+	ck_assert(tool_fit(r, budget, false, first));
+	ck_assert_uint_le(tool_text_size(r), budget);
+	/* Every review goes before a streaming site; nothing else is cut. */
+	ck_assert_uint_eq(fit_length(r, "anime.reviews"), 0);
+	ck_assert_uint_gt(fit_length(r, "anime.where_to_watch"), 0);
+	ck_assert_uint_lt(fit_length(r, "anime.where_to_watch"), 10);
+	ck_assert_uint_eq(fit_length(r, "anime.relations"), 4);
+	ck_assert_uint_eq(fit_length(r, "anime.description"), 500);
+	ck_assert(json_object_object_get_ex(r, "trimmed", &note));
+	ck_assert(json_object_object_get_ex(note, "left_out", &left));
+	ck_assert(json_object_object_get_ex(left, "anime.reviews", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3);
+	ck_assert(json_object_object_get_ex(left, "anime.where_to_watch",
+	    &v));
+	ck_assert_uint_eq((size_t)json_object_get_int(v),
+	    10 - fit_length(r, "anime.where_to_watch"));
+	ck_assert(!json_object_object_get_ex(note, "strings_cut_to", NULL));
+	ck_assert(json_object_object_get_ex(note, "message", &v));
+	msg = json_object_get_string(v);
+	ck_assert_msg(strstr(msg, "left out 3 of 3 anime.reviews, ") != NULL,
+	    "%s", msg);
+	ck_assert(json_object_object_get_ex(r, "text_summary", &v));
+	ck_assert_msg(strncmp(json_object_get_string(v), "One title. "
+	    "Shortened to fit", 27) == 0, "%s", json_object_get_string(v));
+	json_object_put(r);
+}
+END_TEST
+
+/* Without first paths only strings are cut; an answer that fits stays. */
+START_TEST(test_fit_without_first_paths_cuts_strings)
+{
+	struct json_object	*r = fit_details(), *note;
+	size_t			 budget = tool_text_size(r);
+
+	ck_assert(!tool_fit(r, budget, false, NULL));
+	ck_assert(!json_object_object_get_ex(r, "trimmed", NULL));
+	ck_assert(tool_fit(r, budget - 500, false, NULL));
+	ck_assert_uint_eq(fit_length(r, "anime.reviews"), 3);
+	ck_assert_uint_eq(fit_length(r, "anime.where_to_watch"), 10);
+	ck_assert(json_object_object_get_ex(r, "trimmed", &note));
+	ck_assert(json_object_object_get_ex(note, "strings_cut_to", NULL));
+	ck_assert(!json_object_object_get_ex(note, "left_out", NULL));
+	json_object_put(r);
+}
+END_TEST
+
+/* Whether a schema's "type" is or lists "array". */
+static bool
+fit_is_array_type(struct json_object *type)
+{
+	size_t	i;
+
+	if (json_object_is_type(type, json_type_string))
+		return (strcmp(json_object_get_string(type), "array") == 0);
+	for (i = 0; json_object_is_type(type, json_type_array) &&
+	    i < json_object_array_length(type); i++)
+		if (fit_is_array_type(json_object_array_get_idx(type, i)))
+			return (true);
+	return (false);
+}
+
+/* A tool's trim_first paths name arrays of its output schema. */
+START_TEST(test_every_trim_first_path_is_an_array_of_the_output)
+{
+	const struct json_object	*s;
+	struct json_object		*props, *sub, *type;
+	const char *const		*p;
+	char				*copy, *k, *save, *cause = NULL;
+	size_t				 i, n = 0;
+
+	ck_assert_msg(tool_init(&cause), "%s", cause ? cause : "");
+	for (i = 0; i < tool_registry_count; i++) {
+		for (p = tool_registry[i]->trim_first; p != NULL && *p != NULL;
+		    p++, n++) {
+			s = tool_output_schema(tool_registry[i]);
+			copy = xstrdup(*p);
+			save = NULL;
+			for (k = strtok_r(copy, ".", &save); k != NULL;
+			    k = strtok_r(NULL, ".", &save)) {
+				ck_assert_msg(json_object_object_get_ex(s,
+				    "properties", &props) &&
+				    json_object_object_get_ex(props, k, &sub),
+				    "%s: %s", tool_registry[i]->name, *p);
+				s = sub;
+			}
+			free(copy);
+			ck_assert(json_object_object_get_ex(s, "type", &type));
+			ck_assert_msg(fit_is_array_type(type), "%s: %s",
+			    tool_registry[i]->name, *p);
+		}
+	}
+	ck_assert_uint_ge(n, 2);
+}
+END_TEST
+
 static Suite *
 tool_suite(void)
 {
@@ -484,6 +649,12 @@ tool_suite(void)
 	    (int)nitems(invoke_cases));
 	tcase_add_test(tc, test_invoke_requires_auth_when_the_tool_does);
 	tcase_add_test(tc, test_invoke_refuses_non_object_arguments);
+	tcase_add_test(tc, test_every_trim_first_path_is_an_array_of_the_output);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fit");
+	tcase_add_test(tc, test_fit_leaves_out_the_first_paths_before_anything_else);
+	tcase_add_test(tc, test_fit_without_first_paths_cuts_strings);
 	suite_add_tcase(s, tc);
 	return (s);
 }
