@@ -27,13 +27,32 @@ var AGW = (function () {
 		img.referrerPolicy = "no-referrer";
 		return img;
 	}
-	function link(url, text) {
-		if (!startsWithAny(url, [SITE])) return null;
-		var a = el("a", "agw-link", text || "Open on AniList");
+	function anchor(url, text) {
+		var a = el("a", "agw-link", text);
 		a.href = url;
 		a.target = "_blank";
 		a.rel = "noopener noreferrer";
+		/* ChatGPT opens links for the widget, outside its frame. */
+		a.addEventListener("click", function (ev) {
+			var o = window.openai;
+			if (o && typeof o.openExternal === "function") {
+				ev.preventDefault();
+				o.openExternal({ href: url });
+			}
+		});
 		return a;
+	}
+	function link(url, text) {
+		if (!startsWithAny(url, [SITE])) return null;
+		return anchor(url, text || "Open on AniList");
+	}
+	/* A link to any web site (a streaming service): http(s) only. */
+	function webLink(url, text) {
+		if (!startsWithAny(url, ["https://", "http://"])) return null;
+		return anchor(url, text || url);
+	}
+	function count(n) {
+		return typeof n === "number" ? n.toLocaleString("en-US") : "?";
 	}
 	function title(t) {
 		if (!t) return "Untitled";
@@ -184,6 +203,6 @@ var AGW = (function () {
 		});
 		if (!window.openai) bridge();
 	}
-	return { el: el, image: image, link: link, title: title, altTitle: altTitle, words: words,
+	return { el: el, image: image, link: link, webLink: webLink, count: count, title: title, altTitle: altTitle, words: words,
 	    chips: chips, facts: facts, score: score, mediaCard: mediaCard, status: status, start: start };
 })();

@@ -1,7 +1,7 @@
 // render-widget.mjs: renders a widget template in headless Chromium (Debian's /usr/bin/chromium) with a tool
 // result as window.openai.toolOutput (ChatGPT Apps) or pushed over the MCP Apps postMessage bridge, screenshots it.
 // Usage: node render-widget.mjs <template.html> <tool-output.json> <screenshot.png> [openai|mcp-app]
-// Prints {text, cards, images, blocked, scriptRan, bridge}; network requests are recorded and refused.
+// Prints {text, cards, images, links, blocked, scriptRan, bridge}; network requests are recorded and refused.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,6 +56,7 @@ try {
 	report.text = await frame.evaluate(() => document.body.innerText);
 	report.cards = await frame.evaluate(() => document.querySelectorAll(".agw-card").length);
 	report.images = await frame.evaluate(() => [...document.images].map((i) => i.src));
+	report.links = await frame.evaluate(() => [...document.links].map((a) => a.href));
 	report.scriptRan = await frame.evaluate(() => window.__pwned !== undefined);
 	report.scriptElements = await frame.evaluate(() => document.querySelectorAll("script").length);
 	if (mode !== "openai") report.bridge = await page.evaluate(() => window.__bridge);
