@@ -286,8 +286,9 @@ anime_summary_watch(struct buf *b, struct json_object *d)
 
 	for (i = 0; links != NULL && i < json_object_array_length(links);
 	    i++) {
-		site = shape_get_str(json_object_array_get_idx(links, i),
-		    "site");
+		if ((site = shape_get_str(json_object_array_get_idx(links, i),
+		    "site")) == NULL)
+			continue;
 		for (j = 0; j < n && strcmp(seen[j], site) != 0; j++)
 			;
 		if (j < n)

@@ -1,10 +1,12 @@
-/* test_shape.c: compact results shaped from real AniList media (tests/anilist-sample/data). */
+/* test_shape.c: compact results shaped from real AniList media (tests/anilist-sample/data), and get_anime's answer through a stand-in AniList. */
 #include "autoconf.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "anilist.h"
@@ -563,6 +565,131 @@ START_TEST(test_every_sample_media_matches_the_output_schema)
 }
 END_TEST
 
+/* ---- get_anime through a stand-in AniList (tests/unit/unit.h) ---- */
+
+static struct unit_upstream	*upstream;
+
+static void
+tool_setup(void)
+{
+	char	*cause = NULL;
+
+	load_sample();
+	upstream = unit_upstream_start();
+	unit_config();
+	unit_config_set("MEMCACHED_SERVERS", "");
+	unit_config_set("ANILIST_API_URL", unit_upstream_url(upstream));
+	unit_config_set("UPSTREAM_RETRIES", "0");
+	unit_logs_quiet();
+	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+	ck_assert_msg(tool_init(&cause), "tool_init: %s", cause);
+}
+
+static void
+tool_teardown(void)
+{
+	anilist_thread_cleanup();
+	curl_global_cleanup();
+	unit_upstream_stop(upstream);
+	upstream = NULL;
+	unit_logs_restore();
+	unit_config_free();
+	free_sample();
+}
+
+/* get_anime {"id": 182255} answered with media; the result or NULL. */
+static struct json_object *
+details_of(struct json_object *media, struct tool_call *call)
+{
+	struct json_object	*reply, *data, *args, *result;
+
+	data = json_object_new_object();
+	json_object_object_add(data, "Media", json_object_get(media));
+	reply = json_object_new_object();
+	json_object_object_add(reply, "data", data);
+	unit_upstream_answer(upstream, 200, json_object_to_json_string_ext(
+	    reply, JSON_C_TO_STRING_PLAIN));
+	json_object_put(reply);
+	args = unit_json("{\"id\":182255}");
+	result = tool_invoke(tool_find("get_anime"), args, NULL, call);
+	json_object_put(args);
+	return (result);
+}
+
+START_TEST(test_get_anime_summary_names_sites_lists_and_top_review)
+{
+	struct json_object	*m = media_with_extras(), *r;
+	struct tool_call	 call;
+	struct tool_error	 err = { 0 };
+	const char		*sum;
+
+	r = details_of(m, &call);
+	ck_assert_msg(r != NULL, "%s", call.error.message);
+	ck_assert_msg(schema_validate(tool_output_schema(tool_find(
+	    "get_anime")), r, &err), "%s: %s", err.field, err.message);
+	sum = str(r, "text_summary");
+	ck_assert_msg(strstr(sum, " Stream on Crunchyroll, Netflix, Odd. On "
+	    "AniList lists: 52000 watching, 400000 completed, 9000 paused, "
+	    "4000 dropped, 120000 planning. Top review (95/100): \"A quiet "
+	    "masterpiece about time.\"") != NULL, "%s", sum);
+	ck_assert(!json_object_object_get_ex(r, "trimmed", NULL));
+	json_object_put(r);
+	tool_call_free(&call);
+	json_object_put(m);
+}
+END_TEST
+
+/*
+ * Over its budget, get_anime leaves out reviews, then streaming sites,
+ * before any text is cut, and says so.
+ */
+START_TEST(test_get_anime_over_budget_loses_reviews_then_sites_first)
+{
+	struct json_object	*m = media_with_extras(), *links, *l, *r, *a;
+	struct json_object	*note, *left, *v;
+	struct tool_call	 call;
+	char			 notes[300], site[16];
+	size_t			 i, kept;
+
+	memset(notes, 'n', sizeof notes - 1);
+	notes[sizeof notes - 1] = '\0';
+	links = get(m, "externalLinks");
+	for (i = 0; i < 20; i++) {
+		snprintf(site, sizeof site, "Site %zu", i);
+		l = json_object_new_object();
+		json_object_object_add(l, "site", json_object_new_string(site));
+		json_object_object_add(l, "url", json_object_new_string(
+		    "https://stream.example/frieren"));
+		json_object_object_add(l, "type",
+		    json_object_new_string("STREAMING"));
+		json_object_object_add(l, "notes", json_object_new_string(notes));
+		json_object_array_add(links, l);
+	}
+	r = details_of(m, &call);
+	ck_assert_msg(r != NULL, "%s", call.error.message);
+	ck_assert_uint_le(tool_text_size(r), TOOL_BUDGET_DEFAULT);
+	a = get(r, "anime");
+	ck_assert_int_eq(json_object_array_length(get(a, "reviews")), 0);
+	kept = json_object_array_length(get(a, "where_to_watch"));
+	ck_assert_uint_gt(kept, 0);
+	ck_assert_uint_lt(kept, 20);
+	/* The description (cut near 300 bytes) and notes stay whole. */
+	ck_assert_uint_gt(strlen(str(a, "description")), 250);
+	note = get(r, "trimmed");
+	ck_assert(!json_object_object_get_ex(note, "strings_cut_to", NULL));
+	left = get(note, "left_out");
+	ck_assert_int_eq(json_object_get_int(get(left, "anime.reviews")), 3);
+	v = get(left, "anime.where_to_watch");
+	/* 23 streaming links, of which details keep 20 at most. */
+	ck_assert_uint_eq((size_t)json_object_get_int(v) + kept, 20);
+	ck_assert_ptr_nonnull(strstr(str(r, "text_summary"),
+	    "Shortened to fit 8 KB: left out 3 of 3 anime.reviews, "));
+	json_object_put(r);
+	tool_call_free(&call);
+	json_object_put(m);
+}
+END_TEST
+
 static Suite *
 shape_suite(void)
 {
@@ -584,6 +711,12 @@ shape_suite(void)
 	tcase_add_test(tc, test_page_info_and_source);
 	tcase_add_test(tc, test_character_shape);
 	tcase_add_test(tc, test_every_sample_media_matches_the_output_schema);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("get_anime");
+	tcase_add_checked_fixture(tc, tool_setup, tool_teardown);
+	tcase_add_test(tc, test_get_anime_summary_names_sites_lists_and_top_review);
+	tcase_add_test(tc, test_get_anime_over_budget_loses_reviews_then_sites_first);
 	suite_add_tcase(s, tc);
 	return (s);
 }
