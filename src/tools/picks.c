@@ -614,4 +614,5 @@ const struct tool tools_pick_from_my_list = {
 	.annotations = pick_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
 	.handler = pick_run,
+	.widget = "ui://widget/picks.html",
 };
