@@ -28,22 +28,26 @@
 
 /*
  * pick_from_my_list: pseudo-users of the catalogue. Each likes
- * PICK_FRANCHISES franchises (all but one title of each COMPLETED and
- * scored high; the one held out), disliked PICK_DISLIKED random titles
+ * EVAL_PICK_FRANCHISES franchises (all but one title of each COMPLETED and
+ * scored high; the one held out), disliked EVAL_PICK_DISLIKED random titles
  * (scored low), and has a PLANNING list of the held-out titles among
- * PICK_DISTRACTORS random titles of none of those franchises.
+ * EVAL_PICK_DISTRACTORS random titles of none of those franchises.
  */
-#define PICK_FRANCHISES		4
-#define PICK_DISLIKED		4
-#define PICK_DISTRACTORS	36
-#define PICK_USERS		40	/* per seed */
-#define PICK_SEEDS		5
-#define PICK_K			5	/* hit@k */
-#define PICK_NDCG		10
+#define EVAL_PICK_FRANCHISES		4
+#define EVAL_PICK_DISLIKED		4
+#define EVAL_PICK_DISTRACTORS	36
+/* Scores (of 100) of liked and disliked titles: from these, SPREAD up. */
+#define EVAL_PICK_LIKED		75
+#define EVAL_PICK_DISLIKED_SCORE	30
+#define EVAL_PICK_SPREAD	20
+#define EVAL_PICK_USERS		40	/* per seed */
+#define EVAL_PICK_SEEDS		5
+#define EVAL_PICK_K			5	/* hit@k */
+#define EVAL_PICK_NDCG		10
 /* The sample user: the share of their planned titles held out. */
-#define PICK_HOLDOUT_PCT	20
-#define PICK_MAX_CAND		(PICK_DISTRACTORS + 64)
-#define PICK_LIST_FILE	\
+#define EVAL_PICK_HOLDOUT_PCT	20
+#define EVAL_PICK_MAX_CAND		(EVAL_PICK_DISTRACTORS + 64)
+#define EVAL_PICK_LIST_FILE	\
 	"seanime_MediaListCollection_BoilerplateAnimeCollection.json"
 
 struct eval {
@@ -343,21 +347,21 @@ eval_row(const char *name, const struct eval_score *s, double refs)
 /* ------------------------------------------------- pick_from_my_list */
 
 /* One ordering's measures, summed over users (per seed) and over seeds. */
-struct pick_measure {
-	double	hit;	/* held-out titles in the top PICK_K, share */
-	double	ndcg;	/* NDCG@PICK_NDCG, binary relevance */
+struct eval_pick_measure {
+	double	hit;	/* held-out titles in the top EVAL_PICK_K, share */
+	double	ndcg;	/* NDCG@EVAL_PICK_NDCG, binary relevance */
 	double	rank;	/* mean rank of a held-out title (1 = first) */
 };
 
-struct pick_stat {
-	struct pick_measure	seed;		/* this seed's sum */
-	struct pick_measure	sum, sq;	/* over seeds of seed means */
+struct eval_pick_stat {
+	struct eval_pick_measure	seed;	/* this seed's sum */
+	struct eval_pick_measure	sum, sq; /* of the seed means */
 };
 
 /* One user's candidates (media borrowed), held[i] if held out. */
-struct pick_case {
-	struct json_object	*cand[PICK_MAX_CAND];
-	bool	held[PICK_MAX_CAND];
+struct eval_pick_case {
+	struct json_object	*cand[EVAL_PICK_MAX_CAND];
+	bool	held[EVAL_PICK_MAX_CAND];
 	size_t	n;
 	size_t	nheld;
 };
@@ -370,8 +374,8 @@ eval_rand_below(struct eval *ev, size_t n)
 
 /* Measures of an ordering of pc's candidates (positions into cand). */
 static void
-pick_measure(const struct pick_case *pc, const size_t *order,
-    struct pick_measure *m)
+eval_pick_measure(const struct eval_pick_case *pc, const size_t *order,
+    struct eval_pick_measure *m)
 {
 	double	dcg = 0, ideal = 0, ranks = 0;
 	size_t	i, hits = 0;
@@ -380,15 +384,15 @@ pick_measure(const struct pick_case *pc, const size_t *order,
 		if (!pc->held[order[i]])
 			continue;
 		ranks += (double)(i + 1);
-		if (i < PICK_K)
+		if (i < EVAL_PICK_K)
 			hits++;
-		if (i < PICK_NDCG)
+		if (i < EVAL_PICK_NDCG)
 			dcg += 1.0 / log2((double)i + 2);
 	}
-	for (i = 0; i < pc->nheld && i < PICK_NDCG; i++)
+	for (i = 0; i < pc->nheld && i < EVAL_PICK_NDCG; i++)
 		ideal += 1.0 / log2((double)i + 2);
-	m->hit += (double)hits / (double)(pc->nheld < PICK_K ? pc->nheld :
-	    PICK_K);
+	m->hit += (double)hits / (double)(pc->nheld < EVAL_PICK_K ? pc->nheld :
+	    EVAL_PICK_K);
 	m->ndcg += ideal > 0 ? dcg / ideal : 0;
 	m->rank += ranks / (double)pc->nheld;
 }
@@ -396,11 +400,11 @@ pick_measure(const struct pick_case *pc, const size_t *order,
 
 /* The orderings of a case: the tool's, by popularity, at random. */
 static void
-pick_orders(struct eval *ev, const struct pick_case *pc,
-    struct json_object *picks, struct pick_stat st[3])
+eval_pick_orders(struct eval *ev, const struct eval_pick_case *pc,
+    struct json_object *picks, struct eval_pick_stat st[3])
 {
-	size_t	order[PICK_MAX_CAND], n = 0, i, j, t;
-	bool	used[PICK_MAX_CAND];
+	size_t	order[EVAL_PICK_MAX_CAND], n = 0, i, j, t;
+	bool	used[EVAL_PICK_MAX_CAND];
 	int64_t	id;
 
 	/* the tool: its picks by id, then any it left out, in list order */
@@ -420,7 +424,7 @@ pick_orders(struct eval *ev, const struct pick_case *pc,
 		if (!used[j])
 			order[n++] = j;
 	}
-	pick_measure(pc, order, &st[0].seed);
+	eval_pick_measure(pc, order, &st[0].seed);
 
 	/* popularity, most popular first (insertion sort: n is small) */
 	for (i = 0; i < pc->n; i++) {
@@ -429,7 +433,7 @@ pick_orders(struct eval *ev, const struct pick_case *pc,
 			order[j] = order[j - 1];
 		order[j] = i;
 	}
-	pick_measure(pc, order, &st[1].seed);
+	eval_pick_measure(pc, order, &st[1].seed);
 
 	for (i = 0; i < pc->n; i++)
 		order[i] = i;
@@ -439,11 +443,11 @@ pick_orders(struct eval *ev, const struct pick_case *pc,
 		order[i] = order[j];
 		order[j] = t;
 	}
-	pick_measure(pc, order, &st[2].seed);
+	eval_pick_measure(pc, order, &st[2].seed);
 }
 
 static struct json_object *
-pick_entry(struct json_object *media, const char *status, int score)
+eval_pick_entry(struct json_object *media, const char *status, int score)
 {
 	struct json_object	*e = json_object_new_object();
 
@@ -455,7 +459,7 @@ pick_entry(struct json_object *media, const char *status, int score)
 }
 
 static struct json_object *
-pick_list(struct json_object *lists, const char *status)
+eval_pick_list(struct json_object *lists, const char *status)
 {
 	struct json_object	*l = json_object_new_object();
 
@@ -467,7 +471,7 @@ pick_list(struct json_object *lists, const char *status)
 
 /* Can catalogue title i be on a pseudo-user's list at all? */
 static bool
-pick_usable(struct eval *ev, size_t i)
+eval_pick_usable(struct eval *ev, size_t i)
 {
 	struct json_object	*o = json_object_array_get_idx(ev->all, i);
 	const char		*st;
@@ -479,7 +483,7 @@ pick_usable(struct eval *ev, size_t i)
 
 /* Mark i and its franchise taken. */
 static void
-pick_take(struct eval *ev, unsigned char *taken, size_t i)
+eval_pick_take(struct eval *ev, unsigned char *taken, size_t i)
 {
 	size_t	j;
 
@@ -490,13 +494,13 @@ pick_take(struct eval *ev, unsigned char *taken, size_t i)
 
 /* A random usable title not taken; ev->npop when there is none. */
 static size_t
-pick_random_free(struct eval *ev, const unsigned char *taken)
+eval_pick_random_free(struct eval *ev, const unsigned char *taken)
 {
 	size_t	tries, i;
 
 	for (tries = 0; tries < 10000; tries++) {
 		i = ev->by_pop[eval_rand_below(ev, ev->npop)];
-		if (!taken[i] && pick_usable(ev, i))
+		if (!taken[i] && eval_pick_usable(ev, i))
 			return (i);
 	}
 	return (ev->n);
@@ -504,11 +508,12 @@ pick_random_free(struct eval *ev, const unsigned char *taken)
 
 /* One pseudo-user of the catalogue, ranked three ways into st. */
 static void
-pick_pseudo_user(struct eval *ev, unsigned char *taken,
-    struct pick_stat st[3])
+eval_pick_pseudo_user(struct eval *ev, unsigned char *taken,
+    struct eval_pick_stat st[3])
 {
-	struct pick_case	 pc;
-	struct pick_query	 q = { "PLANNING", NULL, 0, PICK_MAX_CAND };
+	struct eval_pick_case	 pc;
+	struct pick_query	 q = { "PLANNING", NULL, 0,
+				    EVAL_PICK_MAX_CAND };
 	struct json_object	*coll, *lists, *done, *plan, *picks, *media;
 	size_t			 f, i, r, h, fr[64], nfr, tries;
 	bool			 held;
@@ -518,48 +523,50 @@ pick_pseudo_user(struct eval *ev, unsigned char *taken,
 	coll = json_object_new_object();
 	lists = json_object_new_array();
 	json_object_object_add(coll, "lists", lists);
-	done = pick_list(lists, "COMPLETED");
-	plan = pick_list(lists, "PLANNING");
-	for (f = 0, tries = 0; f < PICK_FRANCHISES && tries < 10000;
+	done = eval_pick_list(lists, "COMPLETED");
+	plan = eval_pick_list(lists, "PLANNING");
+	for (f = 0, tries = 0; f < EVAL_PICK_FRANCHISES && tries < 10000;
 	    tries++) {
 		r = ev->by_pop[eval_rand_below(ev, ev->npop)];
-		if (taken[r] || !pick_usable(ev, r) || ev->nsib[r] < 2)
+		if (taken[r] || !eval_pick_usable(ev, r) || ev->nsib[r] < 2)
 			continue;
 		fr[0] = r;
 		for (i = 0, nfr = 1; i < ev->nsib[r] && nfr < nitems(fr); i++) {
-			if (pick_usable(ev, ev->sib[r][i]) &&
+			if (eval_pick_usable(ev, ev->sib[r][i]) &&
 			    !taken[ev->sib[r][i]])
 				fr[nfr++] = ev->sib[r][i];
 		}
 		if (nfr < 3)
 			continue;
 		for (i = 0; i < nfr; i++)
-			pick_take(ev, taken, fr[i]);
+			eval_pick_take(ev, taken, fr[i]);
 		h = eval_rand_below(ev, nfr);
 		for (i = 0; i < nfr; i++) {
 			if (i == h)
 				continue;
-			json_object_array_add(done, pick_entry(
+			json_object_array_add(done, eval_pick_entry(
 			    json_object_array_get_idx(ev->all, fr[i]),
-			    "COMPLETED", 75 + (int)eval_rand_below(ev, 21)));
+			    "COMPLETED", EVAL_PICK_LIKED + (int)eval_rand_below(ev,
+			    EVAL_PICK_SPREAD + 1)));
 		}
 		pc.cand[pc.n] = json_object_array_get_idx(ev->all, fr[h]);
 		pc.held[pc.n++] = true;
 		pc.nheld++;
 		f++;
 	}
-	for (i = 0; i < PICK_DISLIKED; i++) {
-		if ((r = pick_random_free(ev, taken)) == ev->n)
+	for (i = 0; i < EVAL_PICK_DISLIKED; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
 			break;
-		pick_take(ev, taken, r);
-		json_object_array_add(done, pick_entry(
+		eval_pick_take(ev, taken, r);
+		json_object_array_add(done, eval_pick_entry(
 		    json_object_array_get_idx(ev->all, r), "COMPLETED",
-		    30 + (int)eval_rand_below(ev, 21)));
+		    EVAL_PICK_DISLIKED_SCORE + (int)eval_rand_below(ev,
+		    EVAL_PICK_SPREAD + 1)));
 	}
-	for (i = 0; i < PICK_DISTRACTORS; i++) {
-		if ((r = pick_random_free(ev, taken)) == ev->n)
+	for (i = 0; i < EVAL_PICK_DISTRACTORS; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
 			break;
-		pick_take(ev, taken, r);
+		eval_pick_take(ev, taken, r);
 		pc.cand[pc.n++] = json_object_array_get_idx(ev->all, r);
 	}
 	/* the planning list in a random order: the list order says nothing */
@@ -573,18 +580,18 @@ pick_pseudo_user(struct eval *ev, unsigned char *taken,
 		pc.held[f] = held;
 	}
 	for (i = 0; i < pc.n; i++)
-		json_object_array_add(plan, pick_entry(pc.cand[i], "PLANNING",
-		    0));
+		json_object_array_add(plan, eval_pick_entry(pc.cand[i],
+		    "PLANNING", 0));
 	picks = pick_rank(coll, &q);
-	pick_orders(ev, &pc, picks, st);
+	eval_pick_orders(ev, &pc, picks, st);
 	json_object_put(picks);
 	json_object_put(coll);
 }
 
 static void
-pick_seed_done(struct pick_stat st[3], double users)
+eval_pick_seed_done(struct eval_pick_stat st[3], double users)
 {
-	struct pick_measure	*m;
+	struct eval_pick_measure	*m;
 	size_t			 k;
 
 	for (k = 0; k < 3; k++) {
@@ -603,7 +610,7 @@ pick_seed_done(struct pick_stat st[3], double users)
 }
 
 static double
-pick_sd(double sum, double sq, double n)
+eval_pick_sd(double sum, double sq, double n)
 {
 	double	v = sq / n - (sum / n) * (sum / n);
 
@@ -611,7 +618,7 @@ pick_sd(double sum, double sq, double n)
 }
 
 static void
-pick_table(const char *title, struct pick_stat st[3], double seeds)
+eval_pick_table(const char *title, struct eval_pick_stat st[3], double seeds)
 {
 	static const char *const names[3] = {
 		"pick_from_my_list (pick_rank)", "most popular first",
@@ -619,21 +626,21 @@ pick_table(const char *title, struct pick_stat st[3], double seeds)
 	size_t	k;
 
 	printf("\n%s\n\n| ordering | hit@%d | NDCG@%d | mean rank of a "
-	    "held-out title |\n|---|---|---|---|\n", title, PICK_K,
-	    PICK_NDCG);
+	    "held-out title |\n|---|---|---|---|\n", title, EVAL_PICK_K,
+	    EVAL_PICK_NDCG);
 	for (k = 0; k < 3; k++)
 		printf("| %s | %.3f ± %.3f | %.3f ± %.3f | %.1f ± %.1f |\n",
 		    names[k], st[k].sum.hit / seeds,
-		    pick_sd(st[k].sum.hit, st[k].sq.hit, seeds),
+		    eval_pick_sd(st[k].sum.hit, st[k].sq.hit, seeds),
 		    st[k].sum.ndcg / seeds,
-		    pick_sd(st[k].sum.ndcg, st[k].sq.ndcg, seeds),
+		    eval_pick_sd(st[k].sum.ndcg, st[k].sq.ndcg, seeds),
 		    st[k].sum.rank / seeds,
-		    pick_sd(st[k].sum.rank, st[k].sq.rank, seeds));
+		    eval_pick_sd(st[k].sum.rank, st[k].sq.rank, seeds));
 }
 
 /* The catalogue index of a media id; ev->n when it is not there. */
 static size_t
-pick_index_of(struct eval *ev, int64_t id)
+eval_pick_index_of(struct eval *ev, int64_t id)
 {
 	size_t	i;
 
@@ -653,11 +660,11 @@ pick_index_of(struct eval *ev, int64_t id)
  * (no genres, tags or studios), as the sample upstream serves them.
  */
 static size_t
-pick_sample_user(struct eval *ev, struct json_object *entries,
-    unsigned char *taken, struct pick_stat st[3], size_t *featured)
+eval_pick_sample_user(struct eval *ev, struct json_object *entries,
+    unsigned char *taken, struct eval_pick_stat st[3], size_t *featured)
 {
-	struct pick_case	 pc;
-	struct pick_query	 q = { "PAUSED", NULL, 0, PICK_MAX_CAND };
+	struct eval_pick_case	 pc;
+	struct pick_query	 q = { "PAUSED", NULL, 0, EVAL_PICK_MAX_CAND };
 	struct json_object	*coll, *lists, *plan, *paused, *picks, *media;
 	size_t			 n = json_object_array_length(entries), i, j, r;
 	size_t			 perm[256], idx[256], nhold;
@@ -668,17 +675,18 @@ pick_sample_user(struct eval *ev, struct json_object *entries,
 	coll = json_object_new_object();
 	lists = json_object_new_array();
 	json_object_object_add(coll, "lists", lists);
-	plan = pick_list(lists, "PLANNING");
-	paused = pick_list(lists, "PAUSED");
+	plan = eval_pick_list(lists, "PLANNING");
+	paused = eval_pick_list(lists, "PAUSED");
 	n = n < nitems(perm) ? n : nitems(perm);
-	nhold = (n * PICK_HOLDOUT_PCT + 50) / 100;
+	nhold = (n * EVAL_PICK_HOLDOUT_PCT + 50) / 100;
 	*featured = 0;
 	for (i = 0; i < n; i++) {
 		perm[i] = i;
-		media = eval_get(json_object_array_get_idx(entries, i), "media");
-		idx[i] = pick_index_of(ev, eval_int(media, "id"));
+		media = eval_get(json_object_array_get_idx(entries, i),
+		    "media");
+		idx[i] = eval_pick_index_of(ev, eval_int(media, "id"));
 		if (idx[i] < ev->n) {
-			pick_take(ev, taken, idx[i]);
+			eval_pick_take(ev, taken, idx[i]);
 			(*featured)++;
 		}
 	}
@@ -693,24 +701,24 @@ pick_sample_user(struct eval *ev, struct json_object *entries,
 		    ev->all, idx[perm[i]]) : eval_get(json_object_array_get_idx(
 		    entries, perm[i]), "media");
 		held = i < nhold;
-		json_object_array_add(held ? paused : plan, pick_entry(media,
-		    held ? "PAUSED" : "PLANNING", 0));
+		json_object_array_add(held ? paused : plan,
+		    eval_pick_entry(media, held ? "PAUSED" : "PLANNING", 0));
 		if (!held)
 			continue;
 		pc.cand[pc.n] = media;
 		pc.held[pc.n++] = true;
 		pc.nheld++;
 	}
-	for (i = 0; i < PICK_DISTRACTORS; i++) {
-		if ((r = pick_random_free(ev, taken)) == ev->n)
+	for (i = 0; i < EVAL_PICK_DISTRACTORS; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
 			break;
-		pick_take(ev, taken, r);
+		eval_pick_take(ev, taken, r);
 		pc.cand[pc.n++] = json_object_array_get_idx(ev->all, r);
-		json_object_array_add(paused, pick_entry(pc.cand[pc.n - 1],
+		json_object_array_add(paused, eval_pick_entry(pc.cand[pc.n - 1],
 		    "PAUSED", 0));
 	}
 	picks = pick_rank(coll, &q);
-	pick_orders(ev, &pc, picks, st);
+	eval_pick_orders(ev, &pc, picks, st);
 	json_object_put(picks);
 	json_object_put(coll);
 	return (pc.nheld);
@@ -718,7 +726,7 @@ pick_sample_user(struct eval *ev, struct json_object *entries,
 
 /* The sample user's planned titles, from the list file beside path. */
 static struct json_object *
-pick_sample_entries(const char *path)
+eval_pick_sample_entries(const char *path)
 {
 	struct json_object	*doc, *lists, *l, *out = NULL;
 	char			*dir, *slash, *file;
@@ -727,7 +735,8 @@ pick_sample_entries(const char *path)
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	xasprintf(&file, "%s/%s", slash != NULL ? dir : ".", PICK_LIST_FILE);
+	xasprintf(&file, "%s/%s", slash != NULL ? dir : ".",
+	    EVAL_PICK_LIST_FILE);
 	if ((doc = json_object_from_file(file)) == NULL) {
 		fprintf(stderr, "recommend-eval: cannot read %s\n", file);
 		goto out;
@@ -747,45 +756,54 @@ out:
 	return (out);
 }
 
-/* Both pick_from_my_list evaluations, PICK_SEEDS seeds from seed. */
+/* Both pick_from_my_list evaluations, EVAL_PICK_SEEDS seeds from seed. */
 static void
-pick_eval(struct eval *ev, const char *path, long long seed)
+eval_picks(struct eval *ev, const char *path, long long seed)
 {
-	struct pick_stat	 pseudo[3], sample[3];
-	struct json_object	*entries = pick_sample_entries(path);
+	struct eval_pick_stat	 pseudo[3], sample[3];
+	struct json_object	*entries = eval_pick_sample_entries(path);
 	unsigned char		*taken = xcalloc(ev->n, 1);
 	size_t			 s, u, featured = 0, nheld = 0;
+	char			*title;
 
 	memset(pseudo, 0, sizeof pseudo);
 	memset(sample, 0, sizeof sample);
-	for (s = 0; s < PICK_SEEDS; s++) {
+	for (s = 0; s < EVAL_PICK_SEEDS; s++) {
 		ev->rng = (uint64_t)seed + s;
-		for (u = 0; u < PICK_USERS; u++)
-			pick_pseudo_user(ev, taken, pseudo);
-		pick_seed_done(pseudo, PICK_USERS);
+		for (u = 0; u < EVAL_PICK_USERS; u++)
+			eval_pick_pseudo_user(ev, taken, pseudo);
+		eval_pick_seed_done(pseudo, EVAL_PICK_USERS);
 		if (entries == NULL)
 			continue;
-		for (u = 0; u < PICK_USERS; u++)
-			nheld = pick_sample_user(ev, entries, taken, sample,
-			    &featured);
-		pick_seed_done(sample, PICK_USERS);
+		for (u = 0; u < EVAL_PICK_USERS; u++)
+			nheld = eval_pick_sample_user(ev, entries, taken,
+			    sample, &featured);
+		eval_pick_seed_done(sample, EVAL_PICK_USERS);
 	}
 	printf("\n## pick_from_my_list\n\nSeeds %lld to %lld, %d users "
 	    "each; ± is the standard deviation over seeds of the seed "
-	    "means.\n", seed, seed + PICK_SEEDS - 1, PICK_USERS);
-	pick_table("Pseudo-users of the catalogue: 4 liked franchises (all "
-	    "but one title COMPLETED, scored 75-95), 4 disliked titles "
-	    "(scored 30-50); PLANNING list: the 4 held-out titles among 36 "
-	    "random titles of other franchises.", pseudo, PICK_SEEDS);
+	    "means.\n", seed, seed + EVAL_PICK_SEEDS - 1, EVAL_PICK_USERS);
+	xasprintf(&title, "Pseudo-users of the catalogue: %d liked franchises "
+	    "(all but one title COMPLETED, scored %d-%d), %d disliked titles "
+	    "(scored %d-%d); PLANNING list: the %d held-out titles among %d "
+	    "random titles of other franchises.", EVAL_PICK_FRANCHISES,
+	    EVAL_PICK_LIKED, EVAL_PICK_LIKED + EVAL_PICK_SPREAD,
+	    EVAL_PICK_DISLIKED, EVAL_PICK_DISLIKED_SCORE,
+	    EVAL_PICK_DISLIKED_SCORE + EVAL_PICK_SPREAD, EVAL_PICK_FRANCHISES,
+	    EVAL_PICK_DISTRACTORS);
+	eval_pick_table(title, pseudo, EVAL_PICK_SEEDS);
+	free(title);
 	if (entries != NULL) {
 		printf("\nThe sample user: %zu planned titles, unscored, %zu of "
 		    "them in the catalogue (the others have no genres, tags, "
 		    "studios, score or popularity).\n",
 		    json_object_array_length(entries), featured);
-		pick_table("The sample user: a random 20% of the planned titles "
-		    "held out among 36 random catalogue titles (the "
-		    "candidates PAUSED); the profile from the rest.", sample,
-		    PICK_SEEDS);
+		xasprintf(&title, "The sample user: a random %d%% of the "
+		    "planned titles held out among %d random catalogue titles "
+		    "(the candidates PAUSED); the profile from the rest.",
+		    EVAL_PICK_HOLDOUT_PCT, EVAL_PICK_DISTRACTORS);
+		eval_pick_table(title, sample, EVAL_PICK_SEEDS);
+		free(title);
 		printf("(%zu held-out titles per draw.)\n", nheld);
 	}
 	json_object_put(entries);
@@ -968,7 +986,7 @@ main(int argc, char **argv)
 	    related.results > 0 ? related.franchise / related.results : 0);
 	printf("| genre diversity (1 - mean pairwise genre Jaccard) | %.3f |\n",
 	    dflt.lists > 0 ? dflt.diversity / dflt.lists : 0);
-	pick_eval(&ev, path, seed);
+	eval_picks(&ev, path, seed);
 	fprintf(stderr, "recommend-eval: %llu ms\n",
 	    (unsigned long long)(util_mono_ms() - t0));
 
