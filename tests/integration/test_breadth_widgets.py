@@ -174,7 +174,7 @@ class BreadthWidgetsTest(unittest.TestCase):
                         "mcp-app")
         self.assertEqual(r["cards"], 0)
         self.assertIn("Nothing to pick from sampleuser's planning list for "
-                      "a cozy mood in 1 minutes (%d titles on it)."
+                      "a cozy mood in 1 minute (%d titles on it)."
                       % body["considered"], r["text"])
         for n in body["notes"]:
             self.assertIn(n, r["text"])
