@@ -1,7 +1,8 @@
-/* recommend-eval.c: offline evaluation of the content recommender on the sample catalogue against popularity and random baselines. */
+/* recommend-eval.c: offline evaluation of the content recommender and of pick_from_my_list on the sample catalogue against popularity and random baselines. */
 #include "autoconf.h"
 
 #include <json-c/json.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <strings.h>
 
 #include "recommend.h"
+#include "tool.h"
+#include "tools/tools.h"
 #include "util.h"
 
 /*
@@ -22,6 +25,30 @@
 #define EVAL_GENERIC	10
 #define EVAL_TOP	10
 #define EVAL_PAGE	50	/* one SearchMedia page */
+
+/*
+ * pick_from_my_list: pseudo-users of the catalogue. Each likes
+ * EVAL_PICK_FRANCHISES franchises (all but one title of each COMPLETED and
+ * scored high; the one held out), disliked EVAL_PICK_DISLIKED random titles
+ * (scored low), and has a PLANNING list of the held-out titles among
+ * EVAL_PICK_DISTRACTORS random titles of none of those franchises.
+ */
+#define EVAL_PICK_FRANCHISES		4
+#define EVAL_PICK_DISLIKED		4
+#define EVAL_PICK_DISTRACTORS	36
+/* Scores (of 100) of liked and disliked titles: from these, SPREAD up. */
+#define EVAL_PICK_LIKED		75
+#define EVAL_PICK_DISLIKED_SCORE	30
+#define EVAL_PICK_SPREAD	20
+#define EVAL_PICK_USERS		40	/* per seed */
+#define EVAL_PICK_SEEDS		5
+#define EVAL_PICK_K			5	/* hit@k */
+#define EVAL_PICK_NDCG		10
+/* The sample user: the share of their planned titles held out. */
+#define EVAL_PICK_HOLDOUT_PCT	20
+#define EVAL_PICK_MAX_CAND		(EVAL_PICK_DISTRACTORS + 64)
+#define EVAL_PICK_LIST_FILE	\
+	"seanime_MediaListCollection_BoilerplateAnimeCollection.json"
 
 struct eval {
 	struct json_object	 *all;		/* the media array */
@@ -317,6 +344,472 @@ eval_row(const char *name, const struct eval_score *s, double refs)
 	    s->rr / refs, s->lists > 0 ? s->diversity / s->lists : 0);
 }
 
+/* ------------------------------------------------- pick_from_my_list */
+
+/* One ordering's measures, summed over users (per seed) and over seeds. */
+struct eval_pick_measure {
+	double	hit;	/* held-out titles in the top EVAL_PICK_K, share */
+	double	ndcg;	/* NDCG@EVAL_PICK_NDCG, binary relevance */
+	double	rank;	/* mean rank of a held-out title (1 = first) */
+};
+
+struct eval_pick_stat {
+	struct eval_pick_measure	seed;	/* this seed's sum */
+	struct eval_pick_measure	sum, sq; /* of the seed means */
+};
+
+/* One user's candidates (media borrowed), held[i] if held out. */
+struct eval_pick_case {
+	struct json_object	*cand[EVAL_PICK_MAX_CAND];
+	bool	held[EVAL_PICK_MAX_CAND];
+	size_t	n;
+	size_t	nheld;
+};
+
+static size_t
+eval_rand_below(struct eval *ev, size_t n)
+{
+	return ((size_t)(eval_rand(ev) % n));
+}
+
+/* Measures of an ordering of pc's candidates (positions into cand). */
+static void
+eval_pick_measure(const struct eval_pick_case *pc, const size_t *order,
+    struct eval_pick_measure *m)
+{
+	double	dcg = 0, ideal = 0, ranks = 0;
+	size_t	i, hits = 0;
+
+	for (i = 0; i < pc->n; i++) {
+		if (!pc->held[order[i]])
+			continue;
+		ranks += (double)(i + 1);
+		if (i < EVAL_PICK_K)
+			hits++;
+		if (i < EVAL_PICK_NDCG)
+			dcg += 1.0 / log2((double)i + 2);
+	}
+	for (i = 0; i < pc->nheld && i < EVAL_PICK_NDCG; i++)
+		ideal += 1.0 / log2((double)i + 2);
+	m->hit += (double)hits / (double)(pc->nheld < EVAL_PICK_K ? pc->nheld :
+	    EVAL_PICK_K);
+	m->ndcg += ideal > 0 ? dcg / ideal : 0;
+	m->rank += ranks / (double)pc->nheld;
+}
+
+
+/* The orderings of a case: the tool's, by popularity, at random. */
+static void
+eval_pick_orders(struct eval *ev, const struct eval_pick_case *pc,
+    struct json_object *picks, struct eval_pick_stat st[3])
+{
+	size_t	order[EVAL_PICK_MAX_CAND], n = 0, i, j, t;
+	bool	used[EVAL_PICK_MAX_CAND];
+	int64_t	id;
+
+	/* the tool: its picks by id, then any it left out, in list order */
+	memset(used, 0, sizeof used);
+	for (i = 0; i < json_object_array_length(picks); i++) {
+		id = eval_int(eval_get(json_object_array_get_idx(picks, i),
+		    "anime"), "id");
+		for (j = 0; j < pc->n; j++) {
+			if (!used[j] && eval_int(pc->cand[j], "id") == id) {
+				used[j] = true;
+				order[n++] = j;
+				break;
+			}
+		}
+	}
+	for (j = 0; j < pc->n; j++) {
+		if (!used[j])
+			order[n++] = j;
+	}
+	eval_pick_measure(pc, order, &st[0].seed);
+
+	/* popularity, most popular first (insertion sort: n is small) */
+	for (i = 0; i < pc->n; i++) {
+		for (j = i; j > 0 && eval_int(pc->cand[order[j - 1]],
+		    "popularity") < eval_int(pc->cand[i], "popularity"); j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	eval_pick_measure(pc, order, &st[1].seed);
+
+	for (i = 0; i < pc->n; i++)
+		order[i] = i;
+	for (i = pc->n - 1; i > 0; i--) {
+		j = eval_rand_below(ev, i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	eval_pick_measure(pc, order, &st[2].seed);
+}
+
+static struct json_object *
+eval_pick_entry(struct json_object *media, const char *status, int score)
+{
+	struct json_object	*e = json_object_new_object();
+
+	json_object_object_add(e, "status", json_object_new_string(status));
+	json_object_object_add(e, "score", json_object_new_int(score));
+	json_object_object_add(e, "progress", json_object_new_int(0));
+	json_object_object_add(e, "media", json_object_get(media));
+	return (e);
+}
+
+static struct json_object *
+eval_pick_list(struct json_object *lists, const char *status)
+{
+	struct json_object	*l = json_object_new_object();
+
+	json_object_object_add(l, "status", json_object_new_string(status));
+	json_object_object_add(l, "entries", json_object_new_array());
+	json_object_array_add(lists, l);
+	return (eval_get(l, "entries"));
+}
+
+/* Can catalogue title i be on a pseudo-user's list at all? */
+static bool
+eval_pick_usable(struct eval *ev, size_t i)
+{
+	struct json_object	*o = json_object_array_get_idx(ev->all, i);
+	const char		*st;
+
+	st = json_object_get_string(eval_get(o, "status"));
+	return (!eval_adult(ev, i) && ev->m[i] != NULL &&
+	    (st == NULL || strcmp(st, "NOT_YET_RELEASED") != 0));
+}
+
+/* Mark i and its franchise taken. */
+static void
+eval_pick_take(struct eval *ev, unsigned char *taken, size_t i)
+{
+	size_t	j;
+
+	taken[i] = 1;
+	for (j = 0; j < ev->nsib[i]; j++)
+		taken[ev->sib[i][j]] = 1;
+}
+
+/* A random usable title not taken; ev->npop when there is none. */
+static size_t
+eval_pick_random_free(struct eval *ev, const unsigned char *taken)
+{
+	size_t	tries, i;
+
+	for (tries = 0; tries < 10000; tries++) {
+		i = ev->by_pop[eval_rand_below(ev, ev->npop)];
+		if (!taken[i] && eval_pick_usable(ev, i))
+			return (i);
+	}
+	return (ev->n);
+}
+
+/* One pseudo-user of the catalogue, ranked three ways into st. */
+static void
+eval_pick_pseudo_user(struct eval *ev, unsigned char *taken,
+    struct eval_pick_stat st[3])
+{
+	struct eval_pick_case	 pc;
+	struct pick_query	 q = { "PLANNING", NULL, 0,
+				    EVAL_PICK_MAX_CAND };
+	struct json_object	*coll, *lists, *done, *plan, *picks, *media;
+	size_t			 f, i, r, h, fr[64], nfr, tries;
+	bool			 held;
+
+	memset(&pc, 0, sizeof pc);
+	memset(taken, 0, ev->n);
+	coll = json_object_new_object();
+	lists = json_object_new_array();
+	json_object_object_add(coll, "lists", lists);
+	done = eval_pick_list(lists, "COMPLETED");
+	plan = eval_pick_list(lists, "PLANNING");
+	for (f = 0, tries = 0; f < EVAL_PICK_FRANCHISES && tries < 10000;
+	    tries++) {
+		r = ev->by_pop[eval_rand_below(ev, ev->npop)];
+		if (taken[r] || !eval_pick_usable(ev, r) || ev->nsib[r] < 2)
+			continue;
+		fr[0] = r;
+		for (i = 0, nfr = 1; i < ev->nsib[r] && nfr < nitems(fr); i++) {
+			if (eval_pick_usable(ev, ev->sib[r][i]) &&
+			    !taken[ev->sib[r][i]])
+				fr[nfr++] = ev->sib[r][i];
+		}
+		if (nfr < 3)
+			continue;
+		for (i = 0; i < nfr; i++)
+			eval_pick_take(ev, taken, fr[i]);
+		h = eval_rand_below(ev, nfr);
+		for (i = 0; i < nfr; i++) {
+			if (i == h)
+				continue;
+			json_object_array_add(done, eval_pick_entry(
+			    json_object_array_get_idx(ev->all, fr[i]),
+			    "COMPLETED", EVAL_PICK_LIKED + (int)eval_rand_below(ev,
+			    EVAL_PICK_SPREAD + 1)));
+		}
+		pc.cand[pc.n] = json_object_array_get_idx(ev->all, fr[h]);
+		pc.held[pc.n++] = true;
+		pc.nheld++;
+		f++;
+	}
+	for (i = 0; i < EVAL_PICK_DISLIKED; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
+			break;
+		eval_pick_take(ev, taken, r);
+		json_object_array_add(done, eval_pick_entry(
+		    json_object_array_get_idx(ev->all, r), "COMPLETED",
+		    EVAL_PICK_DISLIKED_SCORE + (int)eval_rand_below(ev,
+		    EVAL_PICK_SPREAD + 1)));
+	}
+	for (i = 0; i < EVAL_PICK_DISTRACTORS; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
+			break;
+		eval_pick_take(ev, taken, r);
+		pc.cand[pc.n++] = json_object_array_get_idx(ev->all, r);
+	}
+	/* the planning list in a random order: the list order says nothing */
+	for (i = pc.n - 1; i > 0; i--) {
+		f = eval_rand_below(ev, i + 1);
+		media = pc.cand[i];
+		held = pc.held[i];
+		pc.cand[i] = pc.cand[f];
+		pc.held[i] = pc.held[f];
+		pc.cand[f] = media;
+		pc.held[f] = held;
+	}
+	for (i = 0; i < pc.n; i++)
+		json_object_array_add(plan, eval_pick_entry(pc.cand[i],
+		    "PLANNING", 0));
+	picks = pick_rank(coll, &q);
+	eval_pick_orders(ev, &pc, picks, st);
+	json_object_put(picks);
+	json_object_put(coll);
+}
+
+static void
+eval_pick_seed_done(struct eval_pick_stat st[3], double users)
+{
+	struct eval_pick_measure	*m;
+	size_t			 k;
+
+	for (k = 0; k < 3; k++) {
+		m = &st[k].seed;
+		m->hit /= users;
+		m->ndcg /= users;
+		m->rank /= users;
+		st[k].sum.hit += m->hit;
+		st[k].sum.ndcg += m->ndcg;
+		st[k].sum.rank += m->rank;
+		st[k].sq.hit += m->hit * m->hit;
+		st[k].sq.ndcg += m->ndcg * m->ndcg;
+		st[k].sq.rank += m->rank * m->rank;
+		memset(m, 0, sizeof *m);
+	}
+}
+
+static double
+eval_pick_sd(double sum, double sq, double n)
+{
+	double	v = sq / n - (sum / n) * (sum / n);
+
+	return (v > 0 ? sqrt(v) : 0);
+}
+
+static void
+eval_pick_table(const char *title, struct eval_pick_stat st[3], double seeds)
+{
+	static const char *const names[3] = {
+		"pick_from_my_list (pick_rank)", "most popular first",
+		"random order" };
+	size_t	k;
+
+	printf("\n%s\n\n| ordering | hit@%d | NDCG@%d | mean rank of a "
+	    "held-out title |\n|---|---|---|---|\n", title, EVAL_PICK_K,
+	    EVAL_PICK_NDCG);
+	for (k = 0; k < 3; k++)
+		printf("| %s | %.3f ± %.3f | %.3f ± %.3f | %.1f ± %.1f |\n",
+		    names[k], st[k].sum.hit / seeds,
+		    eval_pick_sd(st[k].sum.hit, st[k].sq.hit, seeds),
+		    st[k].sum.ndcg / seeds,
+		    eval_pick_sd(st[k].sum.ndcg, st[k].sq.ndcg, seeds),
+		    st[k].sum.rank / seeds,
+		    eval_pick_sd(st[k].sum.rank, st[k].sq.rank, seeds));
+}
+
+/* The catalogue index of a media id; ev->n when it is not there. */
+static size_t
+eval_pick_index_of(struct eval *ev, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < ev->n; i++) {
+		if (eval_int(json_object_array_get_idx(ev->all, i), "id") == id)
+			return (i);
+	}
+	return (ev->n);
+}
+
+/*
+ * The sample user's list: every title PLANNING and unscored, so the
+ * titles they chose to plan are the only sign of taste. A share of them
+ * is held out and put, PAUSED (no weight in the profile), among random
+ * catalogue titles; the rest stay PLANNING and make the profile. Titles
+ * of the list missing from the catalogue keep the list file's media
+ * (no genres, tags or studios), as the sample upstream serves them.
+ */
+static size_t
+eval_pick_sample_user(struct eval *ev, struct json_object *entries,
+    unsigned char *taken, struct eval_pick_stat st[3], size_t *featured)
+{
+	struct eval_pick_case	 pc;
+	struct pick_query	 q = { "PAUSED", NULL, 0, EVAL_PICK_MAX_CAND };
+	struct json_object	*coll, *lists, *plan, *paused, *picks, *media;
+	size_t			 n = json_object_array_length(entries), i, j, r;
+	size_t			 perm[256], idx[256], nhold;
+	bool			 held;
+
+	memset(&pc, 0, sizeof pc);
+	memset(taken, 0, ev->n);
+	coll = json_object_new_object();
+	lists = json_object_new_array();
+	json_object_object_add(coll, "lists", lists);
+	plan = eval_pick_list(lists, "PLANNING");
+	paused = eval_pick_list(lists, "PAUSED");
+	n = n < nitems(perm) ? n : nitems(perm);
+	nhold = (n * EVAL_PICK_HOLDOUT_PCT + 50) / 100;
+	*featured = 0;
+	for (i = 0; i < n; i++) {
+		perm[i] = i;
+		media = eval_get(json_object_array_get_idx(entries, i),
+		    "media");
+		idx[i] = eval_pick_index_of(ev, eval_int(media, "id"));
+		if (idx[i] < ev->n) {
+			eval_pick_take(ev, taken, idx[i]);
+			(*featured)++;
+		}
+	}
+	for (i = n - 1; i > 0; i--) {
+		j = eval_rand_below(ev, i + 1);
+		r = perm[i];
+		perm[i] = perm[j];
+		perm[j] = r;
+	}
+	for (i = 0; i < n; i++) {
+		media = idx[perm[i]] < ev->n ? json_object_array_get_idx(
+		    ev->all, idx[perm[i]]) : eval_get(json_object_array_get_idx(
+		    entries, perm[i]), "media");
+		held = i < nhold;
+		json_object_array_add(held ? paused : plan,
+		    eval_pick_entry(media, held ? "PAUSED" : "PLANNING", 0));
+		if (!held)
+			continue;
+		pc.cand[pc.n] = media;
+		pc.held[pc.n++] = true;
+		pc.nheld++;
+	}
+	for (i = 0; i < EVAL_PICK_DISTRACTORS; i++) {
+		if ((r = eval_pick_random_free(ev, taken)) == ev->n)
+			break;
+		eval_pick_take(ev, taken, r);
+		pc.cand[pc.n++] = json_object_array_get_idx(ev->all, r);
+		json_object_array_add(paused, eval_pick_entry(pc.cand[pc.n - 1],
+		    "PAUSED", 0));
+	}
+	picks = pick_rank(coll, &q);
+	eval_pick_orders(ev, &pc, picks, st);
+	json_object_put(picks);
+	json_object_put(coll);
+	return (pc.nheld);
+}
+
+/* The sample user's planned titles, from the list file beside path. */
+static struct json_object *
+eval_pick_sample_entries(const char *path)
+{
+	struct json_object	*doc, *lists, *l, *out = NULL;
+	char			*dir, *slash, *file;
+	size_t			 i;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	xasprintf(&file, "%s/%s", slash != NULL ? dir : ".",
+	    EVAL_PICK_LIST_FILE);
+	if ((doc = json_object_from_file(file)) == NULL) {
+		fprintf(stderr, "recommend-eval: cannot read %s\n", file);
+		goto out;
+	}
+	lists = eval_get(eval_get(doc, "MediaListCollection"), "lists");
+	for (i = 0; lists != NULL && i < json_object_array_length(lists);
+	    i++) {
+		l = json_object_array_get_idx(lists, i);
+		if (strcmp(json_object_get_string(eval_get(l, "status")),
+		    "PLANNING") == 0 && eval_get(l, "entries") != NULL)
+			out = json_object_get(eval_get(l, "entries"));
+	}
+	json_object_put(doc);
+out:
+	free(file);
+	free(dir);
+	return (out);
+}
+
+/* Both pick_from_my_list evaluations, EVAL_PICK_SEEDS seeds from seed. */
+static void
+eval_picks(struct eval *ev, const char *path, long long seed)
+{
+	struct eval_pick_stat	 pseudo[3], sample[3];
+	struct json_object	*entries = eval_pick_sample_entries(path);
+	unsigned char		*taken = xcalloc(ev->n, 1);
+	size_t			 s, u, featured = 0, nheld = 0;
+	char			*title;
+
+	memset(pseudo, 0, sizeof pseudo);
+	memset(sample, 0, sizeof sample);
+	for (s = 0; s < EVAL_PICK_SEEDS; s++) {
+		ev->rng = (uint64_t)seed + s;
+		for (u = 0; u < EVAL_PICK_USERS; u++)
+			eval_pick_pseudo_user(ev, taken, pseudo);
+		eval_pick_seed_done(pseudo, EVAL_PICK_USERS);
+		if (entries == NULL)
+			continue;
+		for (u = 0; u < EVAL_PICK_USERS; u++)
+			nheld = eval_pick_sample_user(ev, entries, taken,
+			    sample, &featured);
+		eval_pick_seed_done(sample, EVAL_PICK_USERS);
+	}
+	printf("\n## pick_from_my_list\n\nSeeds %lld to %lld, %d users "
+	    "each; ± is the standard deviation over seeds of the seed "
+	    "means.\n", seed, seed + EVAL_PICK_SEEDS - 1, EVAL_PICK_USERS);
+	xasprintf(&title, "Pseudo-users of the catalogue: %d liked franchises "
+	    "(all but one title COMPLETED, scored %d-%d), %d disliked titles "
+	    "(scored %d-%d); PLANNING list: the %d held-out titles among %d "
+	    "random titles of other franchises.", EVAL_PICK_FRANCHISES,
+	    EVAL_PICK_LIKED, EVAL_PICK_LIKED + EVAL_PICK_SPREAD,
+	    EVAL_PICK_DISLIKED, EVAL_PICK_DISLIKED_SCORE,
+	    EVAL_PICK_DISLIKED_SCORE + EVAL_PICK_SPREAD, EVAL_PICK_FRANCHISES,
+	    EVAL_PICK_DISTRACTORS);
+	eval_pick_table(title, pseudo, EVAL_PICK_SEEDS);
+	free(title);
+	if (entries != NULL) {
+		printf("\nThe sample user: %zu planned titles, unscored, %zu of "
+		    "them in the catalogue (the others have no genres, tags, "
+		    "studios, score or popularity).\n",
+		    json_object_array_length(entries), featured);
+		xasprintf(&title, "The sample user: a random %d%% of the "
+		    "planned titles held out among %d random catalogue titles "
+		    "(the candidates PAUSED); the profile from the rest.",
+		    EVAL_PICK_HOLDOUT_PCT, EVAL_PICK_DISTRACTORS);
+		eval_pick_table(title, sample, EVAL_PICK_SEEDS);
+		free(title);
+		printf("(%zu held-out titles per draw.)\n", nheld);
+	}
+	json_object_put(entries);
+	free(taken);
+}
+
 static void
 usage(void)
 {
@@ -493,6 +986,7 @@ main(int argc, char **argv)
 	    related.results > 0 ? related.franchise / related.results : 0);
 	printf("| genre diversity (1 - mean pairwise genre Jaccard) | %.3f |\n",
 	    dflt.lists > 0 ? dflt.diversity / dflt.lists : 0);
+	eval_picks(&ev, path, seed);
 	fprintf(stderr, "recommend-eval: %llu ms\n",
 	    (unsigned long long)(util_mono_ms() - t0));
 

@@ -46,6 +46,23 @@ const struct widget widgets[] = {
 	    "watch-order.html", "watch-order", "Watch order",
 	    "A franchise as a timeline in the suggested watch order: main "
 	    "story, side stories, skippable recaps, each with its reason." },
+	{ "ui://widget/picks.html", "ui://widget/picks.app.html",
+	    "picks.html", "picks", "Picks from your list",
+	    "The titles of a user's planning (or paused) list ranked for "
+	    "now by taste, mood and time, each with its reasons." },
+	{ "ui://widget/my-airing.html", "ui://widget/my-airing.app.html",
+	    "my-airing.html", "my-airing", "Airing on your list",
+	    "A user's airing schedule by day for the titles they watch or "
+	    "plan, and the sequels of the titles they completed." },
+	{ "ui://widget/works.html", "ui://widget/works.app.html",
+	    "works.html", "works", "Works of a person or studio",
+	    "A person or a studio with their best-known titles, most "
+	    "popular first, their roles and the characters they voice." },
+	{ "ui://widget/user-profile.html",
+	    "ui://widget/user-profile.app.html",
+	    "user-profile.html", "user-profile", "Anime profile",
+	    "A user's anime profile: totals, list statuses, genres and "
+	    "tags by time spent, and favourites." },
 };
 const size_t widgets_count = nitems(widgets);
 

@@ -459,4 +459,5 @@ const struct tool tools_get_my_airing = {
 	.annotations = myair_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
 	.handler = myair_run,
+	.widget = "ui://widget/my-airing.html",
 };

@@ -455,6 +455,40 @@ pick_mood_named(const char *name)
 	return (NULL);
 }
 
+/* The best count candidates of coll as the "picks" array (caller frees). */
+static struct json_object *
+pick_ranked(struct pick *pk, struct json_object *coll, size_t count)
+{
+	struct pick_item	*items;
+	struct json_object	*picks = json_object_new_array();
+	size_t			 i, n;
+
+	items = pick_candidates(pk, coll, &n);
+	if (n > 1)
+		qsort(items, n, sizeof *items, pick_cmp);
+	for (i = 0; i < n && i < count; i++)
+		json_object_array_add(picks, pick_json(pk, &items[i]));
+	free(items);
+	return (picks);
+}
+
+struct json_object *
+pick_rank(struct json_object *coll, const struct pick_query *q)
+{
+	struct pick		 pk;
+	struct recommend_profile *profile = recommend_profile_create(coll);
+	struct json_object	*picks;
+
+	memset(&pk, 0, sizeof pk);
+	pk.status = q->status;
+	pk.mood = pick_mood_named(q->mood);
+	pk.minutes = q->minutes;
+	pk.profile = profile;
+	picks = pick_ranked(&pk, coll, q->count);
+	recommend_profile_free(profile);
+	return (picks);
+}
+
 static struct json_object *
 pick_run(const struct tool *t, struct json_object *args,
     const struct tool_auth *auth, struct tool_call *call)
@@ -462,11 +496,10 @@ pick_run(const struct tool *t, struct json_object *args,
 	struct pick		 pk;
 	struct anilist_reply	 reply;
 	struct recommend_profile *profile = NULL;
-	struct pick_item	*items = NULL;
 	struct json_object	*coll, *picks, *notes, *result = NULL;
 	const char		*name = tools_arg_str(args, "user_name");
 	const char		*uname;
-	size_t			 i, n, count;
+	size_t			 count;
 	char			*who;
 
 	(void)t;
@@ -480,12 +513,7 @@ pick_run(const struct tool *t, struct json_object *args,
 		goto out;
 	profile = recommend_profile_create(coll);
 	pk.profile = profile;
-	items = pick_candidates(&pk, coll, &n);
-	if (n > 1)
-		qsort(items, n, sizeof *items, pick_cmp);
-	picks = json_object_new_array();
-	for (i = 0; i < n && i < count; i++)
-		json_object_array_add(picks, pick_json(&pk, &items[i]));
+	picks = pick_ranked(&pk, coll, count);
 	notes = json_object_new_array();
 	pick_notes(&pk, coll, notes);
 
@@ -514,7 +542,6 @@ pick_run(const struct tool *t, struct json_object *args,
 	tools_add_summary(result, pick_summary(&pk, who, picks), &reply);
 	free(who);
 out:
-	free(items);
 	recommend_profile_free(profile);
 	anilist_reply_free(&reply);
 	return (result);
@@ -587,4 +614,5 @@ const struct tool tools_pick_from_my_list = {
 	.annotations = pick_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
 	.handler = pick_run,
+	.widget = "ui://widget/picks.html",
 };

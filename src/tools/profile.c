@@ -342,6 +342,7 @@ const struct tool tools_get_user_profile = {
 	.annotations = profile_read_only,
 	.auth = TOOL_AUTH_OPTIONAL,
 	.handler = profile_run,
+	.widget = "ui://widget/user-profile.html",
 };
 
 /* toggle_favourite: kinds, their ToggleFavourite variable and field. */

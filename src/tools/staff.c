@@ -254,7 +254,7 @@ const struct tool tools_get_staff_info = {
 	.annotations = { .read_only = true, .destructive = false,
 	    .idempotent = true, .open_world = true },
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/works.html",
 	.handler = staff_run,
 	.keep_results = true,
 };

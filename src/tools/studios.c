@@ -161,7 +161,7 @@ const struct tool tools_get_studio_info = {
 	.annotations = { .read_only = true, .destructive = false,
 	    .idempotent = true, .open_world = true },
 	.auth = TOOL_AUTH_NONE,
-	.widget = NULL,
+	.widget = "ui://widget/works.html",
 	.handler = studios_run,
 	.keep_results = true,
 };

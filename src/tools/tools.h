@@ -96,6 +96,20 @@ extern const struct tool tools_get_staff_info;
 extern const struct tool tools_get_studio_info;
 /* tools/picks.c */
 extern const struct tool tools_pick_from_my_list;
+/* One ranking of pick_from_my_list (strings borrowed). */
+struct pick_query {
+	const char	*status;	/* PLANNING or PAUSED */
+	const char	*mood;		/* a mood's name, or NULL */
+	long long	 minutes;	/* the time budget; 0: none */
+	size_t		 count;
+};
+/*
+ * The "picks" pick_from_my_list answers for a MediaListCollection
+ * (borrowed): the titles of that status, best first, at most count, the
+ * taste profile learned from the whole collection. Caller frees.
+ */
+struct json_object *pick_rank(struct json_object *coll,
+		    const struct pick_query *q);
 /* tools/my_airing.c */
 extern const struct tool tools_get_my_airing;
 /* tools/profile.c */
