@@ -24,6 +24,8 @@ harness.watchdog(170)
 V11 = "2025-11-25"
 # Sousou no Frieren 2nd Season, an anime of the sample.
 FRIEREN_2 = 182255
+# Kusuriya no Hitorigoto 2nd Season, another.
+APOTHECARY = 176301
 
 
 class MangaTest(unittest.TestCase):
@@ -152,6 +154,16 @@ class MangaTest(unittest.TestCase):
         again = self.get("/v1/anime/%d?media_type=ANIME" % FRIEREN_2)
         self.assertEqual(again["anime"]["id"], FRIEREN_2)
         self.assertEqual(again["anime"]["type"], "ANIME")
+
+    def test_recommendations_share_get_animes_answer(self):
+        # get_anime's default question and the reference of a similar
+        # recommendation are one cache entry: the second asks no details.
+        self.get("/v1/anime/%d" % APOTHECARY)
+        details = self.ops().get("MediaDetails", 0)
+        b = self.get("/v1/recommendations?reference_anime_id=%d&count=3" %
+                     APOTHECARY)
+        self.assertTrue(b["text_summary"])
+        self.assertEqual(self.ops().get("MediaDetails", 0), details)
 
     # -- the list tools ---------------------------------------------------
     def test_manga_list_is_empty(self):
