@@ -282,8 +282,9 @@ shape_is_manga(struct json_object *media)
 }
 
 /*
- * What only one type has: an anime's episodes, season, studios and next
- * episode; a manga's chapters and volumes.
+ * The counts and dates of one type: an anime's episodes and season, a
+ * manga's chapters and volumes (shape_media leaves out an anime's studios
+ * and next episode for a manga too).
  */
 static void
 shape_media_kind(struct json_object *o, struct json_object *media)
