@@ -7,14 +7,16 @@
 
 /*
  * The compact media selection shared by every list of media. Nested
- * connections stay small: AniList caps query complexity at 500.
+ * connections stay small: AniList caps query complexity at 500, and a
+ * batch holds 400 (batch.h): a manga's chapters and volumes took the
+ * place of idMal and the cover's color, which nothing read.
  */
 #define QUERIES_MEDIA_COMPACT						\
-	"id idMal type title{romaji english native userPreferred} "	\
+	"id type title{romaji english native userPreferred} "		\
 	"synonyms format status episodes duration chapters volumes "	\
 	"season seasonYear "						\
 	"startDate{year month day} genres averageScore meanScore "	\
-	"popularity favourites isAdult coverImage{medium large color} "	\
+	"popularity favourites isAdult coverImage{medium large} "	\
 	"siteUrl nextAiringEpisode{airingAt episode} "			\
 	"studios(isMain:true){nodes{id name isAnimationStudio}} "	\
 	"tags{name rank} description(asHtml:false) source "		\

@@ -21,7 +21,7 @@
  * next episode; chapters and volumes.
  */
 #define MANGA_MEDIA							\
-	"{\"id\":30001,\"idMal\":1,\"type\":\"MANGA\","			\
+	"{\"id\":30001,\"type\":\"MANGA\","				\
 	"\"title\":{\"romaji\":\"MONSTER\",\"english\":\"Monster\","	\
 	"\"native\":\"MONSTER\",\"userPreferred\":\"MONSTER\"},"	\
 	"\"synonyms\":[],\"format\":\"MANGA\",\"status\":\"FINISHED\","	\
@@ -32,7 +32,7 @@
 	"\"genres\":[\"Drama\",\"Mystery\",\"Psychological\"],"	\
 	"\"averageScore\":89,\"meanScore\":90,\"popularity\":90000,"	\
 	"\"favourites\":9000,\"isAdult\":false,"			\
-	"\"coverImage\":{\"medium\":null,\"large\":null,\"color\":null},"	\
+	"\"coverImage\":{\"medium\":null,\"large\":null},"		\
 	"\"siteUrl\":\"https://anilist.co/manga/30001\","		\
 	"\"nextAiringEpisode\":null,\"studios\":{\"nodes\":[]},"	\
 	"\"tags\":[{\"name\":\"Amnesia\",\"rank\":60}],"		\
