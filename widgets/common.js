@@ -85,6 +85,8 @@ var AGW = (function () {
 		if (m.season && m.season_year) parts.push(words(m.season) + " " + m.season_year);
 		else if (m.season_year) parts.push(String(m.season_year));
 		if (typeof m.episodes === "number") parts.push(m.episodes + " ep");
+		if (typeof m.chapters === "number") parts.push(m.chapters + " ch");
+		if (typeof m.volumes === "number") parts.push(m.volumes + " vol");
 		if (m.status) parts.push(words(m.status));
 		return parts.join(" \u00b7 ");
 	}

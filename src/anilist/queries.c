@@ -7,13 +7,16 @@
 
 /*
  * The compact media selection shared by every list of media. Nested
- * connections stay small: AniList caps query complexity at 500.
+ * connections stay small: AniList caps query complexity at 500, and a
+ * batch holds 400 (batch.h): a manga's chapters and volumes took the
+ * place of idMal and the cover's color, which nothing read.
  */
 #define QUERIES_MEDIA_COMPACT						\
-	"id idMal type title{romaji english native userPreferred} "	\
-	"synonyms format status episodes duration season seasonYear "	\
+	"id type title{romaji english native userPreferred} "		\
+	"synonyms format status episodes duration chapters volumes "	\
+	"season seasonYear "						\
 	"startDate{year month day} genres averageScore meanScore "	\
-	"popularity favourites isAdult coverImage{medium large color} "	\
+	"popularity favourites isAdult coverImage{medium large} "	\
 	"siteUrl nextAiringEpisode{airingAt episode} "			\
 	"studios(isMain:true){nodes{id name isAnimationStudio}} "	\
 	"tags{name rank} description(asHtml:false) source "		\
@@ -66,8 +69,8 @@ const char queries_seasonal_media[] =
 
 /* One title in full; its nested lists stay short (complexity 144). */
 const char queries_media_details[] =
-	"query MediaDetails($id:Int){"
-	"Media(id:$id){"
+	"query MediaDetails($id:Int,$type:MediaType){"
+	"Media(id:$id,type:$type){"
 	QUERIES_MEDIA_COMPACT " "
 	"endDate{year month day} trailer{id site} bannerImage hashtag "
 	"relations{edges{relationType "
@@ -126,9 +129,9 @@ const char queries_user_list[] =
 	"status:$status,sort:$sort,chunk:$chunk,perChunk:$perChunk){"
 	"hasNextChunk "
 	"lists{name status entries{id mediaId status score(format:POINT_100) "
-	"progress repeat updatedAt "
-	"media{id title{romaji english userPreferred} episodes duration "
-	"format status "
+	"progress progressVolumes repeat updatedAt "
+	"media{id type title{romaji english userPreferred} episodes duration "
+	"chapters volumes format status "
 	"genres averageScore coverImage{medium} tags{name rank} "
 	"studios(isMain:true){nodes{name isAnimationStudio}} seasonYear}}} "
 	"user{id name}"
@@ -137,18 +140,21 @@ const char queries_user_list[] =
 /* One list entry as the user tools show it. */
 #define QUERIES_LIST_ENTRY						\
 	"id mediaId status score(format:POINT_100) progress updatedAt "	\
+	"progressVolumes "						\
 	"repeat notes private startedAt{year month day} "		\
 	"completedAt{year month day} "					\
-	"media{id type title{romaji english} episodes format "		\
-	"coverImage{medium}}"
+	"media{id type title{romaji english} episodes chapters volumes "	\
+	"format coverImage{medium}}"
 
 const char queries_save_list_entry[] =
 	"mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
-	"$progress:Int,$scoreRaw:Int,$repeat:Int,$notes:String,"
+	"$progress:Int,$progressVolumes:Int,$scoreRaw:Int,$repeat:Int,"
+	"$notes:String,"
 	"$private:Boolean,$startedAt:FuzzyDateInput,"
 	"$completedAt:FuzzyDateInput){"
 	"SaveMediaListEntry(mediaId:$mediaId,status:$status,"
-	"progress:$progress,scoreRaw:$scoreRaw,repeat:$repeat,notes:$notes,"
+	"progress:$progress,progressVolumes:$progressVolumes,"
+	"scoreRaw:$scoreRaw,repeat:$repeat,notes:$notes,"
 	"private:$private,startedAt:$startedAt,completedAt:$completedAt){"
 	QUERIES_LIST_ENTRY
 	"}}";

@@ -17,7 +17,7 @@
 
 #define ANIME_FORMATS							\
 	"[\"TV\",\"TV_SHORT\",\"MOVIE\",\"SPECIAL\",\"OVA\",\"ONA\","	\
-	"\"MUSIC\"]"
+	"\"MUSIC\",\"MANGA\",\"NOVEL\",\"ONE_SHOT\"]"
 #define ANIME_STATUSES							\
 	"[\"FINISHED\",\"RELEASING\",\"NOT_YET_RELEASED\",\"CANCELLED\","	\
 	"\"HIATUS\"]"
@@ -25,6 +25,71 @@
 /* An initializer, not a const object: C (and clang) want constants. */
 #define ANIME_READ_ONLY { .read_only = true, .destructive = false, \
 	.idempotent = true, .open_world = true }
+
+/* AniList's formats of manga (MediaFormat); the others are anime's. */
+static const char *const anime_manga_formats[] = {
+	"MANGA", "NOVEL", "ONE_SHOT"
+};
+
+/* Whether the validated media_type argument is MANGA. */
+static bool
+anime_wants_manga(struct json_object *args)
+{
+	const char	*type = tools_arg_str(args, "media_type");
+
+	return (type != NULL && strcmp(type, "MANGA") == 0);
+}
+
+/* "anime" or "manga": what the media_type argument asks for. */
+static const char *
+anime_type_word(struct json_object *args)
+{
+	return (anime_wants_manga(args) ? "manga" : "anime");
+}
+
+static bool
+anime_is_manga_format(const char *format)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(anime_manga_formats); i++) {
+		if (strcmp(anime_manga_formats[i], format) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * The filters of a search fit its media_type: a manga has no season or
+ * season year at AniList, and a format belongs to one type. False with
+ * call's error (nothing asked of AniList).
+ */
+static bool
+anime_check_type(struct json_object *args, struct tool_call *call)
+{
+	const char	*format = tools_arg_str(args, "format");
+	const char	*anime_only[] = { "season", "year" };
+	bool		 manga = anime_wants_manga(args);
+	size_t		 i;
+
+	for (i = 0; manga && i < nitems(anime_only); i++) {
+		if (!json_object_object_get_ex(args, anime_only[i], NULL))
+			continue;
+		tool_fail(call, 400, "invalid_argument", anime_only[i], "%s "
+		    "filters anime only (AniList gives manga no season); leave "
+		    "it out with media_type MANGA", anime_only[i]);
+		return (false);
+	}
+	if (format != NULL && anime_is_manga_format(format) != manga) {
+		tool_fail(call, 400, "invalid_argument", "format", "format %s "
+		    "is a%s format; with media_type %s give one of %s",
+		    format, manga ? "n anime" : " manga", manga ? "MANGA" :
+		    "ANIME", manga ? "MANGA, NOVEL, ONE_SHOT" : "TV, TV_SHORT, "
+		    "MOVIE, SPECIAL, OVA, ONA, MUSIC");
+		return (false);
+	}
+	return (true);
+}
 
 /* Shaped media of Page.media; adult titles dropped unless asked for. */
 static struct json_object *
@@ -153,7 +218,8 @@ anime_search(const struct tool *t, struct json_object *args,
 	long long		 min;
 	char			*what, *label;
 
-	if (!tools_check_depth(args, call) || !genres_check(args, call))
+	if (!tools_check_depth(args, call) || !anime_check_type(args, call) ||
+	    !genres_check(args, call))
 		return (NULL);
 	if (s != NULL && strcmp(s, "SEARCH_MATCH") == 0 && query == NULL) {
 		tool_fail(call, 400, "invalid_argument", "sort", "sort "
@@ -166,7 +232,7 @@ anime_search(const struct tool *t, struct json_object *args,
 		s = query != NULL ? "SEARCH_MATCH" : "POPULARITY_DESC";
 	vars = json_object_new_object();
 	anime_vars_paging(vars, args);
-	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
+	tools_var_copy(vars, "type", args, "media_type");
 	tools_var_copy(vars, "search", args, "query");
 	tools_var_copy(vars, "genre_in", args, "genres");
 	tools_var_copy(vars, "tag_in", args, "tags");
@@ -189,8 +255,10 @@ anime_search(const struct tool *t, struct json_object *args,
 		label = NULL;
 		if (what != NULL)
 			xasprintf(&label, "for %s", what);
-		result = anime_page_result(call, &reply, args, "result",
-		    "results", label);
+		result = anime_page_result(call, &reply, args,
+		    anime_wants_manga(args) ? "manga result" : "result",
+		    anime_wants_manga(args) ? "manga results" : "results",
+		    label);
 		free(label);
 		free(what);
 	}
@@ -345,7 +413,23 @@ anime_summary_review(struct buf *b, struct json_object *d)
 	buf_printf(b, ": \"%s\"", summary);
 }
 
-/* "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …" */
+/* " 28 episodes," when d has a number at key. */
+static void
+anime_count(struct buf *b, struct json_object *d, const char *key,
+    const char *noun)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(d, key, &v) || v == NULL)
+		return;
+	buf_printf(b, " %lld %s%s,", (long long)json_object_get_int64(v),
+	    noun, json_object_get_int64(v) == 1 ? "" : "s");
+}
+
+/*
+ * "Sousou no Frieren (2023, TV, 9.1/10): 28 episodes, FINISHED, …"; a
+ * manga counts chapters and volumes.
+ */
 static char *
 anime_details_summary(struct json_object *d)
 {
@@ -355,10 +439,9 @@ anime_details_summary(struct json_object *d)
 	buf_init(&b);
 	shape_media_line(&b, d);
 	buf_puts(&b, ":");
-	if (json_object_object_get_ex(d, "episodes", &v) && v != NULL)
-		buf_printf(&b, " %lld episode%s,", (long long)
-		    json_object_get_int64(v), json_object_get_int64(v) == 1 ?
-		    "" : "s");
+	anime_count(&b, d, "episodes", "episode");
+	anime_count(&b, d, "chapters", "chapter");
+	anime_count(&b, d, "volumes", "volume");
 	if (json_object_object_get_ex(d, "status", &v) && v != NULL)
 		buf_printf(&b, " %s,", json_object_get_string(v));
 	if (json_object_object_get_ex(d, "studios", &list) &&
@@ -402,9 +485,10 @@ anime_details(const struct tool *t, struct json_object *args,
 	char			*what;
 
 	include_adult = tools_arg_bool(args, "include_adult");
-	xasprintf(&what, "anime or manga with id %lld", id);
+	xasprintf(&what, "%s with id %lld", anime_type_word(args), id);
 	vars = json_object_new_object();
 	tools_var_copy(vars, "id", args, "id");
+	tools_var_copy(vars, "type", args, "media_type");
 	if (!tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
 	    .ttl = cfg->cache_ttl_media }, what, &reply) ||
@@ -412,9 +496,9 @@ anime_details(const struct tool *t, struct json_object *args,
 		goto out;
 	if (!include_adult && json_object_object_get_ex(media, "isAdult",
 	    &adult) && json_object_get_boolean(adult)) {
-		tool_fail(call, 404, "not_found", "id", "anime %lld is an adult "
+		tool_fail(call, 404, "not_found", "id", "%s %lld is an adult "
 		    "title; ask again with include_adult=true if the user "
-		    "wants it", id);
+		    "wants it", anime_type_word(args), id);
 		goto out;
 	}
 	d = shape_media_details(media, tools_arg_bool(args, "full"),
@@ -439,7 +523,8 @@ out:
 const struct tool tools_search_anime = {
 	.name = "search_anime",
 	.title = "Search anime",
-	.description = "Find anime on AniList by title words and/or filters "
+	.description = "Find anime (or, with media_type MANGA, manga) on "
+	    "AniList by title words and/or filters "
 	    "(genres, tags, season, year, status, format, minimum score), "
 	    "sorted by relevance, popularity, score, trend or start date. "
 	    "Returns compact results with ids for get_anime, a page_info "
@@ -459,7 +544,12 @@ const struct tool tools_search_anime = {
 	    TOOLS_PROP_SEASON ","
 	    TOOLS_PROP_YEAR ","
 	    "\"status\":{\"type\":\"string\",\"enum\":" ANIME_STATUSES "},"
-	    "\"format\":{\"type\":\"string\",\"enum\":" ANIME_FORMATS "},"
+	    "\"format\":{\"type\":\"string\",\"enum\":" ANIME_FORMATS ","
+	    "\"description\":\"TV to MUSIC are anime formats; MANGA, NOVEL "
+	    "and ONE_SHOT manga ones.\"},"
+	    TOOLS_PROP_MEDIA_TYPE("ANIME, or MANGA for manga, light novels "
+	    "and one-shots (chapters and volumes instead of episodes; season "
+	    "and year filter anime only).") ","
 	    "\"minimum_score\":{\"type\":\"integer\",\"minimum\":0,"
 	    "\"maximum\":100,\"description\":\"Lowest average score, "
 	    "0-100.\"},"
@@ -587,7 +677,9 @@ static const char *const anime_details_trim_first[] = {
 const struct tool tools_get_anime = {
 	.name = "get_anime",
 	.title = "Anime details",
-	.description = "Everything about one anime (or manga) by AniList id: "
+	.description = "Everything about one anime (or, with media_type "
+	    "MANGA, one manga: chapters and volumes instead of episodes, "
+	    "season and airing) by AniList id: "
 	    "titles, synonyms, format, status, episodes, duration, season, "
 	    "dates, genres, tags, animation studios, scores, popularity, "
 	    "next airing episode, related titles, trailer, site URL, the "
@@ -601,6 +693,8 @@ const struct tool tools_get_anime = {
 	    "\"id\":{\"type\":\"integer\",\"minimum\":1,"
 	    "\"maximum\":2147483647,\"description\":\"AniList media id "
 	    "(from search results).\"},"
+	    TOOLS_PROP_MEDIA_TYPE("What the id is: ANIME, or MANGA (an id of "
+	    "the other type is not found).") ","
 	    TOOLS_PROP_INCLUDE_ADULT ","
 	    TOOLS_PROP_FULL
 	    "}}",

@@ -384,6 +384,8 @@ rec_details(struct rec *r, long long id, const char *field)
 	xasprintf(&what, "anime with id %lld", id);
 	vars = json_object_new_object();
 	json_object_object_add(vars, "id", json_object_new_int64(id));
+	/* Asked as get_anime asks by default: one cached answer for both. */
+	json_object_object_add(vars, "type", json_object_new_string("ANIME"));
 	if (!rec_fetch(r, &(struct anilist_request){
 	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
 	    .ttl = cfg->cache_ttl_media }, what, false, &reply) ||

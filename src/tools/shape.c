@@ -278,25 +278,53 @@ shape_is_adult(struct json_object *media)
 	return (a != NULL && json_object_get_boolean(a));
 }
 
+bool
+shape_is_manga(struct json_object *media)
+{
+	const char	*type = shape_get_str(media, "type");
+
+	return (type != NULL && strcmp(type, "MANGA") == 0);
+}
+
+/*
+ * The counts and dates of one type: an anime's episodes and season, a
+ * manga's chapters and volumes (shape_media leaves out an anime's studios
+ * and next episode for a manga too).
+ */
+static void
+shape_media_kind(struct json_object *o, struct json_object *media)
+{
+	if (shape_is_manga(media)) {
+		shape_copy_int(o, "chapters", media, "chapters");
+		shape_copy_int(o, "volumes", media, "volumes");
+		return;
+	}
+	shape_copy_int(o, "episodes", media, "episodes");
+	shape_copy_str(o, "season", media, "season");
+	shape_copy_int(o, "season_year", media, "seasonYear");
+}
+
 struct json_object *
 shape_media(struct json_object *media, bool full)
 {
 	struct json_object	*o = json_object_new_object();
+	bool			 manga = shape_is_manga(media);
 
 	shape_copy_int(o, "id", media, "id");
 	shape_copy_str(o, "type", media, "type");
 	json_object_object_add(o, "title", shape_titles(media, true));
 	shape_copy_str(o, "format", media, "format");
 	shape_copy_str(o, "status", media, "status");
-	shape_copy_int(o, "episodes", media, "episodes");
-	shape_copy_str(o, "season", media, "season");
-	shape_copy_int(o, "season_year", media, "seasonYear");
+	shape_media_kind(o, media);
 	shape_add_date(o, "start_date", media, "startDate");
 	json_object_object_add(o, "genres", shape_strings(media, "genres"));
 	shape_copy_int(o, "average_score", media, "averageScore");
 	shape_copy_int(o, "popularity", media, "popularity");
-	json_object_object_add(o, "studios", shape_studios(media));
-	json_object_object_add(o, "next_airing", shape_next_airing(media));
+	if (!manga) {
+		json_object_object_add(o, "studios", shape_studios(media));
+		json_object_object_add(o, "next_airing",
+		    shape_next_airing(media));
+	}
 	json_object_object_add(o, "cover_image",
 	    shape_image(media, "coverImage"));
 	shape_copy_str(o, "site_url", media, "siteUrl");
@@ -547,7 +575,8 @@ shape_media_details(struct json_object *media, bool full, bool include_adult)
 
 	json_object_object_add(o, "synonyms",
 	    shape_strings(media, "synonyms"));
-	shape_copy_int(o, "duration", media, "duration");
+	if (!shape_is_manga(media))
+		shape_copy_int(o, "duration", media, "duration");
 	shape_add_date(o, "end_date", media, "endDate");
 	json_object_object_add(o, "tags", shape_each(shape_get_array(media,
 	    "tags"), SHAPE_TAGS, shape_tag, NULL));

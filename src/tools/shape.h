@@ -37,6 +37,11 @@ struct json_object;
 	"\"format\":" SHAPE_NSTR ",\"status\":" SHAPE_NSTR ","		\
 	"\"episodes\":" SHAPE_NINT ",\"season\":" SHAPE_NSTR ","	\
 	"\"season_year\":" SHAPE_NINT ",\"start_date\":" SHAPE_NSTR ","	\
+	"\"chapters\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"manga only (no episodes, season, studios or "	\
+	"next_airing)\"},"						\
+	"\"volumes\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"manga only\"},"				\
 	"\"genres\":" SHAPE_STRS ","					\
 	"\"average_score\":{\"type\":[\"integer\",\"null\"],"		\
 	"\"description\":\"0-100\"},"					\
@@ -77,11 +82,17 @@ struct json_object *shape_get(struct json_object *o, const char *key);
 /* The string member key of o, or NULL. */
 const char *shape_get_str(struct json_object *o, const char *key);
 
-/* A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller frees. */
+/* Whether an AniList media (or a shaped one) is a manga (type MANGA). */
+bool	 shape_is_manga(struct json_object *media);
+/*
+ * A compact media for lists (see SHAPE_SCHEMA_MEDIA); caller frees. A
+ * manga has chapters and volumes instead of an anime's episodes, season,
+ * season_year, studios and next_airing.
+ */
 struct json_object *shape_media(struct json_object *media, bool full);
 /*
  * Everything a person asks about one media: the compact fields plus
- * synonyms, duration, dates, tags, scores, relations, trailer,
+ * synonyms, duration (anime only), dates, tags, scores, relations, trailer,
  * recommendations (adult ones left out unless include_adult), main
  * characters, where to watch (streaming links), how many users hold it in
  * each list status, the score distribution and the top reviews. Caller

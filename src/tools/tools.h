@@ -59,6 +59,10 @@ struct json_object;
 	"\"SPRING\",\"SUMMER\",\"FALL\"],\"description\":\"WINTER is "	\
 	"Dec-Feb (December counts towards the next year), SPRING Mar-May, "	\
 	"SUMMER Jun-Aug, FALL Sep-Nov.\"}"
+#define TOOLS_PROP_MEDIA_TYPE(what)					\
+	"\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","	\
+	"\"MANGA\"],\"default\":\"ANIME\",\"description\":\"" what	\
+	"\"}"
 #define TOOLS_PROP_YEAR							\
 	"\"year\":{\"type\":\"integer\",\"minimum\":1940,"		\
 	"\"x-maximumYearOffset\":1,\"description\":\"Season year, from "	\

@@ -61,6 +61,7 @@ static const struct {
 	{ "scoreRaw", "score" },
 	{ "score", "score" },
 	{ "progress", "progress" },
+	{ "progressVolumes", "progress_volumes" },
 	{ "status", "status" },
 	{ "repeat", "repeat" },
 	{ "notes", "notes" },
@@ -80,8 +81,8 @@ static const struct {
 
 /* The arguments of update_list_entry that change something. */
 static const char *const users_changes[] = {
-	"status", "progress", "score", "started_at", "completed_at",
-	"repeat", "notes", "private"
+	"status", "progress", "progress_volumes", "score", "started_at",
+	"completed_at", "repeat", "notes", "private"
 };
 
 #define USERS_ENTRY_SCHEMA						\
@@ -97,7 +98,15 @@ static const char *const users_changes[] = {
 	"\"the user's score, 1-100; null when not scored\"},"		\
 	"\"progress\":{\"type\":\"integer\",\"description\":"		\
 	"\"episodes watched (chapters read)\"},"			\
-	"\"episodes\":" SHAPE_NINT ",\"format\":" SHAPE_NSTR ","	\
+	"\"episodes\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"anime only\"},"				\
+	"\"progress_volumes\":{\"type\":[\"integer\",\"null\"],"	\
+	"\"description\":\"manga only: volumes read\"},"		\
+	"\"chapters\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"manga only\"},"				\
+	"\"volumes\":{\"type\":[\"integer\",\"null\"],"		\
+	"\"description\":\"manga only\"},"				\
+	"\"format\":" SHAPE_NSTR ","					\
 	"\"cover_image\":" SHAPE_NSTR ",\"site_url\":" SHAPE_NSTR ","	\
 	"\"updated_at\":{\"type\":[\"string\",\"null\"],"		\
 	"\"description\":\"RFC 3339 UTC\"},"				\
@@ -113,8 +122,11 @@ static const char users_list_input[] =
 	"\"maxLength\":64,\"description\":\"An AniList user name: that "
 	"user's public list. Leave it out for the signed-in user's own "
 	"list (needs sign-in).\"},"
+	"\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","
+	"\"MANGA\"],\"description\":\"The anime list (the default) or the "
+	"manga list (chapters and volumes read).\"},"
 	"\"list_type\":{\"type\":\"string\",\"enum\":[\"ANIME\",\"MANGA\"],"
-	"\"default\":\"ANIME\",\"description\":\"Anime or manga list.\"},"
+	"\"description\":\"The older name of media_type.\"},"
 	USERS_PROP_STATUS("Only entries with this status; all when left "
 	"out.") ","
 	"\"sort\":{\"type\":\"string\",\"enum\":[\"UPDATED_TIME_DESC\","
@@ -135,7 +147,9 @@ static const char users_list_output[] =
 	"\"id\":" SHAPE_NINT ",\"name\":" SHAPE_NSTR "}},"
 	"\"own_list\":{\"type\":\"boolean\",\"description\":\"the signed-in "
 	"user's own list (private entries included)\"},"
-	"\"list_type\":{\"type\":\"string\"},");
+	"\"list_type\":{\"type\":\"string\"},"
+	"\"media_type\":{\"type\":\"string\",\"enum\":[\"ANIME\","
+	"\"MANGA\"]},");
 
 static const char users_update_input[] =
 	"{\"type\":\"object\",\"additionalProperties\":false,"
@@ -146,6 +160,9 @@ static const char users_update_input[] =
 	"\"progress\":{\"type\":\"integer\",\"minimum\":0,"
 	"\"maximum\":100000,\"description\":\"Episodes watched (chapters "
 	"read).\"},"
+	"\"progress_volumes\":{\"type\":\"integer\",\"minimum\":0,"
+	"\"maximum\":100000,\"description\":\"Volumes read: a manga "
+	"only (refused for an anime).\"},"
 	"\"score\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100,"
 	"\"description\":\"The user's score from 0 to 100 (0 clears "
 	"it).\"},"
@@ -293,7 +310,11 @@ users_entry_details(struct json_object *o, struct json_object *e)
 		    v != NULL && json_object_get_boolean(v)));
 }
 
-/* One AniList MediaList as the compact entry of USERS_ENTRY_SCHEMA. */
+/*
+ * One AniList MediaList as the compact entry of USERS_ENTRY_SCHEMA: a
+ * manga's (its media's type, else list_type) with chapters, volumes and
+ * volumes read instead of episodes.
+ */
 static struct json_object *
 users_entry(struct json_object *e, const char *list_type)
 {
@@ -301,6 +322,7 @@ users_entry(struct json_object *e, const char *list_type)
 	const char		*type;
 	long long		 score = 0, mid = 0;
 	char			 ts[32], *url;
+	bool			 manga;
 
 	media = shape_get(e, "media");
 	o = json_object_new_object();
@@ -330,15 +352,25 @@ users_entry(struct json_object *e, const char *list_type)
 	json_object_object_add(o, "progress", json_object_new_int64(
 	    json_object_is_type(v, json_type_int) ?
 	    json_object_get_int64(v) : 0));
-	json_object_object_add(o, "episodes", users_int(media, "episodes"));
+	if ((type = shape_get_str(media, "type")) == NULL)
+		type = list_type;
+	manga = type != NULL && strcasecmp(type, "MANGA") == 0;
+	if (manga) {
+		json_object_object_add(o, "progress_volumes",
+		    users_int(e, "progressVolumes"));
+		json_object_object_add(o, "chapters",
+		    users_int(media, "chapters"));
+		json_object_object_add(o, "volumes",
+		    users_int(media, "volumes"));
+	} else
+		json_object_object_add(o, "episodes",
+		    users_int(media, "episodes"));
 	json_object_object_add(o, "format", users_str(media, "format"));
 	json_object_object_add(o, "cover_image",
 	    users_str(shape_get(media, "coverImage"), "medium"));
-	if ((type = shape_get_str(media, "type")) == NULL)
-		type = list_type;
 	if (mid > 0 && type != NULL) {
 		xasprintf(&url, "https://anilist.co/%s/%lld",
-		    strcasecmp(type, "MANGA") == 0 ? "manga" : "anime", mid);
+		    manga ? "manga" : "anime", mid);
 		json_object_object_add(o, "site_url",
 		    json_object_new_string(url));
 		free(url);
@@ -484,7 +516,20 @@ users_entries(struct json_object *collection, const char *list_type,
 	return (out);
 }
 
-/* "Sousou no Frieren: CURRENT, 3/28 episodes, score 90" */
+/* ", chapters 30/364": done of a total (unknown: no "/"). */
+static void
+users_count_line(struct buf *b, const char *noun, struct json_object *done,
+    struct json_object *total)
+{
+	buf_printf(b, ", %s %lld", noun, (long long)json_object_get_int64(done));
+	if (total != NULL)
+		buf_printf(b, "/%lld", (long long)json_object_get_int64(total));
+}
+
+/*
+ * "Sousou no Frieren: CURRENT, progress 3/28, score 90/100"; a manga's
+ * "Berserk: CURRENT, chapters 30/364, volumes 3/41".
+ */
 static void
 users_entry_line(struct buf *b, struct json_object *e)
 {
@@ -493,11 +538,15 @@ users_entry_line(struct buf *b, struct json_object *e)
 
 	buf_printf(b, "%s: %s", title != NULL ? title : "Untitled",
 	    shape_get_str(e, "status"));
-	v = shape_get(e, "episodes");
-	buf_printf(b, ", progress %lld", (long long)json_object_get_int64(
-	    shape_get(e, "progress")));
-	if (v != NULL)
-		buf_printf(b, "/%lld", (long long)json_object_get_int64(v));
+	if (json_object_object_get_ex(e, "progress_volumes", NULL)) {
+		users_count_line(b, "chapters", shape_get(e, "progress"),
+		    shape_get(e, "chapters"));
+		if ((v = shape_get(e, "progress_volumes")) != NULL)
+			users_count_line(b, "volumes", v,
+			    shape_get(e, "volumes"));
+	} else
+		users_count_line(b, "progress", shape_get(e, "progress"),
+		    shape_get(e, "episodes"));
 	if ((v = shape_get(e, "score")) != NULL)
 		buf_printf(b, ", score %lld/100",
 		    (long long)json_object_get_int64(v));
@@ -536,6 +585,27 @@ users_name_ok(const char *name)
 			return (false);
 	}
 	return (*name != '\0');
+}
+
+/*
+ * The list a get_user_list call asks for: media_type, or its older name
+ * list_type, else ANIME. NULL with call's error when the two disagree.
+ */
+static const char *
+users_list_type(struct json_object *args, struct tool_call *call)
+{
+	const char	*type = tools_arg_str(args, "media_type");
+	const char	*old = tools_arg_str(args, "list_type");
+
+	if (type != NULL && old != NULL && strcmp(type, old) != 0) {
+		tool_fail(call, 400, "invalid_argument", "list_type", "list_type "
+		    "is the older name of media_type; give one of them (got "
+		    "media_type %s and list_type %s)", type, old);
+		return (NULL);
+	}
+	if (type == NULL)
+		type = old != NULL ? old : "ANIME";
+	return (type);
 }
 
 struct json_object *
@@ -598,7 +668,7 @@ users_get_list(const struct tool *t, struct json_object *args,
 	struct json_object	*sorts, *info, *next;
 	struct anilist_reply	 reply;
 	const char		*name = tools_arg_str(args, "user_name");
-	const char		*type = tools_arg_str(args, "list_type");
+	const char		*type;
 	const char		*status = tools_arg_str(args, "status");
 	const char		*sort = tools_arg_str(args, "sort");
 	const char		*token = NULL, *scope = NULL, *uname;
@@ -609,6 +679,8 @@ users_get_list(const struct tool *t, struct json_object *args,
 				    50);
 	bool			 has_next = false;
 
+	if ((type = users_list_type(args, call)) == NULL)
+		return (NULL);
 	if (name == NULL && auth == NULL) {
 		tool_fail(call, 401, "unauthorized", NULL, "without user_name "
 		    "get_user_list shows the signed-in user's own list: sign "
@@ -693,6 +765,8 @@ users_get_list(const struct tool *t, struct json_object *args,
 	json_object_object_add(result, "own_list",
 	    json_object_new_boolean(name == NULL));
 	json_object_object_add(result, "list_type",
+	    json_object_new_string(type));
+	json_object_object_add(result, "media_type",
 	    json_object_new_string(type));
 out:
 	free(who);
@@ -851,6 +925,7 @@ users_save_vars(struct tool_call *call, struct json_object *args,
 	size_t			 i;
 
 	tools_var_copy(vars, "progress", args, "progress");
+	tools_var_copy(vars, "progressVolumes", args, "progress_volumes");
 	tools_var_copy(vars, "scoreRaw", args, "score");
 	tools_var_copy(vars, "repeat", args, "repeat");
 	tools_var_copy(vars, "notes", args, "notes");
@@ -863,6 +938,40 @@ users_save_vars(struct tool_call *call, struct json_object *args,
 		json_object_object_add(vars, users_dates[i].var, date);
 	}
 	return (true);
+}
+
+/*
+ * progress_volumes counts a manga's volumes: when it is given, the media
+ * must be a manga (AniList's Media of type MANGA; a shared, cached
+ * answer). False with call's error, before anything changes.
+ */
+static bool
+users_check_volumes(struct tool_call *call, struct json_object *args,
+    long long media_id)
+{
+	struct json_object	*vars;
+	struct anilist_reply	 reply;
+	bool			 ok;
+
+	if (!json_object_object_get_ex(args, "progress_volumes", NULL))
+		return (true);
+	vars = json_object_new_object();
+	json_object_object_add(vars, "id", json_object_new_int64(media_id));
+	json_object_object_add(vars, "type", json_object_new_string("MANGA"));
+	ok = tools_fetch(call, &(struct anilist_request){
+	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
+	    .ttl = cfg->cache_ttl_media }, "such manga", &reply) &&
+	    tools_data(call, &reply, "Media", "such manga") != NULL;
+	if (!ok && call->error.status == 404) {
+		tool_error_clear(&call->error);
+		tool_fail(call, 400, "invalid_argument", "progress_volumes",
+		    "progress_volumes counts the volumes of a manga read, and "
+		    "media %lld is no manga; leave it out for an anime",
+		    media_id);
+	}
+	anilist_reply_free(&reply);
+	json_object_put(vars);
+	return (ok);
 }
 
 /* Whether args change anything (a status, a score …). */
@@ -893,12 +1002,13 @@ users_update(const struct tool *t, struct json_object *args,
 	memset(&reply, 0, sizeof reply);
 	if (!users_has_change(args)) {
 		tool_fail(call, 400, "invalid_argument", "status", "nothing to "
-		    "change: give status, progress, score, started_at, "
-		    "completed_at, repeat, notes or private");
+		    "change: give status, progress, progress_volumes, score, "
+		    "started_at, completed_at, repeat, notes or private");
 		return (NULL);
 	}
 	vars = json_object_new_object();
-	if (!users_save_vars(call, args, vars))
+	if (!users_save_vars(call, args, vars) ||
+	    !users_check_volumes(call, args, media_id))
 		goto out;
 	/*
 	 * The status always goes to AniList explicitly: left out, it is the
@@ -933,7 +1043,7 @@ users_update(const struct tool *t, struct json_object *args,
 	fetched = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_SAVE_LIST_ENTRY, .vars = vars,
 	    .kind = "list_save", .token = auth->anilist_token },
-	    "such anime", &reply);
+	    "such anime or manga", &reply);
 	/* Whatever came back, the list may have changed at AniList. */
 	if (reply.upstream_calls > 0)
 		users_invalidate(auth);
@@ -942,7 +1052,7 @@ users_update(const struct tool *t, struct json_object *args,
 		goto out;
 	}
 	if ((saved = tools_data(call, &reply, "SaveMediaListEntry",
-	    "such anime")) == NULL)
+	    "such anime or manga")) == NULL)
 		goto out;
 	users_credit_recommendation(auth, media_id);
 	entry = users_entry(saved, NULL);
@@ -1042,9 +1152,10 @@ out:
 const struct tool tools_get_user_list = {
 	.name = "get_user_list",
 	.title = "Get an anime list",
-	.description = "A user's AniList anime (or manga) list: each entry "
-	    "with its status, progress, the user's score (0-100) and the "
-	    "title. Without user_name it is the signed-in user's own list "
+	.description = "A user's AniList anime list (or, with media_type "
+	    "MANGA, manga list): each entry with its status, progress "
+	    "(episodes, or chapters and volumes read), the user's score "
+	    "(0-100) and the title. Without user_name it is the signed-in user's own list "
 	    "(private entries included; needs sign-in with AniList); with "
 	    "user_name it is that user's public list. Filter by status, "
 	    "sort, and page through long lists (up to 500 entries a page).",
@@ -1060,10 +1171,11 @@ const struct tool tools_get_user_list = {
 const struct tool tools_update_list_entry = {
 	.name = "update_list_entry",
 	.title = "Update my list entry",
-	.description = "Add an anime to the signed-in user's AniList list or "
-	    "change its entry: status (CURRENT = watching, PLANNING, "
-	    "COMPLETED, DROPPED, PAUSED, REPEATING), progress (episodes "
-	    "watched), score (0-100), started_at and completed_at (dates), "
+	.description = "Add an anime or a manga to the signed-in user's "
+	    "AniList list or change its entry: status (CURRENT = watching or "
+	    "reading, PLANNING, COMPLETED, DROPPED, PAUSED, REPEATING), "
+	    "progress (episodes watched, or chapters read), progress_volumes "
+	    "(a manga's volumes read), score (0-100), started_at and completed_at (dates), "
 	    "repeat (times rewatched), notes and private. Fields left out "
 	    "keep their value. "
 	    "Needs sign-in with AniList. Only when the user asks for the "
@@ -1080,8 +1192,8 @@ const struct tool tools_update_list_entry = {
 const struct tool tools_delete_list_entry = {
 	.name = "delete_list_entry",
 	.title = "Remove from my list",
-	.description = "Remove an anime from the signed-in user's AniList "
-	    "list (its status, progress, score and notes are lost). Needs "
+	.description = "Remove an anime or a manga from the signed-in "
+	    "user's AniList list (its status, progress, score and notes are lost). Needs "
 	    "sign-in with AniList. Only when the user asks for it.",
 	.input_schema = users_delete_input,
 	.output_schema = users_delete_output,

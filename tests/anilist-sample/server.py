@@ -791,7 +791,7 @@ DEFAULT_VAR_TYPES = {
     "isAdult": "Boolean", "id": "Int", "airingAt_greater": "Int",
     "airingAt_lesser": "Int", "userId": "Int", "userName": "String",
     "chunk": "Int", "perChunk": "Int", "mediaId": "Int", "progress": "Int",
-    "scoreRaw": "Int",
+    "scoreRaw": "Int", "progressVolumes": "Int",
 }
 
 
@@ -1180,6 +1180,11 @@ class Resolver:
         mid = v.get("id")
         if mid not in self.cat.api:
             raise not_found("Media")
+        # Media(id, type): a media of another type is no match (the
+        # sample holds anime only, so type MANGA finds nothing).
+        if v.get("type") is not None and \
+                self._media_type(mid) != v["type"]:
+            raise not_found("Media")
         recs = self.state.get_config()["community_recommendations"]
         return {"Media": self.cat.details(mid, time.time(), recs)}
 
@@ -1349,6 +1354,10 @@ class Resolver:
             problems["mediaId"] = ["The selected media id is invalid."]
         if v.get("progress") is not None and v["progress"] < 0:
             problems["progress"] = ["The progress must be at least 0."]
+        if v.get("progressVolumes") is not None and \
+                v["progressVolumes"] < 0:
+            problems["progressVolumes"] = [
+                "The progress volumes must be at least 0."]
         if v.get("scoreRaw") is not None and \
                 not 0 <= v["scoreRaw"] <= 100:
             problems["scoreRaw"] = ["The score raw must be between 0 and 100."]
@@ -1378,6 +1387,8 @@ class Resolver:
                 entries[entry["id"]] = entry
             if v.get("status") is not None:
                 entry["status"] = v["status"]
+            if v.get("progressVolumes") is not None:
+                entry["progressVolumes"] = v["progressVolumes"]
             if v.get("progress") is not None:
                 entry["progress"] = v["progress"]
             elif v.get("status") == "COMPLETED":

@@ -877,6 +877,24 @@ class TestMediaDetails(Base):
         self.assertEqual(r.json(), {"data": {"Media": None}, "errors": [
             {"message": "Not Found.", "status": 404}]})
 
+    def test_type_must_match_like_anilist(self):
+        # Media(id, type): the sample holds anime only, so MANGA is no
+        # match (null and a 404, as AniList answers an id of the other
+        # type); ANIME finds the title as before.
+        r = gql("MediaDetails", {"id": 18, "type": "MANGA"})
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["data"], {"Media": None})
+        m = self.ok("MediaDetails", {"id": 18, "type": "ANIME"})["Media"]
+        self.assertEqual((m["id"], m["type"]), (18, "ANIME"))
+
+    def test_manga_pages_are_empty(self):
+        for op, v in (("SearchMedia", {"search": "initial d"}),
+                      ("SearchMedia", {}), ("TrendingMedia", {})):
+            with self.subTest(operation=op, variables=v):
+                page = self.ok(op, dict(v, type="MANGA"))["Page"]
+                self.assertEqual(page["media"], [])
+                self.assertFalse(page["pageInfo"]["hasNextPage"])
+
     def test_relations_link_titles_sharing_main_characters(self):
         ids = [m["id"] for m in DATA if m["title"]["romaji"] in
                ("SLAM DUNK", "SLAM DUNK (Movie)")]
@@ -1481,6 +1499,22 @@ class TestLists(Base):
         self.assertEqual(gql("DeleteListEntry", {"id": e["id"]},
                              token=tok).status, 404)
         self.assertEqual(gql("DeleteListEntry", {"id": e["id"]}).status, 401)
+
+    def test_volumes_read_are_kept(self):
+        tok = login()
+        e = self.ok("SaveListEntry", {"mediaId": 18, "status": "CURRENT",
+                                      "progressVolumes": 2},
+                    token=tok)["SaveMediaListEntry"]
+        self.assertEqual(e["progressVolumes"], 2)
+        r = gql("SaveListEntry", {"mediaId": 18, "progressVolumes": -1},
+                token=tok)
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["errors"][0]["validation"], {
+            "progressVolumes": ["The progress volumes must be at least 0."]})
+
+    def test_manga_list_is_empty(self):
+        d = self.ok("UserList", {"userId": 1, "type": "MANGA"})
+        self.assertEqual(d["MediaListCollection"]["lists"], [])
 
     def test_completed_fills_progress(self):
         tok = login()

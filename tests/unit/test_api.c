@@ -114,9 +114,15 @@ static const struct {
 	{ "/v1/me/list?user_name=bob", "user_name",
 	    "part of the path /v1/users/{user_name}/list" },
 	{ "/v1/users/bob/list?user_name=al", "user_name", "part of the path" },
-	{ "/v1/users/bob/list?foo=1", "foo", "this endpoint takes: list_type, "
-	    "status, sort, page, per_page" },
+	{ "/v1/users/bob/list?foo=1", "foo", "this endpoint takes: "
+	    "media_type, list_type, status, sort, page, per_page" },
 	{ "/v1/users/bob/list?list_type=BOOK", "list_type", "ANIME, MANGA" },
+	{ "/v1/users/bob/list?media_type=BOOK", "media_type",
+	    "ANIME, MANGA" },
+	{ "/v1/anime/search?media_type=NOVEL", "media_type",
+	    "one of ANIME, MANGA" },
+	{ "/v1/anime/5?media_type=manga", "media_type",
+	    "one of ANIME, MANGA" },
 	{ "/v1/users/bob/list?status=WATCHING", "status", "CURRENT" },
 	{ "/v1/users/bob/list?per_page=501", "per_page", "at most 500" },
 	{ "/v1/users/bob/list?sort=SCORE_ASC", "sort", "SCORE_DESC" },
