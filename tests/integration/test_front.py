@@ -34,7 +34,8 @@ class ProductionFront(unittest.TestCase):
     def run_traffic(self, s, front):
         self.assertEqual(front.request("GET", "/health")[0], 200)
         # /metrics on the public site is answered by Caddy itself.
-        own = {"sent": 0}
+        own = {"sent": 1}
+        self.own_answer_has_request_id(front)
         served = {"sent": 0, "bad": []}
         lock = threading.Lock()
         stop = time.monotonic() + TRAFFIC_SECONDS
@@ -84,6 +85,23 @@ class ProductionFront(unittest.TestCase):
         logged = [l for l in s.log_lines() if l.get("route") == "/v1/genres"]
         self.assertGreater(len(logged), 10)
 
+    def own_answer_has_request_id(self, front):
+        """A request Caddy answers itself carries a request id of Caddy's,
+        which its access-log line shows (the service's answers carry the
+        service's: test_foundation)."""
+        status, headers, _ = front.request("GET", "/metrics")
+        self.assertEqual(status, 404)
+        rid = headers.get("X-Request-Id")
+        self.assertTrue(rid)
+        wait_for(lambda: any(self.resp_request_id(l) == rid
+                             for l in front.access_lines()),
+                 timeout=10, what="Caddy's line with its request id")
+
+    @staticmethod
+    def resp_request_id(line):
+        ids = line.get("resp_headers", {}).get("X-Request-Id") or [None]
+        return ids[0]
+
     def caddy_errors_are_logged(self, s, front):
         """The workers gone: Caddy's own 502 is in its log, at error level,
         in the service's JSON error shape for the client."""
@@ -93,12 +111,15 @@ class ProductionFront(unittest.TestCase):
         self.assertIn(status, (502, 503))
         self.assertEqual(json.loads(body)["error"]["code"],
                          "service_unavailable")
+        self.assertTrue(headers.get("X-Request-Id"))
         wait_for(lambda: len(front.access_lines()) > before, timeout=10,
                  what="Caddy's error in its log")
         line = front.access_lines()[-1]
         self.assertEqual(line["level"], "error")
         self.assertEqual(line["request"]["uri"], "/v1/genres")
         self.assertEqual(line["status"], status)
+        self.assertEqual(self.resp_request_id(line),
+                         headers["X-Request-Id"])
         self.assertNotIn("panic", front.output().lower())
 
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -229,6 +230,55 @@ START_TEST(test_request_id_generated_otherwise)
 	ck_assert_str_ne(r1.rid, r2.rid);
 	result_free(&r1);
 	result_free(&r2);
+}
+END_TEST
+
+/* New ids come from a pool refilled every 64: they never repeat across refills. */
+START_TEST(test_request_ids_distinct_across_refills)
+{
+	enum { N = 300 };
+	static char	ids[N][64];
+	struct result	r;
+	int		i, j;
+
+	for (i = 0; i < N; i++) {
+		serve(&r, "GET", "/health", NULL, 0, NULL);
+		ck_assert_msg(is_hex32(r.rid), "rid \"%s\"", r.rid);
+		memcpy(ids[i], r.rid, sizeof ids[i]);
+		result_free(&r);
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(ids[i], ids[j]);
+	}
+}
+END_TEST
+
+/* A forked child does not hand out the ids its parent's pool still holds. */
+START_TEST(test_request_ids_differ_after_fork)
+{
+	struct result	r;
+	char		child[64] = "", parent[64];
+	int		fds[2], status;
+	pid_t		pid;
+
+	serve(&r, "GET", "/health", NULL, 0, NULL);	/* fills the pool */
+	result_free(&r);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		serve(&r, "GET", "/health", NULL, 0, NULL);
+		(void)write(fds[1], r.rid, strlen(r.rid) + 1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_gt(read(fds[0], child, sizeof child - 1), 0);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	serve(&r, "GET", "/health", NULL, 0, NULL);
+	snprintf(parent, sizeof parent, "%s", r.rid);
+	result_free(&r);
+	ck_assert_msg(is_hex32(child), "child rid \"%s\"", child);
+	ck_assert_str_ne(child, parent);
 }
 END_TEST
 
@@ -490,6 +540,8 @@ serve_suite(void)
 	tcase_add_test(tc, test_request_id_taken_when_plain);
 	tcase_add_loop_test(tc, test_request_id_generated_otherwise, 0,
 	    (int)nitems(bad_ids));
+	tcase_add_test(tc, test_request_ids_distinct_across_refills);
+	tcase_add_test(tc, test_request_ids_differ_after_fork);
 	tcase_add_test(tc, test_cors_allowed_origin_echoed_without_credentials);
 	tcase_add_test(tc, test_cors_other_origin_gets_nothing);
 	tcase_add_test(tc, test_cors_preflight);
