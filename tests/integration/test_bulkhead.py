@@ -40,6 +40,7 @@ class BulkheadTest(unittest.TestCase):
                       upstream=True, upstream_args=["--rate-limit", "0"],
                       config={"UPSTREAM_TIMEOUT_MS": "4000",
                               "UPSTREAM_BATCH_MS": "0",
+                              "UPSTREAM_RATE_LIMIT": "90",
                               "UPSTREAM_BREAKER_THRESHOLD": "1000",
                               "CACHE_TTL_DEFAULT": "1",
                               "RESULT_CACHE_KB": "0"})
@@ -63,7 +64,9 @@ class BulkheadTest(unittest.TestCase):
         self.assertEqual((st, body["source"]["cache"]), (200, "miss"), body)
         st, _, body = self.get("/v1/anime/search", query="stale later")
         self.assertEqual(st, 200, body)
-        time.sleep(1.2)
+        # Quiet long enough for the governor's burst: 1 + 5 at once after
+        # 5 quiet pace slots of 763 ms at 90 a minute.
+        time.sleep(4.0)
 
         self.s.upstream_fault("hang")
         results = [None] * COLD

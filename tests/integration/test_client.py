@@ -202,9 +202,12 @@ class ClientTest(ClientBase):
         # buffer: fetch-driver died with SIGSEGV under load. First against
         # the sample upstream, then many calls to a port that refuses
         # connections: each is short, so they overlap.
+        # The budget is paced (governor.h): calls wait their turn.
         lines, _ = self.run_driver("-o", "SearchMedia", "-v",
                                    '{"search":"naruto","perPage":3}',
-                                   "-X", "-t", "0", "-j", "4", "-n", "2")
+                                   "-X", "-t", "0", "-j", "4", "-n", "2",
+                                   env=self.env(UPSTREAM_QUEUE_MS=15000,
+                                                UPSTREAM_TIMEOUT_MS=30000))
         self.assertTrue(all(x["status"] == 200 for x in lines), lines)
         self.assertEqual(self.upstream_count(), 8)
         with socket.socket() as refuse:
