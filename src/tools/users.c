@@ -729,12 +729,14 @@ users_refused(struct tool_call *call, const struct anilist_reply *reply)
 }
 
 /*
- * The caller's entry for a media (no cache: it must be current). NULL
- * with call's error set: 404 when the media is not on the list.
+ * The caller's entry for a media (no cache: it must be current), asked by
+ * deadline (monotonic ms, the tool call's: tools that go on to change the
+ * entry share it). NULL with call's error set: 404 when the media is not
+ * on the list.
  */
 static struct json_object *
 users_find_entry(struct tool_call *call, const struct tool_auth *auth,
-    long long media_id)
+    long long media_id, uint64_t deadline)
 {
 	struct json_object	*vars, *e, *out = NULL;
 	struct anilist_reply	 reply;
@@ -748,8 +750,8 @@ users_find_entry(struct tool_call *call, const struct tool_auth *auth,
 	xasprintf(&what, "entry for media %lld on your list", media_id);
 	if (tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_MEDIA_LIST_ENTRY, .vars = vars,
-	    .kind = "list_entry", .token = auth->anilist_token }, what,
-	    &reply) &&
+	    .kind = "list_entry", .token = auth->anilist_token,
+	    .deadline = deadline }, what, &reply) &&
 	    (e = tools_data(call, &reply, "MediaList", what)) != NULL)
 		out = json_object_get(e);
 	if (out == NULL && call->error.status == 404) {
@@ -889,6 +891,9 @@ users_update(const struct tool *t, struct json_object *args,
 	const char		*status = tools_arg_str(args, "status");
 	char			*status_now = NULL;
 	bool			 fetched = false;
+	/* One deadline for the entry's lookup and the change. */
+	uint64_t		 deadline = util_mono_ms() +
+	    (uint64_t)cfg->upstream_timeout_ms;
 
 	memset(&reply, 0, sizeof reply);
 	if (!users_has_change(args)) {
@@ -905,7 +910,8 @@ users_update(const struct tool *t, struct json_object *args,
 	 * entry's current one, never a default AniList would pick for us.
 	 */
 	if (status == NULL) {
-		if ((entry = users_find_entry(call, auth, media_id)) == NULL) {
+		if ((entry = users_find_entry(call, auth, media_id,
+		    deadline)) == NULL) {
 			if (call->error.status == 404) {
 				tool_error_clear(&call->error);
 				tool_fail(call, 400, "invalid_argument",
@@ -932,7 +938,8 @@ users_update(const struct tool *t, struct json_object *args,
 
 	fetched = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_SAVE_LIST_ENTRY, .vars = vars,
-	    .kind = "list_save", .token = auth->anilist_token },
+	    .kind = "list_save", .token = auth->anilist_token,
+	    .deadline = deadline },
 	    "such anime", &reply);
 	/* Whatever came back, the list may have changed at AniList. */
 	if (reply.upstream_calls > 0)
@@ -975,8 +982,11 @@ users_delete(const struct tool *t, struct json_object *args,
 	const char		*title;
 	char			*text;
 	bool			 fetched;
+	/* One deadline for the entry's lookup and the deletion. */
+	uint64_t		 deadline = util_mono_ms() +
+	    (uint64_t)cfg->upstream_timeout_ms;
 
-	if ((entry = users_find_entry(call, auth, media_id)) == NULL)
+	if ((entry = users_find_entry(call, auth, media_id, deadline)) == NULL)
 		return (NULL);
 	v = shape_get(entry, "id");
 	if (!json_object_is_type(v, json_type_int)) {
@@ -990,7 +1000,8 @@ users_delete(const struct tool *t, struct json_object *args,
 	json_object_object_add(vars, "id", json_object_new_int64(entry_id));
 	fetched = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_DELETE_LIST_ENTRY, .vars = vars,
-	    .kind = "list_delete", .token = auth->anilist_token },
+	    .kind = "list_delete", .token = auth->anilist_token,
+	    .deadline = deadline },
 	    "such list entry", &reply);
 	if (reply.upstream_calls > 0)
 		users_invalidate(auth);
