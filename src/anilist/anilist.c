@@ -912,7 +912,7 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 			break;
 		}
 		if (call->budget_taken) {
-			/* taken while a batch gathered (anilist_batch_budget) */
+			/* taken while a batch gathered (anilist_group_ask) */
 			call->budget_taken = false;
 			v = GOVERNOR_GO;
 		} else
@@ -926,10 +926,13 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 			    anilist_seconds(wait));
 			break;
 		}
-		if (v == GOVERNOR_WAIT) {
-			/* The queue: a bounded wait for the budget. */
-			if ((call->background || (!call->have_stale &&
-			    !call->optional)) &&
+		if (v == GOVERNOR_WAIT || v == GOVERNOR_RESERVED) {
+			/*
+			 * The queue: a bounded wait for the budget; a refresh
+			 * may wait for its pace, never for the reserve.
+			 */
+			if (v == GOVERNOR_WAIT && (call->background ||
+			    (!call->have_stale && !call->optional)) &&
 			    (int64_t)wait + anilist_queue_room_ms() < left &&
 			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
@@ -1763,9 +1766,13 @@ anilist_group_leave(struct anilist_group *g, struct anilist_reply *out,
 	    anilist_seconds(eta > now ? eta - now : 1));
 }
 
-/* Every part of g fails with out's answer (the budget is paused). */
+/*
+ * Every part of g fails: the budget is paused (BLOCKED) or what is left
+ * is for interactive calls (RESERVED: every part is optional).
+ */
 static void
-anilist_group_fail(struct anilist_group *g, uint64_t wait)
+anilist_group_fail(struct anilist_group *g, enum governor_verdict v,
+    uint64_t wait)
 {
 	size_t	i;
 
@@ -1773,7 +1780,8 @@ anilist_group_fail(struct anilist_group *g, uint64_t wait)
 		anilist_count(governor_rejects);
 		metrics_upstream("budget", -1);
 		anilist_fail(g->parts[i].out, 503, anilist_seconds(wait),
-		    "AniList asked us to pause; retry in %d s",
+		    v == GOVERNOR_BLOCKED ? "AniList asked us to pause; retry "
+		    "in %d s" : "AniList request budget used up; retry in %d s",
 		    anilist_seconds(wait));
 	}
 }
@@ -1815,8 +1823,8 @@ anilist_group_ask(struct anilist_group *g)
 	}
 	g->sending = true;
 	anilist_queue_remove(g);
-	if (v == GOVERNOR_BLOCKED) {
-		anilist_group_fail(g, wait);
+	if (v == GOVERNOR_BLOCKED || v == GOVERNOR_RESERVED) {
+		anilist_group_fail(g, v, wait);
 		g->done = true;
 		return (false);
 	}
@@ -1843,6 +1851,9 @@ anilist_group_wait(struct anilist_group *g, struct anilist_part *mine)
 	struct anilist_part	 me = *mine;	/* parts move as others leave */
 	uint64_t		 now, bound = anilist_part_bound(&me), eta;
 
+	/* The window is for gathering, not for the budget: it always waits. */
+	if (bound < g->window_end)
+		bound = g->window_end;
 	for (;;) {
 		if (g->done)
 			return;

@@ -414,9 +414,12 @@ governor_judge(const struct governor_look *look,
 		*wait_ms = look->blocked - now;
 		return (GOVERNOR_BLOCKED);
 	}
-	if (!governor_fits(look->counts, optional ? budget -
-	    governor_margin(budget) : budget, now, governor_slot_ms(), wait_ms))
+	if (!governor_fits(look->counts, budget, now, governor_slot_ms(),
+	    wait_ms))
 		return (GOVERNOR_WAIT);
+	if (optional && !governor_fits(look->counts, budget -
+	    governor_margin(budget), now, governor_slot_ms(), wait_ms))
+		return (GOVERNOR_RESERVED);
 	if (!governor_pace_fits(look->pace_count, look->paced, pace, now,
 	    wait_ms))
 		return (GOVERNOR_WAIT);
@@ -475,10 +478,10 @@ governor_acquire(uint64_t now, bool optional, uint64_t *wait_ms)
 	if (verdict != GOVERNOR_GO) {
 		cache_decr(c, cur_key, 1, 0, governor_slot_ttl(), &undo);
 		cache_decr(c, pace_key, 1, 0, pace_ttl, &undo);
-		if (verdict == GOVERNOR_WAIT)
-			governor_count(waits);
-		else
+		if (verdict == GOVERNOR_BLOCKED)
 			governor_count(blocked);
+		else
+			governor_count(waits);
 		return (verdict);
 	}
 	if (look.have_rem)

@@ -30,7 +30,12 @@ struct json_object;
 enum governor_verdict {
 	GOVERNOR_GO,		/* send it now */
 	GOVERNOR_WAIT,		/* over budget: *wait_ms until room */
-	GOVERNOR_BLOCKED	/* AniList said 429: paused for *wait_ms */
+	GOVERNOR_BLOCKED,	/* AniList said 429: paused for *wait_ms */
+	/*
+	 * An optional request over its share: what is left is for
+	 * interactive ones (*wait_ms until the window has room again).
+	 */
+	GOVERNOR_RESERVED
 };
 
 struct governor_stats {
