@@ -113,11 +113,14 @@ governor_pace_fits(uint64_t current, const uint64_t *previous,
 {
 	int	i;
 
+	uint64_t	used = 0;
+
 	*wait_ms = 0;
-	/* One more for each quiet slot just before this one. */
-	for (i = 0; i < pace->burst && previous[i] == 0; i++)
-		;
-	if (current <= 1 + (uint64_t)i)
+	/* One more for each request the burst slots before it did not make. */
+	for (i = 0; i < pace->burst; i++)
+		used += previous[i];
+	if (current <= 1 || (used < (uint64_t)pace->burst &&
+	    current <= 1 + (uint64_t)pace->burst - used))
 		return (true);
 	*wait_ms = (now / pace->slot_ms + 1) * pace->slot_ms - now;
 	return (false);
@@ -306,6 +309,33 @@ governor_acquire_optional_local(uint64_t now, bool optional,
 	return (GOVERNOR_WAIT);
 }
 
+/*
+ * A process that has not heard AniList's limit yet reads it once before
+ * its first request, so that even that one is paced by the right budget.
+ */
+static void
+governor_learn_limit(struct cache *c)
+{
+	static bool	 learned;
+	char		 key[CACHE_KEY_LEN], *val;
+	size_t		 len;
+	uint64_t	 v;
+
+	if (__atomic_load_n(&learned, __ATOMIC_ACQUIRE))
+		return;
+	governor_key(key, "limit");
+	if (cache_get(c, key, &val, &len) == CACHE_OK) {
+		if (governor_parse_u64(val, &v) && v > 0) {
+			pthread_mutex_lock(&governor.lock);
+			if (governor.limit < 0)
+				governor.limit = (long)v;
+			pthread_mutex_unlock(&governor.lock);
+		}
+		free(val);
+	}
+	__atomic_store_n(&learned, true, __ATOMIC_RELEASE);
+}
+
 /* This process's budget as it last knew AniList's limit. */
 static long
 governor_local_budget(void)
@@ -452,6 +482,7 @@ governor_acquire(uint64_t now, bool optional, uint64_t *wait_ms)
 	if ((c = cache_thread()) == NULL)
 		return (governor_acquire_optional_local(now, optional, wait_ms));
 
+	governor_learn_limit(c);
 	memset(&look, 0, sizeof look);
 	slot = now / governor_slot_ms();
 	governor_slot_key(cur_key, slot);

@@ -17,8 +17,9 @@ struct json_object;
  *
  * Within that bound the budget is paced: time is also cut into pace slots
  * of window / budget or a little more (governor_pace_of), each letting one
- * request go, and one more for each quiet pace slot just before it (up to
- * a burst). Under pressure the requests are spread over the window, so the wait
+ * request go, and more after a quiet spell: the burst pace slots before it
+ * made fewer than burst requests, it may make up the difference. Under
+ * pressure the requests are spread over the window, so the wait
  * for the next one stays under a pace slot instead of the rest of a window
  * after the whole budget went in its first seconds; the pace slot is long
  * enough that the window's own bound never has to stop them.
@@ -69,17 +70,18 @@ struct governor_pace {
  * The pace of budget requests per window_ms whose bound is checked over
  * window slots of window_slot_ms: a burst of budget / 10 and pace slots
  * so long that no span of window_ms + window_slot_ms holds more than the
- * budget ((span / slot + 1) pace slots, burst more once: the extra
- * requests of a slot are paid for by the quiet slots before it).
+ * budget ((span / slot + 1) pace slots, burst more once: any burst + 1
+ * pace slots in a row that end in a slot of more than one hold at most
+ * burst + 1).
  */
 void	governor_pace_of(long budget, uint64_t window_ms,
 	    uint64_t window_slot_ms, struct governor_pace *out);
 /*
  * current is the count of the current pace slot, this request in it;
  * previous[0..pace->burst) the counts of the pace slots before it, the
- * latest first. True when it may go: the slot holds no more than 1 + the
- * quiet slots just before it. Else *wait_ms is how long until the next
- * pace slot begins.
+ * latest first. True when it may go: it is the slot's first, or the slot
+ * holds no more than 1 + burst less what the previous slots made. Else
+ * *wait_ms is how long until the next pace slot begins.
  */
 bool	governor_pace_fits(uint64_t current, const uint64_t *previous,
 	    const struct governor_pace *pace, uint64_t now, uint64_t *wait_ms);

@@ -64,8 +64,9 @@ class BulkheadTest(unittest.TestCase):
         self.assertEqual((st, body["source"]["cache"]), (200, "miss"), body)
         st, _, body = self.get("/v1/anime/search", query="stale later")
         self.assertEqual(st, 200, body)
-        # Quiet long enough for the governor's burst: 1 + 5 at once after
-        # 5 quiet pace slots of 763 ms at 90 a minute.
+        # Quiet long enough for the governor's burst: at 90 a minute one
+        # request per pace slot of 763 ms and 9 more less the 2 made in the
+        # 9 slots before, so all 6 go at once.
         time.sleep(4.0)
 
         self.s.upstream_fault("hang")

@@ -155,8 +155,8 @@ END_TEST
 START_TEST(test_governor_pace_one_per_slot_burst_after_quiet)
 {
 	struct governor_pace	pace = { .slot_ms = 800, .burst = 3 };
-	uint64_t		quiet[3] = { 0, 0, 0 }, busy[3] = { 1, 0, 0 };
-	uint64_t		some[3] = { 0, 0, 2 }, wait = 99;
+	uint64_t		quiet[3] = { 0, 0, 0 }, busy[3] = { 1, 2, 0 };
+	uint64_t		some[3] = { 0, 1, 0 }, wait = 99;
 
 	/* slot 125 starts at 100 000 ms; now is 300 ms into it */
 	ck_assert(governor_pace_fits(1, busy, &pace, 100300, &wait));
@@ -167,7 +167,7 @@ START_TEST(test_governor_pace_one_per_slot_burst_after_quiet)
 	ck_assert(governor_pace_fits(4, quiet, &pace, 100300, &wait));
 	ck_assert(!governor_pace_fits(5, quiet, &pace, 100300, &wait));
 	ck_assert_uint_eq(wait, 500);
-	/* two quiet slots since the last request: two more */
+	/* one request in the last three slots: two more than one */
 	ck_assert(governor_pace_fits(3, some, &pace, 100300, &wait));
 	ck_assert(!governor_pace_fits(4, some, &pace, 100300, &wait));
 	pace.burst = 0;
