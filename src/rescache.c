@@ -143,13 +143,15 @@ rescache_get(const char *key, struct rescache_hit *hit)
 }
 
 /*
- * The text a hit answers with: result, with "source.cache" saying so and
- * "source.upstream_calls" (when the result counts them) 0.
+ * The text a hit answers with: result, with "source.cache" saying so,
+ * "source.upstream_calls" (when the result counts them) 0 and no
+ * "source.queued_ms" (a hit waits for nothing).
  */
 static struct rawjson *
 rescache_hit_text(struct json_object *result)
 {
 	struct json_object	*source, *was = NULL, *calls = NULL;
+	struct json_object	*queued = NULL;
 	struct rawjson		*text;
 	const char		*s;
 	size_t			 len;
@@ -167,6 +169,10 @@ rescache_hit_text(struct json_object *result)
 			json_object_object_add(source, "upstream_calls",
 			    json_object_new_int(0));
 		}
+		if (json_object_object_get_ex(source, "queued_ms", &queued)) {
+			json_object_get(queued);
+			json_object_object_del(source, "queued_ms");
+		}
 	} else
 		source = NULL;
 	s = json_object_to_json_string_length(result,
@@ -179,6 +185,8 @@ rescache_hit_text(struct json_object *result)
 			json_object_object_del(source, "cache");
 		if (calls != NULL)
 			json_object_object_add(source, "upstream_calls", calls);
+		if (queued != NULL)
+			json_object_object_add(source, "queued_ms", queued);
 	}
 	return (text);
 }

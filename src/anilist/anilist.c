@@ -73,6 +73,7 @@ struct anilist_call {
 	bool		 mutation;	/* retried only if it never left */
 	uint64_t	 queued_ms;	/* waited for the budget so far */
 	bool		 optional;	/* goes after interactive calls */
+	bool		 background;	/* nobody waits on it: it may queue */
 	bool		 budget_taken;	/* the governor said go already */
 	enum anilist_class cls;		/* of the last upstream answer */
 };
@@ -911,7 +912,7 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 			break;
 		}
 		if (call->budget_taken) {
-			/* taken while a batch gathered (anilist_batch_budget) */
+			/* taken while a batch gathered (anilist_group_ask) */
 			call->budget_taken = false;
 			v = GOVERNOR_GO;
 		} else
@@ -925,13 +926,18 @@ anilist_exchange(struct anilist_call *call, struct buf *req,
 			    anilist_seconds(wait));
 			break;
 		}
-		if (v == GOVERNOR_WAIT) {
-			/* The queue: a bounded wait for the budget. */
-			if (!call->have_stale && !call->optional &&
+		if (v == GOVERNOR_WAIT || v == GOVERNOR_RESERVED) {
+			/*
+			 * The queue: a bounded wait for the budget; a refresh
+			 * may wait for its pace, never for the reserve.
+			 */
+			if (v == GOVERNOR_WAIT && (call->background ||
+			    (!call->have_stale && !call->optional)) &&
 			    (int64_t)wait + anilist_queue_room_ms() < left &&
 			    call->queued_ms + wait <= (uint64_t)cfg->upstream_queue_ms) {
 				anilist_sleep_ms(wait);
 				call->queued_ms += wait;
+				out->queued_ms += (long)wait;
 				continue;
 			}
 			anilist_count(governor_rejects);
@@ -1316,6 +1322,7 @@ anilist_refresh_run(struct anilist_refresh *job)
 	call.deadline = util_mono_ms() + (uint64_t)cfg->upstream_timeout_ms;
 	call.have_stale = true;
 	call.optional = true;
+	call.background = true;
 	vars = anilist_parse(job->vars, strlen(job->vars));
 	anilist_count(refreshes);
 	anilist_upstream(&call, queries_get(job->op), vars, NULL, &out);
@@ -1474,31 +1481,45 @@ anilist_alone(struct anilist_call *call, const char *document,
  * Batching: cold public operations that reach this point within
  * UPSTREAM_BATCH_MS of each other go to AniList as one aliased request
  * (batch.h), as long as the parts' complexity fits BATCH_COMPLEXITY_BUDGET.
- * The first part's thread sends the group when the window closes and hands
- * every part its own share; the others wait for it. An error in one part
- * fails that part only; a request AniList refuses as a whole (a part's
- * variables invalid, complexity) is retried part by part.
+ * Groups wait for AniList's budget in a queue, first come first served:
+ * only the group at its head asks the governor, and while it waits (the
+ * budget is paced: governor.h) what arrives joins it, until it is full and
+ * the next group opens behind it. The thread that gets the go sends the
+ * group and hands every part its own share; an error in one part fails
+ * that part only; a request AniList refuses as a whole (a part's variables
+ * invalid, complexity) is retried part by part. A caller leaves its group
+ * with a 503 (Retry-After) as soon as the group cannot go before its own
+ * bound: UPSTREAM_QUEUE_MS after it came, and enough of its deadline left
+ * for the call itself.
  */
 struct anilist_part {
 	struct anilist_call	*call;
 	const char		*document;
 	struct json_object	*vars;		/* borrowed */
 	struct anilist_reply	*out;		/* the waiting caller's */
+	uint64_t		 joined;	/* monotonic ms */
 };
 
 struct anilist_group {
 	struct anilist_part	 parts[BATCH_MAX_PARTS];
 	size_t			 n;
 	int			 complexity;
+	uint64_t		 window_end;	/* monotonic ms: asks from then */
+	uint64_t		 retry_at;	/* the governor's "not before" */
+	bool			 asking;	/* a part's thread asks now */
+	bool			 sending;	/* budget taken: parts stay */
 	bool			 done;		/* every part's out is filled */
+	bool			 waited;	/* queued for the budget */
 	bool			 budget_taken;	/* the sender got the go */
 	int			 holders;	/* threads still to leave it */
+	struct anilist_group	*next;		/* behind it in the queue */
 };
 
 static struct {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
 	struct anilist_group	*open;		/* taking parts, or NULL */
+	struct anilist_group	*head;		/* the queue, oldest first */
 } anilist_batcher = {
 	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
 };
@@ -1602,6 +1623,8 @@ anilist_send_group(struct anilist_group *g)
 			call.deadline = g->parts[i].call->deadline;
 		call.have_stale = call.have_stale && g->parts[i].call->have_stale;
 		call.optional = call.optional && g->parts[i].call->optional;
+		if (g->parts[i].call->queued_ms > call.queued_ms)
+			call.queued_ms = g->parts[i].call->queued_ms;
 	}
 	buf_init(&req);
 	batch_build(bp, g->n, &req);
@@ -1622,6 +1645,7 @@ anilist_send_group(struct anilist_group *g)
 		/* the request counts once, for the part that sent it */
 		out->upstream_calls = i == 0 ? whole.upstream_calls : 0;
 		out->upstream_ms = whole.upstream_ms;
+		out->queued_ms += whole.queued_ms;
 		if (whole.status == 200)
 			continue;
 		anilist_fail(out, whole.status, whole.retry_after, "%s",
@@ -1630,47 +1654,239 @@ anilist_send_group(struct anilist_group *g)
 	anilist_reply_free(&whole);
 }
 
-/*
- * The sender waits for AniList's budget (the queue, UPSTREAM_QUEUE_MS) with
- * its group still open, so that what arrives meanwhile shares the request.
- * True when the budget was taken; else the exchange asks again and says why.
- */
-static bool
-anilist_batch_budget(const struct anilist_call *call)
+/* Until when (monotonic ms) the caller of p may wait for the budget. */
+static uint64_t
+anilist_part_bound(const struct anilist_part *p)
 {
-	uint64_t	wait, queued = 0;
-	int64_t		left;
+	uint64_t	bound = p->joined + (uint64_t)cfg->upstream_queue_ms;
+	uint64_t	room = (uint64_t)anilist_queue_room_ms();
 
-	for (;;) {
-		switch (governor_acquire(util_wall_ms(), call->optional, &wait)) {
-		case GOVERNOR_GO:
-			return (true);
-		case GOVERNOR_BLOCKED:
-			return (false);
-		case GOVERNOR_WAIT:
+	/* With a stale copy to answer, only the window is worth waiting. */
+	if (p->call->have_stale)
+		return (p->joined + (uint64_t)cfg->upstream_batch_ms);
+	if (p->call->deadline < room)
+		return (0);
+	if (p->call->deadline - room < bound)
+		bound = p->call->deadline - room;
+	return (bound);
+}
+
+/* Wait on the batcher's condition until monotonic ms (lock held). */
+static void
+anilist_batcher_wait(uint64_t until)
+{
+	struct timespec	ts;
+	uint64_t	now = util_mono_ms(), wall;
+
+	if (until <= now)
+		return;
+	wall = util_wall_ms() + (until - now);
+	ts.tv_sec = (time_t)(wall / 1000);
+	ts.tv_nsec = (long)(wall % 1000) * 1000000L;
+	(void)pthread_cond_timedwait(&anilist_batcher.cond,
+	    &anilist_batcher.lock, &ts);
+}
+
+/* Take g out of the queue (lock held): it is sent or empty. */
+static void
+anilist_queue_remove(struct anilist_group *g)
+{
+	struct anilist_group	**pp;
+
+	for (pp = &anilist_batcher.head; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
 			break;
 		}
-		left = (int64_t)call->deadline - (int64_t)util_mono_ms();
-		if (call->have_stale || call->optional ||
-		    (int64_t)wait + anilist_queue_room_ms() >= left ||
-		    queued + wait > (uint64_t)cfg->upstream_queue_ms)
-			return (false);
-		anilist_sleep_ms(wait);
-		queued += wait;
+	if (anilist_batcher.open == g)
+		anilist_batcher.open = NULL;
+	pthread_cond_broadcast(&anilist_batcher.cond);
+}
+
+/* Groups ahead of g in the queue (lock held). */
+static size_t
+anilist_queue_ahead(const struct anilist_group *g)
+{
+	const struct anilist_group	*q;
+	size_t				 n = 0;
+
+	for (q = anilist_batcher.head; q != NULL && q != g; q = q->next)
+		n++;
+	return (n);
+}
+
+/* The earliest the group could go (monotonic ms), as far as known. */
+static uint64_t
+anilist_group_eta(const struct anilist_group *g, uint64_t now)
+{
+	const struct anilist_group	*h = anilist_batcher.head;
+	uint64_t			 at = now;
+	size_t				 ahead = anilist_queue_ahead(g);
+
+	if (h != NULL && h->retry_at > at)
+		at = h->retry_at;
+	if (g->window_end > at)
+		at = g->window_end;
+	return (at + (uint64_t)ahead * governor_pace_ms());
+}
+
+/* Part out's index in g, or g->n. */
+static size_t
+anilist_group_find(const struct anilist_group *g,
+    const struct anilist_reply *out)
+{
+	size_t	i;
+
+	for (i = 0; i < g->n && g->parts[i].out != out; i++)
+		;
+	return (i);
+}
+
+/* The caller of out leaves g unsent with a 503 (lock held). */
+static void
+anilist_group_leave(struct anilist_group *g, struct anilist_reply *out,
+    uint64_t eta, uint64_t now)
+{
+	size_t	i = anilist_group_find(g, out);
+	int	cx;
+
+	if (i < g->n) {
+		cx = batch_complexity(g->parts[i].document);
+		g->complexity -= cx > 0 ? cx : 0;
+		memmove(&g->parts[i], &g->parts[i + 1],
+		    (g->n - i - 1) * sizeof g->parts[0]);
+		g->n--;
+	}
+	if (g->n == 0)
+		anilist_queue_remove(g);
+	anilist_count(governor_rejects);
+	metrics_upstream("budget", -1);
+	anilist_fail(out, 503, anilist_seconds(eta > now ? eta - now : 1),
+	    "AniList request budget used up; retry in %d s",
+	    anilist_seconds(eta > now ? eta - now : 1));
+}
+
+/*
+ * Every part of g fails: the budget is paused (BLOCKED) or what is left
+ * is for interactive calls (RESERVED: every part is optional).
+ */
+static void
+anilist_group_fail(struct anilist_group *g, enum governor_verdict v,
+    uint64_t wait)
+{
+	size_t	i;
+
+	for (i = 0; i < g->n; i++) {
+		anilist_count(governor_rejects);
+		metrics_upstream("budget", -1);
+		anilist_fail(g->parts[i].out, 503, anilist_seconds(wait),
+		    v == GOVERNOR_BLOCKED ? "AniList asked us to pause; retry "
+		    "in %d s" : "AniList request budget used up; retry in %d s",
+		    anilist_seconds(wait));
 	}
 }
 
-/* The sender waits for the window, less what the deadline cannot spare. */
-static void
-anilist_batch_window(const struct anilist_call *call)
+static bool
+anilist_group_optional(const struct anilist_group *g)
 {
-	uint64_t	now = util_mono_ms(), wait = (uint64_t)cfg->upstream_batch_ms;
+	size_t	i;
 
-	if (call->deadline <= now + ANILIST_MIN_CALL_MS)
-		return;
-	if (wait > call->deadline - now - ANILIST_MIN_CALL_MS)
-		wait = call->deadline - now - ANILIST_MIN_CALL_MS;
-	anilist_sleep_ms(wait);
+	for (i = 0; i < g->n; i++)
+		if (!g->parts[i].call->optional)
+			return (false);
+	return (true);
+}
+
+/*
+ * The group at the head asks the governor (lock held, dropped while
+ * asking). True when this thread got the go and must send the group.
+ */
+static bool
+anilist_group_ask(struct anilist_group *g)
+{
+	enum governor_verdict	 v;
+	uint64_t		 wait, now;
+	size_t			 i;
+	bool			 optional = anilist_group_optional(g);
+
+	g->asking = true;
+	pthread_mutex_unlock(&anilist_batcher.lock);
+	v = governor_acquire(util_wall_ms(), optional, &wait);
+	pthread_mutex_lock(&anilist_batcher.lock);
+	g->asking = false;
+	now = util_mono_ms();
+	if (v == GOVERNOR_WAIT) {
+		g->retry_at = now + wait;
+		g->waited = true;
+		pthread_cond_broadcast(&anilist_batcher.cond);
+		return (false);
+	}
+	g->sending = true;
+	anilist_queue_remove(g);
+	if (v == GOVERNOR_BLOCKED || v == GOVERNOR_RESERVED) {
+		anilist_group_fail(g, v, wait);
+		g->done = true;
+		return (false);
+	}
+	g->budget_taken = true;
+	/* What each part waited for the budget, from its window's end. */
+	for (i = 0; g->waited && i < g->n; i++) {
+		wait = g->parts[i].joined > g->window_end ?
+		    g->parts[i].joined : g->window_end;
+		if (now > wait) {
+			g->parts[i].out->queued_ms += (long)(now - wait);
+			g->parts[i].call->queued_ms += now - wait;
+		}
+	}
+	return (true);
+}
+
+/*
+ * Wait in g until it is sent (out filled), sending it when this thread
+ * gets the go, or leave it with a 503 (lock held on entry and return).
+ */
+static void
+anilist_group_wait(struct anilist_group *g, struct anilist_part *mine)
+{
+	struct anilist_part	 me = *mine;	/* parts move as others leave */
+	uint64_t		 now, bound = anilist_part_bound(&me), eta;
+
+	/* The window is for gathering, not for the budget: it always waits. */
+	if (bound < g->window_end)
+		bound = g->window_end;
+	for (;;) {
+		if (g->done)
+			return;
+		now = util_mono_ms();
+		if (!g->sending && anilist_batcher.head == g && !g->asking &&
+		    now >= g->window_end && now >= g->retry_at) {
+			if (!anilist_group_ask(g))
+				continue;
+			pthread_mutex_unlock(&anilist_batcher.lock);
+			anilist_send_group(g);
+			pthread_mutex_lock(&anilist_batcher.lock);
+			g->done = true;
+			pthread_cond_broadcast(&anilist_batcher.cond);
+			return;
+		}
+		if (g->sending) {
+			pthread_cond_wait(&anilist_batcher.cond,
+			    &anilist_batcher.lock);
+			continue;
+		}
+		if (now >= g->window_end && anilist_batcher.head != g)
+			g->waited = true;
+		eta = anilist_group_eta(g, now);
+		if (now >= bound || eta > bound) {
+			anilist_group_leave(g, me.out, eta, now);
+			return;
+		}
+		if (anilist_batcher.head == g && !g->asking)
+			anilist_batcher_wait(g->retry_at > g->window_end ?
+			    g->retry_at : g->window_end);
+		else
+			anilist_batcher_wait(bound);
+	}
 }
 
 /*
@@ -1681,10 +1897,11 @@ static void
 anilist_ask(struct anilist_call *call, const char *document,
     struct json_object *vars, const char *token, struct anilist_reply *out)
 {
-	struct anilist_group	*g;
+	struct anilist_group	*g, **tail;
 	struct anilist_part	*p;
+	uint64_t		 now = util_mono_ms(), window;
 	int			 cx = batch_complexity(document);
-	bool			 sender = false, last;
+	bool			 last;
 
 	if (token != NULL || call->mutation || cfg->upstream_batch_ms <= 0 ||
 	    cx < 0 || cx > BATCH_COMPLEXITY_BUDGET) {
@@ -1695,38 +1912,31 @@ anilist_ask(struct anilist_call *call, const char *document,
 	g = anilist_batcher.open;
 	if (g != NULL && (g->n == BATCH_MAX_PARTS ||
 	    g->complexity + cx > BATCH_COMPLEXITY_BUDGET))
-		anilist_batcher.open = g = NULL;	/* full: its sender sends */
+		anilist_batcher.open = g = NULL;	/* full: it stays queued */
 	if (g == NULL) {
 		g = xcalloc(1, sizeof *g);
+		/* The window, less what the deadline cannot spare. */
+		window = (uint64_t)cfg->upstream_batch_ms;
+		if (call->deadline <= now + ANILIST_MIN_CALL_MS)
+			window = 0;
+		else if (window > call->deadline - now - ANILIST_MIN_CALL_MS)
+			window = call->deadline - now - ANILIST_MIN_CALL_MS;
+		g->window_end = now + window;
+		for (tail = &anilist_batcher.head; *tail != NULL;
+		    tail = &(*tail)->next)
+			;
+		*tail = g;
 		anilist_batcher.open = g;
-		sender = true;
 	}
 	p = &g->parts[g->n++];
 	p->call = call;
 	p->document = document;
 	p->vars = vars;
 	p->out = out;
+	p->joined = now;
 	g->complexity += cx;
 	g->holders++;
-	pthread_mutex_unlock(&anilist_batcher.lock);
-
-	if (sender) {
-		anilist_batch_window(call);
-		g->budget_taken = anilist_batch_budget(call);
-		pthread_mutex_lock(&anilist_batcher.lock);
-		if (anilist_batcher.open == g)
-			anilist_batcher.open = NULL;
-		pthread_mutex_unlock(&anilist_batcher.lock);
-		anilist_send_group(g);
-		pthread_mutex_lock(&anilist_batcher.lock);
-		g->done = true;
-		pthread_cond_broadcast(&anilist_batcher.cond);
-	} else {
-		pthread_mutex_lock(&anilist_batcher.lock);
-		while (!g->done)
-			pthread_cond_wait(&anilist_batcher.cond,
-			    &anilist_batcher.lock);
-	}
+	anilist_group_wait(g, p);
 	last = --g->holders == 0;
 	pthread_mutex_unlock(&anilist_batcher.lock);
 	if (last)

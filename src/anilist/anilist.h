@@ -28,6 +28,11 @@ struct anilist_reply {
 	int			 ttl;		/* seconds it is fresh; 0 uncached */
 	long			 upstream_ms;	/* time spent on AniList, -1 if none */
 	int			 upstream_calls; /* HTTP requests made to AniList */
+	/*
+	 * ms the answer waited in the queue for AniList's request budget
+	 * (its group's turn and the governor's pace); 0 when it went at once.
+	 */
+	long			 queued_ms;
 };
 
 /* One AniList operation to run (anilist_fetch). */

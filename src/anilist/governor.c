@@ -1,4 +1,4 @@
-/* anilist/governor.c: sliding-slot AniList budget in memcached, a local bucket when it is down, 429 pauses. */
+/* anilist/governor.c: sliding-slot AniList budget in memcached, paced over its window, a local bucket when it is down, 429 pauses. */
 #include "autoconf.h"
 
 #include <limits.h>
@@ -85,6 +85,47 @@ governor_fits(const uint64_t *counts, long budget, uint64_t now,
 	return (false);
 }
 
+void
+governor_pace_of(long budget, uint64_t window_ms, uint64_t window_slot_ms,
+    struct governor_pace *out)
+{
+	uint64_t	span = window_ms + window_slot_ms;
+	long		per;
+
+	out->burst = (int)(budget / 10);
+	if (out->burst > GOVERNOR_BURST_MAX)
+		out->burst = GOVERNOR_BURST_MAX;
+	/* Pace slots a span overlaps: at most span / slot + 1. */
+	per = budget - 1 - out->burst;
+	if (per < 1) {
+		out->burst = 0;
+		per = budget - 1;
+	}
+	out->slot_ms = per < 1 ? span : (span + (uint64_t)per - 1) /
+	    (uint64_t)per;
+	if (out->slot_ms == 0)
+		out->slot_ms = 1;
+}
+
+bool
+governor_pace_fits(uint64_t current, const uint64_t *previous,
+    const struct governor_pace *pace, uint64_t now, uint64_t *wait_ms)
+{
+	int	i;
+
+	uint64_t	used = 0;
+
+	*wait_ms = 0;
+	/* One more for each request the burst slots before it did not make. */
+	for (i = 0; i < pace->burst; i++)
+		used += previous[i];
+	if (current <= 1 || (used < (uint64_t)pace->burst &&
+	    current <= 1 + (uint64_t)pace->burst - used))
+		return (true);
+	*wait_ms = (now / pace->slot_ms + 1) * pace->slot_ms - now;
+	return (false);
+}
+
 bool
 governor_bucket_take(struct governor_bucket *b, double capacity,
     uint64_t period_ms, uint64_t now, uint64_t *wait_ms)
@@ -156,7 +197,7 @@ governor_host_init(void)
 static void
 governor_key(char key[CACHE_KEY_LEN], const char *what)
 {
-	char	id[64];
+	char	id[80];
 
 	pthread_once(&governor_host_once, governor_host_init);
 	snprintf(id, sizeof id, "%s:%s", governor_host, what);
@@ -268,20 +309,169 @@ governor_acquire_optional_local(uint64_t now, bool optional,
 	return (GOVERNOR_WAIT);
 }
 
+/*
+ * A process that has not heard AniList's limit yet reads it once before
+ * its first request, so that even that one is paced by the right budget.
+ */
+static void
+governor_learn_limit(struct cache *c)
+{
+	static bool	 learned;
+	char		 key[CACHE_KEY_LEN], *val;
+	size_t		 len;
+	uint64_t	 v;
+
+	if (__atomic_load_n(&learned, __ATOMIC_ACQUIRE))
+		return;
+	governor_key(key, "limit");
+	if (cache_get(c, key, &val, &len) == CACHE_OK) {
+		if (governor_parse_u64(val, &v) && v > 0) {
+			pthread_mutex_lock(&governor.lock);
+			if (governor.limit < 0)
+				governor.limit = (long)v;
+			pthread_mutex_unlock(&governor.lock);
+		}
+		free(val);
+	}
+	__atomic_store_n(&learned, true, __ATOMIC_RELEASE);
+}
+
+/* This process's budget as it last knew AniList's limit. */
+static long
+governor_local_budget(void)
+{
+	long	budget;
+
+	pthread_mutex_lock(&governor.lock);
+	budget = governor_budget(cfg->upstream_rate_limit, governor.limit,
+	    cfg->upstream_rate_window);
+	pthread_mutex_unlock(&governor.lock);
+	return (budget);
+}
+
+uint64_t
+governor_pace_ms(void)
+{
+	struct governor_pace	pace;
+
+	governor_pace_of(governor_local_budget(), governor_window_ms(),
+	    governor_slot_ms(), &pace);
+	return (pace.slot_ms);
+}
+
+/* The key of pace slot n; its length is in it, as the budget may change. */
+static void
+governor_pace_key(char key[CACHE_KEY_LEN], const struct governor_pace *pace,
+    uint64_t n)
+{
+	char	what[48];
+
+	snprintf(what, sizeof what, "p%llu:%llu",
+	    (unsigned long long)pace->slot_ms, (unsigned long long)n);
+	governor_key(key, what);
+}
+
+/* What one look at the shared counters found (governor_acquire). */
+struct governor_look {
+	uint64_t	counts[GOVERNOR_SLOTS + 1];	/* window slots */
+	uint64_t	paced[GOVERNOR_BURST_MAX];	/* pace slots before */
+	uint64_t	pace_count;	/* the current pace slot, this one in */
+	uint64_t	blocked, limit, rem;
+	bool		have_limit, have_rem;
+};
+
+/*
+ * Read the window's slots (the current one is look->counts' last, already
+ * counted), AniList's numbers and the pace slots before the current one.
+ */
+static bool
+governor_read(struct cache *c, uint64_t slot, const struct governor_pace *pace,
+    uint64_t pace_slot, char rem_key[CACHE_KEY_LEN], struct governor_look *look)
+{
+	enum { NK = GOVERNOR_SLOTS + 3 + GOVERNOR_BURST_MAX };
+	char		 keys[NK][CACHE_KEY_LEN];
+	const char	*kp[NK];
+	char		*vals[NK];
+	uint64_t	 v;
+	size_t		 i, n = GOVERNOR_SLOTS + 3 + (size_t)pace->burst;
+
+	for (i = 0; i < GOVERNOR_SLOTS; i++)
+		governor_slot_key(keys[i], slot - GOVERNOR_SLOTS + i);
+	governor_key(keys[GOVERNOR_SLOTS], "limit");
+	governor_key(keys[GOVERNOR_SLOTS + 1], "rem");
+	governor_key(keys[GOVERNOR_SLOTS + 2], "blocked");
+	for (i = 0; i < (size_t)pace->burst; i++)
+		governor_pace_key(keys[GOVERNOR_SLOTS + 3 + i], pace,
+		    pace_slot - 1 - i);
+	memcpy(rem_key, keys[GOVERNOR_SLOTS + 1], CACHE_KEY_LEN);
+	for (i = 0; i < n; i++)
+		kp[i] = keys[i];
+	if (cache_mget(c, kp, n, vals) != CACHE_OK)
+		return (false);
+	for (i = 0; i < GOVERNOR_SLOTS; i++)
+		look->counts[i] = governor_parse_u64(vals[i], &v) ? v : 0;
+	for (i = 0; i < (size_t)pace->burst; i++)
+		look->paced[i] = governor_parse_u64(vals[GOVERNOR_SLOTS + 3 + i],
+		    &v) ? v : 0;
+	look->have_limit = governor_parse_u64(vals[GOVERNOR_SLOTS],
+	    &look->limit) && look->limit > 0;
+	look->have_rem = governor_parse_u64(vals[GOVERNOR_SLOTS + 1],
+	    &look->rem);
+	if (!governor_parse_u64(vals[GOVERNOR_SLOTS + 2], &look->blocked))
+		look->blocked = 0;
+	for (i = 0; i < n; i++)
+		free(vals[i]);
+	return (true);
+}
+
+/* The verdict on what governor_read found; *wait_ms when not GO. */
+static enum governor_verdict
+governor_judge(const struct governor_look *look,
+    const struct governor_pace *pace, bool optional, uint64_t now,
+    uint64_t *wait_ms)
+{
+	long	budget;
+
+	pthread_mutex_lock(&governor.lock);
+	if (look->have_limit)
+		governor.limit = (long)look->limit;
+	budget = governor_budget(cfg->upstream_rate_limit, governor.limit,
+	    cfg->upstream_rate_window);
+	if (look->blocked > now && look->blocked > governor.blocked_until)
+		governor.blocked_until = look->blocked;
+	pthread_mutex_unlock(&governor.lock);
+	if (look->blocked > now) {
+		*wait_ms = look->blocked - now;
+		return (GOVERNOR_BLOCKED);
+	}
+	if (!governor_fits(look->counts, budget, now, governor_slot_ms(),
+	    wait_ms))
+		return (GOVERNOR_WAIT);
+	if (optional && !governor_fits(look->counts, budget -
+	    governor_margin(budget), now, governor_slot_ms(), wait_ms))
+		return (GOVERNOR_RESERVED);
+	if (!governor_pace_fits(look->pace_count, look->paced, pace, now,
+	    wait_ms))
+		return (GOVERNOR_WAIT);
+	if (look->have_rem && look->rem <= 1) {
+		/* AniList says nothing is left: wait for its next report. */
+		*wait_ms = governor_slot_ms();
+		return (GOVERNOR_WAIT);
+	}
+	return (GOVERNOR_GO);
+}
+
 enum governor_verdict
 governor_acquire(uint64_t now, bool optional, uint64_t *wait_ms)
 {
-	struct cache	*c;
-	char		 keys[GOVERNOR_SLOTS + 3][CACHE_KEY_LEN];
-	const char	*kp[GOVERNOR_SLOTS + 3];
-	char		*vals[GOVERNOR_SLOTS + 3];
-	char		 cur_key[CACHE_KEY_LEN], rem_key[CACHE_KEY_LEN];
-	uint64_t	 counts[GOVERNOR_SLOTS + 1], slot, slot_ms, cur, v;
-	uint64_t	 blocked = 0, limit = 0, rem = 0, undo;
-	bool		 have_limit, have_rem;
-	long		 budget;
-	size_t		 i;
-	enum governor_verdict verdict = GOVERNOR_GO;
+	struct cache		*c;
+	struct governor_look	 look;
+	struct governor_pace	 pace;
+	char			 cur_key[CACHE_KEY_LEN], rem_key[CACHE_KEY_LEN];
+	char			 pace_key[CACHE_KEY_LEN];
+	uint64_t		 slot, pace_slot, blocked, undo;
+	int			 pace_ttl;
+	enum governor_verdict	 verdict;
 
 	*wait_ms = 0;
 	if ((blocked = governor_blocked_until(now)) > now) {
@@ -292,67 +482,41 @@ governor_acquire(uint64_t now, bool optional, uint64_t *wait_ms)
 	if ((c = cache_thread()) == NULL)
 		return (governor_acquire_optional_local(now, optional, wait_ms));
 
-	slot_ms = governor_slot_ms();
-	slot = now / slot_ms;
+	governor_learn_limit(c);
+	memset(&look, 0, sizeof look);
+	slot = now / governor_slot_ms();
 	governor_slot_key(cur_key, slot);
-	if (cache_incr(c, cur_key, 1, 1, governor_slot_ttl(), &cur) !=
-	    CACHE_OK)
+	if (cache_incr(c, cur_key, 1, 1, governor_slot_ttl(),
+	    &look.counts[GOVERNOR_SLOTS]) != CACHE_OK)
 		return (governor_acquire_optional_local(now, optional, wait_ms));
-
-	for (i = 0; i < GOVERNOR_SLOTS; i++)
-		governor_slot_key(keys[i], slot - GOVERNOR_SLOTS + i);
-	governor_key(keys[GOVERNOR_SLOTS], "limit");
-	governor_key(keys[GOVERNOR_SLOTS + 1], "rem");
-	governor_key(keys[GOVERNOR_SLOTS + 2], "blocked");
-	memcpy(rem_key, keys[GOVERNOR_SLOTS + 1], sizeof rem_key);
-	for (i = 0; i < nitems(kp); i++)
-		kp[i] = keys[i];
-	if (cache_mget(c, kp, nitems(kp), vals) != CACHE_OK) {
+	governor_pace_of(governor_local_budget(), governor_window_ms(),
+	    governor_slot_ms(), &pace);
+	pace_slot = now / pace.slot_ms;
+	governor_pace_key(pace_key, &pace, pace_slot);
+	pace_ttl = (int)((uint64_t)(pace.burst + 2) * pace.slot_ms / 1000) + 2;
+	if (cache_incr(c, pace_key, 1, 1, pace_ttl, &look.pace_count) !=
+	    CACHE_OK) {
 		cache_decr(c, cur_key, 1, 0, governor_slot_ttl(), &undo);
 		return (governor_acquire_optional_local(now, optional, wait_ms));
 	}
-	for (i = 0; i < GOVERNOR_SLOTS; i++)
-		counts[i] = governor_parse_u64(vals[i], &v) ? v : 0;
-	counts[GOVERNOR_SLOTS] = cur;
-	have_limit = governor_parse_u64(vals[GOVERNOR_SLOTS], &limit) &&
-	    limit > 0;
-	have_rem = governor_parse_u64(vals[GOVERNOR_SLOTS + 1], &rem);
-	if (!governor_parse_u64(vals[GOVERNOR_SLOTS + 2], &blocked))
-		blocked = 0;
-	for (i = 0; i < nitems(vals); i++)
-		free(vals[i]);
+	if (!governor_read(c, slot, &pace, pace_slot, rem_key, &look)) {
+		cache_decr(c, cur_key, 1, 0, governor_slot_ttl(), &undo);
+		cache_decr(c, pace_key, 1, 0, pace_ttl, &undo);
+		return (governor_acquire_optional_local(now, optional, wait_ms));
+	}
 
-	pthread_mutex_lock(&governor.lock);
-	if (have_limit)
-		governor.limit = (long)limit;
-	budget = governor_budget(cfg->upstream_rate_limit, governor.limit,
-	    cfg->upstream_rate_window);
-	pthread_mutex_unlock(&governor.lock);
-	if (blocked > now) {
-		pthread_mutex_lock(&governor.lock);
-		if (blocked > governor.blocked_until)
-			governor.blocked_until = blocked;
-		pthread_mutex_unlock(&governor.lock);
-		*wait_ms = blocked - now;
-		verdict = GOVERNOR_BLOCKED;
-	} else if (!governor_fits(counts, optional ? budget -
-	    governor_margin(budget) : budget, now, slot_ms, wait_ms))
-		verdict = GOVERNOR_WAIT;
-	else if (have_rem && rem <= 1) {
-		/* AniList says nothing is left: wait for its next report. */
-		*wait_ms = slot_ms;
-		verdict = GOVERNOR_WAIT;
-	} else if (have_rem)
-		cache_decr(c, rem_key, 1, 0, 0, &undo);
-
+	verdict = governor_judge(&look, &pace, optional, now, wait_ms);
 	if (verdict != GOVERNOR_GO) {
 		cache_decr(c, cur_key, 1, 0, governor_slot_ttl(), &undo);
-		if (verdict == GOVERNOR_WAIT)
-			governor_count(waits);
-		else
+		cache_decr(c, pace_key, 1, 0, pace_ttl, &undo);
+		if (verdict == GOVERNOR_BLOCKED)
 			governor_count(blocked);
+		else
+			governor_count(waits);
 		return (verdict);
 	}
+	if (look.have_rem)
+		cache_decr(c, rem_key, 1, 0, 0, &undo);
 	pthread_mutex_lock(&governor.lock);
 	governor_bucket_charge(&governor.bucket, governor_share(),
 	    governor_window_ms(), now);
@@ -443,6 +607,7 @@ governor_describe(uint64_t now, struct json_object *out)
 {
 	struct cache		*c = cache_thread();
 	struct json_object	*a;
+	struct governor_pace	 pace;
 	char			 keys[GOVERNOR_SLOTS + 3][CACHE_KEY_LEN];
 	const char		*kp[GOVERNOR_SLOTS + 3];
 	char			*vals[GOVERNOR_SLOTS + 3];
@@ -490,6 +655,11 @@ governor_describe(uint64_t now, struct json_object *out)
 	json_object_object_add(out, "limit_per_minute",
 	    json_object_new_int(cfg->upstream_rate_limit));
 	json_object_object_add(out, "budget", json_object_new_int64(budget));
+	governor_pace_of(budget, governor_window_ms(), governor_slot_ms(),
+	    &pace);
+	json_object_object_add(out, "pace_ms",
+	    json_object_new_int64((int64_t)pace.slot_ms));
+	json_object_object_add(out, "burst", json_object_new_int(pace.burst));
 	if (shared) {
 		json_object_object_add(out, "used",
 		    json_object_new_int64((int64_t)used));

@@ -14,13 +14,29 @@ struct json_object;
  * one window overlaps at most that many slots, so no span of a window ever
  * sees more than the budget. When memcached is unreachable each worker
  * falls back to a token bucket holding its share (budget / WORKERS).
+ *
+ * Within that bound the budget is paced: time is also cut into pace slots
+ * of window / budget or a little more (governor_pace_of), each letting one
+ * request go, and more after a quiet spell: the burst pace slots before it
+ * made fewer than burst requests, it may make up the difference. Under
+ * pressure the requests are spread over the window, so the wait
+ * for the next one stays under a pace slot instead of the rest of a window
+ * after the whole budget went in its first seconds; the pace slot is long
+ * enough that the window's own bound never has to stop them.
  */
-#define GOVERNOR_SLOTS	12
+#define GOVERNOR_SLOTS	60
+/* At most this many extra requests go at once after a quiet spell. */
+#define GOVERNOR_BURST_MAX	16
 
 enum governor_verdict {
 	GOVERNOR_GO,		/* send it now */
 	GOVERNOR_WAIT,		/* over budget: *wait_ms until room */
-	GOVERNOR_BLOCKED	/* AniList said 429: paused for *wait_ms */
+	GOVERNOR_BLOCKED,	/* AniList said 429: paused for *wait_ms */
+	/*
+	 * An optional request over its share: what is left is for
+	 * interactive ones (*wait_ms until the window has room again).
+	 */
+	GOVERNOR_RESERVED
 };
 
 struct governor_stats {
@@ -44,6 +60,31 @@ long	governor_budget(int limit, long reported, int window_s);
  */
 bool	governor_fits(const uint64_t *counts, long budget, uint64_t now,
 	    uint64_t slot_ms, uint64_t *wait_ms);
+
+/* How the budget is paced: one request per slot_ms, burst more after quiet. */
+struct governor_pace {
+	uint64_t	slot_ms;
+	int		burst;		/* 0..GOVERNOR_BURST_MAX */
+};
+/*
+ * The pace of budget requests per window_ms whose bound is checked over
+ * window slots of window_slot_ms: a burst of budget / 10 and pace slots
+ * so long that no span of window_ms + window_slot_ms holds more than the
+ * budget ((span / slot + 1) pace slots, burst more once: any burst + 1
+ * pace slots in a row that end in a slot of more than one hold at most
+ * burst + 1).
+ */
+void	governor_pace_of(long budget, uint64_t window_ms,
+	    uint64_t window_slot_ms, struct governor_pace *out);
+/*
+ * current is the count of the current pace slot, this request in it;
+ * previous[0..pace->burst) the counts of the pace slots before it, the
+ * latest first. True when it may go: it is the slot's first, or the slot
+ * holds no more than 1 + burst less what the previous slots made. Else
+ * *wait_ms is how long until the next pace slot begins.
+ */
+bool	governor_pace_fits(uint64_t current, const uint64_t *previous,
+	    const struct governor_pace *pace, uint64_t now, uint64_t *wait_ms);
 
 /* A token bucket: capacity tokens, refilled evenly over period_ms. */
 struct governor_bucket {
@@ -79,6 +120,11 @@ void	governor_report(uint64_t now, long limit, long remaining, int status,
 	    int retry_after);
 /* Budget, use, AniList's numbers and the pause, for /health/upstream. */
 void	governor_describe(uint64_t now, struct json_object *out);
+/*
+ * The pace slot of the current budget (ms between two requests under
+ * pressure), as this process last knew AniList's limit.
+ */
+uint64_t governor_pace_ms(void);
 /* Wall ms until which AniList asked us to pause, or 0. */
 uint64_t governor_blocked_until(uint64_t now);
 void	governor_stats_get(struct governor_stats *out);

@@ -52,6 +52,7 @@ struct rec {
 	/* the answer's source: the least fresh of every fetch */
 	const char		*cache;
 	uint64_t		 fetched_at;
+	long			 queued_ms;	/* the longest of the fetches' */
 	struct json_object	*notes;		/* strings for the answer */
 	/* what was gathered */
 	enum recommend_kind	 kind;
@@ -102,6 +103,8 @@ rec_account(struct rec *r, const struct anilist_reply *reply)
 	if (reply->fetched_at != 0 &&
 	    (r->fetched_at == 0 || reply->fetched_at < r->fetched_at))
 		r->fetched_at = reply->fetched_at;
+	if (reply->queued_ms > r->queued_ms)
+		r->queued_ms = reply->queued_ms;
 }
 
 static void	rec_side_account(struct rec *r, struct tool_call *side, bool ok,
@@ -917,6 +920,7 @@ rec_build(struct rec *r, struct json_object *ranked)
 	memset(&agg, 0, sizeof agg);
 	agg.cache = r->cache;
 	agg.fetched_at = r->fetched_at;
+	agg.queued_ms = r->queued_ms;
 	what = rec_what(r);
 	tools_add_summary(result, rec_summary(ranked, what,
 	    json_object_object_get(result, "reference")), &agg);

@@ -679,6 +679,10 @@ shape_source(const struct anilist_reply *r)
 		    json_object_new_string(ts));
 	} else
 		json_object_object_add(o, "fetched_at", NULL);
+	/* Only an answer that waited for AniList's request budget says so. */
+	if (r->queued_ms > 0)
+		json_object_object_add(o, "queued_ms",
+		    json_object_new_int64(r->queued_ms));
 	return (o);
 }
 

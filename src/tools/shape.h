@@ -66,7 +66,8 @@ struct json_object;
 	"{\"type\":\"object\",\"properties\":{"				\
 	"\"cache\":{\"type\":[\"string\",\"null\"],"			\
 	"\"enum\":[\"hit\",\"miss\",\"stale\",\"bypass\",null]},"	\
-	"\"fetched_at\":" SHAPE_NSTR "}}"
+	"\"fetched_at\":" SHAPE_NSTR ","				\
+	"\"queued_ms\":{\"type\":\"integer\",\"minimum\":1}}}"
 /* The output schema of a paged list whose items follow item_schema. */
 #define SHAPE_SCHEMA_LIST(item_schema, extra)				\
 	"{\"type\":\"object\",\"required\":[\"results\",\"page_info\","	\

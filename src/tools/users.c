@@ -803,12 +803,14 @@ users_refused(struct tool_call *call, const struct anilist_reply *reply)
 }
 
 /*
- * The caller's entry for a media (no cache: it must be current). NULL
- * with call's error set: 404 when the media is not on the list.
+ * The caller's entry for a media (no cache: it must be current), asked by
+ * deadline (monotonic ms, the tool call's: tools that go on to change the
+ * entry share it). NULL with call's error set: 404 when the media is not
+ * on the list.
  */
 static struct json_object *
 users_find_entry(struct tool_call *call, const struct tool_auth *auth,
-    long long media_id)
+    long long media_id, uint64_t deadline)
 {
 	struct json_object	*vars, *e, *out = NULL;
 	struct anilist_reply	 reply;
@@ -822,8 +824,8 @@ users_find_entry(struct tool_call *call, const struct tool_auth *auth,
 	xasprintf(&what, "entry for media %lld on your list", media_id);
 	if (tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_MEDIA_LIST_ENTRY, .vars = vars,
-	    .kind = "list_entry", .token = auth->anilist_token }, what,
-	    &reply) &&
+	    .kind = "list_entry", .token = auth->anilist_token,
+	    .deadline = deadline }, what, &reply) &&
 	    (e = tools_data(call, &reply, "MediaList", what)) != NULL)
 		out = json_object_get(e);
 	if (out == NULL && call->error.status == 404) {
@@ -943,11 +945,12 @@ users_save_vars(struct tool_call *call, struct json_object *args,
 /*
  * progress_volumes counts a manga's volumes: when it is given, the media
  * must be a manga (AniList's Media of type MANGA; a shared, cached
- * answer). False with call's error, before anything changes.
+ * answer), asked within deadline (the tool call's). False with call's
+ * error, before anything changes.
  */
 static bool
 users_check_volumes(struct tool_call *call, struct json_object *args,
-    long long media_id)
+    long long media_id, uint64_t deadline)
 {
 	struct json_object	*vars;
 	struct anilist_reply	 reply;
@@ -960,7 +963,8 @@ users_check_volumes(struct tool_call *call, struct json_object *args,
 	json_object_object_add(vars, "type", json_object_new_string("MANGA"));
 	ok = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_MEDIA_DETAILS, .vars = vars, .kind = "media",
-	    .ttl = cfg->cache_ttl_media }, "such manga", &reply) &&
+	    .ttl = cfg->cache_ttl_media, .deadline = deadline },
+	    "such manga", &reply) &&
 	    tools_data(call, &reply, "Media", "such manga") != NULL;
 	if (!ok && call->error.status == 404) {
 		tool_error_clear(&call->error);
@@ -998,6 +1002,9 @@ users_update(const struct tool *t, struct json_object *args,
 	const char		*status = tools_arg_str(args, "status");
 	char			*status_now = NULL;
 	bool			 fetched = false;
+	/* One deadline: the manga check, the entry's lookup, the change. */
+	uint64_t		 deadline = util_mono_ms() +
+	    (uint64_t)cfg->upstream_timeout_ms;
 
 	memset(&reply, 0, sizeof reply);
 	if (!users_has_change(args)) {
@@ -1008,14 +1015,15 @@ users_update(const struct tool *t, struct json_object *args,
 	}
 	vars = json_object_new_object();
 	if (!users_save_vars(call, args, vars) ||
-	    !users_check_volumes(call, args, media_id))
+	    !users_check_volumes(call, args, media_id, deadline))
 		goto out;
 	/*
 	 * The status always goes to AniList explicitly: left out, it is the
 	 * entry's current one, never a default AniList would pick for us.
 	 */
 	if (status == NULL) {
-		if ((entry = users_find_entry(call, auth, media_id)) == NULL) {
+		if ((entry = users_find_entry(call, auth, media_id,
+		    deadline)) == NULL) {
 			if (call->error.status == 404) {
 				tool_error_clear(&call->error);
 				tool_fail(call, 400, "invalid_argument",
@@ -1042,7 +1050,8 @@ users_update(const struct tool *t, struct json_object *args,
 
 	fetched = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_SAVE_LIST_ENTRY, .vars = vars,
-	    .kind = "list_save", .token = auth->anilist_token },
+	    .kind = "list_save", .token = auth->anilist_token,
+	    .deadline = deadline },
 	    "such anime or manga", &reply);
 	/* Whatever came back, the list may have changed at AniList. */
 	if (reply.upstream_calls > 0)
@@ -1085,8 +1094,11 @@ users_delete(const struct tool *t, struct json_object *args,
 	const char		*title;
 	char			*text;
 	bool			 fetched;
+	/* One deadline for the entry's lookup and the deletion. */
+	uint64_t		 deadline = util_mono_ms() +
+	    (uint64_t)cfg->upstream_timeout_ms;
 
-	if ((entry = users_find_entry(call, auth, media_id)) == NULL)
+	if ((entry = users_find_entry(call, auth, media_id, deadline)) == NULL)
 		return (NULL);
 	v = shape_get(entry, "id");
 	if (!json_object_is_type(v, json_type_int)) {
@@ -1100,7 +1112,8 @@ users_delete(const struct tool *t, struct json_object *args,
 	json_object_object_add(vars, "id", json_object_new_int64(entry_id));
 	fetched = tools_fetch(call, &(struct anilist_request){
 	    .op = TOOLS_OP_DELETE_LIST_ENTRY, .vars = vars,
-	    .kind = "list_delete", .token = auth->anilist_token },
+	    .kind = "list_delete", .token = auth->anilist_token,
+	    .deadline = deadline },
 	    "such list entry", &reply);
 	if (reply.upstream_calls > 0)
 		users_invalidate(auth);

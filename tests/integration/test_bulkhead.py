@@ -40,6 +40,7 @@ class BulkheadTest(unittest.TestCase):
                       upstream=True, upstream_args=["--rate-limit", "0"],
                       config={"UPSTREAM_TIMEOUT_MS": "4000",
                               "UPSTREAM_BATCH_MS": "0",
+                              "UPSTREAM_RATE_LIMIT": "90",
                               "UPSTREAM_BREAKER_THRESHOLD": "1000",
                               "CACHE_TTL_DEFAULT": "1",
                               "RESULT_CACHE_KB": "0"})
@@ -63,7 +64,10 @@ class BulkheadTest(unittest.TestCase):
         self.assertEqual((st, body["source"]["cache"]), (200, "miss"), body)
         st, _, body = self.get("/v1/anime/search", query="stale later")
         self.assertEqual(st, 200, body)
-        time.sleep(1.2)
+        # Quiet long enough for the governor's burst: at 90 a minute one
+        # request per pace slot of 763 ms and 9 more less the 2 made in the
+        # 9 slots before, so all 6 go at once.
+        time.sleep(4.0)
 
         self.s.upstream_fault("hang")
         results = [None] * COLD

@@ -4,7 +4,8 @@ reason, through Caddy with real memcached and the sample upstream.
 
 The sample upstream's "hang" fault reads a request and never answers (a
 stopped process). The deadline here is UPSTREAM_TIMEOUT_MS = 1200 per tool
-call, retries included; one worker, so its breaker is the one asked.
+call, retries included; one worker, so its breaker is the one asked. An
+address that never completes a connection costs a call its connect timeout.
 """
 import os
 import socket
@@ -107,6 +108,70 @@ class UpstreamTimeoutsTest(unittest.TestCase):
         st, body = self.health("/health/upstream")
         self.assertEqual((st, body["state"]), (503, "breaker_open"), body)
         self.assertIn("failed 3 times in a row", body["reason"])
+
+
+CONNECT_MS = 500
+
+
+class ConnectTimeoutTest(unittest.TestCase):
+    """An AniList address that never completes a connection (a loopback
+    socket whose accept queue is full: the kernel drops further handshakes)
+    costs a call its connect timeout (UPSTREAM_CONNECT_TIMEOUT_MS), not its
+    whole deadline, and counts as AniList timing out."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hole = socket.socket()
+        cls.hole.bind(("127.0.0.1", 0))
+        cls.hole.listen(0)
+        addr = cls.hole.getsockname()
+        cls.fillers = []
+        for _ in range(4):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(addr)
+            cls.fillers.append(f)
+        time.sleep(0.2)
+        cls.s = Stack(workers=1, threads=4, memcached=True, upstream=False,
+                      config={"ANILIST_API_URL": "http://127.0.0.1:%d/"
+                              % addr[1],
+                              "UPSTREAM_TIMEOUT_MS": "6000",
+                              "UPSTREAM_CONNECT_TIMEOUT_MS": str(CONNECT_MS),
+                              "UPSTREAM_RETRIES": "0",
+                              "UPSTREAM_BREAKER_THRESHOLD": "1000",
+                              "RESULT_CACHE_KB": "0"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        for f in cls.fillers:
+            f.close()
+        cls.hole.close()
+
+    def test_the_address_never_accepts(self):
+        c = socket.socket()
+        c.settimeout(CONNECT_MS / 1000.0)
+        try:
+            with self.assertRaises(TimeoutError):
+                c.connect(self.hole.getsockname())
+        finally:
+            c.close()
+
+    def test_a_connection_that_never_completes_costs_the_connect_timeout(self):
+        t0 = time.monotonic()
+        st, h, body = self.s.json("GET", url("/v1/anime/search",
+                                             query="never connects"))
+        took = time.monotonic() - t0
+        self.assertEqual(st, 503, body)
+        self.assertIn("unreachable", body["error"]["message"])
+        self.assertIn("retry-after", h)
+        # The connect timeout, not the 6 s deadline (scheduling aside).
+        self.assertLess(took, 3.0, took)
+        st, _, up = self.s.json("GET", "/health/upstream")
+        self.assertEqual((up["status"], up["state"]),
+                         ("degraded", "degraded"), up)
+        self.assertIn("timed out", up["reason"])
 
 
 if __name__ == "__main__":
