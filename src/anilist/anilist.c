@@ -1906,7 +1906,7 @@ anilist_group_room(const struct anilist_group *g, int cx)
 /*
  * The group an arriving part of complexity cx joins (lock held): the first
  * of the queue with room for it, else a new one at its tail whose window
- * fits the caller's deadline.
+ * fits the caller's deadline. Borrowed: the queue and its holders own it.
  */
 static struct anilist_group *
 anilist_group_fit(const struct anilist_call *call, int cx, uint64_t now)
