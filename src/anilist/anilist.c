@@ -1483,14 +1483,17 @@ anilist_alone(struct anilist_call *call, const char *document,
  * (batch.h), as long as the parts' complexity fits BATCH_COMPLEXITY_BUDGET.
  * Groups wait for AniList's budget in a queue, first come first served:
  * only the group at its head asks the governor, and while it waits (the
- * budget is paced: governor.h) what arrives joins it, until it is full and
- * the next group opens behind it. The thread that gets the go sends the
- * group and hands every part its own share; an error in one part fails
- * that part only; a request AniList refuses as a whole (a part's variables
- * invalid, complexity) is retried part by part. A caller leaves its group
- * with a 503 (Retry-After) as soon as the group cannot go before its own
- * bound: UPSTREAM_QUEUE_MS after it came, and enough of its deadline left
- * for the call itself.
+ * budget is paced: governor.h) what arrives joins it. An arriving part
+ * joins the first group of the queue, head first, that still has room for
+ * it in complexity and parts (first fit: a search fills the gap a details
+ * left in an earlier group); a new group opens at the tail only when none
+ * has. The head group takes parts until it is sent. The thread that gets
+ * the go sends the group and hands every part its own share; an error in
+ * one part fails that part only; a request AniList refuses as a whole (a
+ * part's variables invalid, complexity) is retried part by part. A caller
+ * leaves its group with a 503 (Retry-After) as soon as the group cannot go
+ * before its own bound: UPSTREAM_QUEUE_MS after it came, and enough of its
+ * deadline left for the call itself.
  */
 struct anilist_part {
 	struct anilist_call	*call;
@@ -1518,7 +1521,6 @@ struct anilist_group {
 static struct {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
-	struct anilist_group	*open;		/* taking parts, or NULL */
 	struct anilist_group	*head;		/* the queue, oldest first */
 } anilist_batcher = {
 	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER
@@ -1698,8 +1700,6 @@ anilist_queue_remove(struct anilist_group *g)
 			*pp = g->next;
 			break;
 		}
-	if (anilist_batcher.open == g)
-		anilist_batcher.open = NULL;
 	pthread_cond_broadcast(&anilist_batcher.cond);
 }
 
@@ -1715,19 +1715,25 @@ anilist_queue_ahead(const struct anilist_group *g)
 	return (n);
 }
 
-/* The earliest the group could go (monotonic ms), as far as known. */
+/*
+ * The earliest the group could go (monotonic ms), as far as known: a pace
+ * slot for each group ahead once the governor has made the head wait.
+ * Until it has, the burst after a quiet spell may let them all go at once.
+ */
 static uint64_t
 anilist_group_eta(const struct anilist_group *g, uint64_t now)
 {
 	const struct anilist_group	*h = anilist_batcher.head;
-	uint64_t			 at = now;
+	uint64_t			 at = now, pace = 0;
 	size_t				 ahead = anilist_queue_ahead(g);
 
-	if (h != NULL && h->retry_at > at)
+	if (h != NULL && h->retry_at > at) {
 		at = h->retry_at;
+		pace = governor_pace_ms();
+	}
 	if (g->window_end > at)
 		at = g->window_end;
-	return (at + (uint64_t)ahead * governor_pace_ms());
+	return (at + (uint64_t)ahead * pace);
 }
 
 /* Part out's index in g, or g->n. */
@@ -1889,6 +1895,41 @@ anilist_group_wait(struct anilist_group *g, struct anilist_part *mine)
 	}
 }
 
+/* Whether g, still queued, has room for one more part of complexity cx. */
+static bool
+anilist_group_room(const struct anilist_group *g, int cx)
+{
+	return (!g->sending && g->n < BATCH_MAX_PARTS &&
+	    g->complexity + cx <= BATCH_COMPLEXITY_BUDGET);
+}
+
+/*
+ * The group an arriving part of complexity cx joins (lock held): the first
+ * of the queue with room for it, else a new one at its tail whose window
+ * fits the caller's deadline. Borrowed: the queue and its holders own it.
+ */
+static struct anilist_group *
+anilist_group_fit(const struct anilist_call *call, int cx, uint64_t now)
+{
+	struct anilist_group	*g, **tail;
+	uint64_t		 window;
+
+	for (tail = &anilist_batcher.head; *tail != NULL;
+	    tail = &(*tail)->next)
+		if (anilist_group_room(*tail, cx))
+			return (*tail);
+	g = xcalloc(1, sizeof *g);
+	/* The window, less what the deadline cannot spare. */
+	window = (uint64_t)cfg->upstream_batch_ms;
+	if (call->deadline <= now + ANILIST_MIN_CALL_MS)
+		window = 0;
+	else if (window > call->deadline - now - ANILIST_MIN_CALL_MS)
+		window = call->deadline - now - ANILIST_MIN_CALL_MS;
+	g->window_end = now + window;
+	*tail = g;
+	return (g);
+}
+
 /*
  * Ask AniList for one operation: in a batch with others when it is public
  * and batching is on, else alone.
@@ -1897,9 +1938,9 @@ static void
 anilist_ask(struct anilist_call *call, const char *document,
     struct json_object *vars, const char *token, struct anilist_reply *out)
 {
-	struct anilist_group	*g, **tail;
+	struct anilist_group	*g;
 	struct anilist_part	*p;
-	uint64_t		 now = util_mono_ms(), window;
+	uint64_t		 now = util_mono_ms();
 	int			 cx = batch_complexity(document);
 	bool			 last;
 
@@ -1909,25 +1950,7 @@ anilist_ask(struct anilist_call *call, const char *document,
 		return;
 	}
 	pthread_mutex_lock(&anilist_batcher.lock);
-	g = anilist_batcher.open;
-	if (g != NULL && (g->n == BATCH_MAX_PARTS ||
-	    g->complexity + cx > BATCH_COMPLEXITY_BUDGET))
-		anilist_batcher.open = g = NULL;	/* full: it stays queued */
-	if (g == NULL) {
-		g = xcalloc(1, sizeof *g);
-		/* The window, less what the deadline cannot spare. */
-		window = (uint64_t)cfg->upstream_batch_ms;
-		if (call->deadline <= now + ANILIST_MIN_CALL_MS)
-			window = 0;
-		else if (window > call->deadline - now - ANILIST_MIN_CALL_MS)
-			window = call->deadline - now - ANILIST_MIN_CALL_MS;
-		g->window_end = now + window;
-		for (tail = &anilist_batcher.head; *tail != NULL;
-		    tail = &(*tail)->next)
-			;
-		*tail = g;
-		anilist_batcher.open = g;
-	}
+	g = anilist_group_fit(call, cx, now);
 	p = &g->parts[g->n++];
 	p->call = call;
 	p->document = document;

@@ -5,20 +5,22 @@ The window is wide here (UPSTREAM_BATCH_MS = 300) so that requests started
 together surely meet in it on a loaded machine. Every caller gets its own
 part of the answer; an error in one part fails that caller only; a group
 whose complexity would pass the budget (400 of AniList's 500) is split;
-identical requests still make one call (single flight); and requests arriving
-while the group waits for AniList's budget join it.
+identical requests still make one call (single flight); requests arriving
+while the group waits for AniList's budget join it; and an arriving part joins
+the first queued group with room for it, not only the last one opened.
 """
 import os
 import socket
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, watchdog  # noqa: E402
 from test_tools import url  # noqa: E402
 
-watchdog(120)
+watchdog(180)
 
 # Titles of the sample data a search finds first.
 SEARCHES = {"shingeki no kyojin": 16498, "chainsaw man": 127230,
@@ -163,6 +165,86 @@ class BudgetGatheringTest(unittest.TestCase):
             self.assertEqual(st, 200, body)
             self.assertEqual(body["results"][0]["id"], SEARCHES[q])
         self.assertEqual(self.s.upstream_requests(), n + 1)
+
+
+class FirstFitTest(unittest.TestCase):
+    """AniList's budget is 5 requests per 10 s window here, paced one per
+    2,542 ms with no burst (governor.h): cold requests arriving within one
+    pace slot all wait in the queue, and each joins the first queued group
+    with room for it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stack(workers=1, threads=16, memcached=True, upstream=True,
+                      upstream_args=["--rate-limit", "0"],
+                      config={"UPSTREAM_RATE_LIMIT": "30",
+                              "UPSTREAM_RATE_WINDOW": "10",
+                              "UPSTREAM_QUEUE_MS": "15000",
+                              "UPSTREAM_TIMEOUT_MS": "20000",
+                              "RESULT_CACHE_KB": "0"})
+        cls.s.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def setUp(self):
+        # memcached holds the governor's counters too: a fresh budget
+        flush(self.s)
+        self.s.upstream_reset()
+
+    def at_pace_slot_start(self):
+        """Sleep until just after a pace slot starts (pace slots are wall
+        clock ms / pace_ms, governor.h): what follows has the rest of it."""
+        st, _, body = self.s.json("GET", "/health/upstream")
+        self.assertEqual(st, 200, body)
+        pace = body["governor"]["pace_ms"]
+        self.assertEqual(body["governor"]["burst"], 0, body)
+        self.assertGreaterEqual(pace, 1800, body)
+        into = (time.time() * 1000) % pace
+        time.sleep((pace - into + 20) / 1000.0)
+        return pace
+
+    def test_a_small_part_fills_a_gap_in_an_earlier_group(self):
+        # The warm-up takes this pace slot; the seven below arrive in order
+        # within it, so all wait in the queue. Details cost 144, searches
+        # 50, a request 400 at most. Closing groups in arrival order makes
+        # three requests (D D | D D S S | S); first fit makes two: the
+        # first two searches fill the first group's gap (D D S S = 388),
+        # the third joins the second (D D S = 338).
+        self.at_pace_slot_start()
+        t0 = time.monotonic()
+        st, _, _ = self.s.json("GET", url("/v1/anime/search", query="naruto"))
+        self.assertEqual(st, 200)
+        n = self.s.upstream_requests()
+        paths = ["/v1/anime/19", "/v1/anime/16498", "/v1/anime/127230",
+                 "/v1/anime/15809",
+                 url("/v1/anime/search", query="chainsaw man", per_page=3),
+                 url("/v1/anime/search", query="monster", per_page=3),
+                 url("/v1/anime/search", query="blue lock", per_page=3)]
+        want = [19, 16498, 127230, 15809, 127230, 19, 137822]
+        out = [None] * len(paths)
+
+        def one(i):
+            out[i] = self.s.json("GET", paths[i], timeout=60)
+
+        ts = []
+        for i in range(len(paths)):
+            # 150 ms apart after the warm-up: in order, within the slot
+            delay = t0 + 0.25 + 0.15 * i - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            ts.append(threading.Thread(target=one, args=(i,)))
+            ts[-1].start()
+        for t in ts:
+            t.join(60)
+        for path, w, (st, _, body) in zip(paths, want, out):
+            self.assertEqual(st, 200, (path, body))
+            got = (body["anime"]["id"] if "anime" in body
+                   else body["results"][0]["id"])
+            self.assertEqual(got, w, path)
+            self.assertGreater(body["source"].get("queued_ms", 0), 0, body)
+        self.assertEqual(self.s.upstream_requests(), n + 2)
 
 
 if __name__ == "__main__":
