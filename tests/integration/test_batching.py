@@ -38,13 +38,9 @@ def flush(stack):
 class BatchingTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        # The budget is paced (one request per 860 ms past a short burst):
-        # the queue and deadline leave room for three requests in a row.
         cls.s = Stack(workers=1, threads=32, memcached=True, upstream=True,
                       upstream_args=["--rate-limit", "0"],
                       config={"UPSTREAM_BATCH_MS": "300",
-                              "UPSTREAM_QUEUE_MS": "8000",
-                              "UPSTREAM_TIMEOUT_MS": "12000",
                               "RESULT_CACHE_KB": "0"})
         cls.s.start()
 
