@@ -670,6 +670,14 @@ metrics_memo_copy(char *out, const char *in)
 	return (n >= 0 && n < METRICS_MEMO_VALUE);
 }
 
+/* The statsd prefix a memo's line has ("" before any config). */
+static const char *
+metrics_memo_prefix(void)
+{
+	return (cfg != NULL && cfg->statsd_prefix != NULL ?
+	    cfg->statsd_prefix : "");
+}
+
 /* Is m (borrowed) the memo of fam and req (borrowed), still valid? */
 static bool
 metrics_memo_is(const struct metrics_memo *m, enum metrics_fam fam,
@@ -683,7 +691,7 @@ metrics_memo_is(const struct metrics_memo *m, enum metrics_fam fam,
 	    metrics_memo_word(m->type, req->type) &&
 	    strcmp(m->v1, req->v1 != NULL ? req->v1 : "") == 0 &&
 	    (req->k2 == NULL || strcmp(m->v2, req->v2 != NULL ? req->v2 :
-	    "") == 0) && strcmp(m->prefix, cfg->statsd_prefix) == 0);
+	    "") == 0) && strcmp(m->prefix, metrics_memo_prefix()) == 0);
 }
 
 /*
@@ -706,7 +714,7 @@ metrics_memo_make(struct metrics_memo *m, enum metrics_fam fam,
 	m->type = req->type;
 	keep &= metrics_memo_copy(m->v1, req->v1);
 	keep &= metrics_memo_copy(m->v2, req->k2 != NULL ? req->v2 : NULL);
-	keep &= metrics_memo_copy(m->prefix, cfg->statsd_prefix);
+	keep &= metrics_memo_copy(m->prefix, metrics_memo_prefix());
 	m->shm = metrics_shm;
 	m->dogstatsd = metrics_dogstatsd;
 	m->series = NULL;
@@ -714,8 +722,13 @@ metrics_memo_make(struct metrics_memo *m, enum metrics_fam fam,
 	    req->k1, req->v1, req->k2, req->v2, (char *)NULL) &&
 	    (m->series = metrics_series_get(fam, labels)) == NULL)
 		keep = false;
-	m->len = metrics_statsd2_template(req, m->line, sizeof m->line,
-	    &m->head);
+	/* Before any config (some tests): no line, and nothing kept. */
+	m->len = m->head = 0;
+	if (cfg != NULL && cfg->statsd_prefix != NULL)
+		m->len = metrics_statsd2_template(req, m->line,
+		    sizeof m->line, &m->head);
+	else
+		keep = false;
 	if (m->head > m->len)
 		m->len = 0;
 	return (keep);
