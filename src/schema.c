@@ -419,8 +419,10 @@ schema_check_object(const struct json_object *schema, struct json_object *v,
 	json_object_object_foreach(props, name, sub_schema) {
 		if (!json_object_object_get_ex(v, name, &pv))
 			continue;
-		sub = schema_subfield(field, name);
-		ok = schema_check(sub_schema, pv, sub, err);
+		/* At the top a property's field is its name: no copy. */
+		sub = *field != '\0' ? schema_subfield(field, name) : NULL;
+		ok = schema_check(sub_schema, pv, sub != NULL ? sub : name,
+		    err);
 		free(sub);
 		if (!ok)
 			return (false);

@@ -451,6 +451,8 @@ struct metrics_kind {
 	size_t			 time_len;
 };
 #define METRICS_KINDS	8
+#define METRICS_MEMOS	16	/* label sets per thread */
+#define METRICS_MEMO_VALUE	64
 static __thread struct metrics_kind	*metrics_kinds;
 /* Frees a thread's kinds when it exits. */
 static pthread_key_t			 metrics_kinds_key;
@@ -591,10 +593,22 @@ metrics_workers_alive(int n)
 
 /* ---- calls for the other parts ---- */
 
+/*
+ * seconds as milliseconds with 3 decimals ("%.3f" without printf's
+ * floating-point path, as metrics_request_end writes its times).
+ */
 static void
 metrics_ms(char *out, size_t cap, double seconds)
 {
-	snprintf(out, cap, "%.3f", seconds * 1000.0);
+	char	num[UTIL_NUM_MAX];
+	size_t	n = util_fmt_fixed3(num, seconds * 1000.0);
+
+	if (cap == 0)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, num, n);
+	out[n] = '\0';
 }
 
 /*
@@ -611,22 +625,170 @@ struct metrics_event_req {
 	uint64_t		 n;
 };
 
+/*
+ * One label set's shared series and statsd line, worked out once per
+ * thread instead of at every event: the family, base, keys and type are
+ * compared as words, the values by their text.
+ */
+struct metrics_memo {
+	bool			 used;
+	enum metrics_fam	 fam;
+	const char		*base, *k1, *k2, *type;
+	char			 v1[METRICS_MEMO_VALUE];
+	char			 v2[METRICS_MEMO_VALUE];
+	struct metrics_shm	*shm;		/* the registry it was made in */
+	struct metrics_series	*series;	/* NULL: none (no registry) */
+	bool			 dogstatsd;	/* the line's settings */
+	char			 prefix[METRICS_MEMO_VALUE];
+	char			 line[METRICS_LINE_MAX];	/* empty value */
+	size_t			 head;		/* where the value goes */
+	size_t			 len;		/* 0: no statsd line */
+};
+static __thread struct metrics_memo	*metrics_memos;
+static __thread unsigned		 metrics_memo_next;
+static pthread_key_t			 metrics_memos_key;
+static pthread_once_t			 metrics_memos_once = PTHREAD_ONCE_INIT;
+
+static void
+metrics_memos_key_make(void)
+{
+	(void)pthread_key_create(&metrics_memos_key, free);
+}
+
+static bool
+metrics_memo_word(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+/* Copy in (NULL: "") to out[METRICS_MEMO_VALUE]; false when cut. */
+static bool
+metrics_memo_copy(char *out, const char *in)
+{
+	int	n = snprintf(out, METRICS_MEMO_VALUE, "%s", in != NULL ? in : "");
+
+	return (n >= 0 && n < METRICS_MEMO_VALUE);
+}
+
+/* The statsd prefix a memo's line has ("" before any config). */
+static const char *
+metrics_memo_prefix(void)
+{
+	return (cfg != NULL && cfg->statsd_prefix != NULL ?
+	    cfg->statsd_prefix : "");
+}
+
+/* Is m (borrowed) the memo of fam and req (borrowed), still valid? */
+static bool
+metrics_memo_is(const struct metrics_memo *m, enum metrics_fam fam,
+    const struct metrics_statsd_req *req)
+{
+	return (m->used && m->fam == fam && m->shm == metrics_shm &&
+	    m->dogstatsd == metrics_dogstatsd &&
+	    metrics_memo_word(m->base, req->base) &&
+	    metrics_memo_word(m->k1, req->k1) &&
+	    metrics_memo_word(m->k2, req->k2) &&
+	    metrics_memo_word(m->type, req->type) &&
+	    strcmp(m->v1, req->v1 != NULL ? req->v1 : "") == 0 &&
+	    (req->k2 == NULL || strcmp(m->v2, req->v2 != NULL ? req->v2 :
+	    "") == 0) && strcmp(m->prefix, metrics_memo_prefix()) == 0);
+}
+
+/*
+ * Work out m for fam and req (borrowed): the series (claimed now, as
+ * every event did) and the statsd line. False when it may not be kept:
+ * a value too long to compare, or a full registry (which counts each
+ * event it drops).
+ */
+static bool
+metrics_memo_make(struct metrics_memo *m, enum metrics_fam fam,
+    const struct metrics_statsd_req *req)
+{
+	char	labels[METRICS_LABELS_LEN];
+	bool	keep = true;
+
+	m->fam = fam;
+	m->base = req->base;
+	m->k1 = req->k1;
+	m->k2 = req->k2;
+	m->type = req->type;
+	keep &= metrics_memo_copy(m->v1, req->v1);
+	keep &= metrics_memo_copy(m->v2, req->k2 != NULL ? req->v2 : NULL);
+	keep &= metrics_memo_copy(m->prefix, metrics_memo_prefix());
+	m->shm = metrics_shm;
+	m->dogstatsd = metrics_dogstatsd;
+	m->series = NULL;
+	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
+	    req->k1, req->v1, req->k2, req->v2, (char *)NULL) &&
+	    (m->series = metrics_series_get(fam, labels)) == NULL)
+		keep = false;
+	/* Before any config (some tests): no line, and nothing kept. */
+	m->len = m->head = 0;
+	if (cfg != NULL && cfg->statsd_prefix != NULL)
+		m->len = metrics_statsd2_template(req, m->line,
+		    sizeof m->line, &m->head);
+	else
+		keep = false;
+	if (m->head > m->len)
+		m->len = 0;
+	return (keep);
+}
+
+/*
+ * This thread's memo of fam and req (borrowed; its value unused), made
+ * now if need be; metrics_memo_done after use.
+ */
+static struct metrics_memo *
+metrics_memo_get(enum metrics_fam fam, const struct metrics_statsd_req *req)
+{
+	struct metrics_memo	*m;
+	size_t			 i;
+
+	if (metrics_memos == NULL) {
+		metrics_memos = xcalloc(METRICS_MEMOS, sizeof *metrics_memos);
+		pthread_once(&metrics_memos_once, metrics_memos_key_make);
+		(void)pthread_setspecific(metrics_memos_key, metrics_memos);
+	}
+	for (i = 0; i < METRICS_MEMOS; i++) {
+		if (metrics_memo_is(&metrics_memos[i], fam, req))
+			return (&metrics_memos[i]);
+	}
+	m = &metrics_memos[metrics_memo_next++ % METRICS_MEMOS];
+	m->used = metrics_memo_make(m, fam, req);
+	return (m);
+}
+
+/* Send m's (borrowed) statsd line with value, when statsd is on. */
+static void
+metrics_memo_statsd(const struct metrics_memo *m, const char *value)
+{
+	size_t	nv;
+
+	if (!metrics_statsd_on() || m->len == 0)
+		return;
+	nv = strlen(value);
+	/* The line whole must fit, as metrics_statsd_format requires. */
+	if (m->len + nv >= METRICS_LINE_MAX)
+		return;
+	metrics_statsd_append(m->line, m->head, value, nv, m->line + m->head,
+	    m->len - m->head);
+}
+
 /* Count ev (borrowed) in the registry and to statsd. */
 static void
 metrics_event(const struct metrics_event_req *ev)
 {
-	char			 labels[METRICS_LABELS_LEN], num[24];
-	struct metrics_series	*s;
+	struct metrics_memo	*m;
+	char			 num[24];
 
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    ev->k1, ev->v1, ev->k2, ev->v2, (char *)NULL) &&
-	    (s = metrics_series_get(ev->fam, labels)) != NULL)
-		atomic_fetch_add_explicit(&s->value, ev->n,
+	m = metrics_memo_get(ev->fam, &(struct metrics_statsd_req){
+	    .base = ev->base, .k1 = ev->k1, .v1 = ev->v1, .k2 = ev->k2,
+	    .v2 = ev->v2, .type = "c" });
+	if (m->series != NULL)
+		atomic_fetch_add_explicit(&m->series->value, ev->n,
 		    memory_order_relaxed);
 	snprintf(num, sizeof num, "%llu", (unsigned long long)ev->n);
-	metrics_statsd2(&(struct metrics_statsd_req){ .base = ev->base,
-	    .k1 = ev->k1, .v1 = ev->v1, .k2 = ev->k2, .v2 = ev->v2,
-	    .value = num, .type = "c" });
+	metrics_memo_statsd(m, num);
 }
 
 void
@@ -780,19 +942,19 @@ metrics_feedback(const char *action)
 void
 metrics_tool(const char *tool, const char *result, double seconds)
 {
-	char	labels[METRICS_LABELS_LEN], ms[32];
+	struct metrics_memo	*m;
+	char			 ms[32];
 
 	metrics_event(&(struct metrics_event_req){ .fam = MF_TOOL,
 	    .base = "tools.calls", .k1 = "tool", .v1 = tool, .k2 = "result",
 	    .v2 = result, .n = 1 });
 	if (seconds < 0)
 		return;
-	if (metrics_shm != NULL && metrics_labels(labels, sizeof labels,
-	    "tool", tool, (char *)NULL))
-		metrics_observe(MF_TOOL_DURATION, labels, seconds);
+	m = metrics_memo_get(MF_TOOL_DURATION, &(struct metrics_statsd_req){
+	    .base = "tools.time", .k1 = "tool", .v1 = tool, .type = "ms" });
+	metrics_observe_series(m->series, seconds);
 	metrics_ms(ms, sizeof ms, seconds);
-	metrics_statsd2(&(struct metrics_statsd_req){ .base = "tools.time",
-	    .k1 = "tool", .v1 = tool, .value = ms, .type = "ms" });
+	metrics_memo_statsd(m, ms);
 }
 
 void

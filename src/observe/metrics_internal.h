@@ -147,6 +147,12 @@ struct metrics_statsd_req {
 };
 /* Send req (borrowed) when statsd is on. */
 void	metrics_statsd2(const struct metrics_statsd_req *req);
+/*
+ * req's line (borrowed; its value unused) with an empty value into out:
+ * the value goes at *head. Its length, 0 when it does not fit.
+ */
+size_t	metrics_statsd2_template(const struct metrics_statsd_req *req,
+	    char *out, size_t cap, size_t *head);
 
 /* metrics_process.c */
 /* RSS bytes and CPU seconds of a process; false if it is gone. */

@@ -521,14 +521,16 @@ metrics_statsd_release(void)
 	metrics_statsd_flush();
 }
 
-/* statsd name "a.<x>.<y>" from components, or tags "k:x,k:y". */
-void
-metrics_statsd2(const struct metrics_statsd_req *req)
+/*
+ * The line req (borrowed) would send, with an empty value: its name ends
+ * at *head, where a value goes. Its length, or 0 when it would not fit.
+ */
+size_t
+metrics_statsd2_template(const struct metrics_statsd_req *req, char *out,
+    size_t cap, size_t *head)
 {
 	char	name[200], c1[64], c2[64], tags[200];
 
-	if (!metrics_statsd_on())
-		return;
 	if (metrics_dogstatsd) {
 		metrics_statsd_tag_value(c1, sizeof c1, req->v1);
 		if (req->k2 != NULL) {
@@ -537,14 +539,40 @@ metrics_statsd2(const struct metrics_statsd_req *req)
 			    req->k2, c2);
 		} else
 			snprintf(tags, sizeof tags, "%s:%s", req->k1, c1);
-		metrics_statsd(req->base, req->value, req->type, tags);
-		return;
+		snprintf(name, sizeof name, "%s", req->base);
+	} else {
+		metrics_statsd_component(c1, sizeof c1, req->v1);
+		if (req->k2 != NULL) {
+			metrics_statsd_component(c2, sizeof c2, req->v2);
+			snprintf(name, sizeof name, "%s.%s.%s", req->base, c1,
+			    c2);
+		} else
+			snprintf(name, sizeof name, "%s.%s", req->base, c1);
+		tags[0] = '\0';
 	}
-	metrics_statsd_component(c1, sizeof c1, req->v1);
-	if (req->k2 != NULL) {
-		metrics_statsd_component(c2, sizeof c2, req->v2);
-		snprintf(name, sizeof name, "%s.%s.%s", req->base, c1, c2);
-	} else
-		snprintf(name, sizeof name, "%s.%s", req->base, c1);
-	metrics_statsd(name, req->value, req->type, NULL);
+	*head = strlen(cfg->statsd_prefix) + strlen(name) + 1;
+	return (metrics_statsd_format(out, cap, &(struct metrics_stat){
+	    .name = name, .value = "", .type = req->type, .tags = tags,
+	    .dogstatsd = metrics_dogstatsd }));
+}
+
+/* statsd name "a.<x>.<y>" from components, or tags "k:x,k:y". */
+void
+metrics_statsd2(const struct metrics_statsd_req *req)
+{
+	char	line[METRICS_LINE_MAX], full[METRICS_LINE_MAX];
+	size_t	head, n, nv;
+
+	if (!metrics_statsd_on())
+		return;
+	if ((n = metrics_statsd2_template(req, line, sizeof line,
+	    &head)) == 0 || head > n)
+		return;
+	nv = strlen(req->value);
+	if (n + nv >= sizeof full)
+		return;
+	memcpy(full, line, head);
+	memcpy(full + head, req->value, nv);
+	memcpy(full + head + nv, line + head, n - head);
+	metrics_statsd_append(full, n + nv, NULL, 0, NULL, 0);
 }

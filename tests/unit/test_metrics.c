@@ -524,6 +524,60 @@ START_TEST(test_statsd_dogstatsd_tags)
 }
 END_TEST
 
+/*
+ * A label set's series and line are worked out once per thread: values are
+ * told apart by their text (one buffer reused for two values counts two
+ * series), every event still counts and sends, and a new prefix (a
+ * reload) makes new lines.
+ */
+START_TEST(test_event_memo_by_value_text)
+{
+	char	 tool[16], want[256], *t, *p;
+	int	 i;
+
+	statsd_listen();
+	ck_assert(metrics_shared_init());
+	metrics_process_init(false);
+	for (i = 0; i < 3; i++) {
+		snprintf(tool, sizeof tool, "%s", i == 1 ? "tool_b" :
+		    "tool_a");
+		metrics_request_begin();
+		metrics_tool(tool, "ok", 0.002);
+		metrics_cache("media", i == 2 ? "miss" : "hit");
+		metrics_request_end("/health", "GET", 200, util_mono_us());
+		p = datagram();
+		ck_assert_ptr_nonnull(p);
+		snprintf(want, sizeof want,
+		    "anilist_gpt.tools.calls.%s.ok:1|c\n"
+		    "anilist_gpt.tools.time.%s:2.000|ms\n"
+		    "anilist_gpt.cache.media.%s:1|c\n", tool, tool,
+		    i == 2 ? "miss" : "hit");
+		ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "%s", p);
+		free(p);
+	}
+	t = exposition();
+	ck_assert_double_eq(sample(t,
+	    "tool_calls_total{tool=\"tool_a\",result=\"ok\"}"), 2);
+	ck_assert_double_eq(sample(t,
+	    "tool_calls_total{tool=\"tool_b\",result=\"ok\"}"), 1);
+	ck_assert_double_eq(sample(t,
+	    "cache_requests_total{kind=\"media\",result=\"hit\"}"), 2);
+	ck_assert_double_eq(sample(t,
+	    "cache_requests_total{kind=\"media\",result=\"miss\"}"), 1);
+	free(t);
+	free(cfg->statsd_prefix);
+	cfg->statsd_prefix = xstrdup("svc.");
+	metrics_request_begin();
+	metrics_tool("tool_a", "ok", 0.001);
+	metrics_request_end("/health", "GET", 200, util_mono_us());
+	p = datagram();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(strncmp(p, "svc.tools.calls.tool_a.ok:1|c\n"
+	    "svc.tools.time.tool_a:1.000|ms\n", 53) == 0, "%s", p);
+	free(p);
+}
+END_TEST
+
 /* Many lines: several datagrams, none over the limit, no line split. */
 START_TEST(test_statsd_batches_split_at_packet_size)
 {
@@ -965,6 +1019,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_statsd_request_lines_are_one_datagram);
 	tcase_add_test(tc, test_statsd_dogstatsd_tags);
 	tcase_add_test(tc, test_statsd_batches_split_at_packet_size);
+	tcase_add_test(tc, test_event_memo_by_value_text);
 	tcase_add_test(tc, test_statsd_outside_request_sends_at_once);
 	tcase_add_test(tc, test_statsd_unreachable_never_delays);
 	tcase_add_test(tc, test_statsd_requests_share_a_datagram_until_flush_interval);
