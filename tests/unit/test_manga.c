@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "anilist.h"
 #include "schema.h"
 #include "tool.h"
 #include "tools/shape.h"
@@ -76,41 +74,14 @@ static const struct tool_auth	 signed_in = {
 static void
 setup(void)
 {
-	char	*cause = NULL;
-
-	upstream = unit_upstream_start();
-	unit_config();
-	unit_config_set("MEMCACHED_SERVERS", "");
-	unit_config_set("ANILIST_API_URL", unit_upstream_url(upstream));
-	unit_config_set("UPSTREAM_RETRIES", "0");
-	unit_logs_quiet();
-	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	ck_assert_msg(tool_init(&cause), "tool_init: %s", cause);
+	upstream = unit_tools_start();
 }
 
 static void
 teardown(void)
 {
-	anilist_thread_cleanup();
-	curl_global_cleanup();
-	unit_upstream_stop(upstream);
+	unit_tools_stop(upstream);
 	upstream = NULL;
-	unit_logs_restore();
-	unit_config_free();
-}
-
-static struct json_object *
-invoke(const char *name, const char *args, const struct tool_auth *auth,
-    struct tool_call *call)
-{
-	const struct tool	*t = tool_find(name);
-	struct json_object	*a, *result;
-
-	ck_assert_msg(t != NULL, "no tool %s", name);
-	a = unit_json(args);
-	result = tool_invoke(t, a, auth, call);
-	json_object_put(a);
-	return (result);
 }
 
 /* A successful call: the result, checked against the tool's output schema. */
@@ -121,7 +92,7 @@ invoke_ok(const char *name, const char *args, const struct tool_auth *auth)
 	struct tool_call	 call;
 	struct tool_error	 err = { 0 };
 
-	result = invoke(name, args, auth, &call);
+	result = unit_tool_invoke(name, args, auth, &call);
 	ck_assert_msg(result != NULL, "%s %s: %s", name, args,
 	    call.error.message);
 	tool_call_free(&call);
@@ -280,8 +251,8 @@ START_TEST(test_get_anime_no_such_manga)
 
 	unit_upstream_answer(upstream, 404, "{\"data\":{\"Media\":null},"
 	    "\"errors\":[{\"message\":\"Not Found.\",\"status\":404}]}");
-	r = invoke("get_anime", "{\"id\":5,\"media_type\":\"MANGA\"}", NULL,
-	    &call);
+	r = unit_tool_invoke("get_anime",
+	    "{\"id\":5,\"media_type\":\"MANGA\"}", NULL, &call);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(call.error.status, 404);
 	ck_assert_msg(strstr(call.error.message, "manga with id 5") != NULL,
@@ -333,7 +304,7 @@ START_TEST(test_search_refuses_filters_of_the_other_type)
 	struct tool_call	 call;
 
 	unit_upstream_answer(upstream, 500, "{}");
-	r = invoke("search_anime", bad_search[_i].args, NULL, &call);
+	r = unit_tool_invoke("search_anime", bad_search[_i].args, NULL, &call);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(call.error.status, 400);
 	ck_assert_str_eq(call.error.field, bad_search[_i].field);
@@ -381,8 +352,9 @@ START_TEST(test_list_type_and_media_type_disagree)
 	struct json_object	*r;
 	struct tool_call	 call;
 
-	r = invoke("get_user_list", "{\"user_name\":\"x\",\"media_type\":"
-	    "\"MANGA\",\"list_type\":\"ANIME\"}", NULL, &call);
+	r = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"x\",\"media_type\":\"MANGA\","
+	    "\"list_type\":\"ANIME\"}", NULL, &call);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(call.error.status, 400);
 	ck_assert_str_eq(call.error.field, "list_type");
@@ -432,7 +404,7 @@ START_TEST(test_update_refuses_volumes_of_an_anime)
 
 	unit_upstream_answer(upstream, 404, "{\"data\":{\"Media\":null},"
 	    "\"errors\":[{\"message\":\"Not Found.\",\"status\":404}]}");
-	r = invoke("update_list_entry", "{\"media_id\":18,\"status\":"
+	r = unit_tool_invoke("update_list_entry", "{\"media_id\":18,\"status\":"
 	    "\"CURRENT\",\"progress_volumes\":2}", &signed_in, &call);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(call.error.status, 400);

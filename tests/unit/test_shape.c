@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "anilist.h"
@@ -572,28 +571,15 @@ static struct unit_upstream	*upstream;
 static void
 tool_setup(void)
 {
-	char	*cause = NULL;
-
 	load_sample();
-	upstream = unit_upstream_start();
-	unit_config();
-	unit_config_set("MEMCACHED_SERVERS", "");
-	unit_config_set("ANILIST_API_URL", unit_upstream_url(upstream));
-	unit_config_set("UPSTREAM_RETRIES", "0");
-	unit_logs_quiet();
-	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	ck_assert_msg(tool_init(&cause), "tool_init: %s", cause);
+	upstream = unit_tools_start();
 }
 
 static void
 tool_teardown(void)
 {
-	anilist_thread_cleanup();
-	curl_global_cleanup();
-	unit_upstream_stop(upstream);
+	unit_tools_stop(upstream);
 	upstream = NULL;
-	unit_logs_restore();
-	unit_config_free();
 	free_sample();
 }
 

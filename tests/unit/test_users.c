@@ -2,14 +2,13 @@
 #include "autoconf.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "anilist.h"
 #include "schema.h"
 #include "tool.h"
 #include "unit.h"
@@ -33,42 +32,14 @@ static const struct tool_auth	 signed_in = {
 static void
 setup(void)
 {
-	char	*cause = NULL;
-
-	upstream = unit_upstream_start();
-	unit_config();
-	unit_config_set("MEMCACHED_SERVERS", "");
-	unit_config_set("ANILIST_API_URL", unit_upstream_url(upstream));
-	unit_config_set("UPSTREAM_RETRIES", "0");
-	unit_logs_quiet();
-	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	ck_assert_msg(tool_init(&cause), "tool_init: %s", cause);
+	upstream = unit_tools_start();
 }
 
 static void
 teardown(void)
 {
-	anilist_thread_cleanup();
-	curl_global_cleanup();
-	unit_upstream_stop(upstream);
+	unit_tools_stop(upstream);
 	upstream = NULL;
-	unit_logs_restore();
-	unit_config_free();
-}
-
-/* Call tool name with args (JSON text): the result, or NULL and the error. */
-static struct json_object *
-invoke(const char *name, const char *args, const struct tool_auth *auth,
-    struct tool_call *call)
-{
-	const struct tool	*t = tool_find(name);
-	struct json_object	*a, *result;
-
-	ck_assert_msg(t != NULL, "no tool %s", name);
-	a = unit_json(args);
-	result = tool_invoke(t, a, auth, call);
-	json_object_put(a);
-	return (result);
 }
 
 /* ---- argument errors: answered before any call to AniList ---- */
@@ -134,7 +105,7 @@ START_TEST(test_list_tools_refuse_bad_arguments_without_asking_anilist)
 	struct json_object	*result;
 	struct tool_call	 call;
 
-	result = invoke(bad_args[_i].tool, bad_args[_i].args,
+	result = unit_tool_invoke(bad_args[_i].tool, bad_args[_i].args,
 	    bad_args[_i].signed_in ? &signed_in : NULL, &call);
 	ck_assert_msg(result == NULL, "case %d accepted", _i);
 	ck_assert_int_eq(call.error.status, bad_args[_i].status);
@@ -242,8 +213,8 @@ START_TEST(test_list_reply_shapes_every_sample_entry)
 	n = json_object_array_length(entries);
 	ck_assert_uint_eq(n, 52);
 	answer_data(doc);
-	result = invoke("get_user_list", "{\"user_name\":\"sampleuser\","
-	    "\"per_page\":500}", NULL, &call);
+	result = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"sampleuser\",\"per_page\":500}", NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	ck_assert_int_eq(unit_upstream_requests(upstream), 1);
 	memset(&err, 0, sizeof err);
@@ -319,9 +290,10 @@ START_TEST(test_public_list_request_names_the_user_and_the_chunk)
 
 	doc = unit_json_file(SAMPLE_LIST);
 	answer_data(doc);
-	result = invoke("get_user_list", "{\"user_name\":\"sampleuser\","
-	    "\"status\":\"PLANNING\",\"sort\":\"SCORE_DESC\",\"page\":2,"
-	    "\"per_page\":10}", NULL, &call);
+	result = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"sampleuser\",\"status\":\"PLANNING\","
+	    "\"sort\":\"SCORE_DESC\",\"page\":2,\"per_page\":10}", NULL,
+	    &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	req = unit_upstream_last_request(upstream);
 	ck_assert_ptr_nonnull(req);
@@ -350,7 +322,7 @@ START_TEST(test_own_list_request_carries_the_token_and_user_id)
 
 	doc = unit_json_file(SAMPLE_LIST);
 	answer_data(doc);
-	result = invoke("get_user_list", "{}", &signed_in, &call);
+	result = unit_tool_invoke("get_user_list", "{}", &signed_in, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	req = unit_upstream_last_request(upstream);
 	ck_assert_ptr_nonnull(req);
@@ -398,7 +370,7 @@ START_TEST(test_list_sorts_order_the_sample_entries)
 	answer_data(doc);
 	xasprintf(&args, "{\"user_name\":\"sampleuser\",\"per_page\":500,"
 	    "\"sort\":\"%s\"}", sorts[_i].sort);
-	result = invoke("get_user_list", args, NULL, &call);
+	result = unit_tool_invoke("get_user_list", args, NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	results = get(result, "results");
 	ck_assert_uint_eq(json_object_array_length(results), 52);
@@ -452,8 +424,8 @@ START_TEST(test_entry_of_a_custom_list_is_listed_once)
 	json_object_object_add(custom, "entries", copy);
 	json_object_array_add(lists, custom);
 	answer_data(doc);
-	result = invoke("get_user_list", "{\"user_name\":\"sampleuser\","
-	    "\"per_page\":500}", NULL, &call);
+	result = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"sampleuser\",\"per_page\":500}", NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	ck_assert_uint_eq(json_object_array_length(get(result, "results")),
 	    52);
@@ -482,8 +454,8 @@ START_TEST(test_next_page_and_user_come_from_the_collection)
 	    json_object_new_string("SampleUser"));
 	json_object_object_add(coll, "user", user);
 	answer_data(doc);
-	result = invoke("get_user_list", "{\"user_name\":\"sampleuser\"}",
-	    NULL, &call);
+	result = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"sampleuser\"}", NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	ck_assert(json_object_get_boolean(get(get(result, "page_info"),
 	    "has_next_page")));
@@ -506,8 +478,8 @@ START_TEST(test_unknown_user_is_not_found)
 	unit_upstream_answer(upstream, 404, "{\"data\":{\"MediaListCollection\""
 	    ":null},\"errors\":[{\"message\":\"User not found\","
 	    "\"status\":404}]}");
-	result = invoke("get_user_list", "{\"user_name\":\"nobody\"}", NULL,
-	    &call);
+	result = unit_tool_invoke("get_user_list",
+	    "{\"user_name\":\"nobody\"}", NULL, &call);
 	ck_assert_ptr_null(result);
 	ck_assert_int_eq(call.error.status, 404);
 	ck_assert_str_eq(call.error.code, "not_found");
@@ -537,7 +509,7 @@ START_TEST(test_update_shapes_the_saved_entry)
 	json_object_object_add(data, "SaveMediaListEntry", saved);
 	json_object_object_add(reply, "data", data);
 	unit_upstream_answer(upstream, 200, json_object_to_json_string(reply));
-	result = invoke("update_list_entry", "{\"media_id\":131586,"
+	result = unit_tool_invoke("update_list_entry", "{\"media_id\":131586,"
 	    "\"status\":\"CURRENT\",\"progress\":4,\"score\":85}", &signed_in,
 	    &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
@@ -572,7 +544,7 @@ START_TEST(test_update_refusal_names_the_argument)
 	    ":null},\"errors\":[{\"message\":\"validation\",\"status\":400,"
 	    "\"validation\":{\"scoreRaw\":[\"The score raw must be between 0 "
 	    "and 100.\"]}}]}");
-	result = invoke("update_list_entry", "{\"media_id\":131586,"
+	result = unit_tool_invoke("update_list_entry", "{\"media_id\":131586,"
 	    "\"status\":\"CURRENT\",\"score\":85}", &signed_in, &call);
 	ck_assert_ptr_null(result);
 	ck_assert_int_eq(call.error.status, 400);

@@ -15,10 +15,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "anilist.h"
 #include "config.h"
 #include "log.h"
+#include "tool.h"
 #include "unit.h"
 #include "util.h"
 
@@ -292,4 +295,44 @@ unit_upstream_stop(struct unit_upstream *up)
 	free(up->body);
 	free(up->last);
 	free(up);
+}
+
+struct unit_upstream *
+unit_tools_start(void)
+{
+	struct unit_upstream	*up = unit_upstream_start();
+	char			*cause = NULL;
+
+	unit_config();
+	unit_config_set("MEMCACHED_SERVERS", "");
+	unit_config_set("ANILIST_API_URL", unit_upstream_url(up));
+	unit_config_set("UPSTREAM_RETRIES", "0");
+	unit_logs_quiet();
+	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+	ck_assert_msg(tool_init(&cause), "tool_init: %s", cause);
+	return (up);
+}
+
+void
+unit_tools_stop(struct unit_upstream *up)
+{
+	anilist_thread_cleanup();
+	curl_global_cleanup();
+	unit_upstream_stop(up);
+	unit_logs_restore();
+	unit_config_free();
+}
+
+struct json_object *
+unit_tool_invoke(const char *name, const char *args,
+    const struct tool_auth *auth, struct tool_call *call)
+{
+	const struct tool	*t = tool_find(name);
+	struct json_object	*a, *result;
+
+	ck_assert_msg(t != NULL, "no tool %s", name);
+	a = unit_json(args);
+	result = tool_invoke(t, a, auth, call);
+	json_object_put(a);
+	return (result);
 }

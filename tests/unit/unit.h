@@ -1,10 +1,12 @@
-/* unit.h: what the Check unit tests share: running a suite, quiet logs, a test config, files of the source tree, JSON, and a stand-in AniList on loopback. */
+/* unit.h: what the Check unit tests share: running a suite, quiet logs, a test config, files of the source tree, JSON, a stand-in AniList on loopback, and the tools against it. */
 #ifndef UNIT_H
 #define UNIT_H
 
 #include <check.h>
 
 struct json_object;
+struct tool_auth;
+struct tool_call;
 
 /*
  * Run every test of suite (CK_VERBOSITY and CK_RUN_CASE/CK_RUN_SUITE from
@@ -56,5 +58,20 @@ int	 unit_upstream_requests(struct unit_upstream *up);
 char	*unit_upstream_last_request(struct unit_upstream *up);
 /* Stop the thread, close the socket and free up; NULL is a no-op. */
 void	 unit_upstream_stop(struct unit_upstream *up);
+
+/*
+ * The tools against a stand-in AniList, for a test's fixture: a fresh
+ * development config pointed at a new unit_upstream (no memcached, no
+ * retries), quiet logs, libcurl and the tool registry started. Returns
+ * the upstream; unit_tools_stop undoes it all.
+ */
+struct unit_upstream *unit_tools_start(void);
+void	 unit_tools_stop(struct unit_upstream *up);
+/*
+ * Call tool name (it must exist) with args, JSON text: the result (caller
+ * puts), or NULL with call's error.
+ */
+struct json_object *unit_tool_invoke(const char *name, const char *args,
+	    const struct tool_auth *auth, struct tool_call *call);
 
 #endif
