@@ -101,6 +101,15 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
+def drop_screenshots(path):
+    """Remove a test's screenshot folder, or keep it and say where when
+    ANILIST_GPT_KEEP_TMP is set."""
+    if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        sys.stderr.write("screenshots kept in %s\n" % path)
+
+
 def watchdog(seconds):
     """Kill the whole test file if it runs longer than seconds."""
     def on_alarm(signum, frame):

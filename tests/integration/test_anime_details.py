@@ -10,7 +10,6 @@ a title without them, and the answer says so with empty lists and nulls.
 """
 import json
 import os
-import shutil
 import sys
 import tempfile
 import unittest
@@ -64,10 +63,7 @@ class AnimeDetailsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
-        if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-        else:
-            sys.stderr.write("screenshots kept in %s\n" % cls.tmp)
+        harness.drop_screenshots(cls.tmp)
 
     def test_details_say_what_anilist_has_and_nothing_more(self):
         body, spent = self.cold_warm("get_anime", "/v1/anime/%d" % INITIAL_D,

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import shutil
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -107,10 +106,7 @@ class BreadthTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
-        if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-        else:
-            sys.stderr.write("screenshots kept in %s\n" % cls.tmp)
+        harness.drop_screenshots(cls.tmp)
 
     # -- helpers --------------------------------------------------------
     @classmethod

@@ -10,7 +10,6 @@ the others use the public user-name variant of the sample user.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,10 +61,7 @@ class BreadthWidgetsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
-        if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-        else:
-            sys.stderr.write("screenshots kept in %s\n" % cls.tmp)
+        harness.drop_screenshots(cls.tmp)
 
     # -- helpers --------------------------------------------------------
     @classmethod

@@ -62,10 +62,7 @@ class McpTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
-        if os.environ.get("ANILIST_GPT_KEEP_TMP") is None:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-        else:
-            sys.stderr.write("screenshots kept in %s\n" % cls.tmp)
+        harness.drop_screenshots(cls.tmp)
 
     # -- helpers --------------------------------------------------------
     def post(self, body, version=None, headers=None, raw=False):
