@@ -63,14 +63,6 @@
 
 static struct unit_upstream	*upstream;
 
-static const struct tool_auth	 signed_in = {
-	.user_id = 1,
-	.anilist_id = 5001,
-	.name = "sampleuser",
-	.anilist_token = "sample-token",
-	.scope = "user:1",
-};
-
 static void
 setup(void)
 {
@@ -384,7 +376,8 @@ START_TEST(test_update_sets_volumes_read)
 	unit_upstream_answer(upstream, 200, "{\"data\":{\"Media\":"
 	    MANGA_MEDIA ",\"SaveMediaListEntry\":" MANGA_ENTRY "}}");
 	r = invoke_ok("update_list_entry", "{\"media_id\":30001,\"status\":"
-	    "\"CURRENT\",\"progress\":30,\"progress_volumes\":3}", &signed_in);
+	    "\"CURRENT\",\"progress\":30,\"progress_volumes\":3}",
+	    &unit_signed_in);
 	ck_assert_int_eq(unit_upstream_requests(upstream), 2);
 	ck_assert(sent("\"progressVolumes\":3"));
 	e = get(r, "entry");
@@ -405,7 +398,7 @@ START_TEST(test_update_refuses_volumes_of_an_anime)
 	unit_upstream_answer(upstream, 404, "{\"data\":{\"Media\":null},"
 	    "\"errors\":[{\"message\":\"Not Found.\",\"status\":404}]}");
 	r = unit_tool_invoke("update_list_entry", "{\"media_id\":18,\"status\":"
-	    "\"CURRENT\",\"progress_volumes\":2}", &signed_in, &call);
+	    "\"CURRENT\",\"progress_volumes\":2}", &unit_signed_in, &call);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(call.error.status, 400);
 	ck_assert_str_eq(call.error.field, "progress_volumes");

@@ -20,15 +20,6 @@
 
 static struct unit_upstream	*upstream;
 
-/* A signed-in caller, as the accounts layer would pass one. */
-static const struct tool_auth	 signed_in = {
-	.user_id = 1,
-	.anilist_id = 5001,
-	.name = "sampleuser",
-	.anilist_token = "sample-token",
-	.scope = "user:1",
-};
-
 static void
 setup(void)
 {
@@ -106,7 +97,7 @@ START_TEST(test_list_tools_refuse_bad_arguments_without_asking_anilist)
 	struct tool_call	 call;
 
 	result = unit_tool_invoke(bad_args[_i].tool, bad_args[_i].args,
-	    bad_args[_i].signed_in ? &signed_in : NULL, &call);
+	    bad_args[_i].signed_in ? &unit_signed_in : NULL, &call);
 	ck_assert_msg(result == NULL, "case %d accepted", _i);
 	ck_assert_int_eq(call.error.status, bad_args[_i].status);
 	if (bad_args[_i].field == NULL)
@@ -322,7 +313,8 @@ START_TEST(test_own_list_request_carries_the_token_and_user_id)
 
 	doc = unit_json_file(SAMPLE_LIST);
 	answer_data(doc);
-	result = unit_tool_invoke("get_user_list", "{}", &signed_in, &call);
+	result = unit_tool_invoke("get_user_list", "{}", &unit_signed_in,
+	    &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	req = unit_upstream_last_request(upstream);
 	ck_assert_ptr_nonnull(req);
@@ -510,8 +502,8 @@ START_TEST(test_update_shapes_the_saved_entry)
 	json_object_object_add(reply, "data", data);
 	unit_upstream_answer(upstream, 200, json_object_to_json_string(reply));
 	result = unit_tool_invoke("update_list_entry", "{\"media_id\":131586,"
-	    "\"status\":\"CURRENT\",\"progress\":4,\"score\":85}", &signed_in,
-	    &call);
+	    "\"status\":\"CURRENT\",\"progress\":4,\"score\":85}",
+	    &unit_signed_in, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
 	req = unit_upstream_last_request(upstream);
 	ck_assert_ptr_nonnull(strstr(req, "\"scoreRaw\":85"));
@@ -545,7 +537,7 @@ START_TEST(test_update_refusal_names_the_argument)
 	    "\"validation\":{\"scoreRaw\":[\"The score raw must be between 0 "
 	    "and 100.\"]}}]}");
 	result = unit_tool_invoke("update_list_entry", "{\"media_id\":131586,"
-	    "\"status\":\"CURRENT\",\"score\":85}", &signed_in, &call);
+	    "\"status\":\"CURRENT\",\"score\":85}", &unit_signed_in, &call);
 	ck_assert_ptr_null(result);
 	ck_assert_int_eq(call.error.status, 400);
 	ck_assert_str_eq(call.error.field, "score");

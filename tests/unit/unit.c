@@ -297,6 +297,14 @@ unit_upstream_stop(struct unit_upstream *up)
 	free(up);
 }
 
+const struct tool_auth unit_signed_in = {
+	.user_id = 1,
+	.anilist_id = 5001,
+	.name = "sampleuser",
+	.anilist_token = "sample-token",
+	.scope = "user:1",
+};
+
 struct unit_upstream *
 unit_tools_start(void)
 {

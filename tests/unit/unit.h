@@ -71,6 +71,8 @@ void	 unit_tools_stop(struct unit_upstream *up);
  * Call tool name (it must exist) with args, JSON text: the result (caller
  * puts), or NULL with call's error.
  */
+/* A signed-in caller (the sample user), as the accounts layer passes one. */
+extern const struct tool_auth unit_signed_in;
 struct json_object *unit_tool_invoke(const char *name, const char *args,
 	    const struct tool_auth *auth, struct tool_call *call);
 
