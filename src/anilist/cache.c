@@ -607,6 +607,27 @@ cache_decr(struct cache *c, const char *key, uint64_t delta,
 	    value));
 }
 
+bool
+cache_counter_value(const char *val, uint64_t *value)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	if (val == NULL || val[0] < '0' || val[0] > '9')
+		return (false);
+	for (i = 0; val[i] >= '0' && val[i] <= '9'; i++) {
+		if (n > (UINT64_MAX - (uint64_t)(val[i] - '0')) / 10)
+			return (false);
+		n = n * 10 + (uint64_t)(val[i] - '0');
+	}
+	while (val[i] == ' ')
+		i++;
+	if (val[i] != '\0')
+		return (false);
+	*value = n;
+	return (true);
+}
+
 static int
 cache_keycmp(const void *a, const void *b)
 {

@@ -88,6 +88,13 @@ enum cache_status cache_incr(struct cache *c, const char *key, uint64_t delta,
 		    uint64_t initial, int ttl, uint64_t *value);
 enum cache_status cache_decr(struct cache *c, const char *key, uint64_t delta,
 		    uint64_t initial, int ttl, uint64_t *value);
+/*
+ * A counter's value as a get returns it (NUL-terminated). A decrement that
+ * drops a digit leaves the old length, padded with spaces ("10" becomes
+ * "9 "), so trailing spaces are part of the number. False when val is not
+ * a counter.
+ */
+bool		 cache_counter_value(const char *val, uint64_t *value);
 
 /*
  * Append the canonical JSON text of obj: object keys sorted bytewise at

@@ -233,17 +233,6 @@ governor_slot_ttl(void)
 	return (2 * cfg->upstream_rate_window + 2);
 }
 
-static bool
-governor_parse_u64(const char *s, uint64_t *v)
-{
-	long long	n;
-
-	if (s == NULL || !util_parse_ll(s, &n) || n < 0)
-		return (false);
-	*v = (uint64_t)n;
-	return (true);
-}
-
 /* This worker's share of the budget; call with the lock held. */
 static double
 governor_share(void)
@@ -325,7 +314,7 @@ governor_learn_limit(struct cache *c)
 		return;
 	governor_key(key, "limit");
 	if (cache_get(c, key, &val, &len) == CACHE_OK) {
-		if (governor_parse_u64(val, &v) && v > 0) {
+		if (cache_counter_value(val, &v) && v > 0) {
 			pthread_mutex_lock(&governor.lock);
 			if (governor.limit < 0)
 				governor.limit = (long)v;
@@ -409,15 +398,15 @@ governor_read(struct cache *c, uint64_t slot, const struct governor_pace *pace,
 	if (cache_mget(c, kp, n, vals) != CACHE_OK)
 		return (false);
 	for (i = 0; i < GOVERNOR_SLOTS; i++)
-		look->counts[i] = governor_parse_u64(vals[i], &v) ? v : 0;
+		look->counts[i] = cache_counter_value(vals[i], &v) ? v : 0;
 	for (i = 0; i < (size_t)pace->burst; i++)
-		look->paced[i] = governor_parse_u64(vals[GOVERNOR_SLOTS + 3 + i],
+		look->paced[i] = cache_counter_value(vals[GOVERNOR_SLOTS + 3 + i],
 		    &v) ? v : 0;
-	look->have_limit = governor_parse_u64(vals[GOVERNOR_SLOTS],
+	look->have_limit = cache_counter_value(vals[GOVERNOR_SLOTS],
 	    &look->limit) && look->limit > 0;
-	look->have_rem = governor_parse_u64(vals[GOVERNOR_SLOTS + 1],
+	look->have_rem = cache_counter_value(vals[GOVERNOR_SLOTS + 1],
 	    &look->rem);
-	if (!governor_parse_u64(vals[GOVERNOR_SLOTS + 2], &look->blocked))
+	if (!cache_counter_value(vals[GOVERNOR_SLOTS + 2], &look->blocked))
 		look->blocked = 0;
 	for (i = 0; i < n; i++)
 		free(vals[i]);
@@ -635,12 +624,12 @@ governor_describe(uint64_t now, struct json_object *out)
 	if (c != NULL && cache_mget(c, kp, nitems(kp), vals) == CACHE_OK) {
 		shared = true;
 		for (i = 0; i < GOVERNOR_SLOTS; i++) {
-			if (governor_parse_u64(vals[i], &v))
+			if (cache_counter_value(vals[i], &v))
 				used += v;
 		}
-		if (governor_parse_u64(vals[GOVERNOR_SLOTS], &v) && v > 0)
+		if (cache_counter_value(vals[GOVERNOR_SLOTS], &v) && v > 0)
 			limit = (long)v;
-		if (governor_parse_u64(vals[GOVERNOR_SLOTS + 2], &v) &&
+		if (cache_counter_value(vals[GOVERNOR_SLOTS + 2], &v) &&
 		    v > blocked)
 			blocked = v;
 		for (i = 0; i < nitems(vals); i++)

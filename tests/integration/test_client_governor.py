@@ -8,8 +8,10 @@ X-RateLimit-Remaining runs out; a 429 pauses every process until its
 Retry-After with no upstream request meanwhile; without memcached each
 process keeps to its share.
 """
+import hashlib
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -18,7 +20,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from test_client import ClientBase  # noqa: E402
+from test_client import ClientBase, memcached_command  # noqa: E402
 
 harness.watchdog(150)
 
@@ -105,6 +107,27 @@ class GovernorTest(ClientBase):
                 worst = max(worst, s[j][2] - s[i][2])
         self.assertLessEqual(worst, BUDGET, s)
         self.assertGreater(elapsed, WINDOW)
+
+    def test_a_counter_memcached_pads_still_counts(self):
+        # A decrement that drops a digit leaves memcached's counter padded
+        # ("10" becomes "9 "). Read as no number, a busy slot of the
+        # window counted 0 and let more than the budget through.
+        env = self.governed(UPSTREAM_RATE_WINDOW=60,
+                            UPSTREAM_GOVERNOR_ID="padded")
+        host = hashlib.sha256(b"padded").hexdigest()[:16]
+        key = "ag:v1:rl:%s:%d" % (host, int(time.time()))
+        port = self.stack.memcached_port
+        self.assertEqual(memcached_command(port, "set %s 0 60 2\r\n10"
+                                           % key), "STORED")
+        self.assertEqual(memcached_command(port, "decr %s 1" % key), "9")
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            c.sendall(b"get %s\r\n" % key.encode())
+            got = b""
+            while not got.endswith(b"END\r\n"):
+                got += c.recv(4096)
+        self.assertIn(b"\r\n9 \r\n", got)
+        lines, _ = self.run_driver("-H", env=env)
+        self.assertEqual(lines[0]["governor"]["used"], 9, lines)
 
     def test_budget_drops_to_the_limit_anilist_reports(self):
         self.stack.upstream("POST", "/__config", {"rate_limit": 30})

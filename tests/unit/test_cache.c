@@ -1,4 +1,4 @@
-/* test_cache.c: cache keys: canonical JSON, digests and key shape (no server needed). */
+/* test_cache.c: cache keys: canonical JSON, digests, key shape and counter values (no server needed). */
 #include "autoconf.h"
 
 #include <check.h>
@@ -214,6 +214,38 @@ START_TEST(test_refused_server_fails_fast)
 }
 END_TEST
 
+static const struct {
+	const char	*val;
+	bool		 ok;
+	uint64_t	 want;
+} counter_cases[] = {
+	{ "0", true, 0 },
+	{ "42", true, 42 },
+	{ "9 ", true, 9 },		/* decremented from 10 */
+	{ "1  ", true, 1 },		/* from 100 */
+	{ "18446744073709551615", true, UINT64_MAX },
+	{ "18446744073709551616", false, 0 },
+	{ "", false, 0 },
+	{ " 9", false, 0 },
+	{ "-1", false, 0 },
+	{ "9 x", false, 0 },
+	{ "abc", false, 0 },
+};
+
+START_TEST(test_counter_value_reads_memcached_padding)
+{
+	uint64_t	v = 77;
+
+	ck_assert(cache_counter_value(counter_cases[_i].val, &v) ==
+	    counter_cases[_i].ok);
+	if (counter_cases[_i].ok)
+		ck_assert_uint_eq(v, counter_cases[_i].want);
+	else
+		ck_assert_uint_eq(v, 77);
+	ck_assert(!cache_counter_value(NULL, &v));
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -232,6 +264,8 @@ cache_suite(void)
 	    (int)nitems(create_cases));
 	tcase_add_test(tc, test_operations_without_a_cache_are_errors);
 	tcase_add_test(tc, test_refused_server_fails_fast);
+	tcase_add_loop_test(tc, test_counter_value_reads_memcached_padding, 0,
+	    (int)nitems(counter_cases));
 	suite_add_tcase(s, tc);
 	return (s);
 }
