@@ -127,6 +127,26 @@ governor_pace_fits(uint64_t current, const uint64_t *previous,
 }
 
 bool
+governor_room_fits(const uint64_t *counts, long budget, uint64_t now,
+    uint64_t slot_ms, const struct governor_pace *pace)
+{
+	uint64_t	held = 0, slot = now / slot_ms, leaves, paced;
+	size_t		i;
+
+	for (i = 0; i <= GOVERNOR_SLOTS; i++)
+		held += counts[i];
+	for (i = 0; i <= GOVERNOR_SLOTS; i++) {
+		/* Until slot i leaves, it and those after it stay. */
+		leaves = (slot + 1 + i) * slot_ms;
+		paced = (leaves - 1) / pace->slot_ms - now / pace->slot_ms;
+		if (held + paced > (uint64_t)budget)
+			return (false);
+		held -= counts[i];
+	}
+	return (true);
+}
+
+bool
 governor_bucket_take(struct governor_bucket *b, double capacity,
     uint64_t period_ms, uint64_t now, uint64_t *wait_ms)
 {
@@ -232,6 +252,7 @@ governor_slot_ttl(void)
 {
 	return (2 * cfg->upstream_rate_window + 2);
 }
+
 
 /* This worker's share of the budget; call with the lock held. */
 static double
@@ -440,8 +461,10 @@ governor_judge(const struct governor_look *look,
 	    governor_margin(budget), now, governor_slot_ms(), wait_ms))
 		return (GOVERNOR_RESERVED);
 	if (!governor_pace_fits(look->pace_count, look->paced, pace, now,
-	    wait_ms))
+	    wait_ms) && (look->pace_count > 2 || !governor_room_fits(
+	    look->counts, budget, now, governor_slot_ms(), pace)))
 		return (GOVERNOR_WAIT);
+	*wait_ms = 0;
 	if (look->have_rem && look->rem <= 1) {
 		/* AniList says nothing is left: wait for its next report. */
 		*wait_ms = governor_slot_ms();

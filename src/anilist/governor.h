@@ -22,7 +22,9 @@ struct json_object;
  * pressure the requests are spread over the window, so the wait
  * for the next one stays under a pace slot instead of the rest of a window
  * after the whole budget went in its first seconds; the pace slot is long
- * enough that the window's own bound never has to stop them.
+ * enough that the window's own bound never has to stop them. A pace slot
+ * may send one extra while the window keeps room for the pace to come
+ * (governor_room_fits), so steady pressure still uses the whole budget.
  */
 #define GOVERNOR_SLOTS	60
 /* At most this many extra requests go at once after a quiet spell. */
@@ -85,6 +87,19 @@ void	governor_pace_of(long budget, uint64_t window_ms,
  */
 bool	governor_pace_fits(uint64_t current, const uint64_t *previous,
 	    const struct governor_pace *pace, uint64_t now, uint64_t *wait_ms);
+
+/*
+ * Room beyond the pace. Under steady pressure the burst never refills, so
+ * the pace alone would send only budget - 1 - burst a window. A request the
+ * pace refused may still go as the pace slot's one extra when the window
+ * keeps room for it and for every pace slot to come: counts (as for
+ * governor_fits, this request in the last) less each old slot as it
+ * leaves, plus one request for each pace slot that begins before it
+ * leaves, never passes the budget. So the window's bound still never has
+ * to stop a paced request, and the whole budget is used.
+ */
+bool	governor_room_fits(const uint64_t *counts, long budget, uint64_t now,
+	    uint64_t slot_ms, const struct governor_pace *pace);
 
 /* A token bucket: capacity tokens, refilled evenly over period_ms. */
 struct governor_bucket {

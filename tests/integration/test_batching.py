@@ -165,9 +165,10 @@ class BudgetGatheringTest(unittest.TestCase):
 
 class FirstFitTest(unittest.TestCase):
     """AniList's budget is 5 requests per 10 s window here, paced one per
-    2,542 ms with no burst (governor.h): cold requests arriving within one
-    pace slot all wait in the queue, and each joins the first queued group
-    with room for it."""
+    2,542 ms with no burst and one extra where the window has room
+    (governor.h): cold requests arriving within a pace slot whose request
+    and extra have gone all wait in the queue, and each joins the first
+    queued group with room for it."""
 
     @classmethod
     def setUpClass(cls):
@@ -202,17 +203,23 @@ class FirstFitTest(unittest.TestCase):
         return pace
 
     def test_a_small_part_fills_a_gap_in_an_earlier_group(self):
-        # The warm-up takes this pace slot; the seven below arrive in order
-        # within it, so all wait in the queue. Details cost 144, searches
-        # 50, a request 400 at most. Closing groups in arrival order makes
-        # three requests (D D | D D S S | S); first fit makes two: the
-        # first two searches fill the first group's gap (D D S S = 388),
-        # the third joins the second (D D S = 338).
+        # The warm-up takes this pace slot and its one extra (the window
+        # is empty, so early in the slot it has room for it); the seven
+        # below arrive in order within the slot, so all wait in the queue.
+        # Details cost 144, searches 50, a request 400 at most. Closing
+        # groups in arrival order makes three requests (D D | D D S S | S);
+        # first fit makes two: the first two searches fill the first
+        # group's gap (D D S S = 388), the third joins the second
+        # (D D S = 338).
         self.at_pace_slot_start()
         t0 = time.monotonic()
-        st, _, _ = self.s.json("GET", url("/v1/anime/search", query="naruto"))
-        self.assertEqual(st, 200)
+        for q in ("naruto", "one piece"):
+            st, _, body = self.s.json("GET", url("/v1/anime/search",
+                                                 query=q))
+            self.assertEqual(st, 200)
+            self.assertNotIn("queued_ms", body["source"], body)
         n = self.s.upstream_requests()
+        self.assertEqual(n, 2)
         paths = ["/v1/anime/19", "/v1/anime/16498", "/v1/anime/127230",
                  "/v1/anime/15809",
                  url("/v1/anime/search", query="chainsaw man", per_page=3),
