@@ -669,9 +669,13 @@ const struct tool tools_get_seasonal_anime = {
 	"\"description\":\"users who rated it\"},"				\
 	"\"site_url\":" SHAPE_NSTR "}}}"
 
-/* Too long an answer loses reviews, then streaming sites, first. */
+/*
+ * Too long an answer loses reviews, then streaming sites, then the related
+ * titles past what fits (AniList does not page them: a large franchise
+ * has dozens), first.
+ */
 static const char *const anime_details_trim_first[] = {
-	"anime.reviews", "anime.where_to_watch", NULL
+	"anime.reviews", "anime.where_to_watch", "anime.relations", NULL
 };
 
 const struct tool tools_get_anime = {

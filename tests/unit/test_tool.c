@@ -14,6 +14,7 @@
 #include "router.h"
 #include "schema.h"
 #include "tool.h"
+#include "tools/tools.h"
 #include "util.h"
 
 /* A schema with every keyword the validator knows. */
@@ -523,6 +524,32 @@ fit_length(struct json_object *o, const char *path)
 	    (size_t)json_object_get_string_len(v));
 }
 
+/*
+ * A large franchise: get_anime's own order leaves out reviews, then
+ * streaming sites, then the related titles past what fits, and keeps the
+ * description whole.
+ */
+START_TEST(test_get_anime_fits_a_large_franchise)
+{
+	struct json_object	*r = fit_details(), *a;
+	size_t			 n;
+
+	ck_assert(json_object_object_get_ex(r, "anime", &a));
+	json_object_object_add(a, "relations", fit_items(120, 100));
+	ck_assert_uint_gt(tool_text_size(r), 2 * TOOL_BUDGET_DEFAULT);
+	ck_assert(tool_fit(r, TOOL_BUDGET_DEFAULT, false,
+	    tools_get_anime.trim_first));
+	ck_assert_uint_le(tool_text_size(r), TOOL_BUDGET_DEFAULT);
+	ck_assert_uint_eq(fit_length(r, "anime.reviews"), 0);
+	ck_assert_uint_eq(fit_length(r, "anime.where_to_watch"), 0);
+	n = fit_length(r, "anime.relations");
+	ck_assert_uint_gt(n, 40);
+	ck_assert_uint_lt(n, 120);
+	ck_assert_uint_eq(fit_length(r, "anime.description"), 500);
+	json_object_put(r);
+}
+END_TEST
+
 START_TEST(test_fit_leaves_out_the_first_paths_before_anything_else)
 {
 	static const char *const first[] = {
@@ -650,6 +677,7 @@ tool_suite(void)
 	tcase_add_test(tc, test_invoke_requires_auth_when_the_tool_does);
 	tcase_add_test(tc, test_invoke_refuses_non_object_arguments);
 	tcase_add_test(tc, test_every_trim_first_path_is_an_array_of_the_output);
+	tcase_add_test(tc, test_get_anime_fits_a_large_franchise);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fit");
