@@ -243,6 +243,22 @@ class BreadthWidgetsTest(unittest.TestCase):
                           s["years_active"]["to"]), r["text"])
         self.assertIn(self.title(s["titles"][0]["title"]), r["text"])
 
+    def test_works_widget_with_no_works(self):
+        # On AniList a person credited only on manga has no anime works;
+        # the sample credits everyone with one, so this is a real answer
+        # with its lists emptied, still valid against the output schema.
+        body = self.result("get_staff_info", {"search": "Makoto Shinkai"})
+        body["staff"]["works"] = []
+        body["staff"]["voice_roles"] = []
+        self.assertEqual(schema_errors(
+            self.tools["get_staff_info"]["outputSchema"], body), [])
+        r = self.render("ui://widget/works.html", body, "staff-empty")
+        self.assertEqual(r["cards"], 0)
+        self.assertIn("Makoto Shinkai", r["text"])
+        self.assertIn("AniList lists no anime for Makoto Shinkai.",
+                      r["text"])
+        self.assertNotIn("Best-known works", r["text"])
+
     # -- get_user_profile -------------------------------------------------
     def test_profile_widget_of_a_public_user(self):
         self.template("get_user_profile", "ui://widget/user-profile.html")
