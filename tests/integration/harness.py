@@ -525,6 +525,29 @@ class Stack:
     def upstream_reset(self):
         return self.upstream("POST", "/__reset", {})
 
+    def mcp(self, method, params, token=None, version="2025-11-25"):
+        """One JSON-RPC request to /mcp as a streamable-HTTP client sends
+        it: (status, headers, the parsed body or None when empty)."""
+        h = {"Content-Type": "application/json",
+             "Accept": "application/json, text/event-stream",
+             "MCP-Protocol-Version": version}
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        st, hdrs, out = self.request("POST", "/mcp", json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": method,
+             "params": params}), h)
+        return st, hdrs, json.loads(out) if out else None
+
+    def flush_memcached(self):
+        """Empty memcached: answers, single-flight locks and the AniList
+        governor's counters (a fresh budget)."""
+        with socket.create_connection(("127.0.0.1",
+                                       self.memcached_port)) as c:
+            c.sendall(b"flush_all\r\n")
+            reply = c.recv(64)
+        if reply != b"OK\r\n":
+            raise AssertionError("memcached flush_all said %r" % reply)
+
     # -- the service ---------------------------------------------------
     def service(self):
         return self.procs["anilist-gpt"]

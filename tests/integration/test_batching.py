@@ -10,7 +10,6 @@ while the group waits for AniList's budget join it; and an arriving part joins
 the first queued group with room for it, not only the last one opened.
 """
 import os
-import socket
 import sys
 import threading
 import time
@@ -29,12 +28,6 @@ SEARCHES = {"shingeki no kyojin": 16498, "chainsaw man": 127230,
             "blue lock": 137822, "gachiakuta": 178025}
 
 
-def flush(stack):
-    with socket.create_connection(("127.0.0.1", stack.memcached_port)) as c:
-        c.sendall(b"flush_all\r\n")
-        assert c.recv(64) == b"OK\r\n"
-
-
 class BatchingTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -49,7 +42,7 @@ class BatchingTest(unittest.TestCase):
         cls.s.stop()
 
     def setUp(self):
-        flush(self.s)
+        self.s.flush_memcached()
         self.s.upstream_reset()
 
     def together(self, paths):
@@ -119,17 +112,17 @@ class BatchingTest(unittest.TestCase):
         self.assertEqual(self.stats()["requests"], 1)
 
 
-class BudgetGatheringTest(unittest.TestCase):
-    """AniList's budget is 1 request per 10 s window here: while the first
-    cold request of a group waits for it (the queue), those arriving
-    meanwhile join its request instead of waiting for budgets of their
-    own."""
+class GovernedTest(unittest.TestCase):
+    """One worker on a stack whose AniList budget is rate_limit a minute,
+    counted over 10 s windows, with a long queue and deadline, so that
+    cold requests wait for the budget rather than give up."""
+    rate_limit = None
 
     @classmethod
     def setUpClass(cls):
         cls.s = Stack(workers=1, threads=16, memcached=True, upstream=True,
                       upstream_args=["--rate-limit", "0"],
-                      config={"UPSTREAM_RATE_LIMIT": "6",
+                      config={"UPSTREAM_RATE_LIMIT": str(cls.rate_limit),
                               "UPSTREAM_RATE_WINDOW": "10",
                               "UPSTREAM_QUEUE_MS": "15000",
                               "UPSTREAM_TIMEOUT_MS": "20000",
@@ -139,6 +132,15 @@ class BudgetGatheringTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
+
+
+class BudgetGatheringTest(GovernedTest):
+    """AniList's budget is 1 request per 10 s window here: while the first
+    cold request of a group waits for it (the queue), those arriving
+    meanwhile join its request instead of waiting for budgets of their
+    own."""
+
+    rate_limit = 6
 
     def test_requests_arriving_while_the_budget_is_out_share_one_call(self):
         st, _, _ = self.s.json("GET", url("/v1/anime/search", query="naruto"))
@@ -163,31 +165,18 @@ class BudgetGatheringTest(unittest.TestCase):
         self.assertEqual(self.s.upstream_requests(), n + 1)
 
 
-class FirstFitTest(unittest.TestCase):
+class FirstFitTest(GovernedTest):
     """AniList's budget is 5 requests per 10 s window here, paced one per
     2,542 ms with no burst and one extra where the window has room
     (governor.h): cold requests arriving within a pace slot whose request
     and extra have gone all wait in the queue, and each joins the first
     queued group with room for it."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.s = Stack(workers=1, threads=16, memcached=True, upstream=True,
-                      upstream_args=["--rate-limit", "0"],
-                      config={"UPSTREAM_RATE_LIMIT": "30",
-                              "UPSTREAM_RATE_WINDOW": "10",
-                              "UPSTREAM_QUEUE_MS": "15000",
-                              "UPSTREAM_TIMEOUT_MS": "20000",
-                              "RESULT_CACHE_KB": "0"})
-        cls.s.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.s.stop()
+    rate_limit = 30
 
     def setUp(self):
         # memcached holds the governor's counters too: a fresh budget
-        flush(self.s)
+        self.s.flush_memcached()
         self.s.upstream_reset()
 
     def at_pace_slot_start(self):

@@ -111,13 +111,8 @@ class BreadthTest(unittest.TestCase):
     # -- helpers --------------------------------------------------------
     @classmethod
     def rpc(cls, method, params):
-        h = {"Content-Type": "application/json",
-             "Accept": "application/json, text/event-stream",
-             "MCP-Protocol-Version": V11}
-        st, hdrs, out = cls.s.request("POST", "/mcp", json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": method,
-             "params": params}), h)
-        return st, json.loads(out) if out else None
+        st, _, b = cls.s.mcp(method, params, None, V11)
+        return st, b
 
     def calls(self):
         return self.s.upstream_requests()

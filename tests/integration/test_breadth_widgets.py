@@ -66,15 +66,8 @@ class BreadthWidgetsTest(unittest.TestCase):
     # -- helpers --------------------------------------------------------
     @classmethod
     def rpc(cls, method, params, token=None):
-        h = {"Content-Type": "application/json",
-             "Accept": "application/json, text/event-stream",
-             "MCP-Protocol-Version": V11}
-        if token is not None:
-            h["Authorization"] = "Bearer " + token
-        st, _, out = cls.s.request("POST", "/mcp", json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": method,
-             "params": params}), h)
-        return st, json.loads(out) if out else None
+        st, _, b = cls.s.mcp(method, params, token, V11)
+        return st, b
 
     def result(self, name, arguments, token=None):
         """A tool's structuredContent over MCP, checked against its schema."""

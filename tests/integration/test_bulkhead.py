@@ -10,7 +10,6 @@ bounded queue: a request waits for AniList's budget at most
 UPSTREAM_QUEUE_MS, then gets a 503, however long its deadline.
 """
 import os
-import socket
 import sys
 import threading
 import time
@@ -25,12 +24,6 @@ watchdog(150)
 THREADS = 8
 LIMIT = 6          # THREADS less the default reserve, max(2, THREADS / 4)
 COLD = 12
-
-
-def flush(stack):
-    with socket.create_connection(("127.0.0.1", stack.memcached_port)) as c:
-        c.sendall(b"flush_all\r\n")
-        assert c.recv(64) == b"OK\r\n"
 
 
 class BulkheadTest(unittest.TestCase):
@@ -57,7 +50,7 @@ class BulkheadTest(unittest.TestCase):
         return self.s.json("GET", url(path, **params), timeout=60)
 
     def test_hung_upstream_leaves_the_reserve_to_cached_answers(self):
-        flush(self.s)
+        self.s.flush_memcached()
         self.s.upstream_reset()
         # A title's details stay fresh (a day); a search is stale after 1 s.
         st, _, body = self.get("/v1/anime/19")

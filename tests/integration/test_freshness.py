@@ -9,7 +9,6 @@ budget is nearly spent, such a refresh (optional) is refused while an
 interactive call still goes.
 """
 import os
-import socket
 import sys
 import threading
 import time
@@ -23,12 +22,6 @@ watchdog(120)
 
 FINISHED_ID = 19        # Monster
 RELEASING_ID = 103303   # still airing in the sample data
-
-
-def flush(stack):
-    with socket.create_connection(("127.0.0.1", stack.memcached_port)) as c:
-        c.sendall(b"flush_all\r\n")
-        assert c.recv(64) == b"OK\r\n"
 
 
 def wait_calls(stack, n, timeout=10):
@@ -54,7 +47,7 @@ class FreshnessTest(unittest.TestCase):
         cls.s.stop()
 
     def setUp(self):
-        flush(self.s)
+        self.s.flush_memcached()
         self.s.upstream_reset()
 
     def get(self, path, **params):

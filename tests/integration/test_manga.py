@@ -47,15 +47,8 @@ class MangaTest(unittest.TestCase):
     # -- helpers --------------------------------------------------------
     @classmethod
     def rpc(cls, method, params, token=None):
-        h = {"Content-Type": "application/json",
-             "Accept": "application/json, text/event-stream",
-             "MCP-Protocol-Version": V11}
-        if token is not None:
-            h["Authorization"] = "Bearer " + token
-        st, _, out = cls.s.request("POST", "/mcp", json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": method,
-             "params": params}), h)
-        return st, json.loads(out) if out else None
+        st, _, b = cls.s.mcp(method, params, token, V11)
+        return st, b
 
     def tool(self, name, args, token=None):
         st, b = self.rpc("tools/call", {"name": name, "arguments": args},

@@ -10,7 +10,6 @@ Far more than the queue can hold in its bound get a prompt 503 with
 Retry-After instead.
 """
 import os
-import socket
 import sys
 import threading
 import time
@@ -24,12 +23,6 @@ watchdog(150)
 
 QUEUE_MS = 4000
 PACE_MS = 1271      # (10 000 + 10 000 / 60) / (10 - 1 - 1), rounded up
-
-
-def flush(stack):
-    with socket.create_connection(("127.0.0.1", stack.memcached_port)) as c:
-        c.sendall(b"flush_all\r\n")
-        assert c.recv(64) == b"OK\r\n"
 
 
 class PacingTest(unittest.TestCase):
@@ -52,7 +45,7 @@ class PacingTest(unittest.TestCase):
 
     def setUp(self):
         # memcached holds the governor's counters too: a fresh budget
-        flush(self.s)
+        self.s.flush_memcached()
         self.s.upstream_reset()
 
     def searches(self, queries, spacing):

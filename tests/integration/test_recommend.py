@@ -12,7 +12,6 @@ database going down.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -142,12 +141,6 @@ class RecommendTest(unittest.TestCase):
                                  body, headers=headers)
         self.assertEqual(st, status, "%r: %r" % (body, out))
         return out
-
-    def flush_cache(self):
-        with socket.create_connection(("127.0.0.1",
-                                       self.s.memcached_port)) as c:
-            c.sendall(b"flush_all\r\n")
-            self.assertEqual(c.recv(64), b"OK\r\n")
 
     def feedback_metric(self, action):
         """recommendation_feedback_total{action} summed over /metrics."""
@@ -526,7 +519,7 @@ class RecommendTest(unittest.TestCase):
     # -- the AniList call budget ---------------------------------------------
     def test_budget_two_calls_cold_none_warm(self):
         headers, _ = self.login()
-        self.flush_cache()
+        self.s.flush_memcached()
         requests = [
             (url(reference_anime_id=16498), None),
             (url(reference_title="Blue Lock"), None),

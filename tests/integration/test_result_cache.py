@@ -10,7 +10,6 @@ result lives at most RESULT_CACHE_SECONDS = 2.
 """
 import json
 import os
-import socket
 import sys
 import time
 import unittest
@@ -39,15 +38,9 @@ class ResultCacheTest(unittest.TestCase):
         cls.s.stop()
 
     def setUp(self):
-        self.flush()
+        self.s.flush_memcached()
 
     # -- helpers -------------------------------------------------------
-    def flush(self):
-        with socket.create_connection(("127.0.0.1",
-                                       self.s.memcached_port)) as c:
-            c.sendall(b"flush_all\r\n")
-            self.assertEqual(c.recv(64), b"OK\r\n")
-
     def get(self, path, **params):
         st, _, body = self.s.json("GET", url(path, **params))
         self.assertEqual(st, 200, body)
@@ -78,7 +71,7 @@ class ResultCacheTest(unittest.TestCase):
         self.assertEqual(first["source"]["cache"], "miss")
         self.assertTrue(first["results"])
         calls = self.s.upstream_requests()
-        self.flush()
+        self.s.flush_memcached()
         # memcached is empty: only the worker's memory can answer this.
         again = self.get("/v1/anime/search", query="frieren")
         self.assertEqual(self.s.upstream_requests(), calls)
@@ -121,7 +114,7 @@ class ResultCacheTest(unittest.TestCase):
 
     def test_mcp_call_of_a_kept_result(self):
         rest = self.get("/v1/anime/search", query="bocchi")
-        self.flush()
+        self.s.flush_memcached()
         calls = self.s.upstream_requests()
         out = self.mcp_call("search_anime", {"query": "bocchi"})
         self.assertEqual(self.s.upstream_requests(), calls)
@@ -154,13 +147,13 @@ class ResultCacheTest(unittest.TestCase):
     def test_kept_at_most_result_cache_seconds(self):
         # Trending data is fresh for 30 min; memory keeps it 2 s at most.
         self.get("/v1/anime/trending")
-        self.flush()
+        self.s.flush_memcached()
         calls = self.s.upstream_requests()
         self.assertEqual(self.get("/v1/anime/trending")["source"]["cache"],
                          "hit")
         self.assertEqual(self.s.upstream_requests(), calls)
         time.sleep(2.3)
-        self.flush()
+        self.s.flush_memcached()
         self.assertEqual(self.get("/v1/anime/trending")["source"]["cache"],
                          "miss")
         self.assertEqual(self.s.upstream_requests(), calls + 1)
@@ -179,7 +172,7 @@ class ResultCacheTest(unittest.TestCase):
             self.s.upstream_reset()
         # AniList is back. Without memcached's copies (and its short memory
         # of the failure), only the worker's memory could avoid a fetch.
-        self.flush()
+        self.s.flush_memcached()
         calls = self.s.upstream_requests()
         fresh = self.get("/v1/anime/search", query="haikyu")
         self.assertEqual(fresh["source"]["cache"], "miss")
@@ -194,7 +187,7 @@ class ResultCacheTest(unittest.TestCase):
         self.assertEqual(cold["source"]["cache"], "miss")
         self.assertGreater(cold["source"]["upstream_calls"], 0)
         # Without memcached's copies only the worker's memory can answer.
-        self.flush()
+        self.s.flush_memcached()
         calls = self.s.upstream_requests()
         warm = self.get("/v1/recommendations", **q)
         self.assertEqual(self.s.upstream_requests(), calls)
@@ -208,7 +201,7 @@ class ResultCacheTest(unittest.TestCase):
         q = dict(recommendation_type="taste_profile",
                  user_name="sampleuser", count=5)
         self.get("/v1/recommendations", **q)
-        self.flush()
+        self.s.flush_memcached()
         calls = self.s.upstream_requests()
         again = self.get("/v1/recommendations", **q)
         self.assertEqual(again["source"]["cache"], "miss")

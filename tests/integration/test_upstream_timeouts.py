@@ -39,10 +39,7 @@ class UpstreamTimeoutsTest(unittest.TestCase):
 
     def setUp(self):
         self.s.upstream_reset()
-        with socket.create_connection(("127.0.0.1",
-                                       self.s.memcached_port)) as c:
-            c.sendall(b"flush_all\r\n")
-            self.assertEqual(c.recv(64), b"OK\r\n")
+        self.s.flush_memcached()
         # A breaker opened by an earlier test closes after its cool-down
         # and a trial call.
         time.sleep(1.1)

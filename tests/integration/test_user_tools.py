@@ -6,7 +6,6 @@ Real PostgreSQL, memcached, Caddy and the sample AniList; nothing is
 mocked. `sampleuser` owns the sample's seeded list (52 PLANNING entries);
 every other user starts with an empty list.
 """
-import json
 import os
 import re
 import secrets
@@ -70,15 +69,7 @@ class UserTools(unittest.TestCase):
         return self.s.upstream("GET", "/__stats")["by_operation"]
 
     def mcp(self, method, params, token=None, version=V11):
-        h = {"Content-Type": "application/json",
-             "Accept": "application/json, text/event-stream",
-             "MCP-Protocol-Version": version}
-        if token is not None:
-            h["Authorization"] = "Bearer " + token
-        st, hdrs, out = self.s.request("POST", "/mcp", json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": method,
-             "params": params}), h)
-        return st, hdrs, json.loads(out)
+        return self.s.mcp(method, params, token, version)
 
     def tool(self, name, arguments, token=None):
         return self.mcp("tools/call", {"name": name, "arguments": arguments},
