@@ -93,35 +93,10 @@ invoke_ok(const char *name, const char *args, const struct tool_auth *auth)
 	return (result);
 }
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-	struct json_object	*v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return (v);
-}
-
 static bool
 has(struct json_object *o, const char *key)
 {
 	return (json_object_object_get_ex(o, key, NULL));
-}
-
-static long long
-get_int(struct json_object *o, const char *key)
-{
-	struct json_object	*v = get(o, key);
-
-	ck_assert_msg(json_object_is_type(v, json_type_int), "%s: %s", key,
-	    json_object_to_json_string(o));
-	return (json_object_get_int64(v));
-}
-
-static const char *
-get_str(struct json_object *o, const char *key)
-{
-	return (json_object_get_string(get(o, key)));
 }
 
 /* Whether the last request to the stand-in holds needle. */
@@ -148,11 +123,11 @@ START_TEST(test_compact_manga_shape)
 
 	ck_assert(shape_is_manga(media));
 	m = shape_media(media, false);
-	ck_assert_str_eq(get_str(m, "type"), "MANGA");
-	ck_assert_str_eq(get_str(m, "format"), "MANGA");
-	ck_assert_int_eq(get_int(m, "chapters"), 162);
-	ck_assert_int_eq(get_int(m, "volumes"), 18);
-	ck_assert_str_eq(get_str(m, "start_date"), "1994-12-05");
+	ck_assert_str_eq(unit_get_str(m, "type"), "MANGA");
+	ck_assert_str_eq(unit_get_str(m, "format"), "MANGA");
+	ck_assert_int_eq(unit_get_int(m, "chapters"), 162);
+	ck_assert_int_eq(unit_get_int(m, "volumes"), 18);
+	ck_assert_str_eq(unit_get_str(m, "start_date"), "1994-12-05");
 	for (i = 0; i < nitems(anime_only); i++)
 		ck_assert_msg(!has(m, anime_only[i]), "manga has %s",
 		    anime_only[i]);
@@ -164,8 +139,8 @@ START_TEST(test_compact_manga_shape)
 
 	m = shape_media_details(media, true, false);
 	ck_assert(!has(m, "duration"));
-	ck_assert_int_eq(get_int(m, "chapters"), 162);
-	ck_assert_str_eq(get_str(m, "end_date"), "2001-12-20");
+	ck_assert_int_eq(unit_get_int(m, "chapters"), 162);
+	ck_assert_str_eq(unit_get_str(m, "end_date"), "2001-12-20");
 	json_object_put(m);
 	json_object_put(media);
 }
@@ -178,8 +153,8 @@ START_TEST(test_anime_shape_unchanged)
 
 	ck_assert(!shape_is_manga(media));
 	m = shape_media_details(media, false, false);
-	ck_assert_int_eq(get_int(m, "episodes"), 12);
-	ck_assert_str_eq(get_str(m, "season"), "SPRING");
+	ck_assert_int_eq(unit_get_int(m, "episodes"), 12);
+	ck_assert_str_eq(unit_get_str(m, "season"), "SPRING");
 	ck_assert(has(m, "duration"));
 	ck_assert(has(m, "next_airing"));
 	ck_assert(!has(m, "chapters"));
@@ -206,12 +181,12 @@ START_TEST(test_get_anime_manga_and_type_in_the_key)
 	r = invoke_ok("get_anime", "{\"id\":30001,\"media_type\":\"MANGA\"}",
 	    NULL);
 	ck_assert(sent("\"type\":\"MANGA\""));
-	m = get(r, "anime");
-	ck_assert_int_eq(get_int(m, "chapters"), 162);
+	m = unit_get(r, "anime");
+	ck_assert_int_eq(unit_get_int(m, "chapters"), 162);
 	ck_assert(!has(m, "episodes"));
-	ck_assert_str_eq(get_str(r, "text_summary"), "MONSTER (1994, MANGA, "
-	    "8.9/10): 162 chapters, 18 volumes, FINISHED. Genres: Drama, "
-	    "Mystery, Psychological.");
+	ck_assert_str_eq(unit_get_str(r, "text_summary"),
+	    "MONSTER (1994, MANGA, 8.9/10): 162 chapters, 18 volumes, "
+	    "FINISHED. Genres: Drama, Mystery, Psychological.");
 	json_object_put(r);
 
 	before = unit_upstream_requests(upstream);
@@ -220,9 +195,9 @@ START_TEST(test_get_anime_manga_and_type_in_the_key)
 	r = invoke_ok("get_anime", "{\"id\":30001}", NULL);
 	ck_assert_int_eq(unit_upstream_requests(upstream), before + 1);
 	ck_assert(sent("\"type\":\"ANIME\""));
-	m = get(r, "anime");
-	ck_assert_str_eq(get_str(m, "type"), "ANIME");
-	ck_assert_int_eq(get_int(m, "episodes"), 12);
+	m = unit_get(r, "anime");
+	ck_assert_str_eq(unit_get_str(m, "type"), "ANIME");
+	ck_assert_int_eq(unit_get_int(m, "episodes"), 12);
 	json_object_put(r);
 
 	/* Asked again as a manga: the manga, not the anime just fetched. */
@@ -230,7 +205,7 @@ START_TEST(test_get_anime_manga_and_type_in_the_key)
 	    MANGA_MEDIA "}}");
 	r = invoke_ok("get_anime", "{\"id\":30001,\"media_type\":\"MANGA\"}",
 	    NULL);
-	ck_assert_str_eq(get_str(get(r, "anime"), "type"), "MANGA");
+	ck_assert_str_eq(unit_get_str(unit_get(r, "anime"), "type"), "MANGA");
 	json_object_put(r);
 }
 END_TEST
@@ -264,11 +239,11 @@ START_TEST(test_search_manga)
 	    "\"media_type\":\"MANGA\",\"format\":\"MANGA\"}", NULL);
 	ck_assert(sent("\"type\":\"MANGA\""));
 	ck_assert(sent("\"format\":\"MANGA\""));
-	results = get(r, "results");
+	results = unit_get(r, "results");
 	ck_assert_int_eq(json_object_array_length(results), 1);
-	ck_assert_int_eq(get_int(json_object_array_get_idx(results, 0),
+	ck_assert_int_eq(unit_get_int(json_object_array_get_idx(results, 0),
 	    "volumes"), 18);
-	ck_assert_str_eq(get_str(r, "text_summary"), "1 manga result for "
+	ck_assert_str_eq(unit_get_str(r, "text_summary"), "1 manga result for "
 	    "'monster', MANGA (page 1): MONSTER (1994, MANGA, 8.9/10).");
 	json_object_put(r);
 }
@@ -321,17 +296,17 @@ START_TEST(test_manga_list_entries)
 	r = invoke_ok("get_user_list", "{\"user_name\":\"sampleuser\","
 	    "\"media_type\":\"MANGA\"}", NULL);
 	ck_assert(sent("\"type\":\"MANGA\""));
-	ck_assert_str_eq(get_str(r, "media_type"), "MANGA");
-	ck_assert_str_eq(get_str(r, "list_type"), "MANGA");
-	e = json_object_array_get_idx(get(r, "results"), 0);
-	ck_assert_int_eq(get_int(e, "progress"), 30);
-	ck_assert_int_eq(get_int(e, "progress_volumes"), 3);
-	ck_assert_int_eq(get_int(e, "chapters"), 162);
-	ck_assert_int_eq(get_int(e, "volumes"), 18);
+	ck_assert_str_eq(unit_get_str(r, "media_type"), "MANGA");
+	ck_assert_str_eq(unit_get_str(r, "list_type"), "MANGA");
+	e = json_object_array_get_idx(unit_get(r, "results"), 0);
+	ck_assert_int_eq(unit_get_int(e, "progress"), 30);
+	ck_assert_int_eq(unit_get_int(e, "progress_volumes"), 3);
+	ck_assert_int_eq(unit_get_int(e, "chapters"), 162);
+	ck_assert_int_eq(unit_get_int(e, "volumes"), 18);
 	ck_assert(!has(e, "episodes"));
-	ck_assert_str_eq(get_str(e, "site_url"),
+	ck_assert_str_eq(unit_get_str(e, "site_url"),
 	    "https://anilist.co/manga/30001");
-	ck_assert_str_eq(get_str(r, "text_summary"), "1 entry on "
+	ck_assert_str_eq(unit_get_str(r, "text_summary"), "1 entry on "
 	    "sampleuser's manga list (page 1): MONSTER: CURRENT, chapters "
 	    "30/162, volumes 3/18, score 90/100.");
 	json_object_put(r);
@@ -358,8 +333,8 @@ START_TEST(test_list_type_and_media_type_disagree)
 	r = invoke_ok("get_user_list", "{\"user_name\":\"x\",\"list_type\":"
 	    "\"MANGA\"}", NULL);
 	ck_assert(sent("\"type\":\"MANGA\""));
-	ck_assert_str_eq(get_str(r, "text_summary"), "No entries on x's manga "
-	    "list (page 1).");
+	ck_assert_str_eq(unit_get_str(r, "text_summary"),
+	    "No entries on x's manga list (page 1).");
 	json_object_put(r);
 }
 END_TEST
@@ -380,10 +355,10 @@ START_TEST(test_update_sets_volumes_read)
 	    &unit_signed_in);
 	ck_assert_int_eq(unit_upstream_requests(upstream), 2);
 	ck_assert(sent("\"progressVolumes\":3"));
-	e = get(r, "entry");
-	ck_assert_int_eq(get_int(e, "progress_volumes"), 3);
+	e = unit_get(r, "entry");
+	ck_assert_int_eq(unit_get_int(e, "progress_volumes"), 3);
 	ck_assert(!has(e, "episodes"));
-	ck_assert_str_eq(get_str(r, "text_summary"), "Saved on your list: "
+	ck_assert_str_eq(unit_get_str(r, "text_summary"), "Saved on your list: "
 	    "MONSTER: CURRENT, chapters 30/162, volumes 3/18, score 90/100.");
 	json_object_put(r);
 }

@@ -147,33 +147,6 @@ answer_data(struct json_object *doc)
 	json_object_put(reply);
 }
 
-/* key of o (an object), or NULL when absent or null. */
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-	struct json_object	*v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return (NULL);
-	return (v);
-}
-
-static long long
-get_int(struct json_object *o, const char *key)
-{
-	struct json_object	*v = get(o, key);
-
-	ck_assert_msg(json_object_is_type(v, json_type_int), "%s: %s", key,
-	    json_object_to_json_string(o));
-	return (json_object_get_int64(v));
-}
-
-static const char *
-get_str(struct json_object *o, const char *key)
-{
-	return (json_object_get_string(get(o, key)));
-}
-
 /* The shaped entry of media_id in results, or NULL. */
 static struct json_object *
 find_entry(struct json_object *results, long long media_id)
@@ -183,7 +156,7 @@ find_entry(struct json_object *results, long long media_id)
 
 	for (i = 0; i < json_object_array_length(results); i++) {
 		e = json_object_array_get_idx(results, i);
-		if (get_int(e, "media_id") == media_id)
+		if (unit_get_int(e, "media_id") == media_id)
 			return (e);
 	}
 	return (NULL);
@@ -213,58 +186,64 @@ START_TEST(test_list_reply_shapes_every_sample_entry)
 	    "get_user_list")), result, &err), "output schema: %s at %s",
 	    err.message, err.field);
 
-	results = get(result, "results");
+	results = unit_get(result, "results");
 	ck_assert_uint_eq(json_object_array_length(results), n);
 	for (i = 0; i < n; i++) {
 		src = json_object_array_get_idx(entries, i);
-		media = get(src, "media");
-		e = find_entry(results, get_int(media, "id"));
+		media = unit_get(src, "media");
+		e = find_entry(results, unit_get_int(media, "id"));
 		ck_assert_msg(e != NULL, "media %lld missing",
-		    get_int(media, "id"));
-		ck_assert_int_eq(get_int(e, "id"), get_int(src, "id"));
-		ck_assert_str_eq(get_str(e, "status"), "PLANNING");
-		ck_assert_int_eq(get_int(e, "progress"),
-		    get_int(src, "progress"));
+		    unit_get_int(media, "id"));
+		ck_assert_int_eq(unit_get_int(e, "id"),
+		    unit_get_int(src, "id"));
+		ck_assert_str_eq(unit_get_str(e, "status"), "PLANNING");
+		ck_assert_int_eq(unit_get_int(e, "progress"),
+		    unit_get_int(src, "progress"));
 		/* AniList's 0 means "not scored". */
-		ck_assert_ptr_null(get(e, "score"));
-		ck_assert_ptr_null(get(e, "updated_at"));
-		title = get(media, "title");
-		ck_assert_str_eq(get_str(get(e, "title"), "romaji"),
-		    get_str(title, "romaji"));
-		if (get(title, "english") == NULL)
-			ck_assert_ptr_null(get(get(e, "title"), "english"));
-		ck_assert_str_eq(get_str(e, "format"),
-		    get_str(media, "format"));
+		ck_assert_ptr_null(unit_get(e, "score"));
+		ck_assert_ptr_null(unit_get(e, "updated_at"));
+		title = unit_get(media, "title");
+		ck_assert_str_eq(unit_get_str(unit_get(e, "title"), "romaji"),
+		    unit_get_str(title, "romaji"));
+		if (unit_get(title, "english") == NULL)
+			ck_assert_ptr_null(unit_get(unit_get(e, "title"),
+			    "english"));
+		ck_assert_str_eq(unit_get_str(e, "format"),
+		    unit_get_str(media, "format"));
 		snprintf(url, sizeof url, "https://anilist.co/anime/%lld",
-		    get_int(media, "id"));
-		ck_assert_str_eq(get_str(e, "site_url"), url);
-		ck_assert_str_eq(get_str(e, "cover_image"),
-		    get_str(get(media, "coverImage"), "medium"));
+		    unit_get_int(media, "id"));
+		ck_assert_str_eq(unit_get_str(e, "site_url"), url);
+		ck_assert_str_eq(unit_get_str(e, "cover_image"),
+		    unit_get_str(unit_get(media, "coverImage"), "medium"));
 	}
 
 	/* One entry in detail: progress 3 of 13 episodes. */
 	m = find_entry(results, 142838);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_str_eq(get_str(get(m, "title"), "romaji"),
+	ck_assert_str_eq(unit_get_str(unit_get(m, "title"), "romaji"),
 	    "SPY\xc3\x97" "FAMILY Part 2");
-	ck_assert_int_eq(get_int(m, "progress"), 3);
-	ck_assert_int_eq(get_int(m, "episodes"), 13);
+	ck_assert_int_eq(unit_get_int(m, "progress"), 3);
+	ck_assert_int_eq(unit_get_int(m, "episodes"), 13);
 	/* ONE PIECE has no episode count yet. */
-	ck_assert_ptr_null(get(find_entry(results, 21), "episodes"));
+	ck_assert_ptr_null(unit_get(find_entry(results, 21), "episodes"));
 
-	ck_assert(!json_object_get_boolean(get(result, "own_list")));
-	ck_assert_str_eq(get_str(result, "list_type"), "ANIME");
-	ck_assert_str_eq(get_str(get(result, "user"), "name"), "sampleuser");
-	ck_assert_int_eq(get_int(get(result, "page_info"), "page"), 1);
-	ck_assert_int_eq(get_int(get(result, "page_info"), "per_page"), 500);
-	ck_assert(!json_object_get_boolean(get(get(result, "page_info"),
-	    "has_next_page")));
-	ck_assert_msg(strncmp(get_str(result, "text_summary"),
+	ck_assert(!json_object_get_boolean(unit_get(result, "own_list")));
+	ck_assert_str_eq(unit_get_str(result, "list_type"), "ANIME");
+	ck_assert_str_eq(unit_get_str(unit_get(result, "user"), "name"),
+	    "sampleuser");
+	ck_assert_int_eq(unit_get_int(unit_get(result, "page_info"), "page"),
+	    1);
+	ck_assert_int_eq(unit_get_int(unit_get(result, "page_info"),
+	    "per_page"), 500);
+	ck_assert(!json_object_get_boolean(unit_get(unit_get(result,
+	    "page_info"), "has_next_page")));
+	ck_assert_msg(strncmp(unit_get_str(result, "text_summary"),
 	    "52 entries on sampleuser's anime list (page 1): ", 48) == 0,
-	    "%s", get_str(result, "text_summary"));
-	ck_assert_ptr_nonnull(strstr(get_str(result, "text_summary"),
+	    "%s", unit_get_str(result, "text_summary"));
+	ck_assert_ptr_nonnull(strstr(unit_get_str(result, "text_summary"),
 	    "; and 47 more."));
-	ck_assert_str_eq(get_str(get(result, "source"), "cache"), "bypass");
+	ck_assert_str_eq(unit_get_str(unit_get(result, "source"), "cache"),
+	    "bypass");
 
 	tool_call_free(&call);
 	json_object_put(result);
@@ -295,7 +274,7 @@ START_TEST(test_public_list_request_names_the_user_and_the_chunk)
 	    "\"sort\":[\"SCORE_DESC\",\"MEDIA_ID\"]"));
 	ck_assert_ptr_nonnull(strstr(req, "\"chunk\":2"));
 	ck_assert_ptr_nonnull(strstr(req, "\"perChunk\":10"));
-	ck_assert_ptr_nonnull(strstr(get_str(result, "text_summary"),
+	ck_assert_ptr_nonnull(strstr(unit_get_str(result, "text_summary"),
 	    "with status PLANNING (page 2)"));
 	free(req);
 	tool_call_free(&call);
@@ -322,10 +301,11 @@ START_TEST(test_own_list_request_carries_the_token_and_user_id)
 	    "\r\nAuthorization: Bearer sample-token\r\n"));
 	ck_assert_ptr_nonnull(strstr(req, "\"userId\":5001"));
 	ck_assert_ptr_null(strstr(req, "\"userName\""));
-	ck_assert(json_object_get_boolean(get(result, "own_list")));
+	ck_assert(json_object_get_boolean(unit_get(result, "own_list")));
 	/* The collection names no user: the caller's name stands in. */
-	ck_assert_str_eq(get_str(get(result, "user"), "name"), "sampleuser");
-	ck_assert_ptr_nonnull(strstr(get_str(result, "text_summary"),
+	ck_assert_str_eq(unit_get_str(unit_get(result, "user"), "name"),
+	    "sampleuser");
+	ck_assert_ptr_nonnull(strstr(unit_get_str(result, "text_summary"),
 	    "on your anime list"));
 	free(req);
 	tool_call_free(&call);
@@ -364,25 +344,27 @@ START_TEST(test_list_sorts_order_the_sample_entries)
 	    "\"sort\":\"%s\"}", sorts[_i].sort);
 	result = unit_tool_invoke("get_user_list", args, NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
-	results = get(result, "results");
+	results = unit_get(result, "results");
 	ck_assert_uint_eq(json_object_array_length(results), 52);
-	ck_assert_int_eq(get_int(json_object_array_get_idx(results, 0),
+	ck_assert_int_eq(unit_get_int(json_object_array_get_idx(results, 0),
 	    "media_id"), sorts[_i].first);
 	for (i = 0; i + 1 < json_object_array_length(results); i++) {
 		a = json_object_array_get_idx(results, i);
 		b = json_object_array_get_idx(results, i + 1);
 		if (strcmp(sorts[_i].key, "title") == 0)
-			c = strcasecmp(get_str(get(a, "title"), "romaji"),
-			    get_str(get(b, "title"), "romaji"));
+			c = strcasecmp(unit_get_str(unit_get(a, "title"),
+			    "romaji"), unit_get_str(unit_get(b, "title"),
+			    "romaji"));
 		else
-			c = (get_int(a, sorts[_i].key) > get_int(b,
-			    sorts[_i].key)) - (get_int(a, sorts[_i].key) <
-			    get_int(b, sorts[_i].key));
+			c = (unit_get_int(a, sorts[_i].key) > unit_get_int(b,
+			    sorts[_i].key)) - (unit_get_int(a, sorts[_i].key) <
+			    unit_get_int(b, sorts[_i].key));
 		if (sorts[_i].desc)
 			c = -c;
-		ck_assert_msg(c < 0 || (c == 0 && get_int(a, "media_id") <
-		    get_int(b, "media_id")), "%s: entry %zu before %zu out "
-		    "of order", sorts[_i].sort, i, i + 1);
+		ck_assert_msg(c < 0 || (c == 0 && unit_get_int(a, "media_id") <
+		    unit_get_int(b, "media_id")),
+		    "%s: entry %zu before %zu out of order", sorts[_i].sort, i,
+		    i + 1);
 	}
 	free(args);
 	tool_call_free(&call);
@@ -402,8 +384,8 @@ START_TEST(test_entry_of_a_custom_list_is_listed_once)
 	size_t			 i;
 
 	doc = unit_json_file(SAMPLE_LIST);
-	ck_assert(json_object_object_get_ex(get(doc, "MediaListCollection"),
-	    "lists", &lists));
+	ck_assert(json_object_object_get_ex(unit_get(doc,
+	    "MediaListCollection"), "lists", &lists));
 	copy = json_object_new_array();
 	for (i = 0; i < 5; i++)
 		json_object_array_add(copy, json_object_get(
@@ -419,7 +401,7 @@ START_TEST(test_entry_of_a_custom_list_is_listed_once)
 	result = unit_tool_invoke("get_user_list",
 	    "{\"user_name\":\"sampleuser\",\"per_page\":500}", NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
-	ck_assert_uint_eq(json_object_array_length(get(result, "results")),
+	ck_assert_uint_eq(json_object_array_length(unit_get(result, "results")),
 	    52);
 	tool_call_free(&call);
 	json_object_put(result);
@@ -437,7 +419,7 @@ START_TEST(test_next_page_and_user_come_from_the_collection)
 	struct tool_call	 call;
 
 	doc = unit_json_file(SAMPLE_LIST);
-	coll = get(doc, "MediaListCollection");
+	coll = unit_get(doc, "MediaListCollection");
 	json_object_object_add(coll, "hasNextChunk",
 	    json_object_new_boolean(true));
 	user = json_object_new_object();
@@ -449,11 +431,12 @@ START_TEST(test_next_page_and_user_come_from_the_collection)
 	result = unit_tool_invoke("get_user_list",
 	    "{\"user_name\":\"sampleuser\"}", NULL, &call);
 	ck_assert_msg(result != NULL, "%s", call.error.message);
-	ck_assert(json_object_get_boolean(get(get(result, "page_info"),
-	    "has_next_page")));
-	ck_assert_int_eq(get_int(get(result, "user"), "id"), 7);
-	ck_assert_str_eq(get_str(get(result, "user"), "name"), "SampleUser");
-	ck_assert_ptr_nonnull(strstr(get_str(result, "text_summary"),
+	ck_assert(json_object_get_boolean(unit_get(unit_get(result,
+	    "page_info"), "has_next_page")));
+	ck_assert_int_eq(unit_get_int(unit_get(result, "user"), "id"), 7);
+	ck_assert_str_eq(unit_get_str(unit_get(result, "user"), "name"),
+	    "SampleUser");
+	ck_assert_ptr_nonnull(strstr(unit_get_str(result, "text_summary"),
 	    "More on page 2."));
 	tool_call_free(&call);
 	json_object_put(result);
@@ -509,13 +492,13 @@ START_TEST(test_update_shapes_the_saved_entry)
 	ck_assert_ptr_nonnull(strstr(req, "\"scoreRaw\":85"));
 	ck_assert_ptr_nonnull(strcasestr(req,
 	    "\r\nAuthorization: Bearer sample-token\r\n"));
-	entry = get(result, "entry");
-	ck_assert_int_eq(get_int(entry, "media_id"), 131586);
-	ck_assert_int_eq(get_int(entry, "score"), 85);
-	ck_assert_int_eq(get_int(entry, "progress"), 4);
-	ck_assert_str_eq(get_str(entry, "updated_at"),
+	entry = unit_get(result, "entry");
+	ck_assert_int_eq(unit_get_int(entry, "media_id"), 131586);
+	ck_assert_int_eq(unit_get_int(entry, "score"), 85);
+	ck_assert_int_eq(unit_get_int(entry, "progress"), 4);
+	ck_assert_str_eq(unit_get_str(entry, "updated_at"),
 	    "2023-11-14T22:13:20Z");
-	ck_assert_str_eq(get_str(result, "text_summary"), "Saved on your "
+	ck_assert_str_eq(unit_get_str(result, "text_summary"), "Saved on your "
 	    "list: 86: Eighty Six Part 2: CURRENT, progress 4/12, score "
 	    "85/100.");
 	free(req);

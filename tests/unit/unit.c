@@ -344,3 +344,29 @@ unit_tool_invoke(const char *name, const char *args,
 	json_object_put(a);
 	return (result);
 }
+
+struct json_object *
+unit_get(struct json_object *o, const char *key)
+{
+	struct json_object	*v = NULL;
+
+	if (o != NULL)
+		json_object_object_get_ex(o, key, &v);
+	return (v);
+}
+
+long long
+unit_get_int(struct json_object *o, const char *key)
+{
+	struct json_object	*v = unit_get(o, key);
+
+	ck_assert_msg(json_object_is_type(v, json_type_int), "%s: %s", key,
+	    json_object_to_json_string(o));
+	return (json_object_get_int64(v));
+}
+
+const char *
+unit_get_str(struct json_object *o, const char *key)
+{
+	return (json_object_get_string(unit_get(o, key)));
+}

@@ -24,6 +24,12 @@ struct json_object *unit_json_file(const char *rel);
 /* text parsed as JSON; fails the test when it is not. Caller puts. */
 struct json_object *unit_json(const char *text);
 
+/* key of o (an object; NULL is none), or NULL when absent. */
+struct json_object *unit_get(struct json_object *o, const char *key);
+/* key of o, which must be an integer. */
+long long unit_get_int(struct json_object *o, const char *key);
+/* key of o as a string (borrowed), or NULL when absent or null. */
+const char *unit_get_str(struct json_object *o, const char *key);
 /* Logs go nowhere (below LOG_FATAL) until unit_logs_restore. */
 void	 unit_logs_quiet(void);
 /* Logs to stderr again, at LOG_INFO. */
