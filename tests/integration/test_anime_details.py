@@ -11,13 +11,12 @@ a title without them, and the answer says so with empty lists and nulls.
 import json
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import test_breadth  # noqa: E402
-from test_mcp import CHROMIUM, EVIL, npm_ci  # noqa: E402
+from test_mcp import CHROMIUM, EVIL  # noqa: E402
 
 harness.watchdog(150)
 
@@ -36,34 +35,8 @@ def distribution(mid):
             for s in BY_ID[mid]["stats"]["statusDistribution"]}
 
 
-class AnimeDetailsTest(unittest.TestCase):
-    # The helpers of the breadth tests: calls, schema checks, rendering.
-    rpc = test_breadth.BreadthTest.__dict__["rpc"]
-    calls = test_breadth.BreadthTest.calls
-    get = test_breadth.BreadthTest.get
-    valid = test_breadth.BreadthTest.valid
-    cold_warm = test_breadth.BreadthTest.cold_warm
-    mcp_result = test_breadth.BreadthTest.mcp_result
-    render = test_breadth.BreadthTest.render
-
-    @classmethod
-    def setUpClass(cls):
-        npm_ci()
-        cls.s = harness.Stack(workers=2, threads=4,
-                              upstream_args=["--rate-limit", "0"],
-                              config={"UPSTREAM_RATE_LIMIT": "90",
-                                      "WIDGETS_DIR": os.path.join(
-                                          harness.TOP_SRCDIR, "widgets")})
-        cls.s.start()
-        cls.tmp = tempfile.mkdtemp(prefix="agpt-details-")
-        st, b = cls.rpc("tools/list", {})
-        assert st == 200, b
-        cls.tools = {t["name"]: t for t in b["result"]["tools"]}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.s.stop()
-        harness.drop_screenshots(cls.tmp)
+class AnimeDetailsTest(test_breadth.BreadthStack):
+    tmp_prefix = "agpt-details-"
 
     def test_details_say_what_anilist_has_and_nothing_more(self):
         body, spent = self.cold_warm("get_anime", "/v1/anime/%d" % INITIAL_D,

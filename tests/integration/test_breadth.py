@@ -88,7 +88,11 @@ def schema_errors(schema, value, path="$"):
     return errors
 
 
-class BreadthTest(unittest.TestCase):
+class BreadthStack(unittest.TestCase):
+    """A stack serving the widgets, with the tools' list and the breadth
+    tests' helpers: calls, schema checks, rendering. Tests subclass it."""
+    tmp_prefix = "agpt-breadth-"
+
     @classmethod
     def setUpClass(cls):
         npm_ci()
@@ -98,7 +102,7 @@ class BreadthTest(unittest.TestCase):
                                       "WIDGETS_DIR": os.path.join(
                                           harness.TOP_SRCDIR, "widgets")})
         cls.s.start()
-        cls.tmp = tempfile.mkdtemp(prefix="agpt-breadth-")
+        cls.tmp = tempfile.mkdtemp(prefix=cls.tmp_prefix)
         st, b = cls.rpc("tools/list", {})
         assert st == 200, b
         cls.tools = {t["name"]: t for t in b["result"]["tools"]}
@@ -225,6 +229,8 @@ class BreadthTest(unittest.TestCase):
         self.assertEqual(body["main_story"]["titles"], len(main))
         return entries
 
+
+class BreadthTest(BreadthStack):
     def test_watch_order_of_a_sequel_chain(self):
         body, spent = self.cold_warm(
             "get_watch_order", "/v1/anime/%d/watch-order" % APOTHECARY, 3)
