@@ -812,6 +812,7 @@ class State:
     def reset(self):
         with self.lock:
             self.requests = 0
+            self.complexity = 0
             self.by_operation = {}
             self.by_status = {}
             self.rate_limited = 0
@@ -863,6 +864,10 @@ class State:
             self.by_operation[operation] = \
                 self.by_operation.get(operation, 0) + 1
 
+    def count_complexity(self, n):
+        with self.lock:
+            self.complexity += n
+
     def count_status(self, status):
         with self.lock:
             key = str(status)
@@ -871,6 +876,7 @@ class State:
     def stats(self):
         with self.lock:
             return {"requests": self.requests,
+                    "complexity": self.complexity,
                     "by_operation": dict(self.by_operation),
                     "by_status": dict(self.by_status),
                     "rate_limited": self.rate_limited,
@@ -1462,10 +1468,12 @@ class App:
         kind = None
         decl = None
         sel = selection_set(doc) if doc else None
-        if sel is not None and complexity(sel) > MAX_COMPLEXITY:
+        cost = complexity(sel) if sel is not None else 0
+        if cost > MAX_COMPLEXITY:
             return opname or "(anonymous)", GraphQLError(
                 400, "Max query complexity should be %d but got %d."
-                % (MAX_COMPLEXITY, complexity(sel)))
+                % (MAX_COMPLEXITY, cost))
+        self.state.count_complexity(cost)
         fields = root_fields(sel) if sel is not None else []
         if len(ops) == 1 and ops[0][0] == "query" and (
                 opname in (None, ops[0][1]) and (

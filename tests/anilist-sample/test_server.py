@@ -1050,12 +1050,16 @@ class TestProtocol(Base):
         fits = "query Q{" + " ".join(one % i for i in range(10)) + "}"
         over = "query Q{" + " ".join(one % i for i in range(11)) + "}"
         # 10 x (1 + 49) = 500 fields: allowed (unknown fields are null).
+        before = request("GET", "/__stats").json()["complexity"]
         r = request("POST", "/", {"query": fits})
         self.assertNotEqual(r.status, 400, r.json())
         r = request("POST", "/", {"query": over})
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["errors"][0]["message"],
                          "Max query complexity should be 500 but got 550.")
+        # /__stats sums what the queries let through asked for.
+        self.assertEqual(request("GET", "/__stats").json()["complexity"],
+                         before + 500)
 
     def test_bad_json(self):
         r = request("POST", "/", b"{not json",
