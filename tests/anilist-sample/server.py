@@ -695,6 +695,34 @@ def root_fields(sel):
     return out
 
 
+_FIELDS_CACHE = {}
+
+
+def _fields_of(sel):
+    """root_fields(sel), parsed once per selection text."""
+    got = _FIELDS_CACHE.get(sel)
+    if got is None:
+        got = _FIELDS_CACHE[sel] = root_fields(sel)
+    return got
+
+
+def prune(value, sel):
+    """value as a selection set asks for it, the way AniList answers:
+    the selected fields only, under their aliases, null where the value
+    has none. Without a selection set, value as it is."""
+    if not sel or not sel.strip():
+        return value
+    if isinstance(value, list):
+        return [prune(v, sel) for v in value]
+    if not isinstance(value, dict):
+        return value
+    # (a field asked twice under aliases, with other arguments, is
+    # resolved under each alias)
+    return {alias: prune(value[alias] if alias in value else
+                         value.get(field), body)
+            for alias, field, _, body in _fields_of(sel)}
+
+
 def _split_top(text):
     parts, depth, cur = [], 0, ""
     for c in text:
@@ -1494,6 +1522,8 @@ class App:
                 return opname, GraphQLError(
                     400, 'Unknown operation named "%s".' % opname)
             kind, _, decl = ops[names.index(opname)]
+            if names.index(opname) != 0:
+                sel = None      # the first operation's, not this one's
         if opname not in OPERATIONS:
             return opname or "(anonymous)", GraphQLError(
                 400, "Unknown operation %s" % (opname or "(anonymous)"))
@@ -1502,7 +1532,7 @@ class App:
             return opname, GraphQLError(
                 400, 'Cannot query field "%s" on type "%s".'
                 % (root, "Mutation" if kind == "mutation" else "Query"))
-        return opname, (decl, variables)
+        return opname, (decl, variables, sel)
 
     def viewer(self, headers):
         auth = headers.get("Authorization")
@@ -1528,8 +1558,8 @@ class App:
         data, errors = {}, []
         for alias, field, args, body in fields:
             try:
-                data[alias] = self.resolver.field(field, args, body, v,
-                                                  viewer)
+                data[alias] = prune(self.resolver.field(field, args, body,
+                                                        v, viewer), body)
             except GraphQLError as e:
                 data[alias] = None
                 err = {"message": e.message, "status": e.status,
@@ -1541,7 +1571,7 @@ class App:
             payload["errors"] = errors
         return (errors[0]["status"] if errors else 200), payload
 
-    def resolve(self, opname, decl, variables, headers):
+    def resolve(self, opname, decl, variables, headers, sel=None):
         try:
             v = {}
             if decl is None:
@@ -1564,7 +1594,8 @@ class App:
                 viewer = self.state.user_for_token(parts[1].strip())
                 if viewer is None:
                     raise unauthorized()
-            return 200, {"data": self.resolver.run(opname, v, viewer)}
+            return 200, {"data": prune(self.resolver.run(opname, v, viewer),
+                                       sel)}
         except GraphQLError as e:
             return e.status, e.body()
 
@@ -1958,8 +1989,9 @@ class Handler(BaseHTTPRequestHandler):
                                                  parsed[3], self.headers)
             self._send(status, payload, delay=True)
             return
-        decl, variables = parsed
-        status, payload = app.resolve(opname, decl, variables, self.headers)
+        decl, variables, sel = parsed
+        status, payload = app.resolve(opname, decl, variables, self.headers,
+                                      sel)
         self._send(status, payload, delay=True)
 
     def _control(self, path, body):

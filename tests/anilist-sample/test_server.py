@@ -664,7 +664,7 @@ class TestSearchMedia(Base):
     def test_result_shape_has_the_compact_fields(self):
         m = self.ok("SearchMedia", {"search": "Initial D FOURTH STAGE",
                                     "perPage": 1})["Page"]["media"][0]
-        for k in ("id", "idMal", "title", "synonyms", "format", "status",
+        for k in ("id", "title", "synonyms", "format", "status",
                   "episodes", "duration", "season", "seasonYear",
                   "startDate", "genres", "averageScore", "meanScore",
                   "popularity", "favourites", "isAdult", "coverImage",
@@ -677,6 +677,8 @@ class TestSearchMedia(Base):
         self.assertTrue(all(isinstance(s["id"], int)
                             for s in m["studios"]["nodes"]))
         self.assertNotIn("mainCharacterNames", m)
+        # As AniList: only what the document asks for.
+        self.assertNotIn("idMal", m)
 
     def test_studio_ids_are_stable(self):
         a = self.ok("SearchMedia", {"search": "Initial D FOURTH STAGE"})

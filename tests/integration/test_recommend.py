@@ -40,7 +40,8 @@ ADULT = 1401                    # adult; its community recommendations too
 SAVE_ENTRY = ("mutation SaveListEntry($mediaId:Int,$status:MediaListStatus,"
               "$scoreRaw:Int){SaveMediaListEntry(mediaId:$mediaId,"
               "status:$status,scoreRaw:$scoreRaw){id mediaId status}}")
-DETAILS = "query MediaDetails($id:Int){Media(id:$id){id}}"
+DETAILS = ("query MediaDetails($id:Int){Media(id:$id){id "
+           "recommendations{nodes{rating mediaRecommendation{id}}}}}")
 USER_LIST = ("query UserList($userName:String,$type:MediaType){"
              "MediaListCollection(userName:$userName,type:$type){"
              "lists{entries{mediaId}}}}")
@@ -237,7 +238,6 @@ class RecommendTest(unittest.TestCase):
 
     def test_reasons_match_the_data(self):
         ref = BY_ID[CHAINSAW_MAN]
-        # The sample answers with every field, whatever the selection.
         details = self.graphql(DETAILS, {"id": CHAINSAW_MAN})["data"]["Media"]
         ratings = {n["mediaRecommendation"]["id"]: n["rating"]
                    for n in details["recommendations"]["nodes"]}
