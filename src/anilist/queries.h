@@ -22,6 +22,8 @@ extern const char queries_trending_media[];
 extern const char queries_seasonal_media[];
 /* One media with relations, recommendations, characters and stats. */
 extern const char queries_media_details[];
+/* Page of media by id (id_in), each in the compact selection. */
+extern const char queries_media_by_ids[];
 /* One character by id, with the media it appears in. */
 extern const char queries_character_by_id[];
 /* Page of characters by name. */

@@ -25,11 +25,15 @@
  * answer is the same as the cold one:
  *   similar by id:     MediaDetails + 2 candidate searches
  *   similar by title:  SearchMedia (title) + MediaDetails + 1 search
+ *   (similar also completes the community's picks that MediaDetails
+ *   lists, with MediaByIds asked beside the searches)
  *   taste_profile:     UserList + 2 searches
  *   trending_genre:    the reference (MediaDetails, or SearchMedia by
  *                      title) or UserList, + 2 trending searches
  * The candidate searches are asked at once (rec_searches), so that cold
  * ones share one AniList request: 2 requests cold, 3 for similar by title.
+ * REC_BUDGET bounds the reference and the searches; the picks' page comes
+ * with them.
  */
 #define REC_BUDGET		3
 #define REC_PAGE		50	/* candidates per search (AniList max) */
@@ -225,6 +229,7 @@ struct rec_job {
 	struct rec		*r;
 	struct json_object	*vars;
 	bool			 trending;
+	struct json_object	*picks;		/* borrowed: MediaByIds for */
 	struct anilist_request	 req;
 	struct anilist_reply	 reply;
 	struct tool_call	 side;
@@ -268,6 +273,85 @@ rec_job_init(struct rec *r, struct rec_job *job,
 	job->req.optional = true;
 }
 
+/* A media object's id, or -1. */
+static int64_t
+rec_media_id(struct json_object *m)
+{
+	struct json_object	*v;
+
+	if (m == NULL || !json_object_object_get_ex(m, "id", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return (-1);
+	return (json_object_get_int64(v));
+}
+
+/*
+ * The community's picks (recommendation nodes of the reference's details,
+ * borrowed) in full: MediaByIds for the titles they name. False when they
+ * name none.
+ */
+static bool
+rec_picks_job_init(struct rec *r, struct rec_job *job,
+    struct json_object *nodes)
+{
+	struct json_object	*ids = json_object_new_array(), *m;
+	int64_t			 id;
+	size_t			 i;
+
+	memset(job, 0, sizeof *job);
+	job->r = r;
+	job->picks = nodes;
+	for (i = 0; i < json_object_array_length(nodes); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(nodes,
+		    i), "mediaRecommendation", &m) &&
+		    (id = rec_media_id(m)) > 0)
+			json_object_array_add(ids, json_object_new_int64(id));
+	if (json_object_array_length(ids) == 0) {
+		json_object_put(ids);
+		return (false);
+	}
+	job->vars = json_object_new_object();
+	json_object_object_add(job->vars, "perPage",
+	    json_object_new_int((int)json_object_array_length(ids)));
+	json_object_object_add(job->vars, "ids", ids);
+	job->req.op = TOOLS_OP_MEDIA_BY_IDS;
+	job->req.vars = job->vars;
+	job->req.kind = "media";
+	job->req.ttl = cfg->cache_ttl_default;
+	job->req.deadline = r->deadline;
+	job->req.optional = true;
+	return (true);
+}
+
+/*
+ * The community's picks join the pool in their order (by rating), each
+ * with its rating: in full from the MediaByIds page (media; NULL when it
+ * failed), else as the details listed it.
+ */
+static void
+rec_picks_add(struct rec *r, struct json_object *nodes,
+    struct json_object *media)
+{
+	struct json_object	*node, *m, *full, *rating;
+	size_t			 i, k;
+
+	for (i = 0; i < json_object_array_length(nodes); i++) {
+		node = json_object_array_get_idx(nodes, i);
+		if (!json_object_object_get_ex(node, "mediaRecommendation",
+		    &m) || m == NULL)
+			continue;
+		for (k = 0, full = NULL; media != NULL && full == NULL &&
+		    k < json_object_array_length(media); k++)
+			if (rec_media_id(json_object_array_get_idx(media, k)) ==
+			    rec_media_id(m))
+				full = json_object_array_get_idx(media, k);
+		if (!json_object_object_get_ex(node, "rating", &rating))
+			rating = NULL;
+		recommend_pool_add(r->pool, full != NULL ? full : m,
+		    rating != NULL ? json_object_get_int(rating) : 0, 0);
+	}
+}
+
 /* Ask: touches nothing but the job (it may run on its own thread). */
 static void *
 rec_job_run(void *arg)
@@ -287,38 +371,45 @@ rec_job_run(void *arg)
  * The candidate searches of a request, asked at once (each on its own
  * thread but the first), so that their cold ones share one AniList request
  * (UPSTREAM_BATCH_MS); then their results join the pool in order. Trending
- * searches record each title's position.
+ * searches record each title's position. The community's picks join as
+ * the details listed them when their page is not asked or fails.
  */
 static void
 rec_searches(struct rec *r, struct rec_job *jobs, size_t n)
 {
 	struct json_object	*media;
-	size_t			 i, k;
+	size_t			 i, k, run = n;
 
 	r->planned += (int)n;
 	if (n > 0 && r->call->upstream_calls >= REC_BUDGET) {
 		rec_note(r, "%s", "some candidates were not fetched: the "
 		    "AniList call budget of this request was spent on retries");
 		r->call->not_reusable = true;
-		n = 0;
+		run = 0;
 	}
-	for (i = 1; i < n; i++)
+	for (i = 1; i < run; i++)
 		jobs[i].threaded = pthread_create(&jobs[i].tid, NULL,
 		    rec_job_run, &jobs[i]) == 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < run; i++)
 		if (!jobs[i].threaded)
 			rec_job_run(&jobs[i]);
-	for (i = 1; i < n; i++)
+	for (i = 1; i < run; i++)
 		if (jobs[i].threaded)
 			pthread_join(jobs[i].tid, NULL);
 	for (i = 0; i < n; i++) {
-		rec_side_account(r, &jobs[i].side, jobs[i].ok, &jobs[i].reply);
-		if (jobs[i].ok && (media = rec_page_media(&jobs[i].reply)) !=
-		    NULL)
-			for (k = 0; k < json_object_array_length(media); k++)
+		media = i < run && jobs[i].ok ?
+		    rec_page_media(&jobs[i].reply) : NULL;
+		if (jobs[i].picks != NULL)
+			rec_picks_add(r, jobs[i].picks, media);
+		else
+			for (k = 0; media != NULL &&
+			    k < json_object_array_length(media); k++)
 				recommend_pool_add(r->pool,
 				    json_object_array_get_idx(media, k), 0,
 				    jobs[i].trending ? (int)k + 1 : 0);
+		if (i >= run)
+			continue;
+		rec_side_account(r, &jobs[i].side, jobs[i].ok, &jobs[i].reply);
 		tool_call_free(&jobs[i].side);
 		anilist_reply_free(&jobs[i].reply);
 	}
@@ -683,41 +774,32 @@ rec_summary(struct json_object *list, const char *what,
 static bool
 rec_similar(struct rec *r)
 {
-	struct json_object	*recs, *nodes, *node, *m, *rating;
+	struct json_object	*recs, *nodes;
 	struct recommend_media	*ref;
 	struct recommend_search	 s[REC_BUDGET];
-	struct rec_job		 jobs[REC_BUDGET];
-	size_t			 i, n;
+	struct rec_job		 jobs[REC_BUDGET + 1];
+	size_t			 i, n, k = 0;
 
 	if ((r->refj = rec_reference(r, true)) == NULL)
 		return (false);
-	/* AniList's community recommendations, by rating. */
-	if (json_object_object_get_ex(r->refj, "recommendations", &recs) &&
-	    json_object_object_get_ex(recs, "nodes", &nodes) &&
-	    json_object_is_type(nodes, json_type_array)) {
-		for (i = 0; i < json_object_array_length(nodes); i++) {
-			node = json_object_array_get_idx(nodes, i);
-			if (!json_object_object_get_ex(node,
-			    "mediaRecommendation", &m) || m == NULL)
-				continue;
-			if (!json_object_object_get_ex(node, "rating", &rating))
-				rating = NULL;
-			recommend_pool_add(r->pool, m, rating != NULL ?
-			    json_object_get_int(rating) : 0, 0);
-		}
-	}
 	if ((ref = recommend_media_create(r->refj)) == NULL) {
 		tool_fail(r->call, 502, "upstream_error", NULL,
 		    "AniList's answer has no media id");
 		return (false);
 	}
+	/* AniList's community recommendations, by rating: first in the pool. */
+	if (json_object_object_get_ex(r->refj, "recommendations", &recs) &&
+	    json_object_object_get_ex(recs, "nodes", &nodes) &&
+	    json_object_is_type(nodes, json_type_array) &&
+	    rec_picks_job_init(r, &jobs[k], nodes))
+		k++;
 	n = recommend_searches(ref, s, (size_t)(REC_BUDGET - r->planned));
-	for (i = 0; i < n; i++)
-		rec_job_init(r, &jobs[i], &(struct rec_job_query){
+	for (i = 0; i < n; i++, k++)
+		rec_job_init(r, &jobs[k], &(struct rec_job_query){
 		    .genres = s[i].genres, .ngenres = s[i].ngenres,
 		    .tags = s[i].tags, .ntags = s[i].ntags });
-	rec_searches(r, jobs, n);
-	rec_jobs_free(jobs, n);
+	rec_searches(r, jobs, k);
+	rec_jobs_free(jobs, k);
 	recommend_media_free(ref);
 	return (true);
 }

@@ -17,6 +17,7 @@ struct json_object;
 #define TOOLS_OP_TRENDING_MEDIA		"TrendingMedia"
 #define TOOLS_OP_SEASONAL_MEDIA		"SeasonalMedia"
 #define TOOLS_OP_MEDIA_DETAILS		"MediaDetails"
+#define TOOLS_OP_MEDIA_BY_IDS		"MediaByIds"
 #define TOOLS_OP_CHARACTER_BY_ID	"CharacterById"
 #define TOOLS_OP_CHARACTER_SEARCH	"CharacterSearch"
 #define TOOLS_OP_AIRING_SCHEDULE	"AiringSchedule"

@@ -87,6 +87,7 @@ OPERATIONS = {
     "TrendingMedia": ("Page", False),
     "SeasonalMedia": ("Page", False),
     "MediaDetails": ("Media", False),
+    "MediaByIds": ("Page", False),
     "CharacterById": ("Character", False),
     "CharacterSearch": ("Page", False),
     "AiringSchedule": ("Page", False),
@@ -1221,6 +1222,14 @@ class Resolver:
             raise not_found("Media")
         recs = self.state.get_config()["community_recommendations"]
         return {"Media": self.cat.details(mid, time.time(), recs)}
+
+    def op_MediaByIds(self, v, viewer):
+        # Page.media(id_in): the titles the sample has, by id.
+        ids = sorted({i for i in v.get("ids") or [] if i in self.cat.api})
+        info, ids = paginate(ids, v)
+        now = time.time()
+        return {"Page": {"pageInfo": info,
+                         "media": [self.cat.media(i, now) for i in ids]}}
 
     # Characters.
 
