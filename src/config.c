@@ -43,8 +43,8 @@ config_check_webhook_secret(const char *value, char **cause)
 const struct config_def config_defs[] = {
 	S("LISTEN", "unix:/run/anilist-gpt/anilist-gpt.sock", listen, false,
 	    config_check_listen, "unix:/path, host:port, or fd:0 (spawn-fcgi)"),
-	I("WORKERS", "2", 1, 64, workers, "worker processes"),
-	I("THREADS", "8", 1, 256, threads, "accept threads per worker"),
+	I("WORKERS", "1", 1, 64, workers, "worker processes"),
+	I("THREADS", "16", 1, 256, threads, "accept threads per worker"),
 	I("SHUTDOWN_TIMEOUT", "10", 1, 300, shutdown_timeout,
 	    "seconds in-flight requests get to finish on SIGTERM"),
 	S("LOG_LEVEL", "info", log_level, false, config_check_log_level,

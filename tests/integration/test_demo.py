@@ -293,7 +293,7 @@ class DemoScript(unittest.TestCase):
                              "http://127.0.0.1:%s/metrics" %
                              self.ports["METRICS_PORT"])
 
-        # What runs: every service, anilist-gpt with its 2 workers.
+        # What runs: every service, anilist-gpt with its one worker.
         procs = self.collect()
         recorded = self.pidfiles()
         self.assertEqual(len(recorded), 5 + bool(shutil.which("prometheus")),
@@ -303,7 +303,7 @@ class DemoScript(unittest.TestCase):
                          set(recorded.values()), recorded)
         master = recorded["anilist-gpt.pid"]
         table = proc_table()
-        self.assertEqual(len([p for p in procs if table[p][1] == master]), 2)
+        self.assertEqual(len([p for p in procs if table[p][1] == master]), 1)
 
         # A second start while running says so and changes nothing.
         status, out = self.demo("start")

@@ -102,8 +102,8 @@ START_TEST(test_defaults_match_the_table)
 	struct config	*c = config_create();
 
 	ck_assert_str_eq(c->listen, "unix:/run/anilist-gpt/anilist-gpt.sock");
-	ck_assert_int_eq(c->workers, 2);
-	ck_assert_int_eq(c->threads, 8);
+	ck_assert_int_eq(c->workers, 1);
+	ck_assert_int_eq(c->threads, 16);
 	ck_assert_int_eq(c->shutdown_timeout, 10);
 	ck_assert_str_eq(c->log_level, "info");
 	ck_assert_str_eq(c->environment, "production");
@@ -272,7 +272,7 @@ START_TEST(test_file_sets_values_with_comments_and_quotes)
 	ck_assert_str_eq(c->cors_origins, "https://a.example, https://b.example");
 	ck_assert(!c->metrics_enabled);
 	ck_assert(config_is_development(c));
-	ck_assert_int_eq(c->threads, 8);	/* untouched: default */
+	ck_assert_int_eq(c->threads, 16);	/* untouched: default */
 	config_free(c);
 }
 END_TEST
@@ -454,7 +454,7 @@ START_TEST(test_print_masks_every_secret)
 	    "a secret leaked:\n%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "SECRET_KEY = ******** (set)\n"));
 	ck_assert_ptr_nonnull(strstr(out, "DATABASE_URL = ******** (set)\n"));
-	ck_assert_ptr_nonnull(strstr(out, "WORKERS = 2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "WORKERS = 1\n"));
 	ck_assert_ptr_nonnull(strstr(out, "METRICS_ENABLED = true\n"));
 	ck_assert_ptr_nonnull(strstr(out,
 	    "ANILIST_API_URL = https://graphql.anilist.co\n"));
