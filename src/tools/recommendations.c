@@ -247,6 +247,18 @@ struct rec_job_query {
 	bool			 trending;	/* TRENDING_DESC first */
 };
 
+/* What job asks (its vars set): an optional fetch by r's deadline. */
+static void
+rec_job_ask(struct rec_job *job, const char *op, const char *kind, int ttl)
+{
+	job->req.op = op;
+	job->req.vars = job->vars;
+	job->req.kind = kind;
+	job->req.ttl = ttl;
+	job->req.deadline = job->r->deadline;
+	job->req.optional = true;
+}
+
 /* A candidate search for q (borrowed; its strings are copied). */
 static void
 rec_job_init(struct rec *r, struct rec_job *job,
@@ -264,25 +276,8 @@ rec_job_init(struct rec *r, struct rec_job *job,
 	if (q->ntags > 0)
 		json_object_object_add(job->vars, "tag_in",
 		    rec_strings(q->tags, q->ntags));
-	job->req.op = TOOLS_OP_SEARCH_MEDIA;
-	job->req.vars = job->vars;
-	job->req.kind = "search";
-	job->req.ttl = q->trending ? cfg->cache_ttl_trending :
-	    cfg->cache_ttl_default;
-	job->req.deadline = r->deadline;
-	job->req.optional = true;
-}
-
-/* A media object's id, or -1. */
-static int64_t
-rec_media_id(struct json_object *m)
-{
-	struct json_object	*v;
-
-	if (m == NULL || !json_object_object_get_ex(m, "id", &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return (-1);
-	return (json_object_get_int64(v));
+	rec_job_ask(job, TOOLS_OP_SEARCH_MEDIA, "search", q->trending ?
+	    cfg->cache_ttl_trending : cfg->cache_ttl_default);
 }
 
 /*
@@ -295,7 +290,7 @@ rec_picks_job_init(struct rec *r, struct rec_job *job,
     struct json_object *nodes)
 {
 	struct json_object	*ids = json_object_new_array(), *m;
-	int64_t			 id;
+	long long		 id;
 	size_t			 i;
 
 	memset(job, 0, sizeof *job);
@@ -304,7 +299,7 @@ rec_picks_job_init(struct rec *r, struct rec_job *job,
 	for (i = 0; i < json_object_array_length(nodes); i++)
 		if (json_object_object_get_ex(json_object_array_get_idx(nodes,
 		    i), "mediaRecommendation", &m) &&
-		    (id = rec_media_id(m)) > 0)
+		    (id = tools_arg_int(m, "id", -1)) > 0)
 			json_object_array_add(ids, json_object_new_int64(id));
 	if (json_object_array_length(ids) == 0) {
 		json_object_put(ids);
@@ -314,12 +309,7 @@ rec_picks_job_init(struct rec *r, struct rec_job *job,
 	json_object_object_add(job->vars, "perPage",
 	    json_object_new_int((int)json_object_array_length(ids)));
 	json_object_object_add(job->vars, "ids", ids);
-	job->req.op = TOOLS_OP_MEDIA_BY_IDS;
-	job->req.vars = job->vars;
-	job->req.kind = "media";
-	job->req.ttl = cfg->cache_ttl_default;
-	job->req.deadline = r->deadline;
-	job->req.optional = true;
+	rec_job_ask(job, TOOLS_OP_MEDIA_BY_IDS, "media", cfg->cache_ttl_default);
 	return (true);
 }
 
@@ -342,8 +332,8 @@ rec_picks_add(struct rec *r, struct json_object *nodes,
 			continue;
 		for (k = 0, full = NULL; media != NULL && full == NULL &&
 		    k < json_object_array_length(media); k++)
-			if (rec_media_id(json_object_array_get_idx(media, k)) ==
-			    rec_media_id(m))
+			if (tools_arg_int(json_object_array_get_idx(media, k),
+			    "id", -1) == tools_arg_int(m, "id", -2))
 				full = json_object_array_get_idx(media, k);
 		if (!json_object_object_get_ex(node, "rating", &rating))
 			rating = NULL;

@@ -14,6 +14,9 @@ import time
 # Operation name -> (root field, is mutation), as server.OPERATIONS.
 OPERATIONS = {
     "FranchiseHop": ("Page", False),
+    # Page.media(id_in) without relations: FranchiseHop, pruned to what
+    # the document asks for (as aliased requests reach it, below).
+    "MediaByIds": ("Page", False),
     "StaffInfo": ("Staff", False),
     "StudioInfo": ("Studio", False),
     "UserAiring": ("Page", False),
@@ -282,6 +285,7 @@ def install(srv):
                op_SaveListEntry, op_UserAiring, op_UserProfile,
                op_ToggleFavourite):
         setattr(srv.Resolver, fn.__name__, fn)
+    srv.Resolver.op_MediaByIds = op_FranchiseHop
 
     # Aliased requests (several root fields in one document) reach these
     # operations too: by root field, or for a Page by the arguments of its

@@ -15,6 +15,7 @@ Usage: server.py --port N [--host 127.0.0.1] [--delay-ms N] [--rate-limit 90]
 import argparse
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -87,7 +88,6 @@ OPERATIONS = {
     "TrendingMedia": ("Page", False),
     "SeasonalMedia": ("Page", False),
     "MediaDetails": ("Media", False),
-    "MediaByIds": ("Page", False),
     "CharacterById": ("Character", False),
     "CharacterSearch": ("Page", False),
     "AiringSchedule": ("Page", False),
@@ -696,15 +696,8 @@ def root_fields(sel):
     return out
 
 
-_FIELDS_CACHE = {}
-
-
-def _fields_of(sel):
-    """root_fields(sel), parsed once per selection text."""
-    got = _FIELDS_CACHE.get(sel)
-    if got is None:
-        got = _FIELDS_CACHE[sel] = root_fields(sel)
-    return got
+# root_fields, parsed once per selection text (prune asks for each item).
+_fields_of = functools.lru_cache(maxsize=None)(root_fields)
 
 
 def prune(value, sel):
@@ -1222,14 +1215,6 @@ class Resolver:
             raise not_found("Media")
         recs = self.state.get_config()["community_recommendations"]
         return {"Media": self.cat.details(mid, time.time(), recs)}
-
-    def op_MediaByIds(self, v, viewer):
-        # Page.media(id_in): the titles the sample has, by id.
-        ids = sorted({i for i in v.get("ids") or [] if i in self.cat.api})
-        info, ids = paginate(ids, v)
-        now = time.time()
-        return {"Page": {"pageInfo": info,
-                         "media": [self.cat.media(i, now) for i in ids]}}
 
     # Characters.
 

@@ -18,8 +18,8 @@ sys.path.insert(0, HERE)
 import server  # noqa: E402
 from test_server import QUERIES, SCHEMA, Schema  # noqa: E402
 
-NEW_OPERATIONS = ("FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring",
-                  "UserProfile", "ToggleFavourite")
+NEW_OPERATIONS = ("FranchiseHop", "MediaByIds", "StaffInfo", "StudioInfo",
+                  "UserAiring", "UserProfile", "ToggleFavourite")
 
 APP = server.App(types.SimpleNamespace(
     data_dir=os.path.join(HERE, "data"), client_secret="sample-secret",
@@ -76,6 +76,14 @@ class TestFranchiseHop(unittest.TestCase):
                 # the titles the document asks for
                 self.assertEqual(n["title"], {
                     k: raw["title"].get(k) for k in ("romaji", "english")})
+
+    def test_media_by_ids_is_the_same_page_without_relations(self):
+        page = ok("MediaByIds", {"ids": [189513, 182255, 1],
+                                 "perPage": 3})["Page"]
+        self.assertEqual([m["id"] for m in page["media"]], [182255, 189513])
+        for m in page["media"]:
+            self.assertNotIn("relations", m)    # not asked for
+            self.assertIsInstance(m["tags"], list)   # the compact fields
 
     def test_unknown_ids_give_an_empty_page(self):
         page = ok("FranchiseHop", {"ids": [999999999], "perPage": 50})

@@ -38,9 +38,9 @@ WATCHDOG_SECONDS = 300
 OPERATIONS = ["SearchMedia", "TrendingMedia", "SeasonalMedia", "MediaDetails",
               "CharacterById", "CharacterSearch", "AiringSchedule",
               "GenresAndTags", "Viewer", "UserList", "SaveListEntry",
-              "DeleteListEntry", "MediaListEntry", "MediaByIds",
+              "DeleteListEntry", "MediaListEntry",
               # breadth_ops.py (tested in test_breadth_ops.py)
-              "FranchiseHop", "StaffInfo", "StudioInfo", "UserAiring",
+              "FranchiseHop", "MediaByIds", "StaffInfo", "StudioInfo", "UserAiring",
               "UserProfile", "ToggleFavourite"]
 
 
